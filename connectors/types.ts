@@ -1,0 +1,266 @@
+/**
+ * The connector contract: what channelsync needs from a sales channel.
+ *
+ * A connector is created per channel row (kind, validated settings, decrypted
+ * credentials). It maps the channel's payloads into the unified model in
+ * `src/domain` at its edge: channel types never leak past `connectors/`.
+ * The client that owns auth, HTTP and rate-limit state lives beside it in the
+ * connector's folder (`client.ts`), separate from what the connector can do.
+ *
+ * Errors: every method throws `RetryableError` (429, 5xx, timeouts, throttling
+ * that outlasted its wait) or `PermanentError` (validation, missing permission,
+ * a cancelled order) from `src/domain/errors`, so jobs know whether to retry.
+ */
+import type { z } from 'zod';
+import type { Logger } from 'pino';
+import type { UnifiedOrder } from '../src/domain/order.ts';
+import type { RateBudget, SharedKV } from '../src/queue/shared-state.ts';
+
+/** A channel row as a connector sees it. Credentials are decrypted, never logged. */
+export interface ChannelRecord<S = Record<string, unknown>, C = Record<string, unknown>> {
+  id: number;
+  kind: string;
+  name: string;
+  settings: S;
+  credentials: C;
+}
+
+export interface ConnectorContext<S = Record<string, unknown>, C = Record<string, unknown>> {
+  channel: ChannelRecord<S, C>;
+  /** Rate-limit buckets shared by every process talking to the same channel. */
+  budget: RateBudget;
+  /** Small shared values with a TTL (access tokens, detected capabilities). */
+  kv: SharedKV;
+  log: Logger;
+}
+
+/** One page of orders and the cursor to store once that page is saved. */
+export interface OrderPage {
+  orders: UnifiedOrder[];
+  /** Opaque to everyone but the connector. Stored in the same transaction as the page. */
+  cursor: string;
+}
+
+export type WebhookEvent =
+  /** A channel's test delivery (WooCommerce sends one when a webhook is created). */
+  | { type: 'ping' }
+  /** The order as the channel sent it, mapped; upserted with the newer-wins rule. */
+  | { type: 'order'; order: UnifiedOrder }
+  /** The order is gone from the channel (deleted or trashed). */
+  | { type: 'order_deleted'; externalId: string; at: Date }
+  /** A verified delivery channelsync does not act on (an unsubscribed topic). */
+  | { type: 'ignored'; reason: string };
+
+export interface ParsedWebhook {
+  /**
+   * Deduplication key for the inbox: the channel's delivery id when it is
+   * stable across retries (Shopify's X-Shopify-Webhook-Id), otherwise built
+   * from the content (WooCommerce: order id + date_modified_gmt).
+   */
+  deliveryKey: string;
+  topic: string;
+  event: WebhookEvent;
+}
+
+export interface WebhookRequest {
+  rawBody: Buffer;
+  /** Lower-cased header names. */
+  headers: Record<string, string | undefined>;
+}
+
+/** Where a SKU lives on a channel. Which ids are set depends on the channel. */
+export interface ListingRef {
+  sku: string;
+  productExternalId: string | null;
+  variantExternalId: string | null;
+  inventoryItemExternalId: string | null;
+}
+
+/** A listing found on the channel (`channelsync listings sync`). */
+export interface ChannelListing extends ListingRef {
+  title: string;
+  /** Stock the channel shows now, when it tracks stock for this listing. */
+  available: number | null;
+}
+
+export interface StockReading {
+  sku: string;
+  /** Null when the channel does not track stock for this listing. */
+  available: number | null;
+}
+
+export interface StockPush {
+  listing: ListingRef;
+  available: number;
+}
+
+export interface StockPushResult {
+  sku: string;
+  ok: boolean;
+  /** Why it failed, when it did (permanent for this SKU; others in the batch still apply). */
+  error?: string;
+}
+
+export interface FulfillmentPush {
+  orderExternalId: string;
+  /** channelsync's shipment id: the idempotency anchor for this push. */
+  shipmentId: number;
+  lines: Array<{ lineExternalId: string; sku: string | null; quantity: number }>;
+  carrier: string;
+  service: string | null;
+  trackingNumber: string;
+  trackingUrl: string | null;
+  /** Let the channel tell the customer by its own mechanism (email, order note). */
+  notifyCustomer: boolean;
+  /** True when, with this shipment, every line of the order has shipped. */
+  completesOrder: boolean;
+}
+
+export interface PushOutcome {
+  /** The channel's id for what was created (a Shopify fulfillment GID, a tracking id). */
+  externalRef: string | null;
+  /** True when the channel already had it and nothing new was created. */
+  alreadyDone: boolean;
+}
+
+export interface Capabilities {
+  webhooks: boolean;
+  backfill: boolean;
+  cancel: boolean;
+  refund: boolean;
+}
+
+export interface BackfillProgress {
+  done: number;
+  /** Known total, when the channel tells one. */
+  total: number | null;
+}
+
+export interface Connector {
+  readonly kind: string;
+  readonly capabilities: Capabilities;
+
+  /**
+   * Pages of orders changed since `cursor` (null: from the channel's
+   * `initialSince` setting, or all). Pages are yielded in ascending
+   * `updatedAt` order; the last page's cursor is where the next pull starts.
+   */
+  pullOrders(cursor: string | null): AsyncIterable<OrderPage>;
+
+  /** Fetch one order now (after a webhook that carries no body, or for a refresh). Null when gone. */
+  fetchOrder(externalId: string): Promise<UnifiedOrder | null>;
+
+  /**
+   * Verify the signature (constant time) and map the body. Throws
+   * `WebhookRejectedError` with status 401 for a bad signature and 400 for a
+   * malformed body. Pure: no I/O, so the HTTP route can answer fast.
+   */
+  parseWebhook(request: WebhookRequest): ParsedWebhook;
+
+  /** Register the channel's webhooks to call `callbackUrl`. Safe to repeat. */
+  registerWebhooks?(callbackUrl: string): Promise<string[]>;
+
+  /** Historic orders in bulk (Shopify bulk operations); progress is reported as it streams. */
+  backfill?(since: Date, onProgress: (p: BackfillProgress) => void): AsyncIterable<UnifiedOrder[]>;
+
+  /** Mark shipped with carrier and tracking. Checks the channel first: calling twice creates one. */
+  pushFulfillment(push: FulfillmentPush): Promise<PushOutcome>;
+
+  /** Every product/variant with a SKU on the channel, in pages. */
+  listListings(): AsyncIterable<ChannelListing[]>;
+
+  /** Current stock of these listings, batched within the channel's limits. */
+  readStock(listings: ListingRef[]): Promise<StockReading[]>;
+
+  /** Set the available quantity of these listings, batched within the channel's limits. */
+  pushStock(levels: StockPush[]): Promise<StockPushResult[]>;
+
+  /** Cancel on the channel, when `capabilities.cancel`. */
+  cancelOrder?(externalId: string, reason: string): Promise<PushOutcome>;
+
+  /** Release clients, timers and sockets. */
+  close(): Promise<void>;
+}
+
+/** What the registry holds per channel kind. */
+export interface ConnectorFactory<S = any, C = any> {
+  /** Stable identifier stored in `channels.kind`. */
+  readonly kind: string;
+  readonly displayName: string;
+  /** Validates `channels.settings` (shop URL, location, options). */
+  readonly settingsSchema: z.ZodType<S>;
+  /** Validates the decrypted credentials (tokens, keys, webhook secret). */
+  readonly credentialsSchema: z.ZodType<C>;
+  create(ctx: ConnectorContext<S, C>): Connector;
+  /** Starts this channel's API simulator (tests, the demo, `channelsync simulate`). */
+  simulate(options: SimulatorOptions): Promise<ChannelSimulator>;
+}
+
+export interface SimulatorOptions {
+  port?: number;
+  /** Orders to seed at start. */
+  orders?: number;
+  /** Where signed webhooks go (`http://127.0.0.1:3000/webhooks/<channel id>`); none when unset. */
+  webhookUrl?: string;
+  /** Rate limit overrides (Shopify: points per second and bucket size). */
+  rateLimit?: { restoreRate?: number; bucketSize?: number; maxConcurrent?: number };
+  log?: Logger;
+}
+
+export interface SimulatedProduct {
+  sku: string;
+  title: string;
+  price: string;
+  stock: number;
+}
+
+export interface SimulatedOrderInput {
+  lines: Array<{ sku: string; quantity: number }>;
+  email?: string;
+  /** Payment state at creation; default paid. */
+  paid?: boolean;
+}
+
+export interface SimulatedFulfillment {
+  trackingCompany: string | null;
+  trackingNumber: string | null;
+  trackingUrl: string | null;
+  lineItems: Array<{ sku: string | null; quantity: number }>;
+}
+
+export interface FaultSettings {
+  /** Share of requests answered with a 5xx (0..1). */
+  errorRate?: number;
+  /** Share of requests that never answer (the client must time out). */
+  timeoutRate?: number;
+  /** Added latency per request, ms. */
+  latencyMs?: number;
+  /** Share of webhooks not sent / sent twice. */
+  dropWebhookRate?: number;
+  duplicateWebhookRate?: number;
+}
+
+/**
+ * A running simulator, driven the same way for every channel so that one
+ * conformance suite and one demo serve them all. Every method goes through
+ * the simulator's own API or state, never through channelsync.
+ */
+export interface ChannelSimulator {
+  readonly kind: string;
+  /** Base URL the connector talks to. */
+  readonly url: string;
+  /** Settings and credentials for a channel row that talks to this simulator. */
+  channelConfig(): { settings: Record<string, unknown>; credentials: Record<string, unknown> };
+  /** Where to send webhooks (set after the channel exists and its id is known). */
+  setWebhookUrl(url: string | null): void;
+  createProduct(product: SimulatedProduct): Promise<void>;
+  createOrder(input: SimulatedOrderInput): Promise<{ externalId: string; orderNumber: string }>;
+  /** Change something so the order's updated_at moves (a note, a tag). */
+  touchOrder(externalId: string): Promise<void>;
+  cancelOrder(externalId: string): Promise<void>;
+  fulfillments(externalId: string): Promise<SimulatedFulfillment[]>;
+  stockOf(sku: string): Promise<number | null>;
+  setStock(sku: string, quantity: number): Promise<void>;
+  setFaults(faults: FaultSettings): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,124 @@
+/**
+ * Environment -> validated, frozen settings. Read once at start; a bad value
+ * stops start-up with one line naming the variable and what is wrong.
+ * Every variable is listed in the README's configuration reference.
+ */
+import { z } from 'zod';
+import { ConfigError } from './domain/errors.ts';
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}` });
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const secretKey = z
+  .string()
+  .refine((value) => decodeKey(value) !== null, {
+    error: 'must be 32 random bytes as 64 hex characters or base64 (generate one with: openssl rand -hex 32)',
+  });
+
+const schema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/channelsync'),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  CHANNELSYNC_SECRET_KEY: secretKey.optional(),
+  PORT: int(1, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WORKER_CONCURRENCY: int(1, 1000).default(10),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9{}_.-]+$/, { error: 'may hold only letters, digits, {}, _, . and -' })
+    .default('{channelsync}'),
+  JOB_ATTEMPTS: int(1, 100).default(8),
+  SYNC_INTERVAL_SECONDS: int(5, 86400).default(60),
+  SWEEP_INTERVAL_SECONDS: int(1, 3600).default(30),
+  SWEEP_AFTER_SECONDS: int(1, 86400).default(60),
+  SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(8),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  /** 32-byte key for channel credentials; null when not configured (commands that need it say so). */
+  secretKey: Buffer | null;
+  port: number;
+  host: string;
+  /** Base URL the channels reach us at, for webhook registration. */
+  publicUrl: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  workerConcurrency: number;
+  queuePrefix: string;
+  jobAttempts: number;
+  syncIntervalSeconds: number;
+  sweepIntervalSeconds: number;
+  sweepAfterSeconds: number;
+  shutdownTimeoutSeconds: number;
+}
+
+/** Parses the environment. Throws `ConfigError` naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  // An empty variable means "not set", as in most shells' `FOO= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const got = present[name];
+    const shown = name === 'CHANNELSYNC_SECRET_KEY' || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+    throw new ConfigError(`${name} ${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    secretKey: e.CHANNELSYNC_SECRET_KEY ? decodeKey(e.CHANNELSYNC_SECRET_KEY) : null,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    logLevel: e.LOG_LEVEL,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    queuePrefix: e.QUEUE_PREFIX,
+    jobAttempts: e.JOB_ATTEMPTS,
+    syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,
+    sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
+    sweepAfterSeconds: e.SWEEP_AFTER_SECONDS,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+  });
+}
+
+/** Accepts 64 hex characters or base64 of exactly 32 bytes. */
+export function decodeKey(text: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(text)) {
+    const buf = Buffer.from(text, 'base64');
+    if (buf.length === 32) return buf;
+  }
+  return null;
+}
+
+/** The secret key, or a clear error for commands that need it. */
+export function requireSecretKey(config: Config): Buffer {
+  if (!config.secretKey) {
+    throw new ConfigError(
+      'CHANNELSYNC_SECRET_KEY is not set: channel credentials are encrypted with it (generate one with: openssl rand -hex 32)',
+    );
+  }
+  return config.secretKey;
+}

@@ -1,0 +1,325 @@
+/**
+ * Kysely's view of the tables created in `migrations/`. Keep the two in step:
+ * a column added by a migration is added here in the same commit.
+ * bigint ids are read as numbers (see the type parser in `index.ts`);
+ * numeric money columns are read as exact decimal strings.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+type Money = ColumnType<string, string | number, string | number>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+type JsonDefault<T = unknown> = ColumnType<T, string | undefined, string>;
+
+export type OrderState =
+  | 'received'
+  | 'allocated'
+  | 'backordered'
+  | 'partially_shipped'
+  | 'shipped'
+  | 'delivered'
+  | 'on_hold'
+  | 'cancelled'
+  | 'needs_attention';
+
+export type FulfillmentState =
+  | 'allocated'
+  | 'backordered'
+  | 'picking'
+  | 'packed'
+  | 'shipped'
+  | 'delivered'
+  | 'on_hold'
+  | 'cancelled';
+
+export type PushKind = 'fulfillment' | 'stock' | 'cancel' | 'refund';
+export type PushStatus = 'pending' | 'done' | 'failed';
+
+export interface ChannelsTable {
+  id: Generated<number>;
+  kind: string;
+  name: string;
+  settings: JsonDefault<Record<string, unknown>>;
+  credentials_encrypted: string;
+  enabled: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface SyncCursorsTable {
+  channel_id: number;
+  resource: string;
+  cursor: string;
+  last_synced_at: CreatedAt;
+  last_error: string | null;
+}
+
+export interface SuppliersTable {
+  id: Generated<number>;
+  name: string;
+  email: string | null;
+  lead_time_days: Generated<number>;
+  dropship: Generated<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface SkusTable {
+  id: Generated<number>;
+  sku: string;
+  title: Generated<string>;
+  supplier_id: number | null;
+  dropship: Generated<boolean>;
+  safety_stock: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface LocationsTable {
+  id: Generated<number>;
+  code: string;
+  name: string;
+  active: Generated<boolean>;
+  priority: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface ChannelListingsTable {
+  id: Generated<number>;
+  channel_id: number;
+  sku_id: number;
+  product_external_id: string | null;
+  variant_external_id: string | null;
+  inventory_item_external_id: string | null;
+  last_pushed_available: number | null;
+  last_pushed_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface OrdersTable {
+  id: Generated<number>;
+  channel_id: number;
+  external_id: string;
+  order_number: string;
+  state: ColumnType<OrderState, OrderState | undefined, OrderState>;
+  channel_state: 'open' | 'cancelled' | 'closed';
+  financial_status: string;
+  fulfillment_status: string;
+  currency: string;
+  presentment_currency: string | null;
+  subtotal: Money;
+  shipping: Money;
+  tax: Money;
+  discount: Money;
+  total: Money;
+  customer_email: string | null;
+  customer_name: string | null;
+  customer: Json | null;
+  billing_address: Json | null;
+  shipping_address: Json | null;
+  placed_at: Timestamp;
+  channel_updated_at: Timestamp;
+  cancelled_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  flags: ColumnType<string[], string[] | undefined, string[]>;
+  raw: Json;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface OrderLinesTable {
+  id: Generated<number>;
+  order_id: number;
+  external_id: string;
+  sku: string | null;
+  sku_id: number | null;
+  title: string;
+  quantity: number;
+  unit_price: Money;
+  tax: Money;
+  discount: ColumnType<string, string | number | undefined, string | number>;
+  quantity_fulfilled: Generated<number>;
+  quantity_refunded: Generated<number>;
+  quantity_fulfilled_on_channel: Generated<number>;
+  product_external_id: string | null;
+  variant_external_id: string | null;
+  inventory_item_external_id: string | null;
+}
+
+export interface StockMovementsTable {
+  id: Generated<number>;
+  sku_id: number;
+  location_id: number;
+  on_hand_delta: Generated<number>;
+  reserved_delta: Generated<number>;
+  reason: 'receipt' | 'adjustment' | 'count' | 'damage' | 'reservation' | 'release' | 'shipment' | 'return_restock' | 'transfer';
+  reference: string;
+  note: string | null;
+  actor: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface StockLevelsTable {
+  sku_id: number;
+  location_id: number;
+  on_hand: Generated<number>;
+  reserved: Generated<number>;
+  updated_at: CreatedAt;
+}
+
+export interface FulfillmentsTable {
+  id: Generated<number>;
+  order_id: number;
+  location_id: number | null;
+  kind: ColumnType<'warehouse' | 'dropship', 'warehouse' | 'dropship' | undefined>;
+  state: ColumnType<FulfillmentState, FulfillmentState | undefined, FulfillmentState>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface FulfillmentLinesTable {
+  id: Generated<number>;
+  fulfillment_id: number;
+  order_line_id: number;
+  quantity: number;
+}
+
+export interface ShipmentsTable {
+  id: Generated<number>;
+  fulfillment_id: number;
+  carrier: string;
+  service: string | null;
+  tracking_number: string;
+  tracking_url: string | null;
+  parcels: JsonDefault<unknown[]>;
+  shipped_at: CreatedAt;
+  delivered_at: Timestamp | null;
+}
+
+export interface ShipmentLinesTable {
+  shipment_id: number;
+  order_line_id: number;
+  quantity: number;
+}
+
+export interface ChannelPushesTable {
+  id: Generated<number>;
+  channel_id: number;
+  kind: PushKind;
+  target: string;
+  payload: JsonDefault<Record<string, unknown>>;
+  status: ColumnType<PushStatus, PushStatus | undefined, PushStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  external_ref: string | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+  completed_at: Timestamp | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  channel_id: number;
+  delivery_key: string;
+  topic: string;
+  headers: Json<Record<string, string>>;
+  raw_body: Buffer;
+  status: ColumnType<'pending' | 'processed' | 'ignored' | 'failed', 'pending' | undefined, 'pending' | 'processed' | 'ignored' | 'failed'>;
+  error: string | null;
+  received_at: CreatedAt;
+  processed_at: Timestamp | null;
+}
+
+export interface PurchaseOrdersTable {
+  id: Generated<number>;
+  supplier_id: number | null;
+  location_id: number | null;
+  kind: ColumnType<'stock' | 'dropship', 'stock' | 'dropship' | undefined>;
+  status: ColumnType<
+    'draft' | 'sent' | 'partially_received' | 'received' | 'cancelled',
+    'draft' | 'sent' | undefined,
+    'draft' | 'sent' | 'partially_received' | 'received' | 'cancelled'
+  >;
+  expected_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface PurchaseOrderLinesTable {
+  id: Generated<number>;
+  purchase_order_id: number;
+  sku_id: number;
+  quantity: number;
+  quantity_received: Generated<number>;
+  order_line_id: number | null;
+  unit_cost: Money | null;
+}
+
+export interface ReturnsTable {
+  id: Generated<number>;
+  order_id: number;
+  status: ColumnType<string, string | undefined, string>;
+  reason: string | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface ReturnLinesTable {
+  id: Generated<number>;
+  return_id: number;
+  order_line_id: number;
+  quantity: number;
+  restock: Generated<boolean>;
+}
+
+export interface RefundsTable {
+  id: Generated<number>;
+  order_id: number;
+  external_id: string | null;
+  amount: Money;
+  currency: string;
+  reason: string | null;
+  created_at: CreatedAt;
+}
+
+export interface OrderHistoryTable {
+  id: Generated<number>;
+  order_id: number;
+  fulfillment_id: number | null;
+  actor: string;
+  from_state: string | null;
+  to_state: string;
+  reason: string | null;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  channels: ChannelsTable;
+  sync_cursors: SyncCursorsTable;
+  suppliers: SuppliersTable;
+  skus: SkusTable;
+  locations: LocationsTable;
+  channel_listings: ChannelListingsTable;
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  stock_movements: StockMovementsTable;
+  stock_levels: StockLevelsTable;
+  fulfillments: FulfillmentsTable;
+  fulfillment_lines: FulfillmentLinesTable;
+  shipments: ShipmentsTable;
+  shipment_lines: ShipmentLinesTable;
+  channel_pushes: ChannelPushesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  purchase_orders: PurchaseOrdersTable;
+  purchase_order_lines: PurchaseOrderLinesTable;
+  returns: ReturnsTable;
+  return_lines: ReturnLinesTable;
+  refunds: RefundsTable;
+  order_history: OrderHistoryTable;
+}
+
+export type Order = Selectable<OrdersTable>;
+export type NewOrder = Insertable<OrdersTable>;
+export type OrderUpdate = Updateable<OrdersTable>;
+export type OrderLine = Selectable<OrderLinesTable>;
+export type Channel = Selectable<ChannelsTable>;
+export type ChannelPush = Selectable<ChannelPushesTable>;
