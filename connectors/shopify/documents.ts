@@ -1,0 +1,328 @@
+/**
+ * Every GraphQL document the Shopify connector sends, as named constants.
+ *
+ * Each one validates against the Admin API 2026-07 schema
+ * (`test/connectors/shopify/documents.test.ts`). Field names come from the
+ * schema file and the linked reference pages, never from memory.
+ *
+ * Money: only `shopMoney` is selected. Every unified amount is in the shop's
+ * currency, and each extra `MoneyV2` object costs a point per bag per order.
+ */
+
+/** Order fields shared by the pull, the single fetch and (inlined) the bulk query. */
+const ORDER_FIELDS = /* GraphQL */ `
+  id
+  name
+  createdAt
+  updatedAt
+  cancelledAt
+  closed
+  closedAt
+  displayFinancialStatus
+  displayFulfillmentStatus
+  currencyCode
+  presentmentCurrencyCode
+  email
+  phone
+  currentShippingPriceSet { shopMoney { amount currencyCode } }
+  currentTotalTaxSet { shopMoney { amount currencyCode } }
+  currentTotalDiscountsSet { shopMoney { amount currencyCode } }
+  currentTotalPriceSet { shopMoney { amount currencyCode } }
+  customer { id firstName lastName }
+  billingAddress { ...MailingAddressFields }
+  shippingAddress { ...MailingAddressFields }
+`;
+
+const LINE_ITEM_FIELDS = /* GraphQL */ `
+  id
+  name
+  sku
+  quantity
+  currentQuantity
+  unfulfilledQuantity
+  originalUnitPriceSet { shopMoney { amount currencyCode } }
+  taxLines { priceSet { shopMoney { amount } } }
+  discountAllocations { allocatedAmountSet { shopMoney { amount } } }
+  product { id }
+  variant { id inventoryItem { id } }
+`;
+
+const ADDRESS_FIELDS = /* GraphQL */ `
+  name
+  company
+  address1
+  address2
+  city
+  province
+  provinceCode
+  zip
+  country
+  countryCodeV2
+  phone
+`;
+
+const FRAGMENTS = /* GraphQL */ `
+fragment MailingAddressFields on MailingAddress {${ADDRESS_FIELDS}}
+fragment LineItemFields on LineItem {${LINE_ITEM_FIELDS}}
+fragment OrderFields on Order {${ORDER_FIELDS}
+  lineItems(first: $lineFirst) {
+    nodes { ...LineItemFields }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`;
+
+/**
+ * One page of orders changed since a time, oldest change first.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/queries/orders
+ */
+export const ORDERS_PAGE_QUERY = /* GraphQL */ `
+query ChannelsyncOrdersPage($first: Int!, $after: String, $query: String, $lineFirst: Int!) {
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {
+    nodes { ...OrderFields }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+${FRAGMENTS}`;
+
+/**
+ * One order by its GID.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/queries/order
+ */
+export const ORDER_QUERY = /* GraphQL */ `
+query ChannelsyncOrder($id: ID!, $lineFirst: Int!) {
+  order(id: $id) { ...OrderFields }
+}
+${FRAGMENTS}`;
+
+/**
+ * The line items of an order past its first page.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-lineItems
+ */
+export const ORDER_LINE_ITEMS_QUERY = /* GraphQL */ `
+query ChannelsyncOrderLineItems($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) {
+    id
+    lineItems(first: $first, after: $after) {
+      nodes { ...LineItemFields }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+fragment LineItemFields on LineItem {${LINE_ITEM_FIELDS}}
+`;
+
+/**
+ * Starts a bulk export; the inner query is `bulkOrdersQuery(since)`.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/bulkOperationRunQuery
+ */
+export const BULK_OPERATION_RUN_QUERY = /* GraphQL */ `
+mutation ChannelsyncBulkOrders($query: String!) {
+  bulkOperationRunQuery(query: $query) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}
+`;
+
+/**
+ * Polls one bulk operation (`currentBulkOperation` is deprecated in 2026-07).
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/queries/bulkOperation
+ */
+export const BULK_OPERATION_QUERY = /* GraphQL */ `
+query ChannelsyncBulkOperation($id: ID!) {
+  bulkOperation(id: $id) {
+    id
+    status
+    errorCode
+    objectCount
+    rootObjectCount
+    url
+    partialDataUrl
+  }
+}
+`;
+
+/**
+ * The query a bulk operation runs: orders updated since `since`, with their
+ * line items as a nested connection (one JSONL line each, `__parentId` = the
+ * order). Bulk queries take no `first` and no variables, so the date is
+ * written into the query string.
+ * https://shopify.dev/docs/api/usage/bulk-operations/queries
+ */
+export function bulkOrdersQuery(since: Date | null): string {
+  const search = since ? `updated_at:>='${since.toISOString()}'` : '';
+  const fields = ORDER_FIELDS.replace(/\.\.\.MailingAddressFields/g, ADDRESS_FIELDS.trim().replace(/\s+/g, ' '));
+  return /* GraphQL */ `{
+  orders(sortKey: UPDATED_AT${search ? `, query: ${JSON.stringify(search)}` : ''}) {
+    edges {
+      node {${fields}
+        lineItems {
+          edges { node {${LINE_ITEM_FIELDS}} }
+        }
+      }
+    }
+  }
+}`;
+}
+
+/**
+ * An order's fulfillment orders (to split a shipment) and its existing
+ * fulfillments with tracking (to make the push idempotent).
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-fulfillmentOrders
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Fulfillment#field-trackingInfo
+ */
+export const ORDER_FULFILLMENT_STATE_QUERY = /* GraphQL */ `
+query ChannelsyncOrderFulfillmentState($id: ID!) {
+  order(id: $id) {
+    id
+    cancelledAt
+    fulfillments(first: 50) {
+      id
+      status
+      trackingInfo(first: 10) { company number url }
+    }
+    fulfillmentOrders(first: 5) {
+      nodes {
+        id
+        status
+        lineItems(first: 50) {
+          nodes { id remainingQuantity lineItem { id } }
+          pageInfo { hasNextPage }
+        }
+      }
+      pageInfo { hasNextPage }
+    }
+  }
+}
+`;
+
+/**
+ * Creates one fulfillment over one or more fulfillment orders.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentCreate
+ */
+export const FULFILLMENT_CREATE_MUTATION = /* GraphQL */ `
+mutation ChannelsyncFulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
+  fulfillmentCreate(fulfillment: $fulfillment, message: $message) {
+    fulfillment {
+      id
+      status
+      trackingInfo(first: 10) { company number url }
+    }
+    userErrors { field message }
+  }
+}
+`;
+
+/**
+ * Locations, to default `locationId` when the channel settings leave it out.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/queries/locations
+ */
+export const LOCATIONS_QUERY = /* GraphQL */ `
+query ChannelsyncLocations {
+  locations(first: 10) {
+    nodes { id name isActive }
+  }
+}
+`;
+
+/**
+ * Variants with their SKU, inventory item and stock at one location.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/queries/productVariants
+ */
+export const PRODUCT_VARIANTS_QUERY = /* GraphQL */ `
+query ChannelsyncProductVariants($first: Int!, $after: String, $locationId: ID!) {
+  productVariants(first: $first, after: $after) {
+    nodes {
+      id
+      sku
+      displayName
+      product { id }
+      inventoryItem {
+        id
+        tracked
+        inventoryLevel(locationId: $locationId) {
+          quantities(names: ["available"]) { name quantity }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`;
+
+/**
+ * Inventory items by SKU (`sku:A OR sku:B`) with their level at one location.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/queries/inventoryItems
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/InventoryItem#field-inventoryLevel
+ */
+export const INVENTORY_ITEMS_QUERY = /* GraphQL */ `
+query ChannelsyncInventoryItems($first: Int!, $query: String!, $locationId: ID!) {
+  inventoryItems(first: $first, query: $query) {
+    nodes {
+      id
+      sku
+      tracked
+      inventoryLevel(locationId: $locationId) {
+        quantities(names: ["available"]) { name quantity }
+      }
+    }
+  }
+}
+`;
+
+/**
+ * Sets available quantities; `changeFromQuantity` (compare-and-set) and the
+ * `@idempotent` key are mandatory since 2026-04.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/inventorySetQuantities
+ */
+export const INVENTORY_SET_QUANTITIES_MUTATION = /* GraphQL */ `
+mutation ChannelsyncInventorySetQuantities($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}
+`;
+
+/**
+ * Existing webhook subscriptions, so that registering twice creates nothing.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/queries/webhookSubscriptions
+ */
+export const WEBHOOK_SUBSCRIPTIONS_QUERY = /* GraphQL */ `
+query ChannelsyncWebhookSubscriptions($first: Int!, $after: String) {
+  webhookSubscriptions(first: $first, after: $after) {
+    nodes { id topic uri }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`;
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/webhookSubscriptionCreate
+ */
+export const WEBHOOK_SUBSCRIPTION_CREATE_MUTATION = /* GraphQL */ `
+mutation ChannelsyncWebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+`;
+
+/** Every operation document, by constant name (the documents test walks this). */
+export const DOCUMENTS = {
+  ORDERS_PAGE_QUERY,
+  ORDER_QUERY,
+  ORDER_LINE_ITEMS_QUERY,
+  BULK_OPERATION_RUN_QUERY,
+  BULK_OPERATION_QUERY,
+  ORDER_FULFILLMENT_STATE_QUERY,
+  FULFILLMENT_CREATE_MUTATION,
+  LOCATIONS_QUERY,
+  PRODUCT_VARIANTS_QUERY,
+  INVENTORY_ITEMS_QUERY,
+  INVENTORY_SET_QUANTITIES_MUTATION,
+  WEBHOOK_SUBSCRIPTIONS_QUERY,
+  WEBHOOK_SUBSCRIPTION_CREATE_MUTATION,
+} as const;

@@ -1,0 +1,420 @@
+/**
+ * Shopify payloads -> the unified order model. Pure functions: every payload
+ * is parsed with a zod schema at the boundary (a wrong shape fails loudly
+ * with the path of the field), then mapped.
+ *
+ * Two shapes arrive: GraphQL orders (pull, fetch, bulk) selected by
+ * `documents.ts`, and REST-shaped webhook bodies (snake_case, numeric ids).
+ * Both map to the same unified values; REST ids become GIDs so that a webhook
+ * and a poll of the same order agree on `externalId`.
+ */
+import { z } from 'zod';
+import { addMoney, money, mulMoney } from '../../src/domain/money.ts';
+import type {
+  Address,
+  ChannelFulfillmentStatus,
+  ChannelOrderState,
+  Customer,
+  FinancialStatus,
+  UnifiedOrder,
+  UnifiedOrderLine,
+} from '../../src/domain/order.ts';
+
+// ---------------------------------------------------------------- GraphQL
+
+const amount = z.union([z.string(), z.number()]);
+const moneyBag = z.object({ shopMoney: z.object({ amount, currencyCode: z.string().optional() }) });
+const idRef = z.object({ id: z.string() });
+
+const gqlAddress = z.object({
+  name: z.string().nullish(),
+  company: z.string().nullish(),
+  address1: z.string().nullish(),
+  address2: z.string().nullish(),
+  city: z.string().nullish(),
+  province: z.string().nullish(),
+  provinceCode: z.string().nullish(),
+  zip: z.string().nullish(),
+  country: z.string().nullish(),
+  countryCodeV2: z.string().nullish(),
+  phone: z.string().nullish(),
+});
+
+export const gqlLineItemSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  sku: z.string().nullish(),
+  quantity: z.number().int(),
+  currentQuantity: z.number().int(),
+  unfulfilledQuantity: z.number().int(),
+  originalUnitPriceSet: moneyBag,
+  taxLines: z.array(z.object({ priceSet: moneyBag })),
+  discountAllocations: z.array(z.object({ allocatedAmountSet: moneyBag })),
+  product: idRef.nullish(),
+  variant: z.object({ id: z.string(), inventoryItem: idRef.nullish() }).nullish(),
+});
+export type GqlLineItem = z.infer<typeof gqlLineItemSchema>;
+
+const pageInfo = z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullish() });
+
+/** An order as `OrderFields` selects it, without its line items. */
+export const gqlOrderHeadSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  cancelledAt: z.string().nullish(),
+  closed: z.boolean(),
+  closedAt: z.string().nullish(),
+  displayFinancialStatus: z.string().nullish(),
+  displayFulfillmentStatus: z.string(),
+  currencyCode: z.string(),
+  presentmentCurrencyCode: z.string(),
+  email: z.string().nullish(),
+  phone: z.string().nullish(),
+  currentShippingPriceSet: moneyBag,
+  currentTotalTaxSet: moneyBag,
+  currentTotalDiscountsSet: moneyBag,
+  currentTotalPriceSet: moneyBag,
+  customer: z
+    .object({ id: z.string(), firstName: z.string().nullish(), lastName: z.string().nullish() })
+    .nullish(),
+  billingAddress: gqlAddress.nullish(),
+  shippingAddress: gqlAddress.nullish(),
+});
+
+/** An order from `ORDERS_PAGE_QUERY` / `ORDER_QUERY`: the head plus its first page of lines. */
+export const gqlOrderSchema = gqlOrderHeadSchema.extend({
+  lineItems: z.object({ nodes: z.array(gqlLineItemSchema), pageInfo }),
+});
+export type GqlOrder = z.infer<typeof gqlOrderSchema>;
+export type GqlOrderHead = z.infer<typeof gqlOrderHeadSchema>;
+
+export const gqlOrdersPageSchema = z.object({
+  orders: z.object({ nodes: z.array(z.unknown()), pageInfo }),
+});
+
+export const gqlLineItemsPageSchema = z.object({
+  order: z
+    .object({ id: z.string(), lineItems: z.object({ nodes: z.array(gqlLineItemSchema), pageInfo }) })
+    .nullable(),
+});
+
+/**
+ * Maps a GraphQL order head and ALL its line items (the caller follows
+ * `lineItems.pageInfo` first). `raw` keeps the payload as received.
+ */
+export function mapGraphqlOrder(head: GqlOrderHead, lines: GqlLineItem[], raw: unknown = head): UnifiedOrder {
+  const mappedLines = lines.map(mapGraphqlLine);
+  return {
+    externalId: head.id,
+    orderNumber: head.name,
+    channelState: orderState(head.cancelledAt ?? null, head.closed || Boolean(head.closedAt)),
+    financialStatus: financialStatus(head.displayFinancialStatus ?? null),
+    fulfillmentStatus: fulfillmentStatus(head.displayFulfillmentStatus),
+    currency: head.currencyCode,
+    presentmentCurrency: head.presentmentCurrencyCode !== head.currencyCode ? head.presentmentCurrencyCode : null,
+    totals: {
+      subtotal: subtotalOf(mappedLines),
+      shipping: money(head.currentShippingPriceSet.shopMoney.amount),
+      tax: money(head.currentTotalTaxSet.shopMoney.amount),
+      discount: money(head.currentTotalDiscountsSet.shopMoney.amount),
+      total: money(head.currentTotalPriceSet.shopMoney.amount),
+    },
+    customer: customerOf(
+      head.customer?.id ?? null,
+      head.email ?? null,
+      head.customer?.firstName ?? null,
+      head.customer?.lastName ?? null,
+      head.phone ?? null,
+    ),
+    billingAddress: head.billingAddress ? graphqlAddress(head.billingAddress) : null,
+    shippingAddress: head.shippingAddress ? graphqlAddress(head.shippingAddress) : null,
+    placedAt: date(head.createdAt),
+    updatedAt: date(head.updatedAt),
+    cancelledAt: head.cancelledAt ? date(head.cancelledAt) : null,
+    closedAt: head.closedAt ? date(head.closedAt) : null,
+    lines: mappedLines,
+    raw,
+  };
+}
+
+export function mapGraphqlLine(line: GqlLineItem): UnifiedOrderLine {
+  return {
+    externalId: line.id,
+    sku: line.sku ? line.sku : null,
+    title: line.name,
+    quantity: line.currentQuantity,
+    unitPrice: money(line.originalUnitPriceSet.shopMoney.amount),
+    tax: addMoney('0', ...line.taxLines.map((t) => t.priceSet.shopMoney.amount)),
+    discount: addMoney('0', ...line.discountAllocations.map((d) => d.allocatedAmountSet.shopMoney.amount)),
+    productExternalId: line.product?.id ?? null,
+    variantExternalId: line.variant?.id ?? null,
+    inventoryItemExternalId: line.variant?.inventoryItem?.id ?? null,
+    quantityFulfilledOnChannel: Math.max(0, line.currentQuantity - line.unfulfilledQuantity),
+  };
+}
+
+function graphqlAddress(a: z.infer<typeof gqlAddress>): Address {
+  return {
+    name: a.name ?? null,
+    company: a.company ?? null,
+    address1: a.address1 ?? null,
+    address2: a.address2 ?? null,
+    city: a.city ?? null,
+    province: a.province ?? null,
+    provinceCode: a.provinceCode ?? null,
+    zip: a.zip ?? null,
+    country: a.country ?? null,
+    countryCode: a.countryCodeV2 ?? null,
+    phone: a.phone ?? null,
+  };
+}
+
+// ---------------------------------------------------------------- REST (webhooks)
+
+const restMoneySet = z.object({ shop_money: z.object({ amount, currency_code: z.string().optional() }) });
+const numericId = z.union([z.number(), z.string()]);
+
+const restAddress = z.object({
+  name: z.string().nullish(),
+  first_name: z.string().nullish(),
+  last_name: z.string().nullish(),
+  company: z.string().nullish(),
+  address1: z.string().nullish(),
+  address2: z.string().nullish(),
+  city: z.string().nullish(),
+  province: z.string().nullish(),
+  province_code: z.string().nullish(),
+  zip: z.string().nullish(),
+  country: z.string().nullish(),
+  country_code: z.string().nullish(),
+  phone: z.string().nullish(),
+});
+
+const restLineItem = z.object({
+  id: numericId,
+  admin_graphql_api_id: z.string().optional(),
+  name: z.string().nullish(),
+  title: z.string().nullish(),
+  sku: z.string().nullish(),
+  quantity: z.number().int(),
+  current_quantity: z.number().int().optional(),
+  fulfillable_quantity: z.number().int().nullish(),
+  fulfillment_status: z.string().nullish(),
+  price_set: restMoneySet,
+  tax_lines: z.array(z.object({ price_set: restMoneySet })).default([]),
+  discount_allocations: z.array(z.object({ amount_set: restMoneySet })).default([]),
+  product_id: numericId.nullish(),
+  variant_id: numericId.nullish(),
+});
+
+/** The REST order body of `orders/create`, `orders/updated`, `orders/cancelled` webhooks. */
+export const restOrderSchema = z.object({
+  id: numericId,
+  admin_graphql_api_id: z.string().optional(),
+  name: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  cancelled_at: z.string().nullish(),
+  closed_at: z.string().nullish(),
+  financial_status: z.string().nullish(),
+  fulfillment_status: z.string().nullish(),
+  currency: z.string(),
+  presentment_currency: z.string().nullish(),
+  email: z.string().nullish(),
+  phone: z.string().nullish(),
+  current_shipping_price_set: restMoneySet.nullish(),
+  total_shipping_price_set: restMoneySet.nullish(),
+  current_total_tax_set: restMoneySet.nullish(),
+  total_tax_set: restMoneySet.nullish(),
+  current_total_discounts_set: restMoneySet.nullish(),
+  total_discounts_set: restMoneySet.nullish(),
+  current_total_price_set: restMoneySet.nullish(),
+  total_price_set: restMoneySet.nullish(),
+  customer: z
+    .object({
+      id: numericId,
+      admin_graphql_api_id: z.string().optional(),
+      email: z.string().nullish(),
+      first_name: z.string().nullish(),
+      last_name: z.string().nullish(),
+      phone: z.string().nullish(),
+    })
+    .nullish(),
+  billing_address: restAddress.nullish(),
+  shipping_address: restAddress.nullish(),
+  line_items: z.array(restLineItem),
+});
+export type RestOrder = z.infer<typeof restOrderSchema>;
+
+/** Maps a parsed REST order body (webhook). */
+export function mapRestOrder(body: RestOrder, raw: unknown = body): UnifiedOrder {
+  const lines = body.line_items.map(mapRestLine);
+  const pick = (current: z.infer<typeof restMoneySet> | null | undefined, total: z.infer<typeof restMoneySet> | null | undefined) =>
+    money((current ?? total)?.shop_money.amount ?? '0');
+  const customer = body.customer;
+  return {
+    externalId: body.admin_graphql_api_id ?? toGid('Order', body.id),
+    orderNumber: body.name,
+    channelState: orderState(body.cancelled_at ?? null, Boolean(body.closed_at)),
+    financialStatus: financialStatus(body.financial_status ?? null),
+    fulfillmentStatus: restFulfillmentStatus(body.fulfillment_status ?? null),
+    currency: body.currency,
+    presentmentCurrency:
+      body.presentment_currency && body.presentment_currency !== body.currency ? body.presentment_currency : null,
+    totals: {
+      subtotal: subtotalOf(lines),
+      shipping: pick(body.current_shipping_price_set, body.total_shipping_price_set),
+      tax: pick(body.current_total_tax_set, body.total_tax_set),
+      discount: pick(body.current_total_discounts_set, body.total_discounts_set),
+      total: pick(body.current_total_price_set, body.total_price_set),
+    },
+    customer: customerOf(
+      customer ? (customer.admin_graphql_api_id ?? toGid('Customer', customer.id)) : null,
+      body.email ?? customer?.email ?? null,
+      customer?.first_name ?? null,
+      customer?.last_name ?? null,
+      body.phone ?? customer?.phone ?? null,
+    ),
+    billingAddress: body.billing_address ? restAddressOf(body.billing_address) : null,
+    shippingAddress: body.shipping_address ? restAddressOf(body.shipping_address) : null,
+    placedAt: date(body.created_at),
+    updatedAt: date(body.updated_at),
+    cancelledAt: body.cancelled_at ? date(body.cancelled_at) : null,
+    closedAt: body.closed_at ? date(body.closed_at) : null,
+    lines,
+    raw,
+  };
+}
+
+function mapRestLine(line: z.infer<typeof restLineItem>): UnifiedOrderLine {
+  const quantity = line.current_quantity ?? line.quantity;
+  // REST has no unfulfilled count per line; fulfillable_quantity is what is left to ship.
+  const fulfilled =
+    line.fulfillment_status === 'fulfilled' ? quantity : Math.max(0, quantity - (line.fulfillable_quantity ?? quantity));
+  return {
+    externalId: line.admin_graphql_api_id ?? toGid('LineItem', line.id),
+    sku: line.sku ? line.sku : null,
+    title: line.name ?? line.title ?? '',
+    quantity,
+    unitPrice: money(line.price_set.shop_money.amount),
+    tax: addMoney('0', ...line.tax_lines.map((t) => t.price_set.shop_money.amount)),
+    discount: addMoney('0', ...line.discount_allocations.map((d) => d.amount_set.shop_money.amount)),
+    productExternalId: line.product_id != null ? toGid('Product', line.product_id) : null,
+    variantExternalId: line.variant_id != null ? toGid('ProductVariant', line.variant_id) : null,
+    // The REST line item does not carry it; a poll or fetchOrder fills it in.
+    inventoryItemExternalId: null,
+    quantityFulfilledOnChannel: fulfilled,
+  };
+}
+
+function restAddressOf(a: z.infer<typeof restAddress>): Address {
+  const joined = [a.first_name, a.last_name].filter((p) => p && p.trim()).join(' ');
+  return {
+    name: a.name ?? (joined || null),
+    company: a.company ?? null,
+    address1: a.address1 || null,
+    address2: a.address2 || null,
+    city: a.city || null,
+    province: a.province ?? null,
+    provinceCode: a.province_code ?? null,
+    zip: a.zip ?? null,
+    country: a.country ?? null,
+    countryCode: a.country_code ?? null,
+    phone: a.phone ?? null,
+  };
+}
+
+// ---------------------------------------------------------------- shared
+
+/** `gid://shopify/<type>/<id>` from a REST numeric id (or a GID, returned as is). */
+export function toGid(type: string, id: number | string): string {
+  const text = String(id);
+  return text.startsWith('gid://') ? text : `gid://shopify/${type}/${text}`;
+}
+
+function subtotalOf(lines: UnifiedOrderLine[]): string {
+  // Shopify's subtotal fields are net of discounts; the unified subtotal is the
+  // sum of line prices before any discount, so it is derived from the lines.
+  return addMoney('0', ...lines.map((l) => mulMoney(l.unitPrice, l.quantity)));
+}
+
+function orderState(cancelledAt: string | null, closed: boolean): ChannelOrderState {
+  if (cancelledAt) return 'cancelled';
+  return closed ? 'closed' : 'open';
+}
+
+const FINANCIAL: Record<string, FinancialStatus> = {
+  pending: 'pending',
+  authorized: 'authorized',
+  partially_paid: 'partially_paid',
+  paid: 'paid',
+  partially_refunded: 'partially_refunded',
+  refunded: 'refunded',
+  voided: 'voided',
+  expired: 'expired',
+};
+
+/** GraphQL `OrderDisplayFinancialStatus` (PAID) or REST `financial_status` (paid). */
+export function financialStatus(value: string | null): FinancialStatus {
+  return (value && FINANCIAL[value.toLowerCase()]) || 'unknown';
+}
+
+/** GraphQL `OrderDisplayFulfillmentStatus`. */
+export function fulfillmentStatus(value: string): ChannelFulfillmentStatus {
+  switch (value) {
+    case 'FULFILLED':
+      return 'fulfilled';
+    case 'PARTIALLY_FULFILLED':
+      return 'partially_fulfilled';
+    case 'RESTOCKED':
+      return 'restocked';
+    case 'ON_HOLD':
+      return 'on_hold';
+    case 'SCHEDULED':
+      return 'scheduled';
+    // Nothing has shipped yet in any of these: the work is open.
+    case 'UNFULFILLED':
+    case 'OPEN':
+    case 'PENDING_FULFILLMENT':
+    case 'IN_PROGRESS':
+    case 'REQUEST_DECLINED':
+      return 'unfulfilled';
+    default:
+      return 'unknown';
+  }
+}
+
+/** REST `fulfillment_status`: null, "partial", "fulfilled", "restocked". */
+function restFulfillmentStatus(value: string | null): ChannelFulfillmentStatus {
+  switch (value) {
+    case null:
+      return 'unfulfilled';
+    case 'partial':
+      return 'partially_fulfilled';
+    case 'fulfilled':
+      return 'fulfilled';
+    case 'restocked':
+      return 'restocked';
+    default:
+      return 'unknown';
+  }
+}
+
+function customerOf(
+  externalId: string | null,
+  email: string | null,
+  firstName: string | null,
+  lastName: string | null,
+  phone: string | null,
+): Customer | null {
+  if (!externalId && !email && !phone) return null;
+  return { externalId, email, firstName: firstName || null, lastName: lastName || null, phone };
+}
+
+function date(text: string): Date {
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) throw new TypeError(`not a date: ${JSON.stringify(text)}`);
+  return d;
+}
