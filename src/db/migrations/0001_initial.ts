@@ -169,12 +169,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     -- Levels follow the ledger in the same transaction.
     CREATE FUNCTION stock_levels_apply() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      INSERT INTO stock_levels (sku_id, location_id, on_hand, reserved, updated_at)
-      VALUES (NEW.sku_id, NEW.location_id, NEW.on_hand_delta, NEW.reserved_delta, now())
-      ON CONFLICT (sku_id, location_id) DO UPDATE
-        SET on_hand = stock_levels.on_hand + EXCLUDED.on_hand,
-            reserved = stock_levels.reserved + EXCLUDED.reserved,
-            updated_at = now();
+      -- Update first: an INSERT ... ON CONFLICT would check the delta itself against the level's constraints.
+      UPDATE stock_levels
+        SET on_hand = on_hand + NEW.on_hand_delta, reserved = reserved + NEW.reserved_delta, updated_at = now()
+        WHERE sku_id = NEW.sku_id AND location_id = NEW.location_id;
+      IF NOT FOUND THEN
+        INSERT INTO stock_levels (sku_id, location_id, on_hand, reserved, updated_at)
+        VALUES (NEW.sku_id, NEW.location_id, NEW.on_hand_delta, NEW.reserved_delta, now())
+        ON CONFLICT (sku_id, location_id) DO UPDATE
+          SET on_hand = stock_levels.on_hand + EXCLUDED.on_hand,
+              reserved = stock_levels.reserved + EXCLUDED.reserved,
+              updated_at = now();
+      END IF;
       RETURN NEW;
     END $$;
     CREATE TRIGGER stock_movements_apply AFTER INSERT ON stock_movements

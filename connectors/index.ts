@@ -1,0 +1,19 @@
+/**
+ * The registry: channel kind -> connector factory. A plain map, no discovery:
+ * a new channel is one folder under connectors/ and one line here.
+ */
+import type { ConnectorFactory } from './types.ts';
+import { ConfigError } from '../src/domain/errors.ts';
+
+const FACTORIES: ConnectorFactory[] = [];
+
+export const connectorFactories: ReadonlyMap<string, ConnectorFactory> = new Map(FACTORIES.map((f) => [f.kind, f]));
+
+export function connectorFactory(kind: string): ConnectorFactory {
+  const factory = connectorFactories.get(kind);
+  if (!factory) {
+    const known = [...connectorFactories.keys()].join(', ') || 'none';
+    throw new ConfigError(`unknown channel kind "${kind}" (known: ${known})`);
+  }
+  return factory;
+}

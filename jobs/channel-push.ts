@@ -1,0 +1,195 @@
+/**
+ * channel-push: deliver one side effect owed to a channel, recorded first as a
+ * `channel_pushes` row (the outbox). The job id is derived from the row's
+ * natural key (`push-fulfillment.<shipment>.<channel>`), connectors check the
+ * channel before creating anything, and the row is marked done only after
+ * the channel accepted: a crash at any point leads to one push, not two.
+ */
+import { sql } from 'kysely';
+import type { App } from '../src/app.ts';
+import type { JobDefinition } from '../src/queue/job.ts';
+import { jobId } from '../src/queue/queues.ts';
+import type { ChannelPush, PushKind } from '../src/db/schema.ts';
+import { PermanentError } from '../src/domain/errors.ts';
+
+export interface ChannelPushData {
+  pushId: number;
+}
+
+export const channelPushJob: JobDefinition<ChannelPushData> = {
+  queue: 'channel-push',
+  handle: runPush,
+  async onFailed(app, data, error) {
+    await app.db
+      .updateTable('channel_pushes')
+      .set({ status: 'failed', last_error: error.message, updated_at: sql`now()` })
+      .where('id', '=', data.pushId)
+      .where('status', '=', 'pending')
+      .execute();
+  },
+  async sweep(app, before) {
+    const rows = await app.db
+      .selectFrom('channel_pushes')
+      .select(['id', 'channel_id', 'kind', 'target'])
+      .where('status', '=', 'pending')
+      .where('updated_at', '<', before)
+      .orderBy('id')
+      .limit(10_000)
+      .execute();
+    return rows.map((r) => ({ jobId: pushJobId(r), data: { pushId: r.id } }));
+  },
+};
+
+/** `push-fulfillment.<shipment>.<channel>`, `push-stock.<channel>.<sku>`, ... */
+export function pushJobId(push: { kind: PushKind; channel_id: number; target: string }): string {
+  return push.kind === 'fulfillment'
+    ? jobId('push-fulfillment', push.target, push.channel_id)
+    : jobId(`push-${push.kind}`, push.channel_id, push.target);
+}
+
+/**
+ * Records that a channel must be told about something and enqueues the job.
+ * Idempotent: the same (channel, kind, target) is one row and one job.
+ */
+export async function owePush(
+  app: App,
+  push: { channelId: number; kind: PushKind; target: string; payload?: Record<string, unknown> },
+): Promise<number> {
+  const row = await app.db
+    .insertInto('channel_pushes')
+    .values({ channel_id: push.channelId, kind: push.kind, target: push.target, payload: JSON.stringify(push.payload ?? {}) })
+    .onConflict((oc) => oc.columns(['channel_id', 'kind', 'target']).doUpdateSet({ updated_at: sql`channel_pushes.updated_at` }))
+    .returning(['id', 'channel_id', 'kind', 'target', 'status'])
+    .executeTakeFirstOrThrow();
+  if (row.status === 'pending') {
+    await app.queues.add('channel-push', pushJobId(row), { pushId: row.id }).catch((err) => {
+      // The row is the truth: the sweeper enqueues it later if Redis is unavailable now.
+      app.log.warn({ push: row.id, err: (err as Error).message }, 'could not enqueue push; the sweeper will');
+    });
+  }
+  return row.id;
+}
+
+/** Puts a failed push back to work (admin retry). */
+export async function retryPush(app: App, pushId: number): Promise<void> {
+  const row = await app.db
+    .updateTable('channel_pushes')
+    .set({ status: 'pending', last_error: null, updated_at: sql`now()` })
+    .where('id', '=', pushId)
+    .where('status', '=', 'failed')
+    .returning(['id', 'channel_id', 'kind', 'target'])
+    .executeTakeFirst();
+  if (!row) throw new PermanentError(`push ${pushId} is not failed (only failed pushes can be retried)`);
+  await app.queues.ensure('channel-push', pushJobId(row), { pushId: row.id });
+}
+
+export async function runPush(app: App, data: ChannelPushData): Promise<{ outcome: string }> {
+  const push = await app.db
+    .updateTable('channel_pushes')
+    .set({ attempts: sql`attempts + 1` })
+    .where('id', '=', data.pushId)
+    .returningAll()
+    .executeTakeFirst();
+  if (!push) return { outcome: 'gone' };
+  if (push.status === 'done') return { outcome: 'already done' };
+  try {
+    const ref = await deliver(app, push);
+    await app.db
+      .updateTable('channel_pushes')
+      .set({ status: 'done', external_ref: ref, last_error: null, completed_at: sql`now()`, updated_at: sql`now()` })
+      .where('id', '=', push.id)
+      .execute();
+    return { outcome: 'done' };
+  } catch (err) {
+    await app.db
+      .updateTable('channel_pushes')
+      .set({ last_error: (err as Error).message })
+      .where('id', '=', push.id)
+      .execute();
+    throw err;
+  }
+}
+
+async function deliver(app: App, push: ChannelPush): Promise<string | null> {
+  const { connector } = await app.connectors.get(push.channel_id);
+  switch (push.kind) {
+    case 'fulfillment': {
+      const shipmentId = Number(push.target);
+      const shipment = await app.db
+        .selectFrom('shipments')
+        .innerJoin('fulfillments', 'fulfillments.id', 'shipments.fulfillment_id')
+        .innerJoin('orders', 'orders.id', 'fulfillments.order_id')
+        .select(['shipments.id', 'carrier', 'service', 'tracking_number', 'tracking_url', 'orders.id as order_id', 'orders.external_id'])
+        .where('shipments.id', '=', shipmentId)
+        .executeTakeFirst();
+      if (!shipment) throw new PermanentError(`shipment ${shipmentId} does not exist`);
+      const lines = await app.db
+        .selectFrom('shipment_lines')
+        .innerJoin('order_lines', 'order_lines.id', 'shipment_lines.order_line_id')
+        .select(['order_lines.external_id', 'order_lines.sku', 'shipment_lines.quantity'])
+        .where('shipment_id', '=', shipmentId)
+        .execute();
+      const open = await sql<{ open: number }>`
+        SELECT count(*)::int AS open FROM order_lines l
+        WHERE l.order_id = ${shipment.order_id} AND l.quantity > COALESCE((
+          SELECT sum(sl.quantity) FROM shipment_lines sl
+          JOIN shipments s ON s.id = sl.shipment_id
+          JOIN fulfillments f ON f.id = s.fulfillment_id
+          WHERE sl.order_line_id = l.id AND f.order_id = ${shipment.order_id}), 0)
+      `.execute(app.db);
+      const outcome = await connector.pushFulfillment({
+        orderExternalId: shipment.external_id,
+        shipmentId,
+        lines: lines.map((l) => ({ lineExternalId: l.external_id, sku: l.sku, quantity: l.quantity })),
+        carrier: shipment.carrier,
+        service: shipment.service,
+        trackingNumber: shipment.tracking_number,
+        trackingUrl: shipment.tracking_url,
+        notifyCustomer: true,
+        completesOrder: (open.rows[0]?.open ?? 1) === 0,
+      });
+      return outcome.externalRef;
+    }
+    case 'stock': {
+      const listing = await app.db
+        .selectFrom('channel_listings')
+        .innerJoin('skus', 'skus.id', 'channel_listings.sku_id')
+        .select(['channel_listings.id', 'skus.id as sku_id', 'skus.sku', 'product_external_id', 'variant_external_id', 'inventory_item_external_id'])
+        .where('channel_listings.channel_id', '=', push.channel_id)
+        .where('skus.sku', '=', push.target)
+        .executeTakeFirst();
+      if (!listing) throw new PermanentError(`SKU ${push.target} is not listed on channel ${push.channel_id}`);
+      const level = await app.db
+        .selectFrom('stock_levels')
+        .select(sql<number>`COALESCE(sum(on_hand - reserved), 0)::int`.as('available'))
+        .where('sku_id', '=', listing.sku_id)
+        .executeTakeFirstOrThrow();
+      const available = Math.max(0, level.available);
+      const [result] = await connector.pushStock([
+        {
+          listing: {
+            sku: listing.sku,
+            productExternalId: listing.product_external_id,
+            variantExternalId: listing.variant_external_id,
+            inventoryItemExternalId: listing.inventory_item_external_id,
+          },
+          available,
+        },
+      ]);
+      if (result && !result.ok) throw new PermanentError(`stock push for ${listing.sku}: ${result.error ?? 'refused by the channel'}`);
+      await app.db
+        .updateTable('channel_listings')
+        .set({ last_pushed_available: available, last_pushed_at: new Date() })
+        .where('id', '=', listing.id)
+        .execute();
+      return String(available);
+    }
+    case 'cancel': {
+      if (!connector.cancelOrder) throw new PermanentError(`${connector.kind} channels cannot cancel orders through channelsync`);
+      const outcome = await connector.cancelOrder(push.target, String(push.payload.reason ?? 'cancelled in channelsync'));
+      return outcome.externalRef;
+    }
+    case 'refund':
+      throw new PermanentError('refund pushes are not supported yet: refund on the channel itself');
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * sync-orders: pull every order changed since the channel's cursor, page by
+ * page; each page and the cursor that follows it are saved in one
+ * transaction, so a crash re-pulls at most one page and never skips one.
+ * One sync per channel at a time, across all processes (advisory lock).
+ */
+import { sql } from 'kysely';
+import type { App } from '../src/app.ts';
+import type { JobDefinition } from '../src/queue/job.ts';
+import { jobId } from '../src/queue/queues.ts';
+import { upsertOrders, type UpsertResult } from '../src/db/orders.ts';
+
+export interface SyncOrdersData {
+  channelId: number;
+}
+
+export interface SyncReport {
+  pages: number;
+  inserted: number;
+  updated: number;
+  stale: number;
+  skipped?: string;
+}
+
+const ORDERS = 'orders';
+/** Advisory lock namespace for "syncing channel N" (the second key is the channel id). */
+const SYNC_LOCK = 7_301;
+
+export const syncOrdersJob: JobDefinition<SyncOrdersData> = {
+  queue: 'sync-orders',
+  handle: (app, data) => syncOrders(app, data.channelId),
+};
+
+/** Runs one pull now (also used by `channelsync sync`). */
+export async function syncOrders(app: App, channelId: number): Promise<SyncReport> {
+  const { connector } = await app.connectors.get(channelId);
+  const report: SyncReport = { pages: 0, inserted: 0, updated: 0, stale: 0 };
+  await app.db.connection().execute(async (conn) => {
+    const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${SYNC_LOCK}, ${channelId}) AS locked`.execute(conn);
+    if (!rows[0]?.locked) {
+      report.skipped = 'another process is syncing this channel';
+      return;
+    }
+    try {
+      const saved = await conn
+        .selectFrom('sync_cursors')
+        .select('cursor')
+        .where('channel_id', '=', channelId)
+        .where('resource', '=', ORDERS)
+        .executeTakeFirst();
+      try {
+        for await (const page of connector.pullOrders(saved?.cursor ?? null)) {
+          const results = await conn.transaction().execute(async (trx) => {
+            const results = await upsertOrders(trx, channelId, page.orders);
+            await trx
+              .insertInto('sync_cursors')
+              .values({ channel_id: channelId, resource: ORDERS, cursor: page.cursor, last_error: null })
+              .onConflict((oc) =>
+                oc.columns(['channel_id', 'resource']).doUpdateSet({ cursor: page.cursor, last_synced_at: sql`now()`, last_error: null }),
+              )
+              .execute();
+            return results;
+          });
+          count(report, results);
+          report.pages += 1;
+        }
+      } catch (err) {
+        await conn
+          .insertInto('sync_cursors')
+          .values({ channel_id: channelId, resource: ORDERS, cursor: saved?.cursor ?? '', last_error: String((err as Error).message) })
+          .onConflict((oc) => oc.columns(['channel_id', 'resource']).doUpdateSet({ last_error: String((err as Error).message) }))
+          .execute()
+          .catch(() => {});
+        throw err;
+      }
+    } finally {
+      await sql`SELECT pg_advisory_unlock(${SYNC_LOCK}, ${channelId})`.execute(conn);
+    }
+  });
+  app.log.info({ channel: channelId, ...report }, 'order sync finished');
+  return report;
+}
+
+/** Asks for a sync soon; while one waits, further requests are dropped (deduplication). */
+export async function requestSync(app: App, channelId: number): Promise<void> {
+  await app.queues.get('sync-orders').add('sync', { channelId }, { deduplication: { id: jobId('sync', channelId) } });
+}
+
+function count(report: SyncReport, results: UpsertResult[]): void {
+  for (const r of results) report[r.outcome] += 1;
+}

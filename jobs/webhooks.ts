@@ -1,0 +1,63 @@
+/**
+ * webhooks: process one stored delivery from the inbox. The HTTP route has
+ * already verified and stored it; this job maps it and saves the order with
+ * the newer-wins rule, so a stale or repeated delivery changes nothing.
+ */
+import { sql } from 'kysely';
+import type { App } from '../src/app.ts';
+import type { JobDefinition } from '../src/queue/job.ts';
+import { jobId } from '../src/queue/queues.ts';
+import { markOrderDeleted, upsertOrders } from '../src/db/orders.ts';
+
+export interface WebhookData {
+  deliveryId: number;
+}
+
+export const webhookJob: JobDefinition<WebhookData> = {
+  queue: 'webhooks',
+  handle: processDelivery,
+  async onFailed(app, data, error) {
+    await app.db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'failed', error: error.message, processed_at: sql`now()` })
+      .where('id', '=', data.deliveryId)
+      .execute();
+  },
+  async sweep(app, before) {
+    const rows = await app.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('received_at', '<', before)
+      .orderBy('id')
+      .limit(10_000)
+      .execute();
+    return rows.map((r) => ({ jobId: webhookJobId(r.id), data: { deliveryId: r.id } }));
+  },
+};
+
+export const webhookJobId = (deliveryId: number) => jobId('webhook', deliveryId);
+
+export async function processDelivery(app: App, data: WebhookData): Promise<{ outcome: string }> {
+  const delivery = await app.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', data.deliveryId).executeTakeFirst();
+  if (!delivery) return { outcome: 'gone' };
+  if (delivery.status !== 'pending') return { outcome: `already ${delivery.status}` };
+  const { connector } = await app.connectors.get(delivery.channel_id);
+  const parsed = connector.parseWebhook({ rawBody: delivery.raw_body, headers: delivery.headers });
+  const event = parsed.event;
+  let outcome: string;
+  if (event.type === 'order') {
+    const [result] = await upsertOrders(app.db, delivery.channel_id, [event.order]);
+    outcome = result?.outcome ?? 'stale';
+  } else if (event.type === 'order_deleted') {
+    outcome = (await markOrderDeleted(app.db, delivery.channel_id, event.externalId, event.at)) ? 'deleted' : 'stale';
+  } else {
+    outcome = event.type === 'ping' ? 'ping' : `ignored: ${event.reason}`;
+  }
+  await app.db
+    .updateTable('webhook_deliveries')
+    .set({ status: event.type === 'ignored' ? 'ignored' : 'processed', processed_at: sql`now()`, error: null })
+    .where('id', '=', delivery.id)
+    .execute();
+  return { outcome };
+}

@@ -1,0 +1,123 @@
+/**
+ * The running application's shared resources: one Postgres pool, one Redis
+ * connection, the queues, and built connectors. Jobs, the HTTP server and the
+ * CLI all take an `App`; nothing else holds global state.
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import { requireSecretKey } from './config.ts';
+import { createDb, ensureDatabase, migrate, type Db } from './db/index.ts';
+import { loadChannel } from './db/channels.ts';
+import { createRedis } from './queue/connection.ts';
+import { QueueSet } from './queue/queues.ts';
+import { RedisRateBudget, RedisSharedKV, type RateBudget, type SharedKV } from './queue/shared-state.ts';
+import { createLogger, type Logger } from './log.ts';
+import { connectorFactory } from '../connectors/index.ts';
+import type { ChannelRecord, Connector } from '../connectors/types.ts';
+import { PermanentError } from './domain/errors.ts';
+
+export interface App {
+  config: Readonly<Config>;
+  log: Logger;
+  db: Db;
+  redis: Redis;
+  queues: QueueSet;
+  budget: RateBudget;
+  kv: SharedKV;
+  connectors: ConnectorCache;
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  log?: Logger;
+  /** Create the database when missing and apply migrations (default true). */
+  migrate?: boolean;
+}
+
+export async function createApp(config: Readonly<Config>, options: CreateAppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger(config.logLevel);
+  if (options.migrate ?? true) {
+    if (await ensureDatabase(config.databaseUrl)) log.info({ database: dbName(config.databaseUrl) }, 'created database');
+  }
+  const db = createDb(config.databaseUrl, { max: Math.max(10, config.workerConcurrency + 4) });
+  if (options.migrate ?? true) {
+    const { applied } = await migrate(db);
+    if (applied.length) log.info({ applied }, 'applied migrations');
+  }
+  const redis = createRedis(config.redisUrl);
+  const queues = new QueueSet(redis, { prefix: config.queuePrefix, attempts: config.jobAttempts });
+  const budget = new RedisRateBudget(redis, config.queuePrefix);
+  const kv = new RedisSharedKV(redis, config.queuePrefix);
+  const app: App = {
+    config,
+    log,
+    db,
+    redis,
+    queues,
+    budget,
+    kv,
+    connectors: undefined as unknown as ConnectorCache,
+    async close() {
+      await app.connectors.closeAll();
+      await queues.close();
+      redis.disconnect();
+      await db.destroy();
+    },
+  };
+  app.connectors = new ConnectorCache(app);
+  return app;
+}
+
+/**
+ * Built connectors by channel id. A connector is rebuilt when its channel row
+ * changes (settings or credentials edited), so a running daemon picks up edits.
+ */
+export class ConnectorCache {
+  private readonly built = new Map<number, { updatedAt: number; channel: ChannelRecord; connector: Connector }>();
+
+  constructor(private readonly app: App) {}
+
+  /** The channel and its connector. Throws `PermanentError` for a missing or disabled channel. */
+  async get(channelId: number): Promise<{ channel: ChannelRecord; connector: Connector }> {
+    const row = await this.app.db
+      .selectFrom('channels')
+      .select(['updated_at', 'enabled'])
+      .where('id', '=', channelId)
+      .executeTakeFirst();
+    if (!row) throw new PermanentError(`channel ${channelId} does not exist`);
+    if (!row.enabled) throw new PermanentError(`channel ${channelId} is disabled`);
+    const cached = this.built.get(channelId);
+    if (cached && cached.updatedAt === row.updated_at.getTime()) return cached;
+    if (cached) await cached.connector.close().catch(() => {});
+
+    const record = await loadChannel(this.app.db, requireSecretKey(this.app.config), channelId);
+    if (!record) throw new PermanentError(`channel ${channelId} does not exist`);
+    const factory = connectorFactory(record.kind);
+    const settings = factory.settingsSchema.safeParse(record.settings);
+    if (!settings.success) throw new PermanentError(`channel ${channelId} settings: ${settings.error.issues[0]?.message}`);
+    const credentials = factory.credentialsSchema.safeParse(record.credentials);
+    if (!credentials.success) {
+      throw new PermanentError(`channel ${channelId} credentials: ${credentials.error.issues[0]?.message}`);
+    }
+    const channel = { ...record, settings: settings.data, credentials: credentials.data };
+    const connector = factory.create({
+      channel,
+      budget: this.app.budget,
+      kv: this.app.kv,
+      log: this.app.log.child({ channel: channelId, kind: record.kind }),
+    });
+    const entry = { updatedAt: row.updated_at.getTime(), channel, connector };
+    this.built.set(channelId, entry);
+    return entry;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.built.values()];
+    this.built.clear();
+    await Promise.all(all.map((e) => e.connector.close().catch(() => {})));
+  }
+}
+
+function dbName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+}

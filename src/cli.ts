@@ -1,0 +1,271 @@
+/**
+ * The command-line entry point. Every command validates its input and prints
+ * one clear line on failure (exit 2 for bad input or config, 1 otherwise).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { sql } from 'kysely';
+import { loadConfig, requireSecretKey, type Config } from './config.ts';
+import { createApp, type App } from './app.ts';
+import { createDb, ensureDatabase, migrate } from './db/index.ts';
+import { addChannel, listChannels, removeChannel, resolveChannelId, setChannelEnabled } from './db/channels.ts';
+import { connectorFactories, connectorFactory } from '../connectors/index.ts';
+import { ChannelsyncError, ConfigError } from './domain/errors.ts';
+import { startDaemon, stopOnSignals } from './daemon.ts';
+import { syncOrders } from '../jobs/sync-orders.ts';
+import { sweep } from '../jobs/sweeper.ts';
+import { JOBS } from '../jobs/index.ts';
+import { createLogger } from './log.ts';
+
+const program = new Command();
+program
+  .name('channelsync')
+  .description('Order management across every sales channel: orders in, fulfilment, tracking and stock out.')
+  .showHelpAfterError();
+
+program
+  .command('migrate')
+  .description('create the database if missing and apply pending migrations (safe to repeat)')
+  .action(async () => {
+    const config = loadConfig();
+    const created = await ensureDatabase(config.databaseUrl);
+    const db = createDb(config.databaseUrl, { max: 2 });
+    try {
+      const { applied } = await migrate(db);
+      if (created) console.log(`created database ${new URL(config.databaseUrl).pathname.slice(1)}`);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+    } finally {
+      await db.destroy();
+    }
+  });
+
+program
+  .command('start')
+  .description('run the daemon: workers, schedules and the HTTP server (webhooks, /healthz)')
+  .option('--no-workers', 'serve HTTP only (for an HTTP-only replica)')
+  .action(async (opts: { workers: boolean }) => {
+    const config = loadConfig();
+    requireSecretKey(config);
+    const daemon = await startDaemon(config, { workers: opts.workers });
+    stopOnSignals(daemon);
+  });
+
+const channels = program.command('channels').description('add, list, enable, disable and remove sales channels');
+
+channels
+  .command('add')
+  .description('add a channel; settings and credentials are checked by the channel kind')
+  .argument('<kind>', `channel kind (${[...connectorFactories.keys()].join(', ') || 'none installed'})`)
+  .argument('<name>', 'a unique name, e.g. "main-shopify"')
+  .option('-s, --setting <key=value>', 'a setting (repeatable)', collectPairs, {})
+  .option('-c, --credential <key=value>', 'a credential, stored encrypted (repeatable)', collectPairs, {})
+  .option('--register-webhooks', "create the channel's webhooks pointing at PUBLIC_URL/webhooks/<id>")
+  .action(async (kind: string, name: string, opts: { setting: Record<string, unknown>; credential: Record<string, unknown>; registerWebhooks?: boolean }) => {
+    const factory = connectorFactory(kind);
+    const settings = factory.settingsSchema.safeParse(opts.setting);
+    if (!settings.success) throw new ConfigError(`settings for ${kind}: ${formatIssue(settings.error.issues[0])}`);
+    const credentials = factory.credentialsSchema.safeParse(opts.credential);
+    if (!credentials.success) throw new ConfigError(`credentials for ${kind}: ${formatIssue(credentials.error.issues[0])}`);
+    await withApp(async (app) => {
+      const id = await addChannel(app.db, requireSecretKey(app.config), {
+        kind,
+        name,
+        settings: opts.setting,
+        credentials: opts.credential,
+      });
+      console.log(`added channel ${id} (${kind} "${name}")`);
+      console.log(`webhook URL: ${app.config.publicUrl}/webhooks/${id}`);
+      if (opts.registerWebhooks) {
+        const { connector } = await app.connectors.get(id);
+        if (!connector.registerWebhooks) throw new ConfigError(`${kind} channels have no webhook registration`);
+        const topics = await connector.registerWebhooks(`${app.config.publicUrl}/webhooks/${id}`);
+        console.log(`webhooks registered: ${topics.join(', ')}`);
+      }
+    });
+  });
+
+channels
+  .command('list')
+  .description('list channels')
+  .action(async () => {
+    await withApp(async (app) => {
+      const rows = await listChannels(app.db);
+      if (rows.length === 0) console.log('no channels yet: add one with "channelsync channels add <kind> <name> ..."');
+      for (const c of rows) console.log(`${c.id}\t${c.kind}\t${c.name}\t${c.enabled ? 'enabled' : 'disabled'}`);
+    });
+  });
+
+for (const [command, enabled] of [['enable', true], ['disable', false]] as const) {
+  channels
+    .command(command)
+    .description(`${command} a channel (a disabled channel is not synced and its webhooks get 404)`)
+    .argument('<channel>', 'channel id or name')
+    .action(async (ref: string) => {
+      await withApp(async (app) => {
+        const id = await resolveChannelId(app.db, ref);
+        await setChannelEnabled(app.db, id, enabled);
+        console.log(`channel ${id} ${command}d`);
+      });
+    });
+}
+
+channels
+  .command('remove')
+  .description('remove a channel (refused while it has orders, unless --purge)')
+  .argument('<channel>', 'channel id or name')
+  .option('--purge', 'also delete its orders')
+  .action(async (ref: string, opts: { purge?: boolean }) => {
+    await withApp(async (app) => {
+      const id = await resolveChannelId(app.db, ref);
+      const { ordersDeleted } = await removeChannel(app.db, id, opts.purge ?? false);
+      console.log(`removed channel ${id}${ordersDeleted ? ` and ${ordersDeleted} orders` : ''}`);
+    });
+  });
+
+program
+  .command('status')
+  .description('per channel: last sync, cursor, orders, failures')
+  .action(async () => {
+    await withApp(async (app) => {
+      const rows = await sql<{
+        id: number;
+        name: string;
+        kind: string;
+        enabled: boolean;
+        last_synced_at: Date | null;
+        cursor: string | null;
+        last_error: string | null;
+        orders: number;
+        failed_pushes: number;
+        failed_webhooks: number;
+      }>`
+        SELECT c.id, c.name, c.kind, c.enabled, sc.last_synced_at, sc.cursor, sc.last_error,
+          (SELECT count(*)::int FROM orders o WHERE o.channel_id = c.id) AS orders,
+          (SELECT count(*)::int FROM channel_pushes p WHERE p.channel_id = c.id AND p.status = 'failed') AS failed_pushes,
+          (SELECT count(*)::int FROM webhook_deliveries w WHERE w.channel_id = c.id AND w.status = 'failed') AS failed_webhooks
+        FROM channels c LEFT JOIN sync_cursors sc ON sc.channel_id = c.id AND sc.resource = 'orders'
+        ORDER BY c.id`.execute(app.db);
+      if (rows.rows.length === 0) console.log('no channels yet');
+      for (const r of rows.rows) {
+        console.log(
+          `${r.id} ${r.name} (${r.kind}, ${r.enabled ? 'enabled' : 'disabled'}): ` +
+            `last sync ${r.last_synced_at ? r.last_synced_at.toISOString() : 'never'}, cursor ${r.cursor ?? '-'}, ` +
+            `${r.orders} orders, ${r.failed_pushes} failed pushes, ${r.failed_webhooks} failed webhooks` +
+            (r.last_error ? `, last error: ${r.last_error}` : ''),
+        );
+      }
+      const failed = await Promise.all(app.queues.all().map(async (q) => [q.name, await q.getFailedCount()] as const));
+      console.log(`failed jobs: ${failed.map(([n, c]) => `${n} ${c}`).join(', ')}`);
+    });
+  });
+
+program
+  .command('sync')
+  .description("pull a channel's changed orders now")
+  .argument('<channel>', 'channel id or name')
+  .action(async (ref: string) => {
+    await withApp(async (app) => {
+      const report = await syncOrders(app, await resolveChannelId(app.db, ref));
+      console.log(
+        report.skipped
+          ? `skipped: ${report.skipped}`
+          : `${report.pages} pages: ${report.inserted} new, ${report.updated} updated, ${report.stale} unchanged or older`,
+      );
+    });
+  });
+
+program
+  .command('sweep')
+  .description('re-enqueue every pending item found in Postgres now (what the scheduled sweeper does)')
+  .option('--all', 'include items changed in the last SWEEP_AFTER_SECONDS')
+  .action(async (opts: { all?: boolean }) => {
+    await withApp(async (app) => {
+      const report = await sweep(app, JOBS, opts.all ? new Date() : undefined);
+      const added = Object.entries(report.requeued);
+      console.log(
+        added.length ? `re-enqueued ${added.map(([q, n]) => `${n} on ${q}`).join(', ')}` : 'nothing to re-enqueue',
+        `(${report.alreadyQueued} already queued)`,
+      );
+    });
+  });
+
+program
+  .command('simulate')
+  .description("run a channel's API simulator standalone")
+  .argument('<kind>', `channel kind (${[...connectorFactories.keys()].join(', ') || 'none installed'})`)
+  .option('-p, --port <port>', 'port to listen on', parsePort, 0)
+  .option('-o, --orders <count>', 'orders to seed', parseCount, 0)
+  .action(async (kind: string, opts: { port: number; orders: number }) => {
+    const factory = connectorFactory(kind);
+    const sim = await factory.simulate({ port: opts.port, orders: opts.orders, log: createLogger(process.env.LOG_LEVEL ?? 'info', `${kind}-simulator`) });
+    const { settings, credentials } = sim.channelConfig();
+    console.log(`${factory.displayName} simulator listening on ${sim.url} with ${opts.orders} orders`);
+    console.log('connect a channel with:');
+    const pairs = (flag: string, o: Record<string, unknown>) =>
+      Object.entries(o)
+        .filter(([k]) => k !== 'caCertificate')
+        .map(([k, v]) => `${flag} ${k}=${shellQuote(String(v))}`)
+        .join(' ');
+    console.log(`  channelsync channels add ${kind} sim-${kind} ${pairs('-s', settings)} ${pairs('-c', credentials)}`);
+    const stop = () => sim.close().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+program
+  .command('demo')
+  .description('a live demo against the built-in simulators (uses the local services)')
+  .option('--orders-per-minute <n>', 'order stream rate', parseCount, 30)
+  .action(async (opts: { ordersPerMinute: number }) => {
+    const { runDemo } = await import('./demo.ts');
+    await runDemo({ ordersPerMinute: opts.ordersPerMinute });
+  });
+
+async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
+  const config: Config = loadConfig();
+  const app = await createApp(config, { log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) });
+  try {
+    await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+function collectPairs(value: string, previous: Record<string, unknown>): Record<string, unknown> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
+  const key = value.slice(0, eq);
+  const raw = value.slice(eq + 1);
+  // Numbers and booleans arrive as such; everything else stays text.
+  const parsed = /^(-?\d+(\.\d+)?|true|false)$/.test(raw) ? JSON.parse(raw) : raw;
+  return { ...previous, [key]: parsed };
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
+  return n;
+}
+
+function formatIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
+  if (!issue) return 'invalid';
+  return issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const message = err instanceof Error ? err.message : String(err);
+  const isInput = err instanceof ConfigError || (err instanceof ChannelsyncError && !err.retryable);
+  console.error(`channelsync: ${isInput ? '' : 'error: '}${message}`);
+  process.exit(isInput ? 2 : 1);
+}

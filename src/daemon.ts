@@ -1,0 +1,97 @@
+/**
+ * The daemon: workers, schedules and the HTTP server in one process. Any
+ * number of daemons can share one Postgres and one Redis.
+ *
+ * Shutdown (SIGTERM/SIGINT): stop accepting HTTP, stop taking jobs, let
+ * running jobs finish for up to SHUTDOWN_TIMEOUT_SECONDS, close connections.
+ * A job still running then keeps its Redis lock until it expires and is
+ * picked up again (BullMQ's stalled-job check); its Postgres row stays
+ * pending for the sweeper. Nothing is lost.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { createApp, type App } from './app.ts';
+import { buildServer } from './server/index.ts';
+import { startWorkers, type WorkerSet } from './queue/workers.ts';
+import { keepSchedules, type ScheduleHandle } from './queue/schedules.ts';
+import { JOBS } from '../jobs/index.ts';
+import type { Logger } from './log.ts';
+
+export interface Daemon {
+  app: App;
+  server: FastifyInstance;
+  /** The address the HTTP server listens on. */
+  url: string;
+  stop(): Promise<{ jobsFinished: boolean }>;
+}
+
+export interface DaemonOptions {
+  log?: Logger;
+  /** Run workers (default true); an HTTP-only replica sets false. */
+  workers?: boolean;
+}
+
+export async function startDaemon(config: Readonly<Config>, options: DaemonOptions = {}): Promise<Daemon> {
+  const app = await createApp(config, { log: options.log });
+  let workers: WorkerSet | null = null;
+  let schedules: ScheduleHandle | null = null;
+  let server: FastifyInstance | null = null;
+  try {
+    if (options.workers ?? true) {
+      workers = startWorkers(app, JOBS);
+      schedules = keepSchedules(app);
+    }
+    server = await buildServer(app);
+    await server.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    schedules?.stop();
+    await workers?.close(1_000);
+    await server?.close().catch(() => {});
+    await app.close();
+    throw err;
+  }
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  app.log.info({ url, queues: JOBS.map((j) => j.queue), concurrency: config.workerConcurrency }, 'channelsync daemon started');
+
+  let stopping: Promise<{ jobsFinished: boolean }> | null = null;
+  const live = server;
+  return {
+    app,
+    server: live,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        app.log.info('shutting down: no new jobs, waiting for running ones');
+        schedules?.stop();
+        const closingHttp = live.close();
+        const jobsFinished = workers ? await workers.close(config.shutdownTimeoutSeconds * 1000) : true;
+        await closingHttp;
+        await app.close();
+        app.log.info({ jobsFinished }, 'stopped');
+        return { jobsFinished };
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Stops the daemon on SIGTERM/SIGINT and exits 0; a second signal exits at once. */
+export function stopOnSignals(daemon: Daemon): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    daemon.app.log.info({ signal }, 'signal received');
+    daemon.stop().then(
+      () => process.exit(0),
+      (err) => {
+        daemon.app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,107 @@
+/**
+ * Channel rows: credentials are sealed with AES-256-GCM before they reach the
+ * database and opened only when a connector is built.
+ */
+import { sql } from 'kysely';
+import type { Db } from './index.ts';
+import { decryptJson, encryptJson } from '../crypto.ts';
+import { ConfigError } from '../domain/errors.ts';
+import type { ChannelRecord } from '../../connectors/types.ts';
+
+export interface NewChannel {
+  kind: string;
+  name: string;
+  settings: Record<string, unknown>;
+  credentials: Record<string, unknown>;
+}
+
+export interface ChannelSummary {
+  id: number;
+  kind: string;
+  name: string;
+  enabled: boolean;
+  settings: Record<string, unknown>;
+  createdAt: Date;
+}
+
+const aad = (id: number) => `channel:${id}`;
+
+export async function addChannel(db: Db, key: Buffer, input: NewChannel): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('channels').select('id').where('name', '=', input.name).executeTakeFirst();
+    if (existing) throw new ConfigError(`a channel named "${input.name}" exists already (id ${existing.id})`);
+    // The id is part of the ciphertext's authenticated data, so insert first, then seal.
+    const { id } = await trx
+      .insertInto('channels')
+      .values({ kind: input.kind, name: input.name, settings: JSON.stringify(input.settings), credentials_encrypted: '' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx
+      .updateTable('channels')
+      .set({ credentials_encrypted: encryptJson(key, input.credentials, aad(id)) })
+      .where('id', '=', id)
+      .execute();
+    return id;
+  });
+}
+
+export async function listChannels(db: Db): Promise<ChannelSummary[]> {
+  const rows = await db
+    .selectFrom('channels')
+    .select(['id', 'kind', 'name', 'enabled', 'settings', 'created_at'])
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, enabled: r.enabled, settings: r.settings, createdAt: r.created_at }));
+}
+
+/** Loads and decrypts one channel. Null when it does not exist. */
+export async function loadChannel(db: Db, key: Buffer, id: number): Promise<(ChannelRecord & { enabled: boolean; updatedAt: Date }) | null> {
+  const row = await db.selectFrom('channels').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return null;
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    enabled: row.enabled,
+    updatedAt: row.updated_at,
+    settings: row.settings,
+    credentials: decryptJson<Record<string, unknown>>(key, row.credentials_encrypted, aad(row.id)),
+  };
+}
+
+/** Finds a channel by id (digits) or name. */
+export async function resolveChannelId(db: Db, ref: string): Promise<number> {
+  const q = db.selectFrom('channels').select('id');
+  const row = /^\d+$/.test(ref)
+    ? await q.where('id', '=', Number(ref)).executeTakeFirst()
+    : await q.where('name', '=', ref).executeTakeFirst();
+  if (!row) throw new ConfigError(`no channel with id or name "${ref}" (see: channelsync channels list)`);
+  return row.id;
+}
+
+export async function setChannelEnabled(db: Db, id: number, enabled: boolean): Promise<void> {
+  await db.updateTable('channels').set({ enabled, updated_at: sql`now()` }).where('id', '=', id).execute();
+}
+
+/**
+ * Removes a channel. A channel with orders is kept unless `purge` is set,
+ * because its orders are the merchant's records.
+ */
+export async function removeChannel(db: Db, id: number, purge: boolean): Promise<{ ordersDeleted: number }> {
+  return db.transaction().execute(async (trx) => {
+    const { count } = await trx
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('channel_id', '=', id)
+      .executeTakeFirstOrThrow();
+    const orders = Number(count);
+    if (orders > 0 && !purge) {
+      throw new ConfigError(
+        `channel ${id} has ${orders} orders: disable it with "channelsync channels disable ${id}", or remove it and its orders with --purge`,
+      );
+    }
+    if (orders > 0) await trx.deleteFrom('orders').where('channel_id', '=', id).execute();
+    await trx.deleteFrom('channels').where('id', '=', id).execute();
+    return { ordersDeleted: orders };
+  });
+}

@@ -1,0 +1,191 @@
+/**
+ * Saving channel orders. The one rule that matters: an order row only changes
+ * when the incoming channel `updatedAt` is newer than the stored one, so
+ * out-of-order webhooks and overlapping polls can never put stale data back.
+ * The rule lives in the SQL (`ON CONFLICT ... WHERE`), so it holds across
+ * processes without locks.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Db } from './index.ts';
+import type { Database } from './schema.ts';
+import type { UnifiedOrder } from '../domain/order.ts';
+import { money } from '../domain/money.ts';
+
+export type UpsertOutcome = 'inserted' | 'updated' | 'stale';
+
+export interface UpsertResult {
+  orderId: number | null;
+  externalId: string;
+  outcome: UpsertOutcome;
+}
+
+type Executor = Db | Transaction<Database>;
+
+/**
+ * Upserts a page of orders with their lines. Returns one result per distinct
+ * external id. Call inside the transaction that also stores the sync cursor.
+ */
+export async function upsertOrders(db: Executor, channelId: number, orders: UnifiedOrder[]): Promise<UpsertResult[]> {
+  if (orders.length === 0) return [];
+  // One statement cannot touch a row twice: keep the newest copy of each order.
+  const newest = new Map<string, UnifiedOrder>();
+  for (const order of orders) {
+    const seen = newest.get(order.externalId);
+    if (!seen || seen.updatedAt < order.updatedAt) newest.set(order.externalId, order);
+  }
+  const batch = [...newest.values()];
+
+  const written = await db
+    .insertInto('orders')
+    .values(batch.map((o) => orderRow(channelId, o)))
+    .onConflict((oc) =>
+      oc
+        .columns(['channel_id', 'external_id'])
+        .doUpdateSet((eb) => ({
+          order_number: eb.ref('excluded.order_number'),
+          channel_state: eb.ref('excluded.channel_state'),
+          financial_status: eb.ref('excluded.financial_status'),
+          fulfillment_status: eb.ref('excluded.fulfillment_status'),
+          currency: eb.ref('excluded.currency'),
+          presentment_currency: eb.ref('excluded.presentment_currency'),
+          subtotal: eb.ref('excluded.subtotal'),
+          shipping: eb.ref('excluded.shipping'),
+          tax: eb.ref('excluded.tax'),
+          discount: eb.ref('excluded.discount'),
+          total: eb.ref('excluded.total'),
+          customer_email: eb.ref('excluded.customer_email'),
+          customer_name: eb.ref('excluded.customer_name'),
+          customer: eb.ref('excluded.customer'),
+          billing_address: eb.ref('excluded.billing_address'),
+          shipping_address: eb.ref('excluded.shipping_address'),
+          placed_at: eb.ref('excluded.placed_at'),
+          channel_updated_at: eb.ref('excluded.channel_updated_at'),
+          cancelled_at: eb.ref('excluded.cancelled_at'),
+          closed_at: eb.ref('excluded.closed_at'),
+          raw: eb.ref('excluded.raw'),
+          updated_at: sql`now()`,
+        }))
+        .where('orders.channel_updated_at', '<', (eb) => eb.ref('excluded.channel_updated_at')),
+    )
+    .returning(['id', 'external_id', sql<boolean>`(xmax = 0)`.as('inserted')])
+    .execute();
+
+  const byExternal = new Map(written.map((row) => [row.external_id, row]));
+  const changed = batch.filter((o) => byExternal.has(o.externalId));
+  await replaceLines(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, order: o })));
+
+  return batch.map((o) => {
+    const row = byExternal.get(o.externalId);
+    if (!row) return { orderId: null, externalId: o.externalId, outcome: 'stale' as const };
+    return { orderId: row.id, externalId: o.externalId, outcome: row.inserted ? ('inserted' as const) : ('updated' as const) };
+  });
+}
+
+/** Marks an order deleted on its channel (WooCommerce order.deleted) as cancelled there, newer-wins too. */
+export async function markOrderDeleted(db: Executor, channelId: number, externalId: string, at: Date): Promise<number | null> {
+  const row = await db
+    .updateTable('orders')
+    .set({ channel_state: 'cancelled', cancelled_at: at, channel_updated_at: at, updated_at: sql`now()` })
+    .where('channel_id', '=', channelId)
+    .where('external_id', '=', externalId)
+    .where('channel_updated_at', '<', at)
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+function orderRow(channelId: number, o: UnifiedOrder) {
+  const name = [o.customer?.firstName, o.customer?.lastName].filter(Boolean).join(' ') || null;
+  const flags: string[] = [];
+  if (o.lines.some((l) => l.sku === null || l.sku === '')) flags.push('missing_sku');
+  return {
+    channel_id: channelId,
+    external_id: o.externalId,
+    order_number: o.orderNumber,
+    channel_state: o.channelState,
+    financial_status: o.financialStatus,
+    fulfillment_status: o.fulfillmentStatus,
+    currency: o.currency,
+    presentment_currency: o.presentmentCurrency,
+    subtotal: money(o.totals.subtotal),
+    shipping: money(o.totals.shipping),
+    tax: money(o.totals.tax),
+    discount: money(o.totals.discount),
+    total: money(o.totals.total),
+    customer_email: o.customer?.email ?? null,
+    customer_name: name,
+    customer: o.customer ? JSON.stringify(o.customer) : null,
+    billing_address: o.billingAddress ? JSON.stringify(o.billingAddress) : null,
+    shipping_address: o.shippingAddress ? JSON.stringify(o.shippingAddress) : null,
+    placed_at: o.placedAt,
+    channel_updated_at: o.updatedAt,
+    cancelled_at: o.cancelledAt,
+    closed_at: o.closedAt,
+    flags,
+    raw: JSON.stringify(o.raw ?? null),
+  };
+}
+
+/**
+ * Lines follow their order: upserted by the channel's line id, and a line the
+ * channel no longer lists keeps its row (fulfilments may point at it) with
+ * quantity 0. Our own counters (quantity_fulfilled, quantity_refunded) are
+ * never overwritten by the channel.
+ */
+async function replaceLines(db: Executor, items: Array<{ orderId: number; order: UnifiedOrder }>): Promise<void> {
+  const rows = items.flatMap(({ orderId, order }) =>
+    order.lines.map((l) => ({
+      order_id: orderId,
+      external_id: l.externalId,
+      sku: l.sku || null,
+      sku_id: l.sku ? sql<number | null>`(SELECT id FROM skus WHERE sku = ${l.sku})` : null,
+      title: l.title,
+      quantity: l.quantity,
+      unit_price: money(l.unitPrice),
+      tax: money(l.tax),
+      discount: money(l.discount),
+      quantity_fulfilled_on_channel: l.quantityFulfilledOnChannel,
+      product_external_id: l.productExternalId,
+      variant_external_id: l.variantExternalId,
+      inventory_item_external_id: l.inventoryItemExternalId,
+    })),
+  );
+  if (rows.length > 0) {
+    await db
+      .insertInto('order_lines')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['order_id', 'external_id']).doUpdateSet((eb) => ({
+          sku: eb.ref('excluded.sku'),
+          sku_id: eb.ref('excluded.sku_id'),
+          title: eb.ref('excluded.title'),
+          quantity: eb.ref('excluded.quantity'),
+          unit_price: eb.ref('excluded.unit_price'),
+          tax: eb.ref('excluded.tax'),
+          discount: eb.ref('excluded.discount'),
+          quantity_fulfilled_on_channel: eb.ref('excluded.quantity_fulfilled_on_channel'),
+          product_external_id: eb.ref('excluded.product_external_id'),
+          variant_external_id: eb.ref('excluded.variant_external_id'),
+          inventory_item_external_id: eb.ref('excluded.inventory_item_external_id'),
+        })),
+      )
+      .execute();
+  }
+  const ids = items.map((i) => i.orderId);
+  if (ids.length === 0) return;
+  const keptOrders = rows.map((r) => r.order_id);
+  const keptLines = rows.map((r) => r.external_id);
+  await sql`
+    UPDATE order_lines SET quantity = 0
+    WHERE order_id = ANY(${ids}::bigint[]) AND quantity > 0
+      AND (order_id, external_id) NOT IN (SELECT * FROM unnest(${keptOrders}::bigint[], ${keptLines}::text[]))
+  `.execute(db);
+  // Lines whose SKU channelsync does not know are imported and flagged, never dropped.
+  await sql`
+      UPDATE orders o SET flags = CASE
+          WHEN EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.sku IS NOT NULL AND l.sku_id IS NULL AND l.quantity > 0)
+          THEN array_append(array_remove(o.flags, 'unknown_sku'), 'unknown_sku')
+          ELSE array_remove(o.flags, 'unknown_sku') END
+      WHERE o.id = ANY(${ids}::bigint[])
+    `.execute(db);
+}

@@ -1,0 +1,182 @@
+/**
+ * `npm run demo`: the product running live against the built-in simulators.
+ * Starts one simulator per installed connector, connects a channel to each,
+ * seeds products and stock, sends a steady stream of orders (some cancelled
+ * later), and runs the daemon. Data goes to the `channelsync_demo` database
+ * (unless DATABASE_URL is set) so a demo never mixes with real channels;
+ * Ctrl-C stops everything cleanly, and a restart keeps the data.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { loadConfig, type Config } from './config.ts';
+import { startDaemon, type Daemon } from './daemon.ts';
+import { createLogger } from './log.ts';
+import { encryptJson } from './crypto.ts';
+import { addChannel } from './db/channels.ts';
+import { connectorFactories } from '../connectors/index.ts';
+import type { ChannelSimulator } from '../connectors/types.ts';
+import { pingRedis } from './queue/connection.ts';
+import pg from 'pg';
+
+export interface DemoOptions {
+  ordersPerMinute: number;
+  /** Stop by itself after this many ms (tests); runs until Ctrl-C when unset. */
+  durationMs?: number;
+  stateDir?: string;
+}
+
+const PRODUCTS = [
+  { sku: 'MUG-BLUE', title: 'Blue Mug', price: '12.50', stock: 40 },
+  { sku: 'MUG-RED', title: 'Red Mug', price: '12.50', stock: 25 },
+  { sku: 'TEE-M', title: 'T-shirt M', price: '19.99', stock: 30 },
+  { sku: 'TEE-L', title: 'T-shirt L', price: '19.99', stock: 3 },
+  { sku: 'CAP-ONE', title: 'Cap', price: '15.00', stock: 12 },
+];
+
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const stateDir = options.stateDir ?? '.channelsync';
+  mkdirSync(stateDir, { recursive: true });
+  const env = { ...process.env };
+  if (!env.CHANNELSYNC_SECRET_KEY) {
+    const keyFile = join(stateDir, 'demo.key');
+    if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    env.CHANNELSYNC_SECRET_KEY = readFileSync(keyFile, 'utf8').trim();
+    console.log(`demo: using a generated CHANNELSYNC_SECRET_KEY kept in ${keyFile} (set your own for real channels)`);
+  }
+  env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/channelsync_demo';
+  env.QUEUE_PREFIX ??= '{channelsync-demo}';
+  env.LOG_LEVEL ??= 'warn';
+  env.SYNC_INTERVAL_SECONDS ??= '10';
+  const config: Config = loadConfig(env);
+  await requireServices(config);
+
+  const log = createLogger(config.logLevel);
+  const daemon = await startDaemon(config, { log });
+  const sims: Array<{ sim: ChannelSimulator; channelId: number; name: string }> = [];
+  let stream: NodeJS.Timeout | undefined;
+  let status: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(stream);
+    clearInterval(status);
+    process.stdout.write('\n');
+    console.log('demo: stopping...');
+    await daemon.stop();
+    await Promise.all(sims.map((s) => s.sim.close().catch(() => {})));
+    console.log('demo: stopped');
+  };
+
+  try {
+    for (const factory of connectorFactories.values()) {
+      const sim = await factory.simulate({ log: log.child({ simulator: factory.kind }) });
+      const name = `demo-${factory.kind}`;
+      const channelId = await upsertDemoChannel(daemon, factory.kind, name, sim.channelConfig());
+      sim.setWebhookUrl(`${daemon.url}/webhooks/${channelId}`);
+      for (const p of PRODUCTS) await sim.createProduct(p);
+      sims.push({ sim, channelId, name });
+      console.log(`demo: ${factory.displayName} simulator at ${sim.url} -> channel ${channelId} "${name}"`);
+    }
+    await seedCatalog(daemon);
+    for (const s of sims) await daemon.app.queues.get('sync-orders').add('sync', { channelId: s.channelId });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  console.log(`demo: daemon at ${daemon.url} (health: ${daemon.url}/healthz)`);
+  if (sims.length === 0) console.log('demo: no connectors installed yet, running the daemon with no channels');
+  console.log('demo: press Ctrl-C to stop');
+
+  let created = 0;
+  if (sims.length > 0 && options.ordersPerMinute > 0) {
+    stream = setInterval(() => {
+      const target = sims[created % sims.length]!;
+      const product = PRODUCTS[Math.floor(Math.random() * PRODUCTS.length)]!;
+      created += 1;
+      target.sim
+        .createOrder({ lines: [{ sku: product.sku, quantity: 1 + Math.floor(Math.random() * 2) }], email: `customer${created}@example.com` })
+        .then(({ externalId }) => {
+          // About one order in ten is cancelled by the customer a little later.
+          if (Math.random() < 0.1) setTimeout(() => void target.sim.cancelOrder(externalId).catch(() => {}), 5_000).unref();
+        })
+        .catch((err) => log.warn({ err: (err as Error).message }, 'demo order failed'));
+    }, Math.max(100, Math.round(60_000 / options.ordersPerMinute)));
+  }
+  status = setInterval(() => {
+    void statusLine(daemon, created).then((line) => process.stdout.write(`\r${line}   `), () => {});
+  }, 2_000);
+
+  await new Promise<void>((resolve) => {
+    const done = () => void stop().then(resolve);
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    if (options.durationMs) setTimeout(done, options.durationMs).unref();
+  });
+}
+
+async function requireServices(config: Config): Promise<void> {
+  const problems: string[] = [];
+  const admin = new URL(config.databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 2_000 });
+  await client.connect().then(
+    () => client.end(),
+    (err: Error) => problems.push(`Postgres at ${admin.host} does not answer (${err.message})`),
+  );
+  await pingRedis(config.redisUrl).catch((err: Error) => problems.push(`Redis at ${new URL(config.redisUrl).host} does not answer (${err.message})`));
+  if (problems.length) {
+    throw new Error(`${problems.join('; ')}. Start them (see README: docker compose up -d postgres redis) or set DATABASE_URL and REDIS_URL.`);
+  }
+}
+
+async function upsertDemoChannel(daemon: Daemon, kind: string, name: string, cfg: ReturnType<ChannelSimulator['channelConfig']>): Promise<number> {
+  const { db, config } = daemon.app;
+  const existing = await db.selectFrom('channels').select('id').where('name', '=', name).executeTakeFirst();
+  if (!existing) return addChannel(db, config.secretKey!, { kind, name, settings: cfg.settings, credentials: cfg.credentials });
+  // A restarted demo has new simulators: point the kept channel at them.
+  await db
+    .updateTable('channels')
+    .set({
+      settings: JSON.stringify(cfg.settings),
+      credentials_encrypted: encryptJson(config.secretKey!, cfg.credentials, `channel:${existing.id}`),
+      enabled: true,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', existing.id)
+    .execute();
+  await db.deleteFrom('sync_cursors').where('channel_id', '=', existing.id).execute();
+  return existing.id;
+}
+
+async function seedCatalog(daemon: Daemon): Promise<void> {
+  const { db } = daemon.app;
+  await db.insertInto('locations').values({ code: 'MAIN', name: 'Main warehouse' }).onConflict((oc) => oc.column('code').doNothing()).execute();
+  const location = await db.selectFrom('locations').select('id').where('code', '=', 'MAIN').executeTakeFirstOrThrow();
+  for (const p of PRODUCTS) {
+    const inserted = await db
+      .insertInto('skus')
+      .values({ sku: p.sku, title: p.title })
+      .onConflict((oc) => oc.column('sku').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) {
+      await db
+        .insertInto('stock_movements')
+        .values({ sku_id: inserted.id, location_id: location.id, on_hand_delta: p.stock, reason: 'receipt', reference: 'demo:seed', actor: 'demo' })
+        .execute();
+    }
+  }
+}
+
+async function statusLine(daemon: Daemon, created: number): Promise<string> {
+  const { rows } = await sql<{ name: string; orders: number }>`
+    SELECT c.name, count(o.id)::int AS orders FROM channels c LEFT JOIN orders o ON o.channel_id = c.id
+    WHERE c.name LIKE 'demo-%' GROUP BY c.name ORDER BY c.name`.execute(daemon.app.db);
+  const failed = await daemon.app.queues.get('channel-push').getFailedCount();
+  const perChannel = rows.map((r) => `${r.name} ${r.orders}`).join(', ') || 'no channels';
+  return `[${new Date().toISOString().slice(11, 19)}] orders sent ${created} | in Postgres: ${perChannel} | failed pushes ${failed}`;
+}

@@ -1,0 +1,45 @@
+/** One place that opens Redis connections, so every part uses the same options. */
+import { Redis } from 'ioredis';
+
+/**
+ * A connection for BullMQ workers and queues: `maxRetriesPerRequest: null` is
+ * what BullMQ requires so that blocking commands survive reconnects.
+ */
+export function createRedis(url: string, options: { lazy?: boolean } = {}): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    lazyConnect: options.lazy ?? false,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  // Errors surface through the commands that fail; an unhandled 'error' event must not crash the daemon.
+  redis.on('error', () => {});
+  return redis;
+}
+
+/** PING with a deadline, for health checks. */
+export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {});
+  try {
+    await withTimeout(redis.connect().then(() => redis.ping()), timeoutMs, 'redis');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

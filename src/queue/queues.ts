@@ -1,0 +1,83 @@
+/**
+ * The queues. Every queue shares one prefix (with a Redis Cluster hash tag by
+ * default, `{channelsync}`), exponential back-off with jitter, and keeps
+ * failed jobs for inspection in the queue UI.
+ *
+ * Job ids are deterministic (see `jobId`), so enqueueing the same work twice
+ * is a no-op. BullMQ refuses ':' in custom ids, so parts are joined with '.'.
+ */
+import { Queue, type Job, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+export const QUEUE_NAMES = ['sync-orders', 'webhooks', 'fulfilment', 'channel-push', 'reconcile-stock', 'sweeper'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** `jobId('push-fulfillment', 12, 3)` -> "push-fulfillment.12.3". Parts are URI-encoded. */
+export function jobId(kind: string, ...parts: Array<string | number>): string {
+  return [kind, ...parts.map((p) => encodeURIComponent(String(p)).replace(/\./g, '%2E'))].join('.');
+}
+
+export interface QueueSetOptions {
+  prefix: string;
+  attempts: number;
+  /** First retry delay; doubles each attempt, with 50% jitter. Default 2 s. */
+  backoffMs?: number;
+}
+
+export class QueueSet {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    readonly options: QueueSetOptions,
+  ) {}
+
+  get(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, {
+        connection: this.connection,
+        prefix: this.options.prefix,
+        defaultJobOptions: {
+          attempts: this.options.attempts,
+          backoff: { type: 'exponential', delay: this.options.backoffMs ?? 2_000, jitter: 0.5 },
+          removeOnComplete: { age: 24 * 3600, count: 5_000 },
+          removeOnFail: false,
+        },
+      });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  all(): Queue[] {
+    return QUEUE_NAMES.map((name) => this.get(name));
+  }
+
+  /** Adds a job; a job with the same id that exists already makes this a no-op. */
+  add<T extends object>(name: QueueName, id: string, data: T, opts: JobsOptions = {}): Promise<Job> {
+    return this.get(name).add(id.split('.')[0]!, data, { ...opts, jobId: id });
+  }
+
+  /**
+   * Makes sure a job for this work is waiting or running: a finished job with
+   * the same id (completed earlier, or failed for good) is removed and the work
+   * added again. Used by the sweeper for rows that Postgres still says are pending.
+   * Returns true when a job was (re)added.
+   */
+  async ensure<T extends object>(name: QueueName, id: string, data: T): Promise<boolean> {
+    const queue = this.get(name);
+    const existing = await queue.getJob(id);
+    if (existing) {
+      const state = await existing.getState();
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
+      await existing.remove().catch(() => {});
+    }
+    await this.add(name, id, data);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * One BullMQ worker per queue. Errors are translated once, here:
+ * `PermanentError` becomes BullMQ's `UnrecoverableError` (no more attempts),
+ * `RetryableError.retryAfterMs` lengthens the back-off to what the channel
+ * asked for, and a job that BullMQ gives up on calls its `onFailed`, which
+ * records the failure in Postgres for admins to see and retry.
+ */
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { App } from '../app.ts';
+import { PermanentError, RetryableError } from '../domain/errors.ts';
+import { createRedis } from './connection.ts';
+import type { JobDefinition } from './job.ts';
+
+export interface WorkerSet {
+  workers: Worker[];
+  /** Stops taking jobs and waits for running ones up to `timeoutMs`; then forces the close. Returns true if all finished. */
+  close(timeoutMs: number): Promise<boolean>;
+}
+
+export function startWorkers(app: App, definitions: JobDefinition[], concurrency = app.config.workerConcurrency): WorkerSet {
+  const byQueue = new Map(definitions.map((d) => [d.queue, d]));
+  const workers = [...byQueue.values()].map((definition) => {
+    const connection = createRedis(app.config.redisUrl);
+    const worker = new Worker(
+      definition.queue,
+      async (job: Job) => {
+        try {
+          return await definition.handle(app, job.data, job);
+        } catch (err) {
+          if (err instanceof PermanentError) throw new UnrecoverableError(err.message);
+          throw err;
+        }
+      },
+      {
+        connection,
+        prefix: app.config.queuePrefix,
+        concurrency: definition.queue === 'sweeper' ? 1 : concurrency,
+        settings: {
+          backoffStrategy: (attemptsMade, _type, err) => {
+            const base = 2_000 * 2 ** Math.max(0, attemptsMade - 1);
+            const jittered = base / 2 + Math.random() * (base / 2);
+            const asked = err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0;
+            return Math.min(Math.max(jittered, asked), 10 * 60_000);
+          },
+        },
+      },
+    );
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      app.log[final ? 'error' : 'warn'](
+        { queue: definition.queue, jobId: job.id, attempt: job.attemptsMade, err: err.message },
+        final ? 'job failed for good' : 'job failed, will retry',
+      );
+      if (final && definition.onFailed) {
+        definition.onFailed(app, job.data, err).catch((e) => app.log.error({ err: e }, 'recording a failed job failed'));
+      }
+    });
+    worker.on('error', (err) => app.log.error({ queue: definition.queue, err: err.message }, 'worker error'));
+    return { worker, connection };
+  });
+
+  return {
+    workers: workers.map((w) => w.worker),
+    async close(timeoutMs: number) {
+      // Stop fetching new jobs at once, then wait for the running ones.
+      const graceful = Promise.all(workers.map(({ worker }) => worker.close())).then(() => true);
+      const finished = await Promise.race([graceful, new Promise<false>((r) => setTimeout(() => r(false), timeoutMs))]);
+      if (!finished) {
+        // Running jobs keep their lock until it expires; BullMQ's stalled-job check hands them to another worker.
+        await Promise.all(workers.map(({ worker }) => worker.close(true).catch(() => {})));
+      }
+      for (const { connection } of workers) connection.disconnect();
+      return finished;
+    },
+  };
+}

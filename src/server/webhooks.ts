@@ -1,0 +1,66 @@
+/**
+ * POST /webhooks/<channel id>: verify, store in the inbox, answer fast.
+ * Processing happens in the `webhooks` queue. The delivery is stored before
+ * the 200, so an acknowledged delivery is never lost; a duplicate delivery
+ * (same dedupe key) is acknowledged and stored once.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../app.ts';
+import { ChannelsyncError, WebhookRejectedError } from '../domain/errors.ts';
+import { webhookJobId } from '../../jobs/webhooks.ts';
+
+export function webhookRoutes(server: FastifyInstance, app: App): void {
+  server.register(async (scope) => {
+    // Signatures are computed over the exact bytes: keep the raw body, whatever its content type.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+
+    scope.post<{ Params: { channelId: string } }>('/webhooks/:channelId', async (request, reply) => {
+      const channelId = Number(request.params.channelId);
+      if (!Number.isSafeInteger(channelId) || channelId <= 0) {
+        return reply.code(404).send({ error: `no channel "${request.params.channelId}"` });
+      }
+      let connector;
+      try {
+        ({ connector } = await app.connectors.get(channelId));
+      } catch (err) {
+        if (err instanceof ChannelsyncError && !err.retryable) return reply.code(404).send({ error: err.message });
+        throw err;
+      }
+      const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v]),
+      );
+      let parsed;
+      try {
+        parsed = connector.parseWebhook({ rawBody, headers });
+      } catch (err) {
+        if (err instanceof WebhookRejectedError) {
+          app.log.warn({ channel: channelId, status: err.status, reason: err.message }, 'webhook rejected');
+          return reply.code(err.status).send({ error: err.message });
+        }
+        throw err;
+      }
+      if (parsed.event.type === 'ping') return reply.code(200).send({ ok: true, ping: true });
+
+      const stored = await app.db
+        .insertInto('webhook_deliveries')
+        .values({
+          channel_id: channelId,
+          delivery_key: parsed.deliveryKey,
+          topic: parsed.topic,
+          headers: JSON.stringify(headers),
+          raw_body: rawBody,
+        })
+        .onConflict((oc) => oc.columns(['channel_id', 'delivery_key']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!stored) return reply.code(200).send({ ok: true, duplicate: true });
+
+      await app.queues.add('webhooks', webhookJobId(stored.id), { deliveryId: stored.id }).catch((err) => {
+        app.log.warn({ delivery: stored.id, err: (err as Error).message }, 'could not enqueue webhook; the sweeper will');
+      });
+      return reply.code(200).send({ ok: true });
+    });
+  });
+}

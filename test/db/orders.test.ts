@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '../../src/db/index.ts';
+import { upsertOrders, markOrderDeleted } from '../../src/db/orders.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
+import { line, order } from '../helpers/orders.ts';
+
+let database: TestDatabase;
+let db: Db;
+let channelId: number;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url);
+  ({ id: channelId } = await db
+    .insertInto('channels')
+    .values({ kind: 'test', name: 'orders-test', credentials_encrypted: 'x' })
+    .returning('id')
+    .executeTakeFirstOrThrow());
+});
+afterAll(async () => {
+  await db.destroy();
+  await database.drop();
+});
+
+const older = order({ externalId: 'race', financialStatus: 'pending', updatedAt: new Date('2026-11-01T10:00:00Z') });
+const newer = order({
+  externalId: 'race',
+  financialStatus: 'paid',
+  updatedAt: new Date('2026-11-01T10:05:00Z'),
+  totals: { subtotal: '25.00', shipping: '4.90', tax: '5.00', discount: '0.00', total: '34.90' },
+  lines: [line({ quantity: 2 })],
+});
+
+async function stored(externalId: string) {
+  return db.selectFrom('orders').selectAll().where('channel_id', '=', channelId).where('external_id', '=', externalId).executeTakeFirstOrThrow();
+}
+
+describe('order upsert', () => {
+  it.each([
+    ['older first', [older, newer]],
+    ['newer first', [newer, older]],
+  ])('keeps the newer version whatever the arrival order (%s)', async (_label, arrivals) => {
+    await db.deleteFrom('orders').where('external_id', '=', 'race').execute();
+    for (const o of arrivals) await upsertOrders(db, channelId, [o]);
+    const row = await stored('race');
+    expect(row.financial_status).toBe('paid');
+    expect(row.total).toBe('34.9000');
+    expect(row.channel_updated_at.toISOString()).toBe('2026-11-01T10:05:00.000Z');
+    const lines = await db.selectFrom('order_lines').selectAll().where('order_id', '=', row.id).execute();
+    expect(lines.map((l) => l.quantity)).toEqual([2]);
+  });
+
+  it('reports inserted, updated and stale, and a repeat changes nothing', async () => {
+    const o = order({ externalId: 'outcomes' });
+    expect((await upsertOrders(db, channelId, [o]))[0]!.outcome).toBe('inserted');
+    expect((await upsertOrders(db, channelId, [o]))[0]!.outcome).toBe('stale');
+    const later = { ...o, updatedAt: new Date(o.updatedAt.getTime() + 1000) };
+    expect((await upsertOrders(db, channelId, [later]))[0]!.outcome).toBe('updated');
+  });
+
+  it('keeps the newest copy when one page holds the same order twice', async () => {
+    const a = order({ externalId: 'twice', orderNumber: '#old', updatedAt: new Date('2026-11-02T00:00:00Z') });
+    const b = order({ externalId: 'twice', orderNumber: '#new', updatedAt: new Date('2026-11-02T00:01:00Z') });
+    await upsertOrders(db, channelId, [b, a]);
+    expect((await stored('twice')).order_number).toBe('#new');
+  });
+
+  it('stores money exactly and keeps removed lines at quantity 0', async () => {
+    const first = order({
+      externalId: 'lines',
+      lines: [line({ externalId: 'A', unitPrice: '0.10' }), line({ externalId: 'B', sku: 'CAP', unitPrice: '0.20' })],
+    });
+    await upsertOrders(db, channelId, [first]);
+    const edited = { ...first, updatedAt: new Date(first.updatedAt.getTime() + 60_000), lines: [first.lines[0]!] };
+    await upsertOrders(db, channelId, [edited]);
+    const row = await stored('lines');
+    const lines = await db.selectFrom('order_lines').selectAll().where('order_id', '=', row.id).orderBy('external_id').execute();
+    expect(lines.map((l) => [l.external_id, l.quantity, l.unit_price])).toEqual([
+      ['A', 1, '0.1000'],
+      ['B', 0, '0.2000'],
+    ]);
+  });
+
+  it('imports lines without a SKU or with an unknown SKU and flags the order', async () => {
+    await db.insertInto('skus').values({ sku: 'KNOWN' }).execute();
+    await upsertOrders(db, channelId, [
+      order({ externalId: 'flags', lines: [line({ externalId: 'x', sku: null }), line({ externalId: 'y', sku: 'NOPE' }), line({ externalId: 'z', sku: 'KNOWN' })] }),
+    ]);
+    const row = await stored('flags');
+    expect(row.flags.sort()).toEqual(['missing_sku', 'unknown_sku']);
+    const lines = await db.selectFrom('order_lines').select(['external_id', 'sku_id']).where('order_id', '=', row.id).orderBy('external_id').execute();
+    expect(lines[2]!.sku_id).not.toBeNull();
+    expect(lines.length).toBe(3);
+  });
+
+  it('applies a deletion only when it is newer than the stored order', async () => {
+    await upsertOrders(db, channelId, [order({ externalId: 'del', updatedAt: new Date('2026-11-03T00:00:00Z') })]);
+    expect(await markOrderDeleted(db, channelId, 'del', new Date('2026-11-02T00:00:00Z'))).toBeNull();
+    expect((await stored('del')).channel_state).toBe('open');
+    expect(await markOrderDeleted(db, channelId, 'del', new Date('2026-11-04T00:00:00Z'))).not.toBeNull();
+    expect((await stored('del')).channel_state).toBe('cancelled');
+  });
+});
