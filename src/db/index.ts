@@ -70,7 +70,8 @@ export interface MigrationReport {
 
 /** Applies pending migrations; safe to run concurrently and repeatedly (Kysely takes a lock). */
 export async function migrate(db: Db): Promise<MigrationReport> {
-  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() });
+  // Issues land in any order: a migration named before an applied one still runs.
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
