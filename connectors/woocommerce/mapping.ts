@@ -1,0 +1,288 @@
+/**
+ * WooCommerce REST API v3 payloads -> the unified order model. Pure: no I/O.
+ *
+ * Field names follow the order properties of the REST API v3 reference:
+ * https://woocommerce.github.io/woocommerce-rest-api-docs/#order-properties
+ */
+import { z } from 'zod';
+import type {
+  Address,
+  ChannelFulfillmentStatus,
+  ChannelOrderState,
+  Customer,
+  FinancialStatus,
+  UnifiedOrder,
+  UnifiedOrderLine,
+} from '../../src/domain/order.ts';
+import { addMoney, fromUnits, money, subMoney, toUnits } from '../../src/domain/money.ts';
+
+/** Money arrives as a decimal string ("12.30"); a few plugins send numbers. */
+const moneyField = z.union([z.string(), z.number()]).transform((v) => money(v));
+/** `*_gmt` fields: "2017-03-22T19:28:08", no offset, UTC. */
+const gmtDate = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/, 'expected YYYY-MM-DDTHH:MM:SS');
+const text = z.string().nullish().transform((v) => v ?? '');
+
+const billingSchema = z.looseObject({
+  first_name: text,
+  last_name: text,
+  company: text,
+  address_1: text,
+  address_2: text,
+  city: text,
+  state: text,
+  postcode: text,
+  country: text,
+  email: text.optional(),
+  phone: text.optional(),
+});
+
+const lineItemSchema = z.looseObject({
+  id: z.number().int(),
+  name: text,
+  product_id: z.number().int().nullish(),
+  variation_id: z.number().int().nullish(),
+  quantity: z.number(),
+  subtotal: moneyField,
+  total: moneyField,
+  total_tax: moneyField,
+  sku: z.string().nullish(),
+  price: z.union([z.number(), z.string()]).nullish(),
+});
+
+export const WOO_ORDER_STATUSES = [
+  'pending',
+  'processing',
+  'on-hold',
+  'completed',
+  'cancelled',
+  'refunded',
+  'failed',
+  'trash',
+  'checkout-draft',
+  'auto-draft',
+] as const;
+
+export const wooOrderSchema = z.looseObject({
+  id: z.number().int().positive(),
+  number: z.union([z.string(), z.number()]).transform(String),
+  status: z.string(),
+  currency: z.string().min(3),
+  date_created_gmt: gmtDate,
+  date_modified_gmt: gmtDate,
+  date_completed_gmt: gmtDate.nullish(),
+  date_paid_gmt: gmtDate.nullish(),
+  discount_total: moneyField,
+  shipping_total: moneyField,
+  total: moneyField,
+  total_tax: moneyField,
+  customer_id: z.number().int().nullish(),
+  billing: billingSchema.nullish(),
+  shipping: billingSchema.nullish(),
+  line_items: z.array(lineItemSchema),
+  refunds: z.array(z.looseObject({ id: z.number(), total: moneyField })).default([]),
+});
+export type WooOrder = z.infer<typeof wooOrderSchema>;
+
+/** `{code, message, data: {status}}`; `data` is a bare number on a few routes (refunds). */
+export const wooErrorSchema = z.looseObject({
+  code: z.string(),
+  message: z.string(),
+  data: z.union([z.looseObject({ status: z.number().optional() }), z.number(), z.null()]).optional(),
+});
+
+/** Where a line's SKU lives when the payload has none: product, or product + variation. */
+export interface ProductKey {
+  productId: number;
+  variationId: number;
+}
+export const productKey = (k: ProductKey): string => `${k.productId}:${k.variationId}`;
+
+/** Lines whose payload carries no SKU and that can be looked up by product/variation id. */
+export function linesMissingSku(order: WooOrder): ProductKey[] {
+  const keys = new Map<string, ProductKey>();
+  for (const line of order.line_items) {
+    if (line.sku) continue;
+    const k = { productId: line.product_id ?? 0, variationId: line.variation_id ?? 0 };
+    if (k.productId > 0 || k.variationId > 0) keys.set(productKey(k), k);
+  }
+  return [...keys.values()];
+}
+
+/** `*_gmt` carries no offset and is UTC. */
+export function gmtToDate(value: string): Date {
+  return new Date(`${value}Z`);
+}
+
+/** Date -> the `*_gmt` form the API takes with `dates_are_gmt=true`. */
+export function dateToGmt(date: Date): string {
+  return date.toISOString().slice(0, 19);
+}
+
+interface StatusMapping {
+  state: ChannelOrderState;
+  financial: FinancialStatus;
+  fulfillment: ChannelFulfillmentStatus;
+}
+
+// WooCommerce's own "is paid" statuses are processing and completed
+// (wc_get_is_paid_statuses); on-hold waits for a manual payment check.
+const STATUS_MAP: Record<string, StatusMapping> = {
+  pending: { state: 'open', financial: 'pending', fulfillment: 'unfulfilled' },
+  processing: { state: 'open', financial: 'paid', fulfillment: 'unfulfilled' },
+  'on-hold': { state: 'open', financial: 'pending', fulfillment: 'on_hold' },
+  completed: { state: 'closed', financial: 'paid', fulfillment: 'fulfilled' },
+  cancelled: { state: 'cancelled', financial: 'voided', fulfillment: 'unfulfilled' },
+  refunded: { state: 'closed', financial: 'refunded', fulfillment: 'unknown' },
+  // A failed payment can still be retried by the customer: not terminal.
+  failed: { state: 'open', financial: 'failed', fulfillment: 'unfulfilled' },
+  trash: { state: 'cancelled', financial: 'unknown', fulfillment: 'unknown' },
+  // Block checkout's draft: the customer has not placed the order yet.
+  'checkout-draft': { state: 'open', financial: 'pending', fulfillment: 'unfulfilled' },
+  'auto-draft': { state: 'open', financial: 'pending', fulfillment: 'unfulfilled' },
+};
+const UNKNOWN_STATUS: StatusMapping = { state: 'open', financial: 'unknown', fulfillment: 'unknown' };
+
+export function mapStatus(order: Pick<WooOrder, 'status' | 'total' | 'refunds'>): StatusMapping {
+  const base = STATUS_MAP[order.status] ?? UNKNOWN_STATUS;
+  // A partial refund leaves the status alone; the order's `refunds` say it.
+  if (base.financial === 'paid' && order.refunds.length > 0) {
+    const refunded = toUnits(addMoney(...order.refunds.map((r) => r.total)));
+    const abs = refunded < 0n ? -refunded : refunded;
+    if (abs > 0n) {
+      return { ...base, financial: abs >= toUnits(order.total) ? 'refunded' : 'partially_refunded' };
+    }
+  }
+  return base;
+}
+
+const ENTITIES: Record<string, string> = {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#039': "'", nbsp: '\u00a0',
+  ndash: '\u2013', mdash: '\u2014', hellip: '\u2026', rarr: '\u2192', times: '\u00d7',
+};
+
+/** Product names arrive HTML-escaped ("Ship Your Idea &ndash; Color: Black"). */
+export function decodeEntities(value: string): string {
+  return value.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
+    if (name[0] === '#') {
+      const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+      return Number.isFinite(code) ? String.fromCodePoint(code) : whole;
+    }
+    return ENTITIES[name.toLowerCase()] ?? whole;
+  });
+}
+
+const orNull = (v: string | undefined): string | null => (v && v.trim() !== '' ? v.trim() : null);
+
+function mapAddress(a: WooOrder['billing'], phone: string | undefined): Address | null {
+  if (!a) return null;
+  const name = [a.first_name, a.last_name].filter(Boolean).join(' ');
+  const address: Address = {
+    name: orNull(name),
+    company: orNull(a.company),
+    address1: orNull(a.address_1),
+    address2: orNull(a.address_2),
+    city: orNull(a.city),
+    // WooCommerce stores the state code ("CA") and the ISO country code only.
+    province: null,
+    provinceCode: orNull(a.state),
+    zip: orNull(a.postcode),
+    country: null,
+    countryCode: orNull(a.country),
+    phone: orNull(phone),
+  };
+  return Object.values(address).some((v) => v !== null) ? address : null;
+}
+
+function mapCustomer(order: WooOrder): Customer | null {
+  const b = order.billing;
+  const customer: Customer = {
+    externalId: order.customer_id && order.customer_id > 0 ? String(order.customer_id) : null,
+    email: orNull(b?.email),
+    firstName: orNull(b?.first_name),
+    lastName: orNull(b?.last_name),
+    phone: orNull(b?.phone),
+  };
+  return Object.values(customer).some((v) => v !== null) ? customer : null;
+}
+
+/** subtotal / quantity, exact when it divides, else rounded half-up to 4 places. */
+function unitPrice(subtotal: string, quantity: number, fallback: number | string | null | undefined): string {
+  if (quantity > 0) {
+    const units = toUnits(subtotal);
+    const q = BigInt(quantity);
+    const sign = units < 0n ? -1n : 1n;
+    const abs = units * sign;
+    return fromUnits(sign * ((2n * abs + q) / (2n * q)));
+  }
+  return fallback === null || fallback === undefined ? '0.00' : money(Number(fallback).toFixed(4));
+}
+
+export type SkuLookup = (key: ProductKey) => string | null | undefined;
+
+function mapLine(line: WooOrder['line_items'][number], completed: boolean, lookup?: SkuLookup): UnifiedOrderLine {
+  const productId = line.product_id && line.product_id > 0 ? line.product_id : 0;
+  const variationId = line.variation_id && line.variation_id > 0 ? line.variation_id : 0;
+  const quantity = Math.max(0, Math.trunc(line.quantity));
+  const resolved = line.sku ? line.sku : lookup?.({ productId, variationId });
+  return {
+    externalId: String(line.id),
+    sku: resolved ? resolved : null,
+    title: decodeEntities(line.name),
+    quantity,
+    unitPrice: unitPrice(line.subtotal, quantity, line.price),
+    tax: line.total_tax,
+    // subtotal is before coupons, total after: the difference is this line's discount (ex tax).
+    discount: subMoney(line.subtotal, line.total),
+    productExternalId: productId > 0 ? String(productId) : null,
+    variantExternalId: variationId > 0 ? String(variationId) : null,
+    inventoryItemExternalId: null,
+    // WooCommerce has no per-line fulfilment: a completed order is fully shipped.
+    quantityFulfilledOnChannel: completed ? quantity : 0,
+  };
+}
+
+/**
+ * Maps a validated order. `lookup` resolves the SKU of lines whose payload has
+ * none (deleted products, plugins that strip it); without it they stay null.
+ */
+export function mapOrder(order: WooOrder, raw: unknown = order, lookup?: SkuLookup): UnifiedOrder {
+  const status = mapStatus(order);
+  const updatedAt = gmtToDate(order.date_modified_gmt);
+  const completed = order.status === 'completed';
+  return {
+    externalId: String(order.id),
+    orderNumber: `#${order.number}`,
+    channelState: status.state,
+    financialStatus: status.financial,
+    fulfillmentStatus: status.fulfillment,
+    currency: order.currency.toUpperCase(),
+    presentmentCurrency: null,
+    totals: {
+      subtotal: order.line_items.length ? addMoney(...order.line_items.map((l) => l.subtotal)) : '0.00',
+      shipping: order.shipping_total,
+      tax: order.total_tax,
+      discount: order.discount_total,
+      total: order.total,
+    },
+    customer: mapCustomer(order),
+    billingAddress: mapAddress(order.billing, order.billing?.phone),
+    shippingAddress: mapAddress(order.shipping, order.shipping?.phone),
+    placedAt: gmtToDate(order.date_created_gmt),
+    updatedAt,
+    // WooCommerce keeps no cancellation time: the status change is the last modification.
+    cancelledAt: status.state === 'cancelled' ? updatedAt : null,
+    closedAt:
+      status.state === 'closed'
+        ? order.date_completed_gmt
+          ? gmtToDate(order.date_completed_gmt)
+          : updatedAt
+        : null,
+    lines: order.line_items.map((line) => mapLine(line, completed, lookup)),
+    raw,
+  };
+}
+
+/** Validates at the boundary, then maps. Throws a ZodError naming the bad field. */
+export function parseOrder(raw: unknown, lookup?: SkuLookup): UnifiedOrder {
+  return mapOrder(wooOrderSchema.parse(raw), raw, lookup);
+}

@@ -1,0 +1,107 @@
+/**
+ * WooCommerce webhook deliveries: verification and parsing. Pure, no I/O.
+ *
+ * Deliveries carry X-WC-Webhook-Topic, X-WC-Webhook-Signature (base64
+ * HMAC-SHA256 of the raw body with the webhook's secret) and a delivery id
+ * that is not stable across retries.
+ * https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { ZodError, z } from 'zod';
+import type { ParsedWebhook, WebhookRequest } from '../types.ts';
+import { WebhookRejectedError } from '../../src/domain/errors.ts';
+import { mapOrder, wooOrderSchema } from './mapping.ts';
+
+/** The topics channelsync subscribes to. */
+export const WEBHOOK_TOPICS = ['order.created', 'order.updated', 'order.deleted'] as const;
+
+/** base64 HMAC-SHA256 of the raw body, as WooCommerce signs it. */
+export function signWebhookBody(rawBody: Buffer | string, secret: string): string {
+  return createHmac('sha256', secret).update(rawBody).digest('base64');
+}
+
+export function verifyWebhookSignature(rawBody: Buffer, signature: string | undefined, secret: string): boolean {
+  if (!signature) return false;
+  const expected = createHmac('sha256', secret).update(rawBody).digest();
+  const given = Buffer.from(signature.trim(), 'base64');
+  // Compare digests, not strings: equal length is required by timingSafeEqual.
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+// The ping sent when a webhook is created: form-encoded, unsigned, no topic header.
+const PING = /^webhook_id=(\d+)$/;
+
+const deletedSchema = z.looseObject({ id: z.number().int().positive() });
+
+function bodyDigest(rawBody: Buffer): string {
+  return createHash('sha256').update(rawBody).digest('hex').slice(0, 16);
+}
+
+export function parseWooWebhook(request: WebhookRequest, secret: string): ParsedWebhook {
+  const { rawBody, headers } = request;
+  const topic = headers['x-wc-webhook-topic']?.trim();
+
+  if (!topic) {
+    const ping = PING.exec(rawBody.toString('utf8').trim());
+    if (ping && (headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      // Unsigned by WooCommerce itself; harmless, since a ping changes nothing.
+      return { deliveryKey: `ping:${ping[1]}`, topic: 'ping', event: { type: 'ping' } };
+    }
+    throw new WebhookRejectedError('WooCommerce webhook without an X-WC-Webhook-Topic header', 400);
+  }
+
+  if (!verifyWebhookSignature(rawBody, headers['x-wc-webhook-signature'], secret)) {
+    throw new WebhookRejectedError(
+      `WooCommerce webhook ${topic}: X-WC-Webhook-Signature does not match the body; check the channel's webhookSecret`,
+      401,
+    );
+  }
+
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw new WebhookRejectedError(`WooCommerce webhook ${topic}: body is not JSON`, 400);
+  }
+
+  try {
+    switch (topic) {
+      case 'order.created':
+      case 'order.updated': {
+        const order = wooOrderSchema.parse(body);
+        // Retries get a new delivery id, so the key comes from the content. The
+        // body digest is part of it because date_modified_gmt has one-second
+        // resolution: two real changes in the same second (processing, then
+        // completed) must not collapse into one (see captures/webhooks.json).
+        return {
+          deliveryKey: `order:${order.id}:${order.date_modified_gmt}:${bodyDigest(rawBody)}`,
+          topic,
+          event: { type: 'order', order: mapOrder(order, body) },
+        };
+      }
+      case 'order.deleted': {
+        const { id } = deletedSchema.parse(body);
+        return {
+          deliveryKey: `order-deleted:${id}`,
+          topic,
+          event: { type: 'order_deleted', externalId: String(id), at: new Date() },
+        };
+      }
+      default:
+        return {
+          deliveryKey: `${topic}:${bodyDigest(rawBody)}`,
+          topic,
+          event: { type: 'ignored', reason: `topic ${topic} is not used by channelsync` },
+        };
+    }
+  } catch (err) {
+    if (err instanceof ZodError) {
+      const first = err.issues[0];
+      throw new WebhookRejectedError(
+        `WooCommerce webhook ${topic}: unexpected body (${first?.path.join('.') || 'body'}: ${first?.message})`,
+        400,
+      );
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseOrder, wooOrderSchema, mapOrder } from '../../../connectors/woocommerce/mapping.ts';
+
+const FIXTURES = new URL('../../../../shared/fixtures/woocommerce/', import.meta.url);
+const load = (name: string): unknown => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
+
+describe('woocommerce mapping: the REST API reference examples', () => {
+  it('maps order 727 (order-retrieve.sample.json) exactly', () => {
+    const lookup = (k: { productId: number; variationId: number }) => (k.productId === 93 ? 'WOO-SINGLE-1' : null);
+    const order = parseOrder(load('order-retrieve.sample.json'), lookup);
+    expect({ ...order, raw: undefined }).toEqual({
+      externalId: '727',
+      orderNumber: '#727',
+      channelState: 'open',
+      financialStatus: 'paid',
+      fulfillmentStatus: 'unfulfilled',
+      currency: 'USD',
+      presentmentCurrency: null,
+      totals: { subtotal: '18.00', shipping: '10.00', tax: '1.35', discount: '0.00', total: '29.35' },
+      customer: { externalId: null, email: 'john.doe@example.com', firstName: 'John', lastName: 'Doe', phone: '(555) 555-5555' },
+      billingAddress: {
+        name: 'John Doe', company: null, address1: '969 Market', address2: null, city: 'San Francisco',
+        province: null, provinceCode: 'CA', zip: '94103', country: null, countryCode: 'US', phone: '(555) 555-5555',
+      },
+      shippingAddress: {
+        name: 'John Doe', company: null, address1: '969 Market', address2: null, city: 'San Francisco',
+        province: null, provinceCode: 'CA', zip: '94103', country: null, countryCode: 'US', phone: null,
+      },
+      placedAt: new Date('2017-03-22T19:28:02Z'),
+      updatedAt: new Date('2017-03-22T19:28:08Z'),
+      cancelledAt: null,
+      closedAt: null,
+      lines: [
+        {
+          externalId: '315', sku: 'WOO-SINGLE-1', title: 'Woo Single #1', quantity: 2, unitPrice: '3.00',
+          tax: '0.45', discount: '0.00', productExternalId: '93', variantExternalId: null,
+          inventoryItemExternalId: null, quantityFulfilledOnChannel: 0,
+        },
+        {
+          externalId: '316', sku: 'Bar3', title: 'Ship Your Idea \u2013 Color: Black, Size: M Test', quantity: 1,
+          unitPrice: '12.00', tax: '0.90', discount: '0.00', productExternalId: '22', variantExternalId: '23',
+          inventoryItemExternalId: null, quantityFulfilledOnChannel: 0,
+        },
+      ],
+      raw: undefined,
+    });
+    expect(order.raw).toEqual(load('order-retrieve.sample.json'));
+  });
+
+  it('maps the orders list example, including a completed order with two refunds', () => {
+    const [first, second] = (load('orders-list.sample.json') as unknown[]).map((o) => parseOrder(o));
+    expect(first!.lines[0]!.sku).toBeNull(); // no SKU and no lookup: flagged, never dropped
+    expect(second).toMatchObject({
+      externalId: '723',
+      orderNumber: '#723',
+      channelState: 'closed',
+      financialStatus: 'partially_refunded',
+      fulfillmentStatus: 'fulfilled',
+      totals: { subtotal: '29.00', shipping: '10.00', tax: '0.00', discount: '0.00', total: '39.00' },
+      placedAt: new Date('2017-03-21T19:16:00Z'),
+      updatedAt: new Date('2017-03-21T19:54:51Z'),
+      closedAt: new Date('2017-03-21T19:54:51Z'),
+      cancelledAt: null,
+    });
+    expect(second!.lines.map((l) => [l.externalId, l.quantity, l.unitPrice, l.quantityFulfilledOnChannel])).toEqual([
+      ['311', 1, '9.00', 1],
+      ['313', 1, '20.00', 1],
+    ]);
+  });
+
+  it('maps every WooCommerce status', () => {
+    const base = wooOrderSchema.parse(load('order-retrieve.sample.json'));
+    const cases: Array<[string, string, string, string]> = [
+      ['pending', 'open', 'pending', 'unfulfilled'],
+      ['processing', 'open', 'paid', 'unfulfilled'],
+      ['on-hold', 'open', 'pending', 'on_hold'],
+      ['completed', 'closed', 'paid', 'fulfilled'],
+      ['cancelled', 'cancelled', 'voided', 'unfulfilled'],
+      ['refunded', 'closed', 'refunded', 'unknown'],
+      ['failed', 'open', 'failed', 'unfulfilled'],
+      ['trash', 'cancelled', 'unknown', 'unknown'],
+      ['checkout-draft', 'open', 'pending', 'unfulfilled'],
+    ];
+    for (const [status, state, financial, fulfillment] of cases) {
+      const o = mapOrder({ ...base, status });
+      expect([status, o.channelState, o.financialStatus, o.fulfillmentStatus]).toEqual([status, state, financial, fulfillment]);
+      expect(o.cancelledAt).toEqual(state === 'cancelled' ? new Date('2017-03-22T19:28:08Z') : null);
+    }
+    const fullyRefunded = mapOrder({ ...base, refunds: [{ id: 1, total: '-29.35' }] });
+    expect(fullyRefunded.financialStatus).toBe('refunded');
+  });
+
+  it('keeps money exact and applies line discounts', () => {
+    const base = wooOrderSchema.parse(load('order-retrieve.sample.json'));
+    const o = mapOrder({
+      ...base,
+      line_items: [{ ...base.line_items[0]!, quantity: 3, subtotal: '10.00', total: '9.10', total_tax: '0.3333' }],
+    });
+    expect(o.lines[0]).toMatchObject({ unitPrice: '3.3333', discount: '0.90', tax: '0.3333' });
+  });
+});
