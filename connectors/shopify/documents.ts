@@ -114,11 +114,13 @@ fragment LineItemFields on LineItem {${LINE_ITEM_FIELDS}}
 
 /**
  * Starts a bulk export; the inner query is `bulkOrdersQuery(since)`.
+ * `groupObjects: true` puts each order's line items right after it in the
+ * JSONL file, so the connector can stream orders out one batch at a time.
  * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/bulkOperationRunQuery
  */
 export const BULK_OPERATION_RUN_QUERY = /* GraphQL */ `
 mutation ChannelsyncBulkOrders($query: String!) {
-  bulkOperationRunQuery(query: $query) {
+  bulkOperationRunQuery(query: $query, groupObjects: true) {
     bulkOperation { id status }
     userErrors { field message code }
   }
@@ -180,12 +182,14 @@ query ChannelsyncOrderFulfillmentState($id: ID!) {
     fulfillments(first: 50) {
       id
       status
+      location { id }
       trackingInfo(first: 10) { company number url }
     }
     fulfillmentOrders(first: 5) {
       nodes {
         id
         status
+        assignedLocation { location { id } }
         lineItems(first: 50) {
           nodes { id remainingQuantity lineItem { id } }
           pageInfo { hasNextPage }

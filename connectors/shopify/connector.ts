@@ -1,0 +1,541 @@
+/**
+ * The Shopify connector: what channelsync can do with a shop, on the Admin
+ * GraphQL API 2026-07. Auth, HTTP and rate limits live in `client.ts`; the
+ * documents in `documents.ts`; payload mapping in `mapping.ts`.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { PermanentError } from '../../src/domain/errors.ts';
+import type { UnifiedOrder } from '../../src/domain/order.ts';
+import type {
+  BackfillProgress,
+  Capabilities,
+  ChannelListing,
+  Connector,
+  ConnectorContext,
+  FulfillmentPush,
+  ListingRef,
+  OrderPage,
+  ParsedWebhook,
+  PushOutcome,
+  StockPush,
+  StockPushResult,
+  StockReading,
+  WebhookRequest,
+} from '../types.ts';
+import { QueryCostExceededError, ShopifyClient } from './client.ts';
+import {
+  BULK_OPERATION_QUERY,
+  BULK_OPERATION_RUN_QUERY,
+  FULFILLMENT_CREATE_MUTATION,
+  INVENTORY_ITEMS_QUERY,
+  INVENTORY_SET_QUANTITIES_MUTATION,
+  LOCATIONS_QUERY,
+  ORDER_FULFILLMENT_STATE_QUERY,
+  ORDER_LINE_ITEMS_QUERY,
+  ORDER_QUERY,
+  ORDERS_PAGE_QUERY,
+  PRODUCT_VARIANTS_QUERY,
+  WEBHOOK_SUBSCRIPTION_CREATE_MUTATION,
+  WEBHOOK_SUBSCRIPTIONS_QUERY,
+  bulkOrdersQuery,
+} from './documents.ts';
+import { existingFulfillment, fulfillmentStateSchema, planFulfillments } from './fulfillment.ts';
+import {
+  gqlLineItemSchema,
+  gqlLineItemsPageSchema,
+  gqlOrderHeadSchema,
+  gqlOrderSchema,
+  gqlOrdersPageSchema,
+  mapGraphqlOrder,
+  toGid,
+  type GqlLineItem,
+  type GqlOrder,
+} from './mapping.ts';
+import { SUBSCRIPTION_TOPICS, parseShopifyWebhook } from './webhooks.ts';
+import type { ShopifyCredentials, ShopifySettings } from './index.ts';
+
+/**
+ * Page sizes chosen so a page stays under Shopify's 1000-point cap on one
+ * query's requested cost: an order costs 14 + 12 per line item asked for, so
+ * 13 orders x 5 lines requests 964 points. Orders with more lines are completed
+ * with ORDER_LINE_ITEMS_QUERY (75 lines: 903 points).
+ */
+const ORDERS_PER_PAGE = 13;
+const LINES_PER_ORDER_PAGE = 5;
+const LINES_PER_PAGE = 75;
+const VARIANTS_PER_PAGE = 100;
+/** SKUs per inventoryItems search (`sku:"A" OR sku:"B" …`). */
+const SKUS_PER_SEARCH = 50;
+/** Shopify's limit of quantities per inventorySetQuantities call. */
+const QUANTITIES_PER_SET = 250;
+const STALE_RETRIES = 3;
+/** Orders handed over per backfill batch. */
+const BACKFILL_BATCH = 250;
+
+const cursorSchema = z.object({ v: z.literal(1), updatedAtMin: z.string() });
+
+/** The pull cursor: the newest `updatedAt` seen; the next pull starts `overlapSeconds` before it. */
+export function encodeCursor(updatedAtMin: Date): string {
+  return JSON.stringify({ v: 1, updatedAtMin: updatedAtMin.toISOString() });
+}
+
+export class ShopifyConnector implements Connector {
+  readonly kind = 'shopify';
+  readonly capabilities: Capabilities = { webhooks: true, backfill: true, cancel: false, refund: false };
+  readonly client: ShopifyClient;
+  private locationId: string | null;
+  private readonly webhookSecret: string;
+
+  constructor(private readonly ctx: ConnectorContext<ShopifySettings, ShopifyCredentials>) {
+    const { settings, credentials } = ctx.channel;
+    this.client = new ShopifyClient({
+      shopDomain: settings.shopDomain,
+      apiVersion: settings.apiVersion,
+      caCertificate: settings.caCertificate,
+      auth:
+        'accessToken' in credentials
+          ? { accessToken: credentials.accessToken }
+          : { clientId: credentials.clientId, clientSecret: credentials.clientSecret },
+      budget: ctx.budget,
+      kv: ctx.kv,
+      log: ctx.log,
+      requestTimeoutMs: settings.requestTimeoutMs,
+    });
+    this.locationId = settings.locationId ? toGid('Location', settings.locationId) : null;
+    this.webhookSecret =
+      credentials.apiSecretKey ?? ('clientSecret' in credentials ? credentials.clientSecret : '');
+  }
+
+  // ------------------------------------------------------------ orders
+
+  async *pullOrders(cursor: string | null): AsyncIterable<OrderPage> {
+    const { overlapSeconds, initialSince } = this.ctx.channel.settings;
+    let highWater: Date | null = null;
+    if (cursor) {
+      const parsed = cursorSchema.safeParse(safeJson(cursor));
+      if (!parsed.success) throw new PermanentError(`Shopify pull cursor is not one this connector wrote: ${cursor}`);
+      highWater = new Date(parsed.data.updatedAtMin);
+    }
+    // Orders committed late carry an updated_at a little in the past: start
+    // the window overlapSeconds before the newest change already seen.
+    const since = highWater ? new Date(highWater.getTime() - overlapSeconds * 1000) : initialSince ? new Date(initialSince) : null;
+    const query = since ? `updated_at:>='${since.toISOString()}'` : null;
+
+    let after: string | null = null;
+    let first = ORDERS_PER_PAGE;
+    for (;;) {
+      let data: unknown;
+      try {
+        data = await this.client.graphql(ORDERS_PAGE_QUERY, { first, after, query, lineFirst: LINES_PER_ORDER_PAGE });
+      } catch (err) {
+        // Another plan's cost rules: ask for fewer orders per page.
+        if (err instanceof QueryCostExceededError && first > 1) {
+          first = Math.max(1, Math.floor(first / 2));
+          continue;
+        }
+        throw err;
+      }
+      const page = parse(gqlOrdersPageSchema, data, 'orders page');
+      const orders: UnifiedOrder[] = [];
+      for (const node of page.orders.nodes) {
+        const order = await this.complete(parse(gqlOrderSchema, node, 'order'));
+        orders.push(order);
+        if (!highWater || order.updatedAt > highWater) highWater = order.updatedAt;
+      }
+      if (orders.length > 0 && highWater) yield { orders, cursor: encodeCursor(highWater) };
+      if (!page.orders.pageInfo.hasNextPage || !page.orders.pageInfo.endCursor) return;
+      after = page.orders.pageInfo.endCursor;
+    }
+  }
+
+  async fetchOrder(externalId: string): Promise<UnifiedOrder | null> {
+    // https://shopify.dev/docs/api/admin-graphql/2026-07/queries/order
+    const data = await this.client.graphql<{ order: unknown }>(ORDER_QUERY, {
+      id: toGid('Order', externalId),
+      lineFirst: LINES_PER_ORDER_PAGE,
+    });
+    if (data.order == null) return null;
+    return this.complete(parse(gqlOrderSchema, data.order, 'order'));
+  }
+
+  /** Reads the rest of an order's line items when its first page was not all of them. */
+  private async complete(order: GqlOrder): Promise<UnifiedOrder> {
+    const lines: GqlLineItem[] = [...order.lineItems.nodes];
+    let pageInfo = order.lineItems.pageInfo;
+    while (pageInfo.hasNextPage && pageInfo.endCursor) {
+      // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-lineItems
+      const data = await this.client.graphql(ORDER_LINE_ITEMS_QUERY, {
+        id: order.id,
+        first: LINES_PER_PAGE,
+        after: pageInfo.endCursor,
+      });
+      const page = parse(gqlLineItemsPageSchema, data, 'order line items');
+      if (!page.order) break; // deleted meanwhile: map what was read
+      lines.push(...page.order.lineItems.nodes);
+      pageInfo = page.order.lineItems.pageInfo;
+    }
+    const { lineItems: _lines, ...head } = order;
+    return mapGraphqlOrder(head, lines, order);
+  }
+
+  async *backfill(since: Date, onProgress: (p: BackfillProgress) => void): AsyncIterable<UnifiedOrder[]> {
+    // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/bulkOperationRunQuery
+    // With groupObjects, children follow their parent in the file, so the
+    // stream only ever holds one batch of orders.
+    const run = await this.client.graphql<{
+      bulkOperationRunQuery: { bulkOperation: { id: string } | null; userErrors: Array<{ message: string }> } | null;
+    }>(BULK_OPERATION_RUN_QUERY, { query: bulkOrdersQuery(since) }, { idempotent: false });
+    const started = run.bulkOperationRunQuery;
+    if (!started?.bulkOperation) {
+      throw new PermanentError(
+        `Shopify bulk export refused: ${started?.userErrors.map((e) => e.message).join('; ') || 'no bulk operation returned'}`,
+      );
+    }
+    const operationId = started.bulkOperation.id;
+    onProgress({ done: 0, total: null });
+
+    let url: string | null = null;
+    let total: number | null = null;
+    for (let poll = 0; ; poll++) {
+      // https://shopify.dev/docs/api/admin-graphql/2026-07/queries/bulkOperation
+      const data = await this.client.graphql<{
+        bulkOperation: { status: string; errorCode: string | null; rootObjectCount: string; url: string | null } | null;
+      }>(BULK_OPERATION_QUERY, { id: operationId });
+      const op = data.bulkOperation;
+      if (!op) throw new PermanentError(`Shopify bulk operation ${operationId} disappeared`);
+      if (op.status === 'COMPLETED') {
+        url = op.url;
+        total = Number(op.rootObjectCount);
+        break;
+      }
+      if (op.status === 'FAILED' || op.status === 'CANCELED' || op.status === 'EXPIRED') {
+        throw new PermanentError(`Shopify bulk operation ${operationId} ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ''}`);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(poll, 5))));
+    }
+    onProgress({ done: 0, total });
+    if (!url) return; // nothing matched
+
+    let done = 0;
+    let batch: Array<{ head: z.infer<typeof gqlOrderHeadSchema>; lines: GqlLineItem[]; raw: unknown }> = [];
+    const byId = new Map<string, (typeof batch)[number]>();
+    const flush = (): UnifiedOrder[] => {
+      const mapped = batch.map((o) => mapGraphqlOrder(o.head, o.lines, o.raw));
+      batch = [];
+      byId.clear();
+      done += mapped.length;
+      return mapped;
+    };
+    const orphans = new Set<string>();
+    for await (const line of this.client.lines(url)) {
+      const record = JSON.parse(line) as { id?: string; __parentId?: string };
+      if (record.__parentId) {
+        const parent = byId.get(record.__parentId);
+        if (parent) parent.lines.push(parse(gqlLineItemSchema, record, 'bulk line item'));
+        else orphans.add(record.__parentId); // parent already handed over: refetched below
+        continue;
+      }
+      if (batch.length >= BACKFILL_BATCH) {
+        yield flush();
+        onProgress({ done, total });
+      }
+      const entry = { head: parse(gqlOrderHeadSchema, record, 'bulk order'), lines: [], raw: record };
+      batch.push(entry);
+      byId.set(entry.head.id, entry);
+    }
+    if (batch.length > 0) {
+      yield flush();
+      onProgress({ done, total });
+    }
+    if (orphans.size > 0) {
+      this.ctx.log.warn({ count: orphans.size }, 'shopify bulk file split orders from their lines; refetching them');
+      const refetched: UnifiedOrder[] = [];
+      for (const id of orphans) {
+        const order = await this.fetchOrder(id);
+        if (order) refetched.push(order);
+      }
+      yield refetched;
+    }
+  }
+
+  parseWebhook(request: WebhookRequest): ParsedWebhook {
+    return parseShopifyWebhook(request, this.webhookSecret);
+  }
+
+  async registerWebhooks(callbackUrl: string): Promise<string[]> {
+    const existing: Array<{ id: string; topic: string; uri: string }> = [];
+    let after: string | null = null;
+    do {
+      // https://shopify.dev/docs/api/admin-graphql/2026-07/queries/webhookSubscriptions
+      const data: {
+        webhookSubscriptions: {
+          nodes: Array<{ id: string; topic: string; uri: string }>;
+          pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        };
+      } = await this.client.graphql(WEBHOOK_SUBSCRIPTIONS_QUERY, { first: 100, after });
+      existing.push(...data.webhookSubscriptions.nodes);
+      after = data.webhookSubscriptions.pageInfo.hasNextPage ? data.webhookSubscriptions.pageInfo.endCursor : null;
+    } while (after);
+
+    const ids: string[] = [];
+    for (const topic of SUBSCRIPTION_TOPICS) {
+      const found = existing.find((s) => s.topic === topic && s.uri === callbackUrl);
+      if (found) {
+        ids.push(found.id);
+        continue;
+      }
+      // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/webhookSubscriptionCreate
+      const data = await this.client.graphql<{
+        webhookSubscriptionCreate: { webhookSubscription: { id: string } | null; userErrors: Array<{ message: string }> };
+      }>(WEBHOOK_SUBSCRIPTION_CREATE_MUTATION, { topic, webhookSubscription: { uri: callbackUrl, format: 'JSON' } }, { idempotent: false });
+      const created = data.webhookSubscriptionCreate;
+      if (!created.webhookSubscription) {
+        throw new PermanentError(`Shopify refused the ${topic} webhook: ${created.userErrors.map((e) => e.message).join('; ')}`);
+      }
+      ids.push(created.webhookSubscription.id);
+    }
+    return ids;
+  }
+
+  // ------------------------------------------------------------ fulfilment
+
+  async pushFulfillment(push: FulfillmentPush): Promise<PushOutcome> {
+    const orderId = toGid('Order', push.orderExternalId);
+    // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-fulfillmentOrders
+    const state = parse(
+      fulfillmentStateSchema,
+      await this.client.graphql(ORDER_FULFILLMENT_STATE_QUERY, { id: orderId }),
+      'order fulfillment state',
+    ).order;
+    if (!state) throw new PermanentError(`Shopify order ${orderId} does not exist (deleted?)`);
+
+    // Safe to repeat: the tracking number is the mark of this shipment on Shopify.
+    const existing = existingFulfillment(state, push.trackingNumber, null);
+    if (existing) return { externalRef: existing.id, alreadyDone: true };
+    if (state.cancelledAt) throw new PermanentError(`Shopify order ${orderId} is cancelled: it cannot be fulfilled`);
+
+    const plans = planFulfillments(push.lines, state);
+    const created: string[] = [];
+    for (const plan of plans) {
+      // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentCreate
+      const data = await this.client.graphql<{
+        fulfillmentCreate: { fulfillment: { id: string } | null; userErrors: Array<{ field: string[] | null; message: string }> } | null;
+      }>(
+        FULFILLMENT_CREATE_MUTATION,
+        {
+          fulfillment: {
+            lineItemsByFulfillmentOrder: plan.lineItemsByFulfillmentOrder,
+            trackingInfo: { company: push.carrier, number: push.trackingNumber, ...(push.trackingUrl ? { url: push.trackingUrl } : {}) },
+            notifyCustomer: push.notifyCustomer,
+          },
+        },
+        { idempotent: false },
+      );
+      const result = data.fulfillmentCreate;
+      if (!result?.fulfillment) {
+        throw new PermanentError(
+          `Shopify refused the fulfillment of order ${orderId}: ${result?.userErrors.map((e) => e.message).join('; ') || 'no fulfillment returned'}`,
+        );
+      }
+      created.push(result.fulfillment.id);
+    }
+    return { externalRef: created[0] ?? null, alreadyDone: false };
+  }
+
+  // ------------------------------------------------------------ stock
+
+  async *listListings(): AsyncIterable<ChannelListing[]> {
+    const locationId = await this.resolveLocationId();
+    let after: string | null = null;
+    do {
+      // https://shopify.dev/docs/api/admin-graphql/2026-07/queries/productVariants
+      const data: z.infer<typeof variantsPageSchema> = parse(variantsPageSchema, await this.client.graphql(PRODUCT_VARIANTS_QUERY, { first: VARIANTS_PER_PAGE, after, locationId }), 'product variants');
+      const listings: ChannelListing[] = [];
+      for (const v of data.productVariants.nodes) {
+        if (!v.sku) continue;
+        listings.push({
+          sku: v.sku,
+          title: v.displayName,
+          productExternalId: v.product.id,
+          variantExternalId: v.id,
+          inventoryItemExternalId: v.inventoryItem.id,
+          available: availableOf(v.inventoryItem),
+        });
+      }
+      if (listings.length > 0) yield listings;
+      after = data.productVariants.pageInfo.hasNextPage ? (data.productVariants.pageInfo.endCursor ?? null) : null;
+    } while (after);
+  }
+
+  async readStock(listings: ListingRef[]): Promise<StockReading[]> {
+    const items = await this.findInventoryItems(listings);
+    return listings.map((l) => {
+      const item = items.get(l.sku);
+      return { sku: l.sku, available: item ? item.available : null };
+    });
+  }
+
+  async pushStock(levels: StockPush[]): Promise<StockPushResult[]> {
+    const locationId = await this.resolveLocationId();
+    const results = new Map<string, StockPushResult>();
+    let pending = levels;
+    for (let round = 0; pending.length > 0; round++) {
+      const items = await this.findInventoryItems(pending.map((p) => p.listing));
+      const toSet: Array<{ push: StockPush; itemId: string; current: number }> = [];
+      for (const push of pending) {
+        const sku = push.listing.sku;
+        const item = items.get(sku);
+        if (!item) results.set(sku, { sku, ok: false, error: `no inventory item with SKU ${sku} on Shopify` });
+        else if (!item.tracked) results.set(sku, { sku, ok: false, error: `Shopify does not track stock for SKU ${sku}` });
+        else if (item.available === null)
+          results.set(sku, { sku, ok: false, error: `SKU ${sku} is not stocked at Shopify location ${locationId}` });
+        else if (item.available === push.available) results.set(sku, { sku, ok: true });
+        else toSet.push({ push, itemId: item.id, current: item.available });
+      }
+      const stale: StockPush[] = [];
+      for (let i = 0; i < toSet.length; i += QUANTITIES_PER_SET) {
+        const chunk = toSet.slice(i, i + QUANTITIES_PER_SET);
+        const quantities = chunk.map((c) => ({
+          inventoryItemId: c.itemId,
+          locationId,
+          quantity: c.push.available,
+          changeFromQuantity: c.current,
+        }));
+        // Same change from the same state -> same key: a retried job replays
+        // the first answer instead of applying the change twice.
+        const idempotencyKey = createHash('sha256').update(JSON.stringify(quantities)).digest('hex');
+        // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/inventorySetQuantities
+        const data = await this.client.graphql<{
+          inventorySetQuantities: { userErrors: Array<{ field: string[] | null; message: string; code: string | null }> } | null;
+        }>(
+          INVENTORY_SET_QUANTITIES_MUTATION,
+          {
+            input: { name: 'available', reason: 'correction', referenceDocumentUri: 'channelsync://stock-push', quantities },
+            idempotencyKey,
+          },
+          { idempotent: true },
+        );
+        const errors = data.inventorySetQuantities?.userErrors ?? [];
+        if (errors.length === 0) {
+          for (const c of chunk) results.set(c.push.listing.sku, { sku: c.push.listing.sku, ok: true });
+          continue;
+        }
+        // The call is all-or-nothing: pin each error on its quantity, retry the rest.
+        const failed = new Map<number, string>();
+        let staleAll = false;
+        for (const e of errors) {
+          const index = e.field && e.field[0] === 'input' && e.field[1] === 'quantities' ? Number(e.field[2]) : NaN;
+          if (e.code === 'CHANGE_FROM_QUANTITY_STALE') {
+            if (Number.isInteger(index)) stale.push(chunk[index]!.push);
+            else staleAll = true;
+          } else if (Number.isInteger(index)) failed.set(index, e.message);
+          else for (let k = 0; k < chunk.length; k++) failed.set(k, e.message);
+        }
+        chunk.forEach((c, k) => {
+          const sku = c.push.listing.sku;
+          const message = failed.get(k);
+          if (message) results.set(sku, { sku, ok: false, error: message });
+          else if (staleAll || !stale.includes(c.push)) stale.push(c.push);
+        });
+      }
+      pending = [...new Set(stale)].filter((p) => !results.has(p.listing.sku));
+      if (round >= STALE_RETRIES && pending.length > 0) {
+        for (const p of pending) {
+          results.set(p.listing.sku, { sku: p.listing.sku, ok: false, error: 'stock kept changing on Shopify while setting it; retry later' });
+        }
+        pending = [];
+      }
+    }
+    return levels.map((l) => results.get(l.listing.sku) ?? { sku: l.listing.sku, ok: false, error: 'not processed' });
+  }
+
+  /** Inventory items by SKU with their available quantity at the configured location. */
+  private async findInventoryItems(
+    listings: ListingRef[],
+  ): Promise<Map<string, { id: string; tracked: boolean; available: number | null }>> {
+    const locationId = await this.resolveLocationId();
+    const wanted = new Map(listings.map((l) => [l.sku, l.inventoryItemExternalId]));
+    const skus = [...wanted.keys()];
+    const found = new Map<string, { id: string; tracked: boolean; available: number | null }>();
+    for (let i = 0; i < skus.length; i += SKUS_PER_SEARCH) {
+      const chunk = skus.slice(i, i + SKUS_PER_SEARCH);
+      const query = chunk.map((s) => `sku:${JSON.stringify(s)}`).join(' OR ');
+      // https://shopify.dev/docs/api/admin-graphql/2026-07/queries/inventoryItems
+      const data = parse(
+        inventoryItemsSchema,
+        await this.client.graphql(INVENTORY_ITEMS_QUERY, { first: 100, query, locationId }),
+        'inventory items',
+      );
+      for (const item of data.inventoryItems.nodes) {
+        if (!item.sku || !wanted.has(item.sku)) continue;
+        const preferred = wanted.get(item.sku);
+        const already = found.get(item.sku);
+        // Several items can share a SKU: the listing's own item wins.
+        if (already && (!preferred || already.id === preferred)) continue;
+        found.set(item.sku, { id: item.id, tracked: item.tracked, available: availableOf(item) });
+      }
+    }
+    return found;
+  }
+
+  private async resolveLocationId(): Promise<string> {
+    if (this.locationId) return this.locationId;
+    // https://shopify.dev/docs/api/admin-graphql/2026-07/queries/locations
+    const data = await this.client.graphql<{ locations: { nodes: Array<{ id: string; isActive: boolean }> } }>(LOCATIONS_QUERY);
+    const location = data.locations.nodes.find((l) => l.isActive);
+    if (!location) throw new PermanentError('Shopify shop has no active location: set settings.locationId');
+    this.locationId = location.id;
+    return location.id;
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
+
+const levelSchema = z
+  .object({ quantities: z.array(z.object({ name: z.string(), quantity: z.number().int() })) })
+  .nullish();
+
+const variantsPageSchema = z.object({
+  productVariants: z.object({
+    nodes: z.array(
+      z.object({
+        id: z.string(),
+        sku: z.string().nullish(),
+        displayName: z.string(),
+        product: z.object({ id: z.string() }),
+        inventoryItem: z.object({ id: z.string(), tracked: z.boolean(), inventoryLevel: levelSchema }),
+      }),
+    ),
+    pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullish() }),
+  }),
+});
+
+const inventoryItemsSchema = z.object({
+  inventoryItems: z.object({
+    nodes: z.array(z.object({ id: z.string(), sku: z.string().nullish(), tracked: z.boolean(), inventoryLevel: levelSchema })),
+  }),
+});
+
+function availableOf(item: { tracked: boolean; inventoryLevel?: z.infer<typeof levelSchema> }): number | null {
+  if (!item.tracked || !item.inventoryLevel) return null;
+  return item.inventoryLevel.quantities.find((q) => q.name === 'available')?.quantity ?? null;
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new PermanentError(`Shopify sent an unexpected ${what}: ${result.error.message}`);
+  }
+  return result.data;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

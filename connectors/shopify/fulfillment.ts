@@ -1,0 +1,131 @@
+/**
+ * Planning a shipment onto Shopify fulfillment orders. Pure: the connector
+ * reads the order's state, this decides what to send.
+ *
+ * Shopify facts (fulfillmentCreate, https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentCreate,
+ * and the real answers in ../shared/fixtures/shopify/captures/2026-04_orders_fulfillment-create-multi-group.json):
+ * one fulfillment may span several fulfillment orders of one order, but
+ * "All fulfillment orders must be assigned to a single location"; quantities
+ * must be > 0 and at most the line's `remainingQuantity`.
+ */
+import { z } from 'zod';
+import { PermanentError } from '../../src/domain/errors.ts';
+import type { FulfillmentPush } from '../types.ts';
+
+export const fulfillmentStateSchema = z.object({
+  order: z
+    .object({
+      id: z.string(),
+      cancelledAt: z.string().nullish(),
+      fulfillments: z.array(
+        z.object({
+          id: z.string(),
+          status: z.string(),
+          location: z.object({ id: z.string() }).nullish(),
+          trackingInfo: z.array(z.object({ company: z.string().nullish(), number: z.string().nullish(), url: z.string().nullish() })),
+        }),
+      ),
+      fulfillmentOrders: z.object({
+        nodes: z.array(
+          z.object({
+            id: z.string(),
+            status: z.string(),
+            assignedLocation: z.object({ location: z.object({ id: z.string() }).nullish() }),
+            lineItems: z.object({
+              nodes: z.array(z.object({ id: z.string(), remainingQuantity: z.number().int(), lineItem: z.object({ id: z.string() }) })),
+              pageInfo: z.object({ hasNextPage: z.boolean() }),
+            }),
+          }),
+        ),
+        pageInfo: z.object({ hasNextPage: z.boolean() }),
+      }),
+    })
+    .nullable(),
+});
+export type FulfillmentState = NonNullable<z.infer<typeof fulfillmentStateSchema>['order']>;
+
+/** `FulfillmentOrderLineItemsInput` */
+export interface FulfillmentOrderLineItems {
+  fulfillmentOrderId: string;
+  fulfillmentOrderLineItems: Array<{ id: string; quantity: number }>;
+}
+
+/** One `fulfillmentCreate` call: every fulfillment order in it is at `locationId`. */
+export interface PlannedFulfillment {
+  locationId: string | null;
+  lineItemsByFulfillmentOrder: FulfillmentOrderLineItems[];
+}
+
+/** Fulfillment order statuses that accept a fulfillment now. */
+const FULFILLABLE = new Set(['OPEN', 'IN_PROGRESS']);
+
+/** A live fulfillment of this order already carrying `trackingNumber` at this location. */
+export function existingFulfillment(
+  state: FulfillmentState,
+  trackingNumber: string,
+  locationId: string | null,
+): { id: string } | null {
+  const found = state.fulfillments.find(
+    (f) =>
+      f.status !== 'CANCELLED' &&
+      f.status !== 'ERROR' &&
+      f.status !== 'FAILURE' &&
+      (locationId === null || !f.location || f.location.id === locationId) &&
+      f.trackingInfo.some((t) => t.number === trackingNumber),
+  );
+  return found ? { id: found.id } : null;
+}
+
+/**
+ * Spreads the shipment's lines over the open fulfillment orders, one
+ * fulfillmentCreate per location. Throws PermanentError when Shopify has
+ * fewer units open than the shipment carries (already fulfilled elsewhere,
+ * on hold, scheduled), naming the line.
+ */
+export function planFulfillments(lines: FulfillmentPush['lines'], state: FulfillmentState): PlannedFulfillment[] {
+  const open = state.fulfillmentOrders.nodes.filter((fo) => FULFILLABLE.has(fo.status));
+  const remaining = new Map<string, number>();
+  for (const fo of open) for (const li of fo.lineItems.nodes) remaining.set(li.id, li.remainingQuantity);
+
+  const byFo = new Map<string, Map<string, number>>();
+  for (const line of lines) {
+    if (line.quantity <= 0) continue;
+    let left = line.quantity;
+    for (const fo of open) {
+      for (const li of fo.lineItems.nodes) {
+        if (left === 0) break;
+        if (li.lineItem.id !== line.lineExternalId) continue;
+        const available = remaining.get(li.id) ?? 0;
+        const take = Math.min(available, left);
+        if (take <= 0) continue;
+        remaining.set(li.id, available - take);
+        left -= take;
+        const items = byFo.get(fo.id) ?? new Map<string, number>();
+        items.set(li.id, (items.get(li.id) ?? 0) + take);
+        byFo.set(fo.id, items);
+      }
+    }
+    if (left > 0) {
+      const held = state.fulfillmentOrders.nodes.filter((fo) => !FULFILLABLE.has(fo.status)).map((fo) => fo.status);
+      throw new PermanentError(
+        `Shopify order ${state.id}: line ${line.lineExternalId}${line.sku ? ` (SKU ${line.sku})` : ''} has ${line.quantity - left} of ${line.quantity} units open to fulfil` +
+          (held.length ? ` (other fulfillment orders are ${[...new Set(held)].join(', ')})` : ''),
+      );
+    }
+  }
+  if (byFo.size === 0) throw new PermanentError(`Shopify order ${state.id}: the shipment has no units to fulfil`);
+
+  const byLocation = new Map<string | null, FulfillmentOrderLineItems[]>();
+  for (const fo of open) {
+    const items = byFo.get(fo.id);
+    if (!items) continue;
+    const location = fo.assignedLocation.location?.id ?? null;
+    const group = byLocation.get(location) ?? [];
+    group.push({
+      fulfillmentOrderId: fo.id,
+      fulfillmentOrderLineItems: [...items].map(([id, quantity]) => ({ id, quantity })),
+    });
+    byLocation.set(location, group);
+  }
+  return [...byLocation].map(([locationId, lineItemsByFulfillmentOrder]) => ({ locationId, lineItemsByFulfillmentOrder }));
+}

@@ -1,0 +1,80 @@
+/**
+ * Planning a shipment onto fulfillment orders, from a real order's
+ * fulfillment orders (2025-01 fulfillmentCreate capture).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { PermanentError } from '../../../src/domain/errors.ts';
+import { existingFulfillment, planFulfillments, type FulfillmentState } from '../../../connectors/shopify/fulfillment.ts';
+
+const capture = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../../shared/fixtures/shopify/captures/2025-01_shipping-fulfillments_fulfillment-create-name.json', import.meta.url)), 'utf8'),
+);
+const order = capture.setup.orderCreate.response.data.orderCreate.order;
+const LINE = 'gid://shopify/LineItem/19495367999794';
+
+function state(extraFo: FulfillmentState['fulfillmentOrders']['nodes'] = []): FulfillmentState {
+  return {
+    id: order.id,
+    cancelledAt: null,
+    fulfillments: [],
+    fulfillmentOrders: {
+      nodes: [
+        ...order.fulfillmentOrders.nodes.map((fo: any) => ({
+          id: fo.id,
+          status: fo.status,
+          assignedLocation: { location: { id: 'gid://shopify/Location/1' } },
+          lineItems: { nodes: fo.lineItems.nodes, pageInfo: { hasNextPage: false } },
+        })),
+        ...extraFo,
+      ],
+      pageInfo: { hasNextPage: false },
+    },
+  };
+}
+
+describe('planFulfillments', () => {
+  it('puts the shipped units on the open fulfillment order line', () => {
+    expect(planFulfillments([{ lineExternalId: LINE, sku: 'X', quantity: 2 }], state())).toEqual([
+      {
+        locationId: 'gid://shopify/Location/1',
+        lineItemsByFulfillmentOrder: [
+          {
+            fulfillmentOrderId: 'gid://shopify/FulfillmentOrder/9774466990386',
+            fulfillmentOrderLineItems: [{ id: 'gid://shopify/FulfillmentOrderLineItem/19663777169714', quantity: 2 }],
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('splits one line over two locations into two fulfillments', () => {
+    const second = {
+      id: 'gid://shopify/FulfillmentOrder/2',
+      status: 'OPEN',
+      assignedLocation: { location: { id: 'gid://shopify/Location/2' } },
+      lineItems: { nodes: [{ id: 'gid://shopify/FulfillmentOrderLineItem/9', remainingQuantity: 3, lineItem: { id: LINE } }], pageInfo: { hasNextPage: false } },
+    };
+    const plans = planFulfillments([{ lineExternalId: LINE, sku: 'X', quantity: 4 }], state([second]));
+    expect(plans.map((p) => [p.locationId, p.lineItemsByFulfillmentOrder[0]!.fulfillmentOrderLineItems[0]!.quantity])).toEqual([
+      ['gid://shopify/Location/1', 2],
+      ['gid://shopify/Location/2', 2],
+    ]);
+  });
+
+  it('refuses more units than are open, naming the line', () => {
+    expect(() => planFulfillments([{ lineExternalId: LINE, sku: 'X', quantity: 3 }], state())).toThrow(PermanentError);
+    expect(() => planFulfillments([{ lineExternalId: LINE, sku: 'X', quantity: 3 }], state())).toThrow(/SKU X\) has 2 of 3 units/);
+  });
+
+  it('finds an existing fulfillment by tracking number, ignoring cancelled ones', () => {
+    const s = state();
+    s.fulfillments = [
+      { id: 'gid://shopify/Fulfillment/1', status: 'CANCELLED', location: null, trackingInfo: [{ company: 'UPS', number: 'T1', url: null }] },
+      { id: 'gid://shopify/Fulfillment/2', status: 'SUCCESS', location: null, trackingInfo: [{ company: 'UPS', number: 'T1', url: null }] },
+    ];
+    expect(existingFulfillment(s, 'T1', null)).toEqual({ id: 'gid://shopify/Fulfillment/2' });
+    expect(existingFulfillment(s, 'T2', null)).toBeNull();
+  });
+});
