@@ -4,6 +4,7 @@
  * Every variable is listed in the README's configuration reference.
  */
 import { z } from 'zod';
+import cron from 'node-cron';
 import { ConfigError } from './domain/errors.ts';
 
 const int = (min: number, max: number) =>
@@ -35,7 +36,7 @@ const schema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/channelsync'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   CHANNELSYNC_SECRET_KEY: secretKey.optional(),
-  PORT: int(1, 65535).default(3000),
+  PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -49,9 +50,25 @@ const schema = z.object({
   SWEEP_INTERVAL_SECONDS: int(1, 3600).default(30),
   SWEEP_AFTER_SECONDS: int(1, 86400).default(60),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(8),
+  RECONCILE_CRON: z
+    .string()
+    .refine((value) => cron.validate(value), {
+      error: 'must be a cron expression of 5 or 6 fields, e.g. "*/15 * * * *" (every 15 minutes)',
+    })
+    .default('*/15 * * * *'),
+  ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters (generate one with: openssl rand -hex 24)' }).optional(),
+  ADMIN_USER: z.string().min(1).optional(),
+  ADMIN_PASSWORD: z.string().min(12, { error: 'must be at least 12 characters' }).optional(),
+  METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters (generate one with: openssl rand -hex 24)' }).optional(),
+}).refine((e) => (e.ADMIN_USER === undefined) === (e.ADMIN_PASSWORD === undefined), {
+  error: 'and ADMIN_PASSWORD must be set together (or neither)',
+  path: ['ADMIN_USER'],
 });
 
 export type Env = z.input<typeof schema>;
+
+/** Never echoed in error messages. */
+const SECRET_VARS = new Set(['CHANNELSYNC_SECRET_KEY', 'ADMIN_TOKEN', 'ADMIN_PASSWORD', 'METRICS_TOKEN']);
 
 export interface Config {
   databaseUrl: string;
@@ -70,6 +87,14 @@ export interface Config {
   sweepIntervalSeconds: number;
   sweepAfterSeconds: number;
   shutdownTimeoutSeconds: number;
+  /** When stock reconciliation runs (node-cron syntax); default every 15 minutes. */
+  reconcileCron: string;
+  /** Bearer token for the admin UI and API; null with no token configured. */
+  adminToken: string | null;
+  /** User and password for the admin login form (and HTTP Basic); null when not configured. */
+  adminUser: { name: string; password: string } | null;
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; open when null. */
+  metricsToken: string | null;
 }
 
 /** Parses the environment. Throws `ConfigError` naming the first bad variable. */
@@ -81,7 +106,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = present[name];
-    const shown = name === 'CHANNELSYNC_SECRET_KEY' || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+    const shown = SECRET_VARS.has(name) || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`${name} ${issue.message}${shown}`);
   }
   const e = parsed.data;
@@ -100,6 +125,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     sweepAfterSeconds: e.SWEEP_AFTER_SECONDS,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    reconcileCron: e.RECONCILE_CRON,
+    adminToken: e.ADMIN_TOKEN ?? null,
+    adminUser: e.ADMIN_USER && e.ADMIN_PASSWORD ? { name: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : null,
+    metricsToken: e.METRICS_TOKEN ?? null,
   });
 }
 

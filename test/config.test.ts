@@ -14,7 +14,7 @@ describe('config', () => {
   });
 
   it.each([
-    [{ PORT: 'abc' }, /^PORT must be a whole number from 1 to 65535 \(got "abc"\)$/],
+    [{ PORT: 'abc' }, /^PORT must be a whole number from 0 to 65535 \(got "abc"\)$/],
     [{ PORT: '70000' }, /^PORT must be a whole number/],
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\//],
     [{ REDIS_URL: 'nope' }, /^REDIS_URL must be a URL/],

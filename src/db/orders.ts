@@ -34,10 +34,11 @@ export async function upsertOrders(db: Executor, channelId: number, orders: Unif
     if (!seen || seen.updatedAt < order.updatedAt) newest.set(order.externalId, order);
   }
   const batch = [...newest.values()];
+  const skuIds = await resolveSkus(db, batch);
 
   const written = await db
     .insertInto('orders')
-    .values(batch.map((o) => orderRow(channelId, o)))
+    .values(batch.map((o) => orderRow(channelId, o, skuIds)))
     .onConflict((oc) =>
       oc
         .columns(['channel_id', 'external_id'])
@@ -63,6 +64,8 @@ export async function upsertOrders(db: Executor, channelId: number, orders: Unif
           cancelled_at: eb.ref('excluded.cancelled_at'),
           closed_at: eb.ref('excluded.closed_at'),
           raw: eb.ref('excluded.raw'),
+          // SKU flags follow the incoming lines; flags other modules set are kept.
+          flags: sql<string[]>`ARRAY(SELECT f FROM unnest(orders.flags) f WHERE f NOT IN ('missing_sku', 'unknown_sku')) || excluded.flags`,
           updated_at: sql`now()`,
         }))
         .where('orders.channel_updated_at', '<', (eb) => eb.ref('excluded.channel_updated_at')),
@@ -72,7 +75,7 @@ export async function upsertOrders(db: Executor, channelId: number, orders: Unif
 
   const byExternal = new Map(written.map((row) => [row.external_id, row]));
   const changed = batch.filter((o) => byExternal.has(o.externalId));
-  await replaceLines(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, order: o })));
+  await replaceLines(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, order: o })), skuIds);
 
   return batch.map((o) => {
     const row = byExternal.get(o.externalId);
@@ -94,10 +97,21 @@ export async function markOrderDeleted(db: Executor, channelId: number, external
   return row?.id ?? null;
 }
 
-function orderRow(channelId: number, o: UnifiedOrder) {
+/** One query per page: the ids of the SKUs channelsync knows, by SKU text. */
+async function resolveSkus(db: Executor, orders: UnifiedOrder[]): Promise<Map<string, number>> {
+  const skus = [...new Set(orders.flatMap((o) => o.lines.map((l) => l.sku).filter((s): s is string => !!s)))];
+  if (skus.length === 0) return new Map();
+  const rows = await db.selectFrom('skus').select(['id', 'sku']).where('sku', '=', sql<string>`ANY(${skus}::text[])`).execute();
+  return new Map(rows.map((r) => [r.sku, r.id]));
+}
+
+function orderRow(channelId: number, o: UnifiedOrder, skuIds: Map<string, number>) {
   const name = [o.customer?.firstName, o.customer?.lastName].filter(Boolean).join(' ') || null;
+  // Lines without a SKU, or with one channelsync does not know, are imported and flagged, never dropped.
   const flags: string[] = [];
-  if (o.lines.some((l) => l.sku === null || l.sku === '')) flags.push('missing_sku');
+  const live = o.lines.filter((l) => l.quantity > 0);
+  if (live.some((l) => !l.sku)) flags.push('missing_sku');
+  if (live.some((l) => l.sku && !skuIds.has(l.sku))) flags.push('unknown_sku');
   return {
     channel_id: channelId,
     external_id: o.externalId,
@@ -132,13 +146,17 @@ function orderRow(channelId: number, o: UnifiedOrder) {
  * quantity 0. Our own counters (quantity_fulfilled, quantity_refunded) are
  * never overwritten by the channel.
  */
-async function replaceLines(db: Executor, items: Array<{ orderId: number; order: UnifiedOrder }>): Promise<void> {
+async function replaceLines(
+  db: Executor,
+  items: Array<{ orderId: number; order: UnifiedOrder }>,
+  skuIds: Map<string, number>,
+): Promise<void> {
   const rows = items.flatMap(({ orderId, order }) =>
     order.lines.map((l) => ({
       order_id: orderId,
       external_id: l.externalId,
       sku: l.sku || null,
-      sku_id: l.sku ? sql<number | null>`(SELECT id FROM skus WHERE sku = ${l.sku})` : null,
+      sku_id: (l.sku && skuIds.get(l.sku)) || null,
       title: l.title,
       quantity: l.quantity,
       unit_price: money(l.unitPrice),
@@ -180,12 +198,4 @@ async function replaceLines(db: Executor, items: Array<{ orderId: number; order:
     WHERE order_id = ANY(${ids}::bigint[]) AND quantity > 0
       AND (order_id, external_id) NOT IN (SELECT * FROM unnest(${keptOrders}::bigint[], ${keptLines}::text[]))
   `.execute(db);
-  // Lines whose SKU channelsync does not know are imported and flagged, never dropped.
-  await sql`
-      UPDATE orders o SET flags = CASE
-          WHEN EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.sku IS NOT NULL AND l.sku_id IS NULL AND l.quantity > 0)
-          THEN array_append(array_remove(o.flags, 'unknown_sku'), 'unknown_sku')
-          ELSE array_remove(o.flags, 'unknown_sku') END
-      WHERE o.id = ANY(${ids}::bigint[])
-    `.execute(db);
 }

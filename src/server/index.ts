@@ -1,11 +1,11 @@
 /** The HTTP server: health, webhooks (and, as they land, the admin API, queue UI and metrics). */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../app.ts';
 import { healthRoutes } from './health.ts';
 import { webhookRoutes } from './webhooks.ts';
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
-  const server: FastifyInstance = Fastify({ loggerInstance: app.log.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, forceCloseConnections: true });
+  const server: FastifyInstance = Fastify({ loggerInstance: app.log.child({ component: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true });
   healthRoutes(server, app);
   webhookRoutes(server, app);
   await server.ready();
