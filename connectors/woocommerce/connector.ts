@@ -1,0 +1,438 @@
+/**
+ * What channelsync can do with a WooCommerce store. HTTP, auth and back-off
+ * live in `client.ts`; payload mapping in `mapping.ts`; the order scan in
+ * `pull.ts`.
+ */
+import { z } from 'zod';
+import type {
+  Capabilities,
+  ChannelListing,
+  Connector,
+  ConnectorContext,
+  FulfillmentPush,
+  ListingRef,
+  OrderPage,
+  ParsedWebhook,
+  PushOutcome,
+  StockPush,
+  StockPushResult,
+  StockReading,
+  WebhookRequest,
+} from '../types.ts';
+import type { UnifiedOrder } from '../../src/domain/order.ts';
+import { ConfigError, PermanentError } from '../../src/domain/errors.ts';
+import { WooClient, WooNotFoundError, WooRequestError } from './client.ts';
+import { gmtToDate, linesMissingSku, mapOrder, productKey, wooOrderSchema, type ProductKey } from './mapping.ts';
+import { OrderScan, PER_PAGE, gmtSeconds, type RawOrder } from './pull.ts';
+import { WEBHOOK_TOPICS, parseWooWebhook } from './webhooks.ts';
+import type { WooCommerceCredentials, WooCommerceSettings } from './index.ts';
+
+/** Tracking extensions, in order of preference. */
+export const TRACKING_NAMESPACES = ['wc-ast/v3', 'wc-shipment-tracking/v3'] as const;
+type TrackingNamespace = (typeof TRACKING_NAMESPACES)[number];
+const TRACKING_CACHE_MS = 60 * 60 * 1000;
+
+const cursorSchema = z.object({ v: z.literal(1), modifiedAfter: z.string() });
+
+const productSchema = z.looseObject({
+  id: z.number(),
+  name: z.string().default(''),
+  type: z.string().default('simple'),
+  sku: z.string().nullish(),
+  parent_id: z.number().nullish(),
+  manage_stock: z.union([z.boolean(), z.string()]).nullish(),
+  stock_quantity: z.number().nullish(),
+  variations: z.array(z.number()).default([]),
+});
+type Product = z.infer<typeof productSchema>;
+
+const noteSchema = z.looseObject({ id: z.number(), note: z.string(), customer_note: z.boolean() });
+const trackingSchema = z.looseObject({ tracking_id: z.string(), tracking_number: z.string() });
+const webhookSchema = z.looseObject({ id: z.number(), topic: z.string(), delivery_url: z.string(), status: z.string() });
+const batchResultSchema = z.looseObject({
+  update: z
+    .array(z.looseObject({ id: z.number(), error: z.looseObject({ message: z.string() }).optional() }))
+    .default([]),
+});
+
+const chunk = <T>(items: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+
+function toListing(p: Product): ListingRef | null {
+  if (!p.sku) return null;
+  const variation = p.type === 'variation';
+  return {
+    sku: p.sku,
+    productExternalId: String(variation ? p.parent_id : p.id),
+    variantExternalId: variation ? String(p.id) : null,
+    inventoryItemExternalId: null,
+  };
+}
+
+const availableOf = (p: Product): number | null => (p.manage_stock === true ? (p.stock_quantity ?? 0) : null);
+
+export class WooCommerceConnector implements Connector {
+  readonly kind = 'woocommerce';
+  readonly capabilities: Capabilities = { webhooks: true, backfill: false, cancel: true, refund: false };
+  readonly client: WooClient;
+  private readonly settings: WooCommerceSettings;
+  private readonly credentials: WooCommerceCredentials;
+  private readonly skuCache = new Map<string, Promise<string | null>>();
+
+  constructor(private readonly ctx: ConnectorContext<WooCommerceSettings, WooCommerceCredentials>) {
+    this.settings = ctx.channel.settings;
+    this.credentials = ctx.channel.credentials;
+    this.client = new WooClient({
+      url: this.settings.url,
+      consumerKey: this.credentials.consumerKey,
+      consumerSecret: this.credentials.consumerSecret,
+      concurrency: this.settings.concurrency,
+      timeoutMs: this.settings.timeoutMs,
+      log: ctx.log.child({ channel: ctx.channel.id, kind: 'woocommerce' }),
+    });
+  }
+
+  async *pullOrders(cursor: string | null): AsyncIterable<OrderPage> {
+    const since = this.cursorSeconds(cursor);
+    const from = Math.max(0, since - this.settings.overlapSeconds);
+    const scan = new OrderScan(this.client, this.settings.concurrency);
+    for await (const page of scan.scan(from)) {
+      if (page.orders.length === 0) continue;
+      const orders = await this.mapOrders(page.orders);
+      const next = new Date(Math.max(since, page.progress) * 1000);
+      yield { orders, cursor: JSON.stringify({ v: 1, modifiedAfter: next.toISOString() }) };
+    }
+  }
+
+  async fetchOrder(externalId: string): Promise<UnifiedOrder | null> {
+    try {
+      // https://woocommerce.github.io/woocommerce-rest-api-docs/#retrieve-an-order
+      const res = await this.client.get<RawOrder>(`orders/${encodeURIComponent(externalId)}`, {
+        what: `order ${externalId}`,
+      });
+      const [order] = await this.mapOrders([res.body]);
+      return order ?? null;
+    } catch (err) {
+      if (err instanceof WooNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  parseWebhook(request: WebhookRequest): ParsedWebhook {
+    return parseWooWebhook(request, this.credentials.webhookSecret);
+  }
+
+  async registerWebhooks(callbackUrl: string): Promise<string[]> {
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-webhooks
+    const existing = await this.listAll('webhooks', webhookSchema, 'webhooks');
+    const ids: string[] = [];
+    for (const topic of WEBHOOK_TOPICS) {
+      const hook = existing.find((w) => w.topic === topic && w.delivery_url === callbackUrl);
+      if (hook) {
+        if (hook.status !== 'active') {
+          // A store disables a webhook after repeated delivery failures; turn it back on.
+          // https://woocommerce.github.io/woocommerce-rest-api-docs/#update-a-webhook
+          await this.client.put(`webhooks/${hook.id}`, { status: 'active', secret: this.credentials.webhookSecret }, {
+            what: `webhook ${hook.id}`,
+          });
+        }
+        ids.push(String(hook.id));
+        continue;
+      }
+      // https://woocommerce.github.io/woocommerce-rest-api-docs/#create-a-webhook
+      const res = await this.client.post<unknown>(
+        'webhooks',
+        { name: `channelsync ${topic}`, topic, delivery_url: callbackUrl, secret: this.credentials.webhookSecret, status: 'active' },
+        { what: `webhook ${topic}` },
+      );
+      ids.push(String(webhookSchema.parse(res.body).id));
+    }
+    return ids;
+  }
+
+  async pushFulfillment(push: FulfillmentPush): Promise<PushOutcome> {
+    const id = push.orderExternalId;
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#retrieve-an-order
+    const order = await this.client.get<{ status?: string }>(`orders/${encodeURIComponent(id)}`, { what: `order ${id}` });
+    const status = order.body.status ?? '';
+    if (['cancelled', 'refunded', 'trash', 'failed'].includes(status)) {
+      throw new PermanentError(`WooCommerce order ${id} is ${status}; not marking it shipped`);
+    }
+
+    let created = false;
+    let externalRef: string | null = null;
+    const namespace = await this.trackingNamespace();
+    if (namespace) {
+      const tracking = await this.addTracking(namespace, push);
+      externalRef = tracking.ref;
+      created ||= tracking.created;
+    }
+
+    // The customer-visible note is added in every case: without an extension it
+    // is the only way the customer learns the tracking number.
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-order-notes
+    const notes = await this.client.get<unknown>(`orders/${encodeURIComponent(id)}/notes`, {
+      what: `notes of order ${id}`,
+      query: { type: 'customer' },
+    });
+    const noteList = z.array(noteSchema).parse(notes.body);
+    const existing = noteList.find((n) => n.customer_note && n.note.includes(push.trackingNumber));
+    if (existing) {
+      externalRef ??= `note:${existing.id}`;
+    } else {
+      // https://woocommerce.github.io/woocommerce-rest-api-docs/#create-an-order-note
+      const res = await this.client.post<unknown>(
+        `orders/${encodeURIComponent(id)}/notes`,
+        { note: shipmentNote(push), customer_note: true },
+        { what: `note on order ${id}` },
+      );
+      externalRef ??= `note:${noteSchema.parse(res.body).id}`;
+      created = true;
+    }
+
+    if (push.completesOrder && status !== 'completed') {
+      // https://woocommerce.github.io/woocommerce-rest-api-docs/#update-an-order
+      await this.client.put(`orders/${encodeURIComponent(id)}`, { status: 'completed' }, { what: `order ${id}` });
+      created = true;
+    }
+    return { externalRef, alreadyDone: !created };
+  }
+
+  async cancelOrder(externalId: string, reason: string): Promise<PushOutcome> {
+    const path = `orders/${encodeURIComponent(externalId)}`;
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#retrieve-an-order
+    const order = await this.client.get<{ status?: string }>(path, { what: `order ${externalId}` });
+    if (order.body.status === 'cancelled') return { externalRef: externalId, alreadyDone: true };
+    if (order.body.status === 'completed' || order.body.status === 'refunded') {
+      throw new PermanentError(`WooCommerce order ${externalId} is ${order.body.status}; refund it instead of cancelling`);
+    }
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#update-an-order
+    await this.client.put(path, { status: 'cancelled' }, { what: `order ${externalId}` });
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#create-an-order-note
+    await this.client.post(`${path}/notes`, { note: `Cancelled by channelsync: ${reason}`, customer_note: false }, {
+      what: `note on order ${externalId}`,
+    });
+    return { externalRef: externalId, alreadyDone: false };
+  }
+
+  async *listListings(): AsyncIterable<ChannelListing[]> {
+    for (let page = 1; ; page++) {
+      // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-products
+      const res = await this.client.get<unknown>('products', { what: 'products list', query: { per_page: PER_PAGE, page } });
+      const products = z.array(productSchema).parse(res.body);
+      const listings: ChannelListing[] = [];
+      for (const p of products) {
+        if (p.type === 'variable') {
+          for (const v of await this.listAll(`products/${p.id}/variations`, productSchema, `variations of ${p.id}`)) {
+            const ref = toListing({ ...v, type: 'variation', parent_id: p.id });
+            if (ref) listings.push({ ...ref, title: `${p.name} - ${v.name || v.sku}`, available: availableOf(v) });
+          }
+        } else {
+          const ref = toListing(p);
+          if (ref) listings.push({ ...ref, title: p.name, available: availableOf(p) });
+        }
+      }
+      if (listings.length) yield listings;
+      if (products.length < PER_PAGE || page >= Number(res.headers['x-wp-totalpages'] ?? page)) return;
+    }
+  }
+
+  async readStock(listings: ListingRef[]): Promise<StockReading[]> {
+    const found = await this.productsBySku(listings.map((l) => l.sku));
+    return listings.map((l) => {
+      const p = found.get(l.sku);
+      return { sku: l.sku, available: p ? availableOf(p) : null };
+    });
+  }
+
+  async pushStock(levels: StockPush[]): Promise<StockPushResult[]> {
+    const results = new Map<string, StockPushResult>();
+    const missing = levels.filter((l) => !l.listing.productExternalId).map((l) => l.listing.sku);
+    const bySku = missing.length ? await this.productsBySku(missing) : new Map<string, Product>();
+
+    // parent id ('' for simple products) -> updates
+    const groups = new Map<string, Array<{ id: number; sku: string; quantity: number }>>();
+    for (const level of levels) {
+      let ref: ListingRef | null = level.listing;
+      if (!ref.productExternalId) {
+        const p = bySku.get(ref.sku);
+        ref = p ? toListing(p) : null;
+      }
+      if (!ref?.productExternalId) {
+        results.set(level.listing.sku, { sku: level.listing.sku, ok: false, error: `SKU ${level.listing.sku} not found on WooCommerce` });
+        continue;
+      }
+      const parent = ref.variantExternalId ? ref.productExternalId : '';
+      const id = Number(ref.variantExternalId ?? ref.productExternalId);
+      const group = groups.get(parent) ?? [];
+      group.push({ id, sku: level.listing.sku, quantity: Math.max(0, Math.trunc(level.available)) });
+      groups.set(parent, group);
+    }
+
+    await Promise.all(
+      [...groups].flatMap(([parent, items]) =>
+        chunk(items, 100).map(async (batch) => {
+          // https://woocommerce.github.io/woocommerce-rest-api-docs/#batch-update-products
+          // https://woocommerce.github.io/woocommerce-rest-api-docs/#batch-update-product-variations
+          const path = parent ? `products/${parent}/variations/batch` : 'products/batch';
+          try {
+            const res = await this.client.post<unknown>(
+              path,
+              { update: batch.map((b) => ({ id: b.id, manage_stock: true, stock_quantity: b.quantity })) },
+              { what: parent ? `stock of variations of ${parent}` : 'stock of products', idempotent: true },
+            );
+            const updates = batchResultSchema.parse(res.body).update;
+            const byId = new Map(updates.map((u) => [u.id, u]));
+            for (const b of batch) {
+              const u = byId.get(b.id);
+              results.set(
+                b.sku,
+                !u ? { sku: b.sku, ok: false, error: 'missing from the batch response' } :
+                u.error ? { sku: b.sku, ok: false, error: u.error.message } : { sku: b.sku, ok: true },
+              );
+            }
+          } catch (err) {
+            // A whole variation batch fails when its parent is gone: permanent for these SKUs only.
+            if (!(err instanceof WooNotFoundError || err instanceof WooRequestError)) throw err;
+            for (const b of batch) results.set(b.sku, { sku: b.sku, ok: false, error: err.message });
+          }
+        }),
+      ),
+    );
+    return levels.map((l) => results.get(l.listing.sku) ?? { sku: l.listing.sku, ok: false, error: 'not pushed' });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  // --- helpers ---------------------------------------------------------------
+
+  private cursorSeconds(cursor: string | null): number {
+    if (cursor) {
+      let parsed: z.infer<typeof cursorSchema>;
+      try {
+        parsed = cursorSchema.parse(JSON.parse(cursor));
+      } catch {
+        throw new ConfigError(`WooCommerce cursor ${JSON.stringify(cursor)} is not one this connector wrote; clear it to pull from initialSince`);
+      }
+      return Math.floor(Date.parse(parsed.modifiedAfter) / 1000);
+    }
+    return this.settings.initialSince ? Math.floor(Date.parse(this.settings.initialSince) / 1000) : 0;
+  }
+
+  private async mapOrders(raws: unknown[]): Promise<UnifiedOrder[]> {
+    const parsed = raws.map((raw) => ({ raw, order: wooOrderSchema.parse(raw) }));
+    const keys = new Map<string, ProductKey>();
+    for (const { order } of parsed) for (const k of linesMissingSku(order)) keys.set(productKey(k), k);
+    const skus = new Map<string, string | null>();
+    await Promise.all([...keys].map(async ([key, k]) => skus.set(key, await this.skuOf(k))));
+    return parsed.map(({ raw, order }) => mapOrder(order, raw, (k) => skus.get(productKey(k))));
+  }
+
+  /** SKU of a product or variation by id, cached for the connector's life (404: null). */
+  private skuOf(k: ProductKey): Promise<string | null> {
+    const key = productKey(k);
+    let pending = this.skuCache.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const path =
+          k.variationId > 0
+            ? // https://woocommerce.github.io/woocommerce-rest-api-docs/#retrieve-a-product-variation
+              `products/${k.productId}/variations/${k.variationId}`
+            : // https://woocommerce.github.io/woocommerce-rest-api-docs/#retrieve-a-product
+              `products/${k.productId}`;
+        try {
+          const res = await this.client.get<unknown>(path, { what: `product ${key}` });
+          return productSchema.parse(res.body).sku || null;
+        } catch (err) {
+          if (err instanceof WooNotFoundError) return null;
+          this.skuCache.delete(key);
+          throw err;
+        }
+      })();
+      this.skuCache.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Products and variations by SKU (`sku` takes a comma-separated list). */
+  private async productsBySku(skus: string[]): Promise<Map<string, Product>> {
+    const found = new Map<string, Product>();
+    const unique = [...new Set(skus)];
+    const single = unique.filter((s) => s.includes(','));
+    const batches = [...chunk(unique.filter((s) => !s.includes(',')), PER_PAGE), ...single.map((s) => [s])];
+    await Promise.all(
+      batches.map(async (batch) => {
+        // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-products
+        const res = await this.client.get<unknown>('products', {
+          what: `products with SKU ${batch.length === 1 ? batch[0] : `(${batch.length} SKUs)`}`,
+          query: { sku: batch.join(','), per_page: PER_PAGE },
+        });
+        for (const p of z.array(productSchema).parse(res.body)) if (p.sku) found.set(p.sku, p);
+      }),
+    );
+    return found;
+  }
+
+  private async listAll<T>(path: string, schema: z.ZodType<T>, what: string): Promise<T[]> {
+    const all: T[] = [];
+    for (let page = 1; ; page++) {
+      const res = await this.client.get<unknown>(path, { what, query: { per_page: PER_PAGE, page } });
+      const items = z.array(schema).parse(res.body);
+      all.push(...items);
+      if (items.length < PER_PAGE || page >= Number(res.headers['x-wp-totalpages'] ?? page)) return all;
+    }
+  }
+
+  /** Which tracking extension the store has, from the namespace index; cached in the shared KV. */
+  private async trackingNamespace(): Promise<TrackingNamespace | null> {
+    if (this.settings.tracking === 'none') return null;
+    const key = `woocommerce:${this.ctx.channel.id}:tracking-namespace`;
+    const cached = await this.ctx.kv.get(key);
+    if (cached !== null) return (TRACKING_NAMESPACES as readonly string[]).includes(cached) ? (cached as TrackingNamespace) : null;
+    const namespaces = await this.client.namespaces();
+    const found = TRACKING_NAMESPACES.find((ns) => namespaces.includes(ns)) ?? null;
+    await this.ctx.kv.set(key, found ?? 'none', TRACKING_CACHE_MS);
+    return found;
+  }
+
+  private async addTracking(namespace: TrackingNamespace, push: FulfillmentPush): Promise<{ ref: string | null; created: boolean }> {
+    const path = `orders/${encodeURIComponent(push.orderExternalId)}/shipment-trackings`;
+    // https://woocommerce.com/document/shipment-tracking/shipment-tracking-rest-api-create-tracking-item/
+    // https://docs.zorem.com/docs/ast-free/add-tracking-to-orders/shipment-tracking-api/
+    const list = await this.client.get<unknown>(path, { namespace, what: `trackings of order ${push.orderExternalId}` });
+    const items = z.array(trackingSchema).parse(list.body);
+    const existing = items.find((t) => t.tracking_number === push.trackingNumber);
+    if (existing) return { ref: existing.tracking_id, created: false };
+    const dateShipped = new Date().toISOString().slice(0, 10);
+    const body =
+      namespace === 'wc-ast/v3'
+        ? { tracking_provider: push.carrier, tracking_number: push.trackingNumber, date_shipped: dateShipped, status_shipped: 0, replace_tracking: 0 }
+        : {
+            custom_tracking_provider: push.carrier,
+            custom_tracking_link: push.trackingUrl ?? '',
+            tracking_number: push.trackingNumber,
+            date_shipped: dateShipped,
+          };
+    try {
+      const res = await this.client.post<unknown>(path, body, { namespace, what: `tracking on order ${push.orderExternalId}` });
+      return { ref: trackingSchema.parse(res.body).tracking_id, created: true };
+    } catch (err) {
+      // An unknown carrier name is refused by the extension; the order note still tells the customer.
+      if (err instanceof WooRequestError) {
+        this.ctx.log.warn({ err: err.message, order: push.orderExternalId }, 'woocommerce tracking extension refused the item');
+        return { ref: null, created: false };
+      }
+      throw err;
+    }
+  }
+}
+
+/** The customer-visible note: carrier, number and link. */
+export function shipmentNote(push: Pick<FulfillmentPush, 'carrier' | 'service' | 'trackingNumber' | 'trackingUrl'>): string {
+  const carrier = push.service ? `${push.carrier} (${push.service})` : push.carrier;
+  return `Shipped with ${carrier}, tracking ${push.trackingNumber}${push.trackingUrl ? `: ${push.trackingUrl}` : ''}`;
+}
+
+export { gmtToDate, gmtSeconds };

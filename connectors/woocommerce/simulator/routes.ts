@@ -1,0 +1,446 @@
+/**
+ * The REST routes of the simulated store: /wp-json/wc/v3 (orders, notes,
+ * refunds, products, variations, batch, webhooks), the namespace index and
+ * the optional tracking extensions, with WordPress's validation errors.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Json, type SimOrder, type SimProduct, type StoreState, WooError, invalidEnum, invalidParam } from './state.ts';
+
+export type TrackingExtension = 'none' | 'shipment-tracking' | 'ast';
+
+export interface RouteRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: Json;
+}
+
+export interface RouteResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+type Handler = (req: RouteRequest, params: string[]) => RouteResponse;
+interface Route {
+  pattern: RegExp;
+  methods: Record<string, Handler>;
+  /** Needs auth: list | view | create | edit | delete | batch per method. */
+  public?: boolean;
+}
+
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}(:?\d{2})?)?$/;
+
+export function notFoundRoute(): WooError {
+  return new WooError(404, 'rest_no_route', 'No route was found matching the URL and request method.');
+}
+
+function intParam(q: URLSearchParams, name: string, def: number, min: number, max?: number): number {
+  const raw = q.get(name);
+  if (raw === null) return def;
+  const n = Number(raw);
+  const bounds = max === undefined ? `${name} must be greater than or equal to ${min}` : `${name} must be between ${min} (inclusive) and ${max} (inclusive)`;
+  if (!Number.isInteger(n)) throw invalidParam(name, 'rest_invalid_type', `${name} is not of type integer.`);
+  if (n < min || (max !== undefined && n > max)) throw invalidParam(name, 'rest_out_of_bounds', bounds);
+  return n;
+}
+
+function boolParam(q: URLSearchParams, name: string): boolean {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return false;
+  if (['true', '1'].includes(raw)) return true;
+  if (['false', '0'].includes(raw)) return false;
+  throw invalidParam(name, 'rest_invalid_type', `${name} is not of type boolean.`);
+}
+
+function dateParam(q: URLSearchParams, name: string): number | null {
+  const raw = q.get(name);
+  if (raw === null) return null;
+  if (!DATE_TIME.test(raw)) throw invalidParam(name, 'rest_invalid_date', 'Invalid date.');
+  const hasZone = /([Zz]|[+-]\d{2}(:?\d{2})?)$/.test(raw);
+  const ms = Date.parse(hasZone ? raw.replace(' ', 'T') : `${raw.replace(' ', 'T')}Z`);
+  if (!Number.isFinite(ms)) throw invalidParam(name, 'rest_invalid_date', 'Invalid date.');
+  return Math.floor(ms / 1000);
+}
+
+function listParam(q: URLSearchParams, name: string): string[] {
+  const values = [...q.getAll(name), ...q.getAll(`${name}[]`)];
+  for (const [k, v] of q) if (k.startsWith(`${name}[`) && k !== `${name}[]`) values.push(v);
+  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+/** Pagination headers as WordPress sends them (Link carries prev/next when there are pages). */
+function paginate<T>(items: T[], req: RouteRequest, baseUrl: string): { page: T[]; headers: Record<string, string> } {
+  const perPage = intParam(req.query, 'per_page', 10, 1, 100);
+  const pageNo = intParam(req.query, 'page', 1, 1);
+  const offsetRaw = req.query.get('offset');
+  const offset = offsetRaw === null ? (pageNo - 1) * perPage : intParam(req.query, 'offset', 0, 0);
+  const total = items.length;
+  const totalPages = Math.ceil(total / perPage);
+  const headers: Record<string, string> = { 'x-wp-total': String(total), 'x-wp-totalpages': String(totalPages) };
+  const link = (p: number): string => {
+    const q = new URLSearchParams(req.query);
+    q.set('page', String(p));
+    return `${baseUrl}${req.path}?${q.toString()}`;
+  };
+  const links: string[] = [];
+  if (pageNo > 1 && totalPages > 0) links.push(`<${link(Math.min(pageNo - 1, totalPages))}>; rel="prev"`);
+  if (pageNo < totalPages) links.push(`<${link(pageNo + 1)}>; rel="next"`);
+  if (links.length) headers.link = links.join(', ');
+  return { page: items.slice(offset, offset + perPage), headers };
+}
+
+function orderOr404(state: StoreState, id: string): SimOrder {
+  const o = state.orders.get(Number(id));
+  if (!o) throw new WooError(404, 'woocommerce_rest_shop_order_invalid_id', 'Invalid ID.');
+  return o;
+}
+
+function productOr404(state: StoreState, id: string, status = 404): SimProduct {
+  const p = state.products.get(Number(id));
+  if (!p || p.type === 'variation') throw new WooError(status, 'woocommerce_rest_product_invalid_id', 'Invalid ID.');
+  return p;
+}
+
+function variationOr404(state: StoreState, parent: SimProduct, id: string | number, status = 404): SimProduct {
+  const v = state.products.get(Number(id));
+  if (!v || v.parentId !== parent.id) {
+    throw new WooError(status, 'woocommerce_rest_product_variation_invalid_id', 'Invalid ID.');
+  }
+  return v;
+}
+
+function batch(
+  req: RouteRequest,
+  update: (item: Json) => Json,
+  create: (item: Json) => Json,
+): RouteResponse {
+  const creates = Array.isArray(req.body.create) ? (req.body.create as Json[]) : [];
+  const updates = Array.isArray(req.body.update) ? (req.body.update as Json[]) : [];
+  const deletes = Array.isArray(req.body.delete) ? (req.body.delete as unknown[]) : [];
+  if (creates.length + updates.length + deletes.length > 100) {
+    throw new WooError(413, 'woocommerce_rest_request_entity_too_large', 'Unable to accept more than 100 items for this request.');
+  }
+  const run = (item: Json, fn: (item: Json) => Json): Json => {
+    try {
+      return fn(item);
+    } catch (err) {
+      if (!(err instanceof WooError)) throw err;
+      return { id: item.id ?? 0, error: { code: err.code, message: err.message, data: { status: 400 } } };
+    }
+  };
+  const body: Json = {};
+  if (creates.length) body.create = creates.map((c) => run(c, create));
+  if (updates.length) body.update = updates.map((u) => run(u, update));
+  return { status: 200, body };
+}
+
+export function buildRoutes(state: StoreState, opts: { tracking: () => TrackingExtension }): Route[] {
+  const base = (): string => state.baseUrl;
+  // Advanced Shipment Tracking also answers on the Shipment Tracking namespace.
+  const serves = (namespace: string): boolean =>
+    namespace === 'wc-ast/v3' ? opts.tracking() === 'ast' : opts.tracking() !== 'none';
+  const trackingRoutes = (namespace: string): Route => ({
+    pattern: new RegExp(`^/wp-json/${namespace.replace('/', '\\/')}/orders/(\\d+)/shipment-trackings/?$`),
+    methods: {
+      GET: (_req, [id]) => {
+        if (!serves(namespace)) throw notFoundRoute();
+        orderOr404(state, id!);
+        return { status: 200, body: (state.trackings.get(Number(id)) ?? []).map((t) => trackingJson({ ...t }, id!)) };
+      },
+      POST: (req, [id]) => {
+        if (!serves(namespace)) throw notFoundRoute();
+        const o = orderOr404(state, id!);
+        const b = req.body;
+        const number = String(b.tracking_number ?? '');
+        const provider = String(b.tracking_provider ?? b.custom_tracking_provider ?? '');
+        if (!number) throw new WooError(400, 'rest_missing_callback_param', 'Missing parameter(s): tracking_number', { status: 400, params: ['tracking_number'] });
+        if (!provider) throw new WooError(400, 'woocommerce_rest_shipment_tracking_invalid_provider', 'Tracking provider is required.');
+        const link = String(b.custom_tracking_link ?? '').replace('%1$s', number);
+        const item = {
+          tracking_id: randomBytes(16).toString('hex'),
+          tracking_provider: provider,
+          tracking_link: link,
+          tracking_number: number,
+          date_shipped: String(b.date_shipped ?? new Date().toISOString().slice(0, 10)),
+        };
+        const list = b.replace_tracking === 1 || b.replace_tracking === true ? [] : (state.trackings.get(o.id) ?? []);
+        list.push(item);
+        state.trackings.set(o.id, list);
+        if (Number(b.status_shipped ?? 0) === 1) state.setStatus(o, 'completed');
+        return { status: 201, body: trackingJson(item, id!) };
+      },
+    },
+  });
+  const trackingJson = (t: Json, orderId: string): Json => ({
+    ...t,
+    _links: {
+      self: [{ href: `${base()}/wp-json/wc/v3/orders/${orderId}/shipment-trackings/${String(t.tracking_id)}` }],
+      collection: [{ href: `${base()}/wp-json/wc/v3/orders/${orderId}/shipment-trackings` }],
+      up: [{ href: `${base()}/wp-json/wc/v3/orders/${orderId}` }],
+    },
+  });
+
+  const productUpdate = (item: Json): Json => {
+    const p = productOr404(state, String(item.id), 400);
+    return state.productJson(state.updateProduct(p, item), true);
+  };
+  const variationUpdate = (parent: SimProduct) => (item: Json): Json => {
+    const v = variationOr404(state, parent, String(item.id), 400);
+    return state.variationJson(state.updateProduct(v, item));
+  };
+
+  return [
+    {
+      pattern: /^\/wp-json\/?$/,
+      public: true,
+      methods: {
+        GET: () => {
+          const namespaces = ['oembed/1.0', 'wc/store', 'wc/store/v1', 'wc-admin', 'wc-analytics', 'wc/v1', 'wc/v2', 'wc/v3', 'wc-telemetry', 'wp/v2', 'wp-site-health/v1', 'wp-block-editor/v1'];
+          const ext = opts.tracking();
+          // Advanced Shipment Tracking registers both its own namespace and the Shipment Tracking one.
+          if (ext === 'shipment-tracking') namespaces.push('wc-shipment-tracking/v3');
+          if (ext === 'ast') namespaces.push('wc-ast/v3', 'wc-shipment-tracking/v3');
+          return {
+            status: 200,
+            body: {
+              name: 'channelsync simulated store', description: '', url: base(), home: base(),
+              gmt_offset: '0', timezone_string: '', namespaces, authentication: [], routes: {},
+            },
+          };
+        },
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/orders\/?$/,
+      methods: {
+        GET: (req) => {
+          const q = req.query;
+          const perPage = intParam(q, 'per_page', 10, 1, 100);
+          intParam(q, 'page', 1, 1);
+          const orderby = q.get('orderby') ?? 'date';
+          const ORDERBY = ['date', 'id', 'include', 'title', 'slug', 'modified'];
+          if (!ORDERBY.includes(orderby)) throw invalidEnum('orderby', ORDERBY);
+          const order = q.get('order') ?? 'desc';
+          if (!['asc', 'desc'].includes(order)) throw invalidEnum('order', ['asc', 'desc']);
+          const gmt = boolParam(q, 'dates_are_gmt');
+          void gmt; // the simulated store runs on UTC: local and GMT times are the same
+          const after = dateParam(q, 'after');
+          const before = dateParam(q, 'before');
+          const modAfter = dateParam(q, 'modified_after');
+          const modBefore = dateParam(q, 'modified_before');
+          const statuses = listParam(q, 'status');
+          const include = new Set(listParam(q, 'include').map(Number));
+          const exclude = new Set(listParam(q, 'exclude').map(Number));
+          const wantAny = statuses.length === 0 || statuses.includes('any');
+          let rows = state.ordersByModified().filter(
+            (o) =>
+              (wantAny ? !['trash', 'checkout-draft', 'auto-draft'].includes(o.status) : statuses.includes(o.status)) &&
+              (modAfter === null || o.modified > modAfter) &&
+              (modBefore === null || o.modified < modBefore) &&
+              (after === null || o.created > after) &&
+              (before === null || o.created < before) &&
+              (include.size === 0 || include.has(o.id)) &&
+              !exclude.has(o.id),
+          );
+          const key = (o: SimOrder): number => (orderby === 'modified' ? o.modified : orderby === 'id' ? o.id : o.created);
+          if (orderby !== 'modified' || order !== 'asc') {
+            rows = [...rows].sort((a, b) => (key(a) - key(b) || a.id - b.id) * (order === 'asc' ? 1 : -1));
+          }
+          void perPage;
+          const { page, headers } = paginate(rows, req, base());
+          return { status: 200, body: page.map((o) => state.orderJson(o)), headers };
+        },
+        POST: (req) => {
+          const o = state.createOrder(req.body);
+          return {
+            status: 201,
+            body: state.orderJson(o),
+            headers: { location: `${base()}/wp-json/wc/v3/orders/${o.id}` },
+          };
+        },
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/orders\/(\d+)\/?$/,
+      methods: {
+        GET: (_req, [id]) => ({ status: 200, body: state.orderJson(orderOr404(state, id!)) }),
+        PUT: (req, [id]) => ({ status: 200, body: state.orderJson(state.updateOrder(orderOr404(state, id!), req.body)) }),
+        POST: (req, [id]) => ({ status: 200, body: state.orderJson(state.updateOrder(orderOr404(state, id!), req.body)) }),
+        DELETE: (req, [id]) => ({ status: 200, body: state.trashOrder(orderOr404(state, id!), boolParam(req.query, 'force')) }),
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/orders\/(\d+)\/notes\/?$/,
+      methods: {
+        GET: (req, [id]) => {
+          const o = orderOr404(state, id!);
+          const type = req.query.get('type') ?? 'any';
+          if (!['any', 'customer', 'internal'].includes(type)) throw invalidEnum('type', ['any', 'customer', 'internal']);
+          const notes = state.notesOf(o.id).filter((n) => type === 'any' || (type === 'customer') === n.customerNote);
+          return { status: 200, body: notes.map((n) => state.noteJson(n)) };
+        },
+        POST: (req, [id]) => {
+          const o = orderOr404(state, id!);
+          if (typeof req.body.note !== 'string' || req.body.note === '') {
+            throw new WooError(400, 'rest_missing_callback_param', 'Missing parameter(s): note', { status: 400, params: ['note'] });
+          }
+          const n = state.addNote(o.id, req.body.note, req.body.customer_note === true, req.body.added_by_user === true ? 'admin' : 'WooCommerce');
+          // A note is a comment on the order: date_modified does not move.
+          return {
+            status: 201,
+            body: state.noteJson(n),
+            headers: { location: `${base()}/wp-json/wc/v3/orders/${o.id}/notes/${n.id}` },
+          };
+        },
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/orders\/(\d+)\/refunds\/?$/,
+      methods: {
+        GET: (_req, [id]) => {
+          const o = orderOr404(state, id!);
+          return { status: 200, body: o.refunds.map((r) => state.refundJson(o, r)) };
+        },
+        POST: (req, [id]) => {
+          const o = orderOr404(state, id!);
+          const r = state.createRefund(o, req.body);
+          return {
+            status: 201,
+            body: state.refundJson(o, r),
+            headers: { location: `${base()}/wp-json/wc/v3/orders/(?P<order_id>[\\d]+)/refunds/${r.id}` },
+          };
+        },
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/products\/?$/,
+      methods: {
+        GET: (req) => {
+          const skus = listParam(req.query, 'sku');
+          const type = req.query.get('type');
+          const include = new Set(listParam(req.query, 'include').map(Number));
+          intParam(req.query, 'per_page', 10, 1, 100);
+          // A SKU search finds variations too; a plain listing shows only parents.
+          let rows = [...state.products.values()].filter((p) =>
+            skus.length ? skus.includes(p.sku) : p.type !== 'variation',
+          );
+          if (type) rows = rows.filter((p) => p.type === type);
+          if (include.size) rows = rows.filter((p) => include.has(p.id));
+          rows.sort((a, b) => b.created - a.created || b.id - a.id);
+          const { page, headers } = paginate(rows, req, base());
+          return { status: 200, body: page.map((p) => state.productJson(p)), headers };
+        },
+        POST: (req) => {
+          const p = state.createProduct(req.body);
+          return { status: 201, body: state.productJson(p, true), headers: { location: `${base()}/wp-json/wc/v3/products/${p.id}` } };
+        },
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/products\/batch\/?$/,
+      methods: {
+        POST: (req) => batch(req, productUpdate, (item) => state.productJson(state.createProduct(item), true)),
+        PUT: (req) => batch(req, productUpdate, (item) => state.productJson(state.createProduct(item), true)),
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/products\/(\d+)\/?$/,
+      methods: {
+        GET: (_req, [id]) => {
+          const p = state.products.get(Number(id));
+          if (!p) throw new WooError(404, 'woocommerce_rest_product_invalid_id', 'Invalid ID.');
+          return { status: 200, body: state.productJson(p) };
+        },
+        PUT: (req, [id]) => ({ status: 200, body: state.productJson(state.updateProduct(productOr404(state, id!), req.body), true) }),
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/products\/(\d+)\/variations\/?$/,
+      methods: {
+        GET: (req, [id]) => {
+          const parent = productOr404(state, id!);
+          const rows = parent.variations.map((v) => state.products.get(v)!).filter(Boolean);
+          const { page, headers } = paginate(rows, req, base());
+          return { status: 200, body: page.map((v) => state.variationJson(v)), headers };
+        },
+        POST: (req, [id]) => {
+          const parent = productOr404(state, id!);
+          const v = state.createProduct(req.body, parent);
+          return {
+            status: 201,
+            body: state.variationJson(v),
+            headers: { location: `${base()}/wp-json/wc/v3/products/(?P<product_id>[\\d]+)/variations/${v.id}` },
+          };
+        },
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/products\/(\d+)\/variations\/batch\/?$/,
+      methods: {
+        POST: (req, [id]) => {
+          const parent = productOr404(state, id!);
+          return batch(req, variationUpdate(parent), (item) => state.variationJson(state.createProduct(item, parent)));
+        },
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/products\/(\d+)\/variations\/(\d+)\/?$/,
+      methods: {
+        GET: (_req, [pid, vid]) => ({ status: 200, body: state.variationJson(variationOr404(state, productOr404(state, pid!), vid!)) }),
+        PUT: (req, [pid, vid]) => {
+          const v = variationOr404(state, productOr404(state, pid!), vid!);
+          return { status: 200, body: state.variationJson(state.updateProduct(v, req.body)) };
+        },
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/webhooks\/?$/,
+      methods: {
+        GET: (req) => {
+          const rows = [...state.webhooks.values()].sort((a, b) => b.id - a.id);
+          const { page, headers } = paginate(rows, req, base());
+          return { status: 200, body: page.map((w) => state.webhookJson(w)), headers };
+        },
+        POST: (req) => {
+          const TOPICS = /^(order|product|customer|coupon)\.(created|updated|deleted|restored)$|^action\./;
+          if (typeof req.body.topic !== 'string' || !TOPICS.test(req.body.topic)) {
+            throw new WooError(400, 'woocommerce_rest_webhook_invalid_topic', 'Webhook topic is required and must be valid.');
+          }
+          if (typeof req.body.delivery_url !== 'string' || !/^https?:\/\//.test(req.body.delivery_url)) {
+            throw new WooError(400, 'woocommerce_rest_webhook_invalid_delivery_url', 'Webhook delivery URL must be a valid URL starting with http:// or https://.');
+          }
+          const w = state.createWebhook(req.body);
+          return { status: 201, body: state.webhookJson(w), headers: { location: `${base()}/wp-json/wc/v3/webhooks/${w.id}` } };
+        },
+      },
+    },
+    {
+      pattern: /^\/wp-json\/wc\/v3\/webhooks\/(\d+)\/?$/,
+      methods: {
+        GET: (_req, [id]) => {
+          const w = state.webhooks.get(Number(id));
+          if (!w) throw new WooError(404, 'woocommerce_rest_webhook_invalid_id', 'Invalid ID.');
+          return { status: 200, body: state.webhookJson(w) };
+        },
+        PUT: (req, [id]) => {
+          const w = state.webhooks.get(Number(id));
+          if (!w) throw new WooError(404, 'woocommerce_rest_webhook_invalid_id', 'Invalid ID.');
+          if (req.body.status === 'active' || req.body.status === 'paused' || req.body.status === 'disabled') w.status = req.body.status;
+          if (typeof req.body.secret === 'string') w.secret = req.body.secret;
+          if (typeof req.body.delivery_url === 'string') w.deliveryUrl = req.body.delivery_url;
+          w.modified = state.now();
+          return { status: 200, body: state.webhookJson(w) };
+        },
+        DELETE: (_req, [id]) => {
+          const w = state.webhooks.get(Number(id));
+          if (!w) throw new WooError(404, 'woocommerce_rest_webhook_invalid_id', 'Invalid ID.');
+          state.webhooks.delete(w.id);
+          return { status: 200, body: state.webhookJson(w) };
+        },
+      },
+    },
+    trackingRoutes('wc-shipment-tracking/v3'),
+    trackingRoutes('wc-ast/v3'),
+  ];
+}
