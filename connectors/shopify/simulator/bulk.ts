@@ -1,0 +1,153 @@
+/**
+ * Bulk operations: run a query over everything, write JSONL, serve it.
+ *
+ * Docs: https://shopify.dev/docs/api/usage/bulk-operations/queries
+ * The result file has one JSON object per line. Nodes of the top-level
+ * connection are lines; nodes of nested connections are lines of their own
+ * with `__parentId` set to the parent's id, right after their parent (or
+ * anywhere, with `groupObjects: false`, which Shopify does not promise to
+ * order). Connections ignore `first` in bulk mode.
+ */
+import { execute, parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from "graphql";
+import type { ShopState } from './state.ts';
+import { gid, isoSeconds } from './ids.ts';
+import { setBulkMode } from './resolvers/context.ts';
+
+export interface BulkOperation {
+  id: number;
+  status: 'CREATED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED';
+  query: string;
+  createdAt: number;
+  completedAt: number | null;
+  objectCount: number;
+  rootObjectCount: number;
+  lines: string[] | null;
+  fileSize: number | null;
+  errorCode: string | null;
+}
+
+export class BulkOperations {
+  readonly operations = new Map<number, BulkOperation>();
+  private current: BulkOperation | null = null;
+  /** How long an operation stays CREATED/RUNNING, so clients really poll. */
+  runDelayMs = 30;
+
+  constructor(
+    private readonly state: ShopState,
+    private readonly schema: GraphQLSchema,
+    private readonly rootValue: () => Record<string, unknown>,
+    private readonly contextValue: () => unknown,
+  ) {}
+
+  /** https://shopify.dev/docs/api/admin-graphql/latest/mutations/bulkOperationRunQuery */
+  run(query: string): { op: BulkOperation | null; userErrors: Array<{ field: string[]; message: string; code?: string }> } {
+    if (this.current && (this.current.status === 'CREATED' || this.current.status === 'RUNNING')) {
+      return { op: null, userErrors: [{ field: ['query'], message: `A bulk query operation for this app and shop is already in progress: ${gid('BulkOperation', this.current.id)}.`, code: 'OPERATION_IN_PROGRESS' }] };
+    }
+    let doc: DocumentNode;
+    try {
+      doc = parse(query);
+    } catch (err) {
+      return { op: null, userErrors: [{ field: ['query'], message: `Invalid bulk query: ${(err as GraphQLError).message}`, code: 'INVALID' }] };
+    }
+    const op: BulkOperation = {
+      id: this.state.nextId(), status: 'CREATED', query, createdAt: this.state.now(), completedAt: null,
+      objectCount: 0, rootObjectCount: 0, lines: null, fileSize: null, errorCode: null,
+    };
+    this.operations.set(op.id, op);
+    this.current = op;
+    setTimeout(() => {
+      op.status = 'RUNNING';
+      setTimeout(() => this.complete(op, doc), this.runDelayMs);
+    }, this.runDelayMs).unref();
+    return { op, userErrors: [] };
+  }
+
+  private complete(op: BulkOperation, doc: DocumentNode): void {
+    if (op.status !== 'RUNNING') return;
+    setBulkMode(true);
+    let result;
+    try {
+      result = execute({ schema: this.schema, document: doc, rootValue: this.rootValue(), contextValue: this.contextValue() });
+    } finally {
+      setBulkMode(false);
+    }
+    if ('then' in result || result.errors?.length || !result.data) {
+      op.status = 'FAILED';
+      op.errorCode = 'INTERNAL_SERVER_ERROR';
+      op.completedAt = this.state.now();
+      return;
+    }
+    const lines: string[] = [];
+    let roots = 0;
+    for (const value of Object.values(result.data)) {
+      const nodes = connectionNodes(value);
+      if (!nodes) continue;
+      for (const node of nodes) {
+        roots++;
+        flatten(node as Record<string, unknown>, null, lines);
+      }
+    }
+    op.lines = lines;
+    op.objectCount = lines.length;
+    op.rootObjectCount = roots;
+    op.fileSize = lines.reduce((s, l) => s + Buffer.byteLength(l) + 1, 0);
+    op.completedAt = this.state.now();
+    op.status = 'COMPLETED';
+  }
+
+  currentOperation(): BulkOperation | null {
+    return this.current;
+  }
+
+  cancel(op: BulkOperation): void {
+    if (op.status === 'CREATED' || op.status === 'RUNNING') {
+      op.status = 'CANCELED';
+      op.completedAt = this.state.now();
+    }
+  }
+
+  /** The GraphQL view of an operation (`BulkOperation`). */
+  view(op: BulkOperation, baseUrl: string) {
+    return {
+      __typename: 'BulkOperation',
+      id: gid('BulkOperation', op.id),
+      status: op.status,
+      type: 'QUERY',
+      errorCode: op.errorCode,
+      createdAt: isoSeconds(op.createdAt),
+      completedAt: op.completedAt === null ? null : isoSeconds(op.completedAt),
+      objectCount: String(op.objectCount),
+      rootObjectCount: String(op.rootObjectCount),
+      fileSize: op.fileSize === null ? null : String(op.fileSize),
+      // Shopify returns null for an empty result file.
+      url: op.status === 'COMPLETED' && op.objectCount > 0 ? `${baseUrl}/bulk/${op.id}.jsonl` : null,
+      partialDataUrl: null,
+      query: op.query,
+    };
+  }
+}
+
+function connectionNodes(value: unknown): unknown[] | null {
+  if (!value || typeof value !== 'object') return null;
+  const v = value as Record<string, unknown>;
+  if (Array.isArray(v.nodes)) return v.nodes;
+  if (Array.isArray(v.edges)) return v.edges.map((e) => (e as Record<string, unknown>).node);
+  return null;
+}
+
+/** Write `node` as one line and its nested connections' nodes as child lines. */
+function flatten(node: Record<string, unknown>, parentId: string | null, lines: string[]): void {
+  const own: Record<string, unknown> = {};
+  const children: unknown[][] = [];
+  for (const [k, v] of Object.entries(node)) {
+    const nested = connectionNodes(v);
+    if (nested) children.push(nested);
+    else own[k] = v;
+  }
+  if (parentId !== null) own.__parentId = parentId;
+  lines.push(JSON.stringify(own));
+  const id = typeof node.id === 'string' ? node.id : parentId;
+  for (const list of children) for (const child of list) flatten(child as Record<string, unknown>, id, lines);
+}
+

@@ -1,0 +1,108 @@
+/**
+ * What every resolver shares: the shop, money bags and Relay connections.
+ */
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import type { ShopState } from '../state.ts';
+import type { WebhookSubscriptions } from '../webhooks.ts';
+import type { BulkOperations } from '../bulk.ts';
+import { money } from '../ids.ts';
+
+/** The GraphQL context value of one request. */
+export interface Ctx {
+  state: ShopState;
+  webhooks: WebhookSubscriptions;
+  bulk: BulkOperations;
+  /** Base URL of this simulator (bulk result downloads). */
+  baseUrl: string;
+}
+
+export type Resolver<A = Record<string, unknown>> = (args: A, ctx: Ctx, info: GraphQLResolveInfo) => unknown;
+
+export interface MoneyBag {
+  shopMoney: { amount: string; currencyCode: string };
+  presentmentMoney: { amount: string; currencyCode: string };
+}
+
+/** A MoneyBag in the shop currency (presentment is the same: no multi-currency simulated). */
+export function moneyBag(cents: number, currency: string): MoneyBag {
+  const m = { amount: money(cents), currencyCode: currency };
+  return { shopMoney: m, presentmentMoney: { ...m } };
+}
+
+let bulkMode = false;
+
+/** While a bulk operation runs, connections return every item (bulk queries ignore `first`). */
+export function setBulkMode(on: boolean): void {
+  bulkMode = on;
+}
+
+export interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+  reverse?: boolean | null;
+}
+
+/** Shopify's opaque cursors are base64 JSON; ours hold the sort position. */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64');
+}
+
+export function decodeCursor(cursor: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A Relay connection over an already sorted list.
+ * Docs: https://shopify.dev/docs/api/usage/pagination-graphql
+ */
+export function connection<T, V>(
+  items: T[],
+  args: ConnectionArgs,
+  view: (item: T) => V,
+  cursorKey: (item: T) => unknown = (item) => (item as { id: number }).id,
+): { edges: Array<{ cursor: string; node: V }>; nodes: V[]; pageInfo: Record<string, unknown> } {
+  if (bulkMode) args = { first: Number.MAX_SAFE_INTEGER, reverse: args.reverse };
+  else if (args.first == null && args.last == null) throw new GraphQLError('you must provide one of first or last');
+  if (!bulkMode && ((args.first ?? 0) > 250 || (args.last ?? 0) > 250)) {
+    throw new GraphQLError('The maximum number of items that can be requested is 250.', { extensions: { code: 'BAD_REQUEST' } });
+  }
+  const list = args.reverse ? [...items].reverse() : items;
+  const keyOf = (item: T) => JSON.stringify(cursorKey(item));
+  let start = 0;
+  let end = list.length;
+  if (args.after) {
+    const k = JSON.stringify(decodeCursor(args.after));
+    const i = list.findIndex((x) => keyOf(x) === k);
+    start = i >= 0 ? i + 1 : start;
+  }
+  if (args.before) {
+    const k = JSON.stringify(decodeCursor(args.before));
+    const i = list.findIndex((x) => keyOf(x) === k);
+    end = i >= 0 ? i : end;
+  }
+  let from = start;
+  let to = end;
+  if (args.first != null) to = Math.min(end, start + args.first);
+  else if (args.last != null) from = Math.max(start, end - args.last);
+  const page = list.slice(from, to);
+  const edges = page.map((item) => ({ cursor: encodeCursor(cursorKey(item)), node: view(item) }));
+  return {
+    edges,
+    nodes: edges.map((e) => e.node),
+    pageInfo: {
+      hasNextPage: to < end,
+      hasPreviousPage: from > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+/** `userErrors` entry. */
+export interface UserError { field: string[] | null; message: string; code?: string }

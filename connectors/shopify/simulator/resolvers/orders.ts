@@ -1,0 +1,212 @@
+/**
+ * Orders: `orders`, `order`, `ordersCount`, `orderCreate`, `orderCancel`.
+ */
+
+import type { Address, FinancialStatus, LineItem, Order, ShopState } from '../state.ts';
+import { emptyAddress } from '../state.ts';
+import { parseGid, toCents } from '../ids.ts';
+import { compare, compareText, compareTime, matches, parseSearch, type FieldMatcher } from '../search.ts';
+import { connection, decodeCursor, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
+import { orderView } from './views.ts';
+
+type SortKey = 'UPDATED_AT' | 'CREATED_AT' | 'ID' | 'PROCESSED_AT' | 'ORDER_NUMBER';
+
+const sortValue: Record<SortKey, (o: Order) => number> = {
+  UPDATED_AT: (o) => o.updatedAt,
+  CREATED_AT: (o) => o.createdAt,
+  PROCESSED_AT: (o) => o.processedAt,
+  ORDER_NUMBER: (o) => o.number,
+  ID: (o) => o.id,
+};
+
+/** Search fields of `orders(query:)`: https://shopify.dev/docs/api/admin-graphql/latest/queries/orders#argument-query */
+function orderFilters(state: ShopState): Record<string, FieldMatcher<Order>> {
+  return {
+    updated_at: (o, t) => compareTime(o.updatedAt, t),
+    created_at: (o, t) => compareTime(o.createdAt, t),
+    processed_at: (o, t) => compareTime(o.processedAt, t),
+    id: (o, t) => compare(o.id, Number(t.value), t.op),
+    name: (o, t) => compareText(o.name.replace(/^#/, ''), { ...t, value: t.value.replace(/^#/, '') }),
+    email: (o, t) => compareText(o.email, t),
+    tag: (o, t) => o.tags.some((x) => compareText(x, t)),
+    sku: (o, t) => o.lines.some((l) => compareText(l.sku, t)),
+    test: (o, t) => String(o.test) === t.value,
+    financial_status: (o, t) => o.financialStatus.toLowerCase() === t.value.toLowerCase(),
+    fulfillment_status: (o, t) => {
+      const s = state.fulfillmentStatus(o).toLowerCase();
+      const v = t.value.toLowerCase();
+      if (v === 'shipped') return s === 'fulfilled';
+      if (v === 'unshipped') return s === 'unfulfilled';
+      return s === v;
+    },
+    status: (o, t) => {
+      const v = t.value.toLowerCase();
+      if (v === 'open') return o.closedAt === null && o.cancelledAt === null;
+      if (v === 'closed') return o.closedAt !== null;
+      if (v === 'cancelled') return o.cancelledAt !== null;
+      return v === 'any';
+    },
+    default: (o, t) => compareText(o.name.replace(/^#/, ''), { ...t, value: t.value.replace(/^#/, '') }) || compareText(o.email, t),
+  };
+}
+
+function filterOrders(state: ShopState, query: string | null | undefined): Order[] {
+  const q = parseSearch(query);
+  const fields = orderFilters(state);
+  const out: Order[] = [];
+  for (const o of state.orders.values()) if (matches(o, q, fields)) out.push(o);
+  return out;
+}
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/latest/queries/orders
+ * Sorted by the sort key then id, so equal timestamps page deterministically;
+ * the cursor holds both (`last_id`, `last_value`), like Shopify's.
+ */
+export function orders(args: ConnectionArgs & { sortKey?: SortKey | null; query?: string | null }, ctx: Ctx) {
+  const key = (args.sortKey && args.sortKey in sortValue ? args.sortKey : 'ID') as SortKey;
+  const value = sortValue[key];
+  const list = filterOrders(ctx.state, args.query).sort((a, b) => value(a) - value(b) || a.id - b.id);
+  // Resolve `after` by position rather than identity, so a cursor stays valid
+  // when its order has since moved (updated) or left the filter.
+  const positioned = { ...args };
+  if (args.after) {
+    const c = decodeCursor(args.after) as { last_id?: number; last_value?: number } | undefined;
+    if (c?.last_id !== undefined) {
+      const pos = (o: Order) => {
+        const d = value(o) - (c.last_value ?? 0) || o.id - c.last_id!;
+        return args.reverse ? -d : d;
+      };
+      const ordered = args.reverse ? [...list].reverse() : list;
+      const rest = ordered.filter((o) => pos(o) > 0);
+      const page = connection(args.reverse ? rest.reverse() : rest, { ...positioned, after: null }, (o) => orderView(ctx.state, o), (o) => ({ last_id: o.id, last_value: value(o) }));
+      page.pageInfo.hasPreviousPage = rest.length < ordered.length;
+      return page;
+    }
+  }
+  return connection(list, positioned, (o) => orderView(ctx.state, o), (o) => ({ last_id: o.id, last_value: value(o) }));
+}
+
+/** https://shopify.dev/docs/api/admin-graphql/latest/queries/order */
+export function order(args: { id: string }, ctx: Ctx) {
+  const o = ctx.state.orders.get(parseGid(args.id, 'Order') ?? -1);
+  return o ? orderView(ctx.state, o) : null;
+}
+
+/** https://shopify.dev/docs/api/admin-graphql/latest/queries/ordersCount */
+export function ordersCount(args: { query?: string | null; limit?: number | null }, ctx: Ctx) {
+  const n = filterOrders(ctx.state, args.query).length;
+  const limit = args.limit === undefined ? 10000 : args.limit;
+  if (limit !== null && n > limit) return { count: limit, precision: 'AT_LEAST' };
+  return { count: n, precision: 'EXACT' };
+}
+
+interface MoneyBagInput { shopMoney?: { amount: string | number; currencyCode: string } }
+interface AddressInput { firstName?: string; lastName?: string; company?: string; address1?: string; address2?: string; city?: string; province?: string; provinceCode?: string; country?: string; countryCode?: string; zip?: string; phone?: string }
+interface OrderCreateInput {
+  email?: string | null; phone?: string | null; note?: string | null; tags?: string[] | null; test?: boolean | null; currency?: string | null;
+  financialStatus?: string | null; processedAt?: string | null; name?: string | null;
+  shippingAddress?: AddressInput | null; billingAddress?: AddressInput | null;
+  customer?: { toUpsert?: { email?: string; firstName?: string; lastName?: string }; toAssociate?: { id: string } } | null;
+  lineItems?: Array<{
+    variantId?: string | null; productId?: string | null; quantity: number; title?: string | null; sku?: string | null; vendor?: string | null;
+    variantTitle?: string | null; priceSet?: MoneyBagInput | null; requiresShipping?: boolean | null; taxable?: boolean | null;
+    properties?: Array<{ name: string; value: string }> | null; taxLines?: Array<{ priceSet?: MoneyBagInput }> | null;
+  }> | null;
+  shippingLines?: Array<{ title?: string; priceSet?: MoneyBagInput }> | null;
+  transactions?: Array<{ kind?: string; status?: string; amountSet: MoneyBagInput }> | null;
+}
+
+function address(a: AddressInput | null | undefined): Address | null {
+  if (!a) return null;
+  return { ...emptyAddress(), ...a, countryCode: a.countryCode ?? null, provinceCode: a.provinceCode ?? null } as Address;
+}
+
+/** Build an order from `OrderCreateOrderInput`; returns userErrors instead when it is invalid. */
+export function buildOrder(state: ShopState, input: OrderCreateInput): Order | UserError[] {
+  const lines: LineItem[] = [];
+  const errors: UserError[] = [];
+  (input.lineItems ?? []).forEach((li, i) => {
+    const variantId = li.variantId ? parseGid(li.variantId, 'ProductVariant') : null;
+    const variant = variantId === null ? undefined : state.variants.get(variantId);
+    if (li.variantId && !variant) {
+      errors.push({ field: ['order', 'lineItems', String(i), 'variantId'], message: 'invalid', code: 'INVALID' });
+      return;
+    }
+    const product = variant ? state.products.get(variant.productId) : undefined;
+    if (!variant && !li.title) {
+      errors.push({ field: ['order', 'lineItems', String(i), 'title'], message: "can't be blank", code: 'BLANK' });
+      return;
+    }
+    const unitCents = li.priceSet?.shopMoney ? toCents(li.priceSet.shopMoney.amount) : variant?.priceCents ?? 0;
+    lines.push({
+      id: state.nextId(),
+      sku: li.sku ?? variant?.sku ?? null,
+      title: li.title ?? product?.title ?? '',
+      variantTitle: li.variantTitle ?? variant?.title ?? null,
+      quantity: li.quantity,
+      currentQuantity: li.quantity,
+      unitCents,
+      discountCents: 0,
+      taxCents: (li.taxLines ?? []).reduce((s, t) => s + toCents(t.priceSet?.shopMoney?.amount), 0),
+      variantId: variant?.id ?? null,
+      productId: variant?.productId ?? (li.productId ? parseGid(li.productId, 'Product') : null),
+      taxable: li.taxable ?? true,
+      requiresShipping: li.requiresShipping ?? true,
+      vendor: li.vendor ?? product?.vendor ?? null,
+      attributes: (li.properties ?? []).map((p) => ({ key: p.name, value: p.value })),
+    });
+  });
+  if (errors.length) return errors;
+  if (lines.length === 0) return [{ field: ['order', 'lineItems'], message: 'Line items must have at least one line item', code: 'INVALID' }];
+  const t = input.processedAt ? Math.min(Date.parse(input.processedAt), state.now()) : state.now();
+  const created = state.now();
+  const shippingCents = (input.shippingLines ?? []).reduce((s, l) => s + toCents(l.priceSet?.shopMoney?.amount), 0);
+  const total = lines.reduce((s, l) => s + l.unitCents * l.quantity + l.taxCents, 0) + shippingCents;
+  const paidCents = (input.transactions ?? [])
+    .filter((x) => (x.kind ?? 'SALE') === 'SALE' && (x.status ?? 'SUCCESS') === 'SUCCESS')
+    .reduce((s, x) => s + toCents(x.amountSet.shopMoney?.amount), 0);
+  const financialStatus: FinancialStatus = input.financialStatus
+    ? (input.financialStatus as FinancialStatus)
+    : paidCents >= total && paidCents > 0 ? 'PAID' : paidCents > 0 ? 'PARTIALLY_PAID' : 'PAID';
+  const upsert = input.customer?.toUpsert;
+  const customer = upsert?.email || input.email ? state.addCustomer(upsert?.email ?? input.email ?? null, upsert?.firstName ?? input.shippingAddress?.firstName ?? null, upsert?.lastName ?? input.shippingAddress?.lastName ?? null) : null;
+  const number = state.nextOrderNumber();
+  return {
+    id: state.nextId(), number, name: input.name ?? `#${number}`, createdAt: created, updatedAt: created, processedAt: t,
+    cancelledAt: null, cancelReason: null, closedAt: null,
+    email: input.email ?? upsert?.email ?? null, phone: input.phone ?? null, note: input.note ?? null, tags: input.tags ?? [],
+    currency: input.currency ?? state.currency, presentmentCurrency: input.currency ?? state.currency, test: input.test ?? false,
+    financialStatus, lines, shippingCents, shippingTitle: input.shippingLines?.[0]?.title ?? null,
+    shippingAddress: address(input.shippingAddress), billingAddress: address(input.billingAddress ?? input.shippingAddress),
+    customerId: customer?.id ?? null, fulfillmentOrderIds: [], fulfillmentIds: [],
+  };
+}
+
+/** https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderCreate */
+export function orderCreate(args: { order: OrderCreateInput; options?: { inventoryBehaviour?: string | null } | null }, ctx: Ctx) {
+  const built = buildOrder(ctx.state, args.order);
+  if (Array.isArray(built)) return { order: null, userErrors: built };
+  // BYPASS is Shopify's default: stock only moves when asked to.
+  const behaviour = args.options?.inventoryBehaviour ?? 'BYPASS';
+  if (behaviour !== 'BYPASS') {
+    for (const l of built.lines) if (l.variantId !== null) ctx.state.adjustAvailable(ctx.state.variants.get(l.variantId)?.inventoryItemId, -l.quantity);
+  }
+  ctx.state.insertOrder(built);
+  return { order: orderView(ctx.state, built), userErrors: [] };
+}
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderCancel
+ * Cancels synchronously (Shopify runs a job and returns it); the job is reported done.
+ */
+export function orderCancel(args: { orderId: string; restock: boolean; reason: string }, ctx: Ctx) {
+  const o = ctx.state.orders.get(parseGid(args.orderId, 'Order') ?? -1);
+  if (!o) return { job: null, orderCancelUserErrors: [{ field: ['orderId'], message: 'Order does not exist', code: 'NOT_FOUND' }], userErrors: [{ field: ['orderId'], message: 'Order does not exist' }] };
+  if (o.cancelledAt) {
+    return { job: null, orderCancelUserErrors: [{ field: ['orderId'], message: 'Cannot cancel an order that has already been cancelled', code: 'INVALID' }], userErrors: [{ field: ['orderId'], message: 'Cannot cancel an order that has already been cancelled' }] };
+  }
+  ctx.state.cancel(o, args.reason, args.restock);
+  return { job: { id: `gid://shopify/Job/${crypto.randomUUID()}`, done: true, query: {} }, orderCancelUserErrors: [], userErrors: [] };
+}
+

@@ -1,0 +1,125 @@
+/**
+ * Webhook subscriptions and signed deliveries.
+ *
+ * Delivery docs: https://shopify.dev/docs/apps/build/webhooks/subscribe/https
+ * Each delivery is a POST of the REST-shaped body with `X-Shopify-Topic`,
+ * `X-Shopify-Hmac-SHA256` (base64 HMAC-SHA256 of the raw body keyed with the
+ * app's client secret), `X-Shopify-Shop-Domain`, `X-Shopify-Webhook-Id`,
+ * `X-Shopify-API-Version`, `X-Shopify-Triggered-At` and `X-Shopify-Event-Id`.
+ * A retry of the same event keeps its webhook id, so receivers can dedupe.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Order, OrderTopic, ShopState } from './state.ts';
+import { restOrder } from './rest-payload.ts';
+import { API_VERSION } from './schema.ts';
+
+export interface WebhookSubscription {
+  id: number;
+  topic: string;
+  uri: string;
+  format: string;
+  includeFields: string[];
+  metafieldNamespaces: string[];
+  filter: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One delivery attempt, as recorded for tests. */
+export interface WebhookDelivery {
+  url: string;
+  topic: string;
+  webhookId: string;
+  status: number | null;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface DeliveryFaults {
+  dropWebhookRate: number;
+  duplicateWebhookRate: number;
+}
+
+/** `orders/create` ↔ `ORDERS_CREATE` */
+export const topicToEnum = (topic: string) => topic.replace('/', '_').toUpperCase();
+export const enumToTopic = (e: string) => e.toLowerCase().replace('_', '/');
+
+export class WebhookSubscriptions {
+  readonly subscriptions = new Map<number, WebhookSubscription>();
+  /** Every attempted delivery, newest last. */
+  readonly deliveries: WebhookDelivery[] = [];
+  /** A URL that receives every order topic without a subscription (`setWebhookUrl`). */
+  directUrl: string | null = null;
+  faults: DeliveryFaults = { dropWebhookRate: 0, duplicateWebhookRate: 0 };
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly state: ShopState,
+    private readonly secret: () => string,
+    private readonly shopDomain: () => string,
+    private readonly log?: Logger,
+  ) {
+    state.on('order', (topic, order) => this.onOrder(topic, order));
+  }
+
+  private onOrder(topic: OrderTopic, order: Order): void {
+    const urls = new Set<string>();
+    if (this.directUrl && (topic === 'orders/create' || topic === 'orders/updated' || topic === 'orders/cancelled')) urls.add(this.directUrl);
+    for (const s of this.subscriptions.values()) if (s.topic === topicToEnum(topic)) urls.add(s.uri);
+    if (urls.size === 0) return;
+    // Serialize now: the body is the order as it was when the event happened.
+    const body = JSON.stringify(restOrder(this.state, order));
+    const triggeredAt = new Date().toISOString();
+    for (const url of urls) {
+      if (Math.random() < this.faults.dropWebhookRate) continue;
+      const webhookId = randomUUID();
+      const times = Math.random() < this.faults.duplicateWebhookRate ? 2 : 1;
+      for (let i = 0; i < times; i++) this.track(this.send(url, topic, body, webhookId, triggeredAt));
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Sign and POST one delivery. Failures are recorded, never thrown. */
+  async send(url: string, topic: string, body: string, webhookId: string = randomUUID(), triggeredAt = new Date().toISOString()): Promise<void> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-shopify-topic': topic,
+      'x-shopify-hmac-sha256': createHmac('sha256', this.secret()).update(body, 'utf8').digest('base64'),
+      'x-shopify-shop-domain': this.shopDomain(),
+      'x-shopify-webhook-id': webhookId,
+      'x-shopify-event-id': webhookId,
+      'x-shopify-api-version': API_VERSION,
+      'x-shopify-triggered-at': triggeredAt,
+    };
+    const record: WebhookDelivery = { url, topic, webhookId, status: null, body, headers };
+    this.deliveries.push(record);
+    try {
+      const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(5000) });
+      record.status = res.status;
+      await res.arrayBuffer();
+    } catch (err) {
+      this.log?.warn({ err, url, topic }, 'webhook delivery failed');
+    }
+  }
+
+  /** Resolves when every delivery started so far has finished. */
+  async settle(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  create(topic: string, input: { uri?: string | null; callbackUrl?: string | null; format?: string | null; includeFields?: string[] | null; metafieldNamespaces?: string[] | null; filter?: string | null }): WebhookSubscription {
+    const t = this.state.now();
+    const s: WebhookSubscription = {
+      id: this.state.nextId(), topic, uri: input.uri ?? input.callbackUrl ?? '', format: input.format ?? 'JSON',
+      includeFields: input.includeFields ?? [], metafieldNamespaces: input.metafieldNamespaces ?? [], filter: input.filter ?? '',
+      createdAt: t, updatedAt: t,
+    };
+    this.subscriptions.set(s.id, s);
+    return s;
+  }
+}
