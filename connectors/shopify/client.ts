@@ -182,7 +182,15 @@ export class ShopifyClient {
         this.options.log.debug({ shop: this.options.shopDomain, cost }, 'shopify throttled; waiting for the bucket');
         continue;
       }
-      if (errors.length > 0) throw classifyGraphqlErrors(this.options.shopDomain, errors);
+      if (errors.length > 0) {
+        const error = classifyGraphqlErrors(this.options.shopDomain, errors);
+        attempts++;
+        if (error instanceof RetryableError && idempotent && attempts < maxAttempts) {
+          await sleep(backoff(attempts));
+          continue;
+        }
+        throw error;
+      }
       if (payload.data == null) throw new PermanentError(`Shopify ${this.options.shopDomain} answered without data`);
       return payload.data;
     }

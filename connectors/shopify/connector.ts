@@ -73,6 +73,17 @@ const STALE_RETRIES = 3;
 /** Orders handed over per backfill batch. */
 const BACKFILL_BATCH = 250;
 
+/**
+ * Requested cost, by Shopify's rules (objects 1, connections 2 + first x node,
+ * lists priced as one element): a line item of LineItemFields costs 12, an
+ * order of OrderFields 14 plus its lines. Used as the first reservation; later
+ * ones use the `requestedQueryCost` Shopify reported.
+ */
+const LINE_COST = 12;
+function orderCost(lines: number): number {
+  return 14 + lines * LINE_COST;
+}
+
 const cursorSchema = z.object({ v: z.literal(1), updatedAtMin: z.string() });
 
 /** The pull cursor: the newest `updatedAt` seen; the next pull starts `overlapSeconds` before it. */
@@ -127,7 +138,11 @@ export class ShopifyConnector implements Connector {
     for (;;) {
       let data: unknown;
       try {
-        data = await this.client.graphql(ORDERS_PAGE_QUERY, { first, after, query, lineFirst: LINES_PER_ORDER_PAGE });
+        data = await this.client.graphql(
+          ORDERS_PAGE_QUERY,
+          { first, after, query, lineFirst: LINES_PER_ORDER_PAGE },
+          { estimate: 2 + first * orderCost(LINES_PER_ORDER_PAGE) },
+        );
       } catch (err) {
         // Another plan's cost rules: ask for fewer orders per page.
         if (err instanceof QueryCostExceededError && first > 1) {
@@ -151,10 +166,11 @@ export class ShopifyConnector implements Connector {
 
   async fetchOrder(externalId: string): Promise<UnifiedOrder | null> {
     // https://shopify.dev/docs/api/admin-graphql/2026-07/queries/order
-    const data = await this.client.graphql<{ order: unknown }>(ORDER_QUERY, {
-      id: toGid('Order', externalId),
-      lineFirst: LINES_PER_ORDER_PAGE,
-    });
+    const data = await this.client.graphql<{ order: unknown }>(
+      ORDER_QUERY,
+      { id: toGid('Order', externalId), lineFirst: LINES_PER_ORDER_PAGE },
+      { estimate: orderCost(LINES_PER_ORDER_PAGE) },
+    );
     if (data.order == null) return null;
     return this.complete(parse(gqlOrderSchema, data.order, 'order'));
   }
@@ -165,11 +181,11 @@ export class ShopifyConnector implements Connector {
     let pageInfo = order.lineItems.pageInfo;
     while (pageInfo.hasNextPage && pageInfo.endCursor) {
       // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-lineItems
-      const data = await this.client.graphql(ORDER_LINE_ITEMS_QUERY, {
-        id: order.id,
-        first: LINES_PER_PAGE,
-        after: pageInfo.endCursor,
-      });
+      const data = await this.client.graphql(
+        ORDER_LINE_ITEMS_QUERY,
+        { id: order.id, first: LINES_PER_PAGE, after: pageInfo.endCursor },
+        { estimate: 3 + LINES_PER_PAGE * LINE_COST },
+      );
       const page = parse(gqlLineItemsPageSchema, data, 'order line items');
       if (!page.order) break; // deleted meanwhile: map what was read
       lines.push(...page.order.lineItems.nodes);
@@ -305,7 +321,7 @@ export class ShopifyConnector implements Connector {
     // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-fulfillmentOrders
     const state = parse(
       fulfillmentStateSchema,
-      await this.client.graphql(ORDER_FULFILLMENT_STATE_QUERY, { id: orderId }),
+      await this.client.graphql(ORDER_FULFILLMENT_STATE_QUERY, { id: orderId }, { estimate: 530 }),
       'order fulfillment state',
     ).order;
     if (!state) throw new PermanentError(`Shopify order ${orderId} does not exist (deleted?)`);
@@ -350,7 +366,7 @@ export class ShopifyConnector implements Connector {
     let after: string | null = null;
     do {
       // https://shopify.dev/docs/api/admin-graphql/2026-07/queries/productVariants
-      const data: z.infer<typeof variantsPageSchema> = parse(variantsPageSchema, await this.client.graphql(PRODUCT_VARIANTS_QUERY, { first: VARIANTS_PER_PAGE, after, locationId }), 'product variants');
+      const data: z.infer<typeof variantsPageSchema> = parse(variantsPageSchema, await this.client.graphql(PRODUCT_VARIANTS_QUERY, { first: VARIANTS_PER_PAGE, after, locationId }, { estimate: 2 + VARIANTS_PER_PAGE * 5 }), 'product variants');
       const listings: ChannelListing[] = [];
       for (const v of data.productVariants.nodes) {
         if (!v.sku) continue;
@@ -464,7 +480,7 @@ export class ShopifyConnector implements Connector {
       // https://shopify.dev/docs/api/admin-graphql/2026-07/queries/inventoryItems
       const data = parse(
         inventoryItemsSchema,
-        await this.client.graphql(INVENTORY_ITEMS_QUERY, { first: 100, query, locationId }),
+        await this.client.graphql(INVENTORY_ITEMS_QUERY, { first: 100, query, locationId }, { estimate: 302 }),
         'inventory items',
       );
       for (const item of data.inventoryItems.nodes) {
