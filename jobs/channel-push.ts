@@ -6,11 +6,13 @@
  * the channel accepted: a crash at any point leads to one push, not two.
  */
 import { sql } from 'kysely';
+import { DelayedError, type Job } from 'bullmq';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
 import type { ChannelPush, PushKind } from '../src/db/schema.ts';
 import { PermanentError } from '../src/domain/errors.ts';
+import { deliverStock } from '../src/stock/push.ts';
 
 export interface ChannelPushData {
   pushId: number;
@@ -83,7 +85,7 @@ export async function retryPush(app: App, pushId: number): Promise<void> {
   await app.queues.ensure('channel-push', pushJobId(row), { pushId: row.id });
 }
 
-export async function runPush(app: App, data: ChannelPushData): Promise<{ outcome: string }> {
+export async function runPush(app: App, data: ChannelPushData, job?: Job): Promise<{ outcome: string }> {
   const push = await app.db
     .updateTable('channel_pushes')
     .set({ attempts: sql`attempts + 1` })
@@ -93,14 +95,17 @@ export async function runPush(app: App, data: ChannelPushData): Promise<{ outcom
   if (!push) return { outcome: 'gone' };
   if (push.status === 'done') return { outcome: 'already done' };
   try {
-    const ref = await deliver(app, push);
+    const ref = await deliver(app, push, job);
     await app.db
       .updateTable('channel_pushes')
       .set({ status: 'done', external_ref: ref, last_error: null, completed_at: sql`now()`, updated_at: sql`now()` })
       .where('id', '=', push.id)
+      // Owed again since this push read it (a stock change meanwhile): stays pending for its next run.
+      .where(sql<Date>`date_trunc('milliseconds', updated_at)`, '<=', push.updated_at)
       .execute();
     return { outcome: 'done' };
   } catch (err) {
+    if (err instanceof DelayedError) throw err; // re-run on purpose, not a failure
     await app.db
       .updateTable('channel_pushes')
       .set({ last_error: (err as Error).message })
@@ -110,7 +115,7 @@ export async function runPush(app: App, data: ChannelPushData): Promise<{ outcom
   }
 }
 
-async function deliver(app: App, push: ChannelPush): Promise<string | null> {
+async function deliver(app: App, push: ChannelPush, job?: Job): Promise<string | null> {
   const { connector } = await app.connectors.get(push.channel_id);
   switch (push.kind) {
     case 'fulfillment': {
@@ -150,40 +155,8 @@ async function deliver(app: App, push: ChannelPush): Promise<string | null> {
       });
       return outcome.externalRef;
     }
-    case 'stock': {
-      const listing = await app.db
-        .selectFrom('channel_listings')
-        .innerJoin('skus', 'skus.id', 'channel_listings.sku_id')
-        .select(['channel_listings.id', 'skus.id as sku_id', 'skus.sku', 'product_external_id', 'variant_external_id', 'inventory_item_external_id'])
-        .where('channel_listings.channel_id', '=', push.channel_id)
-        .where('skus.sku', '=', push.target)
-        .executeTakeFirst();
-      if (!listing) throw new PermanentError(`SKU ${push.target} is not listed on channel ${push.channel_id}`);
-      const level = await app.db
-        .selectFrom('stock_levels')
-        .select(sql<number>`COALESCE(sum(on_hand - reserved), 0)::int`.as('available'))
-        .where('sku_id', '=', listing.sku_id)
-        .executeTakeFirstOrThrow();
-      const available = Math.max(0, level.available);
-      const [result] = await connector.pushStock([
-        {
-          listing: {
-            sku: listing.sku,
-            productExternalId: listing.product_external_id,
-            variantExternalId: listing.variant_external_id,
-            inventoryItemExternalId: listing.inventory_item_external_id,
-          },
-          available,
-        },
-      ]);
-      if (result && !result.ok) throw new PermanentError(`stock push for ${listing.sku}: ${result.error ?? 'refused by the channel'}`);
-      await app.db
-        .updateTable('channel_listings')
-        .set({ last_pushed_available: available, last_pushed_at: new Date() })
-        .where('id', '=', listing.id)
-        .execute();
-      return String(available);
-    }
+    case 'stock':
+      return deliverStock(app, push, job);
     case 'cancel': {
       if (!connector.cancelOrder) throw new PermanentError(`${connector.kind} channels cannot cancel orders through channelsync`);
       const outcome = await connector.cancelOrder(push.target, String(push.payload.reason ?? 'cancelled in channelsync'));

@@ -4,5 +4,6 @@ import { syncOrdersJob } from './sync-orders.ts';
 import { webhookJob } from './webhooks.ts';
 import { channelPushJob } from './channel-push.ts';
 import { sweeperJob } from './sweeper.ts';
+import { reconcileStockJob } from './reconcile-stock.ts';
 
-export const JOBS: JobDefinition[] = [syncOrdersJob, webhookJob, channelPushJob, sweeperJob(() => JOBS)];
+export const JOBS: JobDefinition[] = [syncOrdersJob, webhookJob, channelPushJob, reconcileStockJob, sweeperJob(() => JOBS)];

@@ -220,6 +220,13 @@ program
     await runDemo({ ordersPerMinute: opts.ordersPerMinute });
   });
 
+// --- stock: `stock show|adjust|explain|drift|reorder|rule`, `listings sync`, `reconcile --now` (src/stock/cli.ts) ---
+{
+  const { registerStockCommands } = await import('./stock/cli.ts');
+  registerStockCommands(program, withApp);
+}
+// --- end stock ---
+
 async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
   const config: Config = loadConfig();
   const app = await createApp(config, { log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) });

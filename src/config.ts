@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import cron from 'node-cron';
+import cron from 'node-cron';
 import { ConfigError } from './domain/errors.ts';
 
 const int = (min: number, max: number) =>
@@ -56,6 +57,12 @@ const schema = z.object({
       error: 'must be a cron expression of 5 or 6 fields, e.g. "*/15 * * * *" (every 15 minutes)',
     })
     .default('*/15 * * * *'),
+  RECONCILE_CRON: z
+    .string()
+    .refine((value) => cron.validate(value), {
+      error: 'must be a cron expression of 5 or 6 fields, e.g. "*/15 * * * *" (every 15 minutes)',
+    })
+    .default('*/15 * * * *'),
   ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters (generate one with: openssl rand -hex 24)' }).optional(),
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(12, { error: 'must be at least 12 characters' }).optional(),
@@ -87,6 +94,8 @@ export interface Config {
   sweepIntervalSeconds: number;
   sweepAfterSeconds: number;
   shutdownTimeoutSeconds: number;
+  /** When stock reconciliation runs (node-cron syntax); default every 15 minutes. */
+  reconcileCron: string;
   /** When stock reconciliation runs (node-cron syntax); default every 15 minutes. */
   reconcileCron: string;
   /** Bearer token for the admin UI and API; null with no token configured. */
@@ -125,6 +134,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     sweepAfterSeconds: e.SWEEP_AFTER_SECONDS,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    reconcileCron: e.RECONCILE_CRON,
     reconcileCron: e.RECONCILE_CRON,
     adminToken: e.ADMIN_TOKEN ?? null,
     adminUser: e.ADMIN_USER && e.ADMIN_PASSWORD ? { name: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : null,

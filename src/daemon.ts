@@ -14,6 +14,7 @@ import { createApp, type App } from './app.ts';
 import { buildServer } from './server/index.ts';
 import { startWorkers, type WorkerSet } from './queue/workers.ts';
 import { keepSchedules, type ScheduleHandle } from './queue/schedules.ts';
+import { startReconcileSchedule, type ReconcileSchedule } from './stock/schedule.ts';
 import { JOBS } from '../jobs/index.ts';
 import type { Logger } from './log.ts';
 
@@ -35,16 +36,19 @@ export async function startDaemon(config: Readonly<Config>, options: DaemonOptio
   const app = await createApp(config, { log: options.log });
   let workers: WorkerSet | null = null;
   let schedules: ScheduleHandle | null = null;
+  let reconcileSchedule: ReconcileSchedule | null = null;
   let server: FastifyInstance | null = null;
   try {
     if (options.workers ?? true) {
       workers = startWorkers(app, JOBS);
       schedules = keepSchedules(app);
+      reconcileSchedule = startReconcileSchedule(app);
     }
     server = await buildServer(app);
     await server.listen({ port: config.port, host: config.host });
   } catch (err) {
     schedules?.stop();
+    await reconcileSchedule?.stop();
     await workers?.close(1_000);
     await server?.close().catch(() => {});
     await app.close();
@@ -65,6 +69,7 @@ export async function startDaemon(config: Readonly<Config>, options: DaemonOptio
       stopping ??= (async () => {
         app.log.info('shutting down: no new jobs, waiting for running ones');
         schedules?.stop();
+        await reconcileSchedule?.stop();
         const closingHttp = live.close();
         const jobsFinished = workers ? await workers.close(config.shutdownTimeoutSeconds * 1000) : true;
         await closingHttp;

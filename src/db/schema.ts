@@ -292,6 +292,63 @@ export interface OrderHistoryTable {
   created_at: CreatedAt;
 }
 
+/** What a channel is shown: per channel (sku_id null) or per listing; NULL fields inherit (0003_stock). */
+export interface StockRulesTable {
+  id: Generated<number>;
+  channel_id: number;
+  sku_id: number | null;
+  /** Units held back from the channel. */
+  buffer: number | null;
+  /** Share of what is left after the buffer, 0-100 (numeric: read as a string). */
+  share_percent: ColumnType<string | null, string | number | null, string | number | null>;
+  max_shown: number | null;
+  /** Locations whose stock counts; null: every active location. */
+  location_ids: number[] | null;
+  updated_at: CreatedAt;
+}
+
+export interface StockDriftTable {
+  id: Generated<number>;
+  channel_id: number;
+  sku_id: number;
+  slot: string;
+  expected: number;
+  found: number | null;
+  detected_at: CreatedAt;
+  corrected_at: Timestamp | null;
+  error: string | null;
+}
+
+export interface ReconcileRunsTable {
+  slot: string;
+  started_at: CreatedAt;
+  finished_at: Timestamp | null;
+  listings: Generated<number>;
+  drift: Generated<number>;
+  corrected: Generated<number>;
+  error: string | null;
+}
+
+/** A view: what each listing should show on its channel (read only). */
+export interface ChannelStockExpectedView {
+  listing_id: number;
+  channel_id: number;
+  sku_id: number;
+  sku: string;
+  product_external_id: string | null;
+  variant_external_id: string | null;
+  inventory_item_external_id: string | null;
+  last_pushed_available: number | null;
+  location_ids: number[] | null;
+  buffer: number;
+  share_percent: string;
+  max_shown: number | null;
+  on_hand: number;
+  reserved: number;
+  available: number;
+  expected: number;
+}
+
 export interface Database {
   channels: ChannelsTable;
   sync_cursors: SyncCursorsTable;
@@ -315,6 +372,10 @@ export interface Database {
   return_lines: ReturnLinesTable;
   refunds: RefundsTable;
   order_history: OrderHistoryTable;
+  stock_rules: StockRulesTable;
+  stock_drift: StockDriftTable;
+  reconcile_runs: ReconcileRunsTable;
+  channel_stock_expected: ChannelStockExpectedView;
 }
 
 export type Order = Selectable<OrdersTable>;

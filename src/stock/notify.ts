@@ -17,11 +17,17 @@ export async function notifyStockChanged(app: App, skuIds: number[]): Promise<vo
     WHERE cl.sku_id = ANY(${skuIds}::bigint[]) AND c.enabled
     ON CONFLICT (channel_id, kind, target) DO UPDATE SET status = 'pending', last_error = NULL, updated_at = now()
     RETURNING id, channel_id, kind, target`.execute(app.db);
-  for (const row of rows.rows) {
-    // A push already waiting covers this change too: it reads the level when it runs.
-    await app.queues
-      .get('channel-push')
-      .add('push-stock', { pushId: row.id }, { deduplication: { id: pushJobId(row) }, delay: 250 })
-      .catch((err) => app.log.warn({ push: row.id, err: (err as Error).message }, 'could not enqueue stock push; the sweeper will'));
-  }
+  const queue = app.queues.get('channel-push');
+  // A push already waiting covers this change too: it reads the level when it runs. One that is
+  // running now re-runs itself when it sees the row moved (see `deliverStock`).
+  await Promise.all(
+    rows.rows.map((row) =>
+      queue
+        .add('push-stock', { pushId: row.id }, { deduplication: { id: pushJobId(row) }, delay: STOCK_PUSH_DEBOUNCE_MS })
+        .catch((err) => app.log.warn({ push: row.id, err: (err as Error).message }, 'could not enqueue stock push; the sweeper will')),
+    ),
+  );
 }
+
+/** How long a stock push waits for more changes to the same SKU before it runs. */
+export const STOCK_PUSH_DEBOUNCE_MS = 250;

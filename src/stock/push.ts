@@ -1,0 +1,104 @@
+/**
+ * Delivering a stock push (a `channel_pushes` row of kind 'stock', target =
+ * SKU). The quantity is read when the push runs, from the
+ * `channel_stock_expected` view, so a burst of changes needs one push.
+ *
+ * Batching: other stock pushes owed to the same channel ride along in the same
+ * `pushStock` call (up to `STOCK_PUSH_BATCH`), so a burst across many SKUs
+ * costs a few bulk calls, not one call per SKU. A ridden-along row is marked
+ * done only if nothing changed it meanwhile; its own job then finds it done.
+ *
+ * The debounce race: BullMQ keeps a deduplication key while its job is
+ * active, so a change notified during this push is dropped by the queue. The
+ * row's `updated_at` is what tells: when it moved while we pushed, the job
+ * moves itself back to delayed (`DelayedError`, no attempt used) and pushes
+ * the newer quantity shortly after.
+ */
+import { sql } from 'kysely';
+import { DelayedError, type Job } from 'bullmq';
+import type { App } from '../app.ts';
+import type { ChannelPush } from '../db/schema.ts';
+import { PermanentError } from '../domain/errors.ts';
+import type { StockPush } from '../../connectors/types.ts';
+
+/** Most SKUs in one `pushStock` call from the push job; the connector splits it further per its API. */
+export const STOCK_PUSH_BATCH = 250;
+/** How soon a push re-runs when its row changed while it was pushing. */
+export const REPUSH_DELAY_MS = 150;
+
+interface BatchRow {
+  push_id: number;
+  stamp: string;
+  listing_id: number;
+  sku: string;
+  product_external_id: string | null;
+  variant_external_id: string | null;
+  inventory_item_external_id: string | null;
+  expected: number;
+}
+
+/** Pushes the SKU of `push` (and other pending stock pushes of its channel); returns the quantity pushed. */
+export async function deliverStock(app: App, push: ChannelPush, job?: Job): Promise<string | null> {
+  const { connector } = await app.connectors.get(push.channel_id);
+  // One snapshot reads each row's stamp and the level together: a change that
+  // commits after it also moves the stamp, which the check below sees.
+  const { rows } = await sql<BatchRow>`
+    SELECT p.id AS push_id, p.updated_at::text AS stamp, e.listing_id, e.sku,
+      e.product_external_id, e.variant_external_id, e.inventory_item_external_id, e.expected
+    FROM channel_pushes p
+    JOIN channel_stock_expected e ON e.channel_id = p.channel_id AND e.sku = p.target
+    WHERE p.channel_id = ${push.channel_id} AND p.kind = 'stock'
+      AND (p.id = ${push.id} OR p.status = 'pending')
+    ORDER BY (p.id = ${push.id}) DESC, p.updated_at
+    LIMIT ${STOCK_PUSH_BATCH}`.execute(app.db);
+  const own = rows[0];
+  if (!own || own.push_id !== push.id) throw new PermanentError(`SKU ${push.target} is not listed on channel ${push.channel_id}`);
+
+  const levels: StockPush[] = rows.map((r) => ({
+    listing: {
+      sku: r.sku,
+      productExternalId: r.product_external_id,
+      variantExternalId: r.variant_external_id,
+      inventoryItemExternalId: r.inventory_item_external_id,
+    },
+    available: Math.max(0, r.expected),
+  }));
+  const results = await connector.pushStock(levels);
+  const okSkus = new Set(results.filter((r) => r.ok).map((r) => r.sku));
+  const errors = new Map(results.filter((r) => !r.ok).map((r) => [r.sku, r.error ?? 'refused by the channel']));
+
+  const pushed = rows.filter((r) => okSkus.has(r.sku));
+  if (pushed.length > 0) {
+    await sql`
+      UPDATE channel_listings cl SET last_pushed_available = u.available, last_pushed_at = now()
+      FROM unnest(${pushed.map((r) => r.listing_id)}::bigint[], ${pushed.map((r) => Math.max(0, r.expected))}::int[]) AS u(id, available)
+      WHERE cl.id = u.id`.execute(app.db);
+  }
+  const others = pushed.filter((r) => r.push_id !== push.id);
+  if (others.length > 0) {
+    // Done only where nothing changed since our snapshot; a moved row keeps its own job.
+    await sql`
+      UPDATE channel_pushes p SET status = 'done', last_error = NULL, completed_at = now(), external_ref = u.available::text
+      FROM unnest(${others.map((r) => r.push_id)}::bigint[], ${others.map((r) => r.stamp)}::timestamptz[],
+        ${others.map((r) => Math.max(0, r.expected))}::int[]) AS u(id, stamp, available)
+      WHERE p.id = u.id AND p.status = 'pending' AND p.updated_at = u.stamp`.execute(app.db);
+  }
+  const failedOthers = rows.filter((r) => r.push_id !== push.id && errors.has(r.sku));
+  for (const r of failedOthers) {
+    await app.db.updateTable('channel_pushes').set({ last_error: errors.get(r.sku)! }).where('id', '=', r.push_id).execute();
+  }
+
+  const ownError = errors.get(own.sku);
+  if (ownError !== undefined || !okSkus.has(own.sku)) {
+    throw new PermanentError(`stock push for ${own.sku}: ${ownError ?? 'no answer from the channel for this SKU'}`);
+  }
+
+  const after = await sql<{ moved: boolean }>`
+    SELECT updated_at <> ${own.stamp}::timestamptz AS moved FROM channel_pushes WHERE id = ${push.id}`.execute(app.db);
+  if (after.rows[0]?.moved && job?.token) {
+    // Changed while we pushed: the queue dropped that change's job (our dedup key was held), so we redo it.
+    await job.moveToDelayed(Date.now() + REPUSH_DELAY_MS, job.token);
+    throw new DelayedError();
+  }
+  return String(Math.max(0, own.expected));
+}
