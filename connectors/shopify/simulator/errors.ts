@@ -102,9 +102,10 @@ function pathIndex(doc: DocumentNode): Map<ASTNode, string[]> {
 function argumentContext(doc: DocumentNode, target: ASTNode): { arg?: string; field?: string } {
   let found: { arg?: string; field?: string } = {};
   visit(doc, {
-    enter(node, _key, _parent, _path, ancestors) {
+    enter(node, _key, parent, _path, ancestors) {
       if (node !== target) return;
-      const chain = ancestors.filter((a): a is ASTNode => !Array.isArray(a) && typeof a === 'object' && a !== null && 'kind' in a);
+      // graphql-js passes the direct parent separately from the ancestors.
+      const chain = [...ancestors, parent].filter((a): a is ASTNode => !Array.isArray(a) && typeof a === 'object' && a !== null && 'kind' in a);
       const all = [...chain, node];
       const arg = [...all].reverse().find((a) => a.kind === Kind.ARGUMENT);
       const field = [...all].reverse().find((a) => a.kind === Kind.FIELD || a.kind === Kind.DIRECTIVE);

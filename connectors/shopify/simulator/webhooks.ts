@@ -21,7 +21,8 @@ export interface WebhookSubscription {
   format: string;
   includeFields: string[];
   metafieldNamespaces: string[];
-  filter: string;
+  /** Null when none was given (Shopify distinguishes it from ""). */
+  filter: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -116,7 +117,7 @@ export class WebhookSubscriptions {
     const t = this.state.now();
     const s: WebhookSubscription = {
       id: this.state.nextId(), topic, uri: input.uri ?? input.callbackUrl ?? '', format: input.format ?? 'JSON',
-      includeFields: input.includeFields ?? [], metafieldNamespaces: input.metafieldNamespaces ?? [], filter: input.filter ?? '',
+      includeFields: input.includeFields ?? [], metafieldNamespaces: input.metafieldNamespaces ?? [], filter: input.filter ?? null,
       createdAt: t, updatedAt: t,
     };
     this.subscriptions.set(s.id, s);

@@ -70,7 +70,7 @@ export function webhookSubscriptionCreate(args: { topic: string; webhookSubscrip
   if (bad) return { webhookSubscription: null, userErrors: [{ field: ['webhookSubscription', 'callbackUrl'], message: bad }] };
   const uri = args.webhookSubscription.uri ?? args.webhookSubscription.callbackUrl;
   for (const s of ctx.webhooks.subscriptions.values()) {
-    if (s.topic === args.topic && s.uri === uri && s.filter === (args.webhookSubscription.filter ?? '')) {
+    if (s.topic === args.topic && s.uri === uri && (s.filter ?? '') === (args.webhookSubscription.filter ?? '')) {
       return { webhookSubscription: null, userErrors: [{ field: ['webhookSubscription', 'callbackUrl'], message: 'Address for this topic has already been taken' }] };
     }
   }
