@@ -3,11 +3,17 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { App } from '../app.ts';
 import { healthRoutes } from './health.ts';
 import { webhookRoutes } from './webhooks.ts';
+import { metricsRoutes } from './metrics.ts';
+import { adminRoutes } from './admin/index.ts';
+import { trackRoutes } from './admin/routes.ts';
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
   const server: FastifyInstance = Fastify({ loggerInstance: app.log.child({ component: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true });
+  trackRoutes(server);
   healthRoutes(server, app);
   webhookRoutes(server, app);
+  metricsRoutes(server, app);
+  await adminRoutes(server, app);
   await server.ready();
   return server;
 }

@@ -1,0 +1,41 @@
+/**
+ * The admin API under /api: JSON in and out, inputs validated with zod,
+ * documented in docs/openapi.json (served at GET /api/docs). Authentication
+ * is the caller's job (see ../index.ts): every route here is behind it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../../../app.ts';
+import { ChannelsyncError } from '../../../domain/errors.ts';
+import { ApiError } from './validate.ts';
+import { orderRoutes } from './orders.ts';
+import { pushRoutes } from './pushes.ts';
+import { stockRoutes } from './stock.ts';
+import { channelRoutes } from './channels.ts';
+import { fulfilmentRoutes } from './fulfilments.ts';
+
+export const OPENAPI_PATH = join(import.meta.dirname, '../../../../docs/openapi.json');
+
+export async function apiRoutes(server: FastifyInstance, app: App): Promise<void> {
+  await server.register(async (api) => {
+    api.setErrorHandler((err, request, reply) => {
+      if (err instanceof ApiError) return reply.code(err.status).send({ error: err.message, ...(err.details ? { issues: err.details } : {}) });
+      const e = err as Error & { statusCode?: number };
+      // Fastify's own 4xx (a body that is not JSON, too large): pass its message on.
+      if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
+      if (err instanceof ChannelsyncError && !err.retryable) return reply.code(409).send({ error: err.message });
+      request.log.error({ err, url: request.url }, 'admin API error');
+      return reply.code(500).send({ error: 'internal error: see the daemon log' });
+    });
+
+    const openapi = readFileSync(OPENAPI_PATH, 'utf8');
+    api.get('/api/docs', async (_request, reply) => reply.type('application/json').header('cache-control', 'no-cache').send(openapi));
+
+    orderRoutes(api, app);
+    pushRoutes(api, app);
+    stockRoutes(api, app);
+    channelRoutes(api, app);
+    fulfilmentRoutes(api, app);
+  });
+}

@@ -1,0 +1,42 @@
+/** Input validation for the admin API: zod at the edge, one error shape out. */
+import { z } from 'zod';
+
+/** An error the API answers with its own status. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses or throws a 400 naming every bad field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'query' | 'body' | 'path'): z.output<S> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
+  throw new ApiError(400, `invalid ${where}: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`, issues);
+}
+
+export const id = z.coerce.number({ error: 'must be a positive whole number' }).int().positive();
+export const limit = z.coerce.number().int().min(1).max(500).default(50);
+/** Keyset pagination: pass the `next` of the previous page. */
+export const before = id.optional();
+export const idParams = z.object({ id });
+
+/** A date (`2026-11-01`) or a date-time with offset (`2026-11-01T10:00:00Z`). */
+export const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((v) => new Date(v));
+
+/** `a,b` or `a` -> ['a','b'], each checked against `values`. */
+export function csvOf<T extends string>(values: readonly [T, ...T[]]) {
+  return z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(values)).min(1));
+}
+
+export function page<T extends { id: number }>(items: T[], size: number): { items: T[]; next: number | null } {
+  return { items, next: items.length === size ? items[items.length - 1]!.id : null };
+}

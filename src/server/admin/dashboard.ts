@@ -1,0 +1,87 @@
+/**
+ * GET /admin: one server-rendered page with what operations staff look at
+ * first. Per channel: sync lag, orders today, orders in fulfilment, failed
+ * pushes and stock drift; failed jobs per queue with links into the queue
+ * UI; order cycle times; orders per hour per channel over the last day.
+ * It refreshes itself every 30 s (a meta refresh: no script to load).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../../app.ts';
+import { QUEUE_UI_PATH } from '../queue-ui.ts';
+import { lineChart } from './chart.ts';
+import { esc, page } from './html.ts';
+import { channelHealth, cycleTimes, failedJobs, ordersPerHour, type ChannelHealth, type CycleTimes } from './stats.ts';
+
+export function dashboardRoutes(server: FastifyInstance, app: App): void {
+  server.get('/admin', async (_request, reply) => {
+    const [channels, cycles, hourly, failed] = await Promise.all([channelHealth(app), cycleTimes(app), ordersPerHour(app), failedJobs(app)]);
+    const labels = hourly.hours.map((h) => `${String(h.getUTCHours()).padStart(2, '0')}:00`);
+    const chart = lineChart(
+      hourly.series.map((s) => ({ name: s.name, values: s.counts })),
+      { id: 'orders-per-hour', title: 'Orders per hour per channel, last 24 hours (UTC)', labels },
+    );
+    const totalFailed = failed.reduce((a, f) => a + f.failed, 0);
+    const body = `
+<h1>Operations</h1>
+<section class="cards">
+  <div class="card"><span class="muted">Orders today</span><b>${channels.reduce((a, c) => a + c.ordersToday, 0)}</b></div>
+  <div class="card"><span class="muted">In fulfilment</span><b>${channels.reduce((a, c) => a + c.ordersInFulfilment, 0)}</b></div>
+  <div class="card"><span class="muted">Failed jobs</span><b class="${totalFailed ? 'bad' : ''}">${totalFailed}</b></div>
+  <div class="card"><span class="muted">Placed → shipped (median / p90)</span><b>${duration(cycles.shipped.medianSeconds)} / ${duration(cycles.shipped.p90Seconds)}</b><span class="muted">${cycles.shipped.count} orders, 30 days</span></div>
+  <div class="card"><span class="muted">Placed → delivered (median / p90)</span><b>${duration(cycles.delivered.medianSeconds)} / ${duration(cycles.delivered.p90Seconds)}</b><span class="muted">${cycles.delivered.count} orders, 30 days</span></div>
+</section>
+<h2>Channels</h2>
+${channelTable(channels)}
+<h2>Orders per hour, last 24 hours (UTC)</h2>
+<div class="panel">${chart}</div>
+<h2>Failed jobs by queue</h2>
+<table id="failed-jobs"><thead><tr><th>Queue</th><th class="num">Failed</th><th></th></tr></thead><tbody>
+${failed
+  .map(
+    (f) => `<tr><td>${esc(f.queue)}</td><td class="num ${f.failed ? 'bad' : ''}">${f.failed}</td>
+<td><a href="${QUEUE_UI_PATH}/queue/${encodeURIComponent(f.queue)}?status=failed">open failed in queue UI</a></td></tr>`,
+  )
+  .join('')}
+</tbody></table>
+<p class="muted">Cycle times: ${cycleNote(cycles.shipped)} Updated ${esc(new Date().toISOString().slice(0, 19).replace('T', ' '))} UTC; this page refreshes every 30 s.</p>`;
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(page('Dashboard', body).replace('<head>', '<head><meta http-equiv="refresh" content="30">'));
+  });
+}
+
+function channelTable(channels: ChannelHealth[]): string {
+  if (channels.length === 0) return '<p class="muted">No channels yet: add one with <code>channelsync channels add</code>.</p>';
+  const rows = channels
+    .map(
+      (c) => `<tr data-channel="${c.id}">
+  <td>${esc(c.name)} <span class="muted">${esc(c.kind)}</span></td>
+  <td class="${c.health === 'ok' ? 'ok' : 'bad'}" title="${esc(c.lastSyncError ?? '')}">${esc(c.health)}</td>
+  <td class="num">${c.syncLagSeconds === null ? '–' : duration(c.syncLagSeconds)}</td>
+  <td class="num">${c.ordersToday}</td>
+  <td class="num">${c.ordersInFulfilment}</td>
+  <td class="num">${c.pendingPushes}</td>
+  <td class="num ${c.failedPushes ? 'bad' : ''}">${c.failedPushes ? `<a href="${QUEUE_UI_PATH}/queue/channel-push?status=failed">${c.failedPushes}</a>` : 0}</td>
+  <td class="num">${c.stockDriftSkus === null ? '<span class="muted" title="stock reconciliation has not run yet">–</span>' : c.stockDriftSkus}</td>
+</tr>`,
+    )
+    .join('');
+  return `<table id="channels"><thead><tr><th>Channel</th><th>Health</th><th class="num">Sync lag</th><th class="num">Orders today</th>
+<th class="num">In fulfilment</th><th class="num">Pending pushes</th><th class="num">Failed pushes</th><th class="num">Stock drift (SKUs)</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
+}
+
+function cycleNote(c: CycleTimes): string {
+  return c.count === 0 ? 'no order placed in the last 30 days has shipped yet.' : `over ${c.count} shipped orders placed in the last 30 days.`;
+}
+
+/** 42 s, 5 m 3 s, 2 h 10 m, 3 d 4 h. */
+export function duration(seconds: number | null): string {
+  if (seconds === null) return '–';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} m ${s % 60} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} m`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}

@@ -1,0 +1,164 @@
+/**
+ * The numbers behind the dashboard and GET /api/channels, straight from
+ * Postgres (the truth) and BullMQ's counts. Each query reads indexed columns
+ * and a bounded time range, so the dashboard stays fast as orders grow.
+ */
+import { sql } from 'kysely';
+import type { App } from '../../app.ts';
+import { readDrift } from '../metrics.ts';
+
+/** Order states that mean "received but not yet all shipped". */
+export const IN_FULFILMENT_STATES = ['received', 'allocated', 'backordered', 'partially_shipped', 'on_hold', 'needs_attention'] as const;
+
+export interface ChannelHealth {
+  id: number;
+  name: string;
+  kind: string;
+  enabled: boolean;
+  /** Last time a sync page was saved; null before the first sync. */
+  lastSyncedAt: string | null;
+  /** Seconds since `lastSyncedAt`; null before the first sync. */
+  syncLagSeconds: number | null;
+  lastSyncError: string | null;
+  ordersToday: number;
+  ordersInFulfilment: number;
+  pendingPushes: number;
+  failedPushes: number;
+  /** SKUs whose stock on the channel differs from the ledger (last reconcile); null until stock reconciliation runs. */
+  stockDriftSkus: number | null;
+  health: 'ok' | 'lagging' | 'failing' | 'disabled' | 'never synced';
+}
+
+export async function channelHealth(app: App): Promise<ChannelHealth[]> {
+  const { rows } = await sql<{
+    id: number;
+    name: string;
+    kind: string;
+    enabled: boolean;
+    last_synced_at: Date | null;
+    lag: number | null;
+    last_error: string | null;
+    orders_today: number;
+    in_fulfilment: number;
+    pending_pushes: number;
+    failed_pushes: number;
+  }>`
+    SELECT c.id, c.name, c.kind, c.enabled,
+      sc.last_synced_at, extract(epoch FROM now() - sc.last_synced_at)::float8 AS lag, sc.last_error,
+      (SELECT count(*)::int FROM orders o WHERE o.channel_id = c.id AND o.placed_at >= date_trunc('day', now())) AS orders_today,
+      (SELECT count(*)::int FROM orders o WHERE o.channel_id = c.id AND o.state IN (${sql.join([...IN_FULFILMENT_STATES])})) AS in_fulfilment,
+      (SELECT count(*)::int FROM channel_pushes p WHERE p.channel_id = c.id AND p.status = 'pending') AS pending_pushes,
+      (SELECT count(*)::int FROM channel_pushes p WHERE p.channel_id = c.id AND p.status = 'failed') AS failed_pushes
+    FROM channels c
+    LEFT JOIN sync_cursors sc ON sc.channel_id = c.id AND sc.resource = 'orders'
+    ORDER BY c.id`.execute(app.db);
+  const drift = new Map((await readDrift(app)).map((d) => [d.channel_id, d.skus]));
+  const driftKnown = drift.size > 0 || (await reconciledYet(app));
+  const lagLimit = app.config.syncIntervalSeconds * 3 + 60;
+  return rows.map((r) => {
+    const lag = r.lag === null ? null : Math.max(0, Math.round(r.lag));
+    const health: ChannelHealth['health'] = !r.enabled
+      ? 'disabled'
+      : r.last_error
+        ? 'failing'
+        : lag === null
+          ? 'never synced'
+          : lag > lagLimit
+            ? 'lagging'
+            : 'ok';
+    return {
+      id: r.id,
+      name: r.name,
+      kind: r.kind,
+      enabled: r.enabled,
+      lastSyncedAt: r.last_synced_at?.toISOString() ?? null,
+      syncLagSeconds: lag,
+      lastSyncError: r.last_error,
+      ordersToday: r.orders_today,
+      ordersInFulfilment: r.in_fulfilment,
+      pendingPushes: r.pending_pushes,
+      failedPushes: r.failed_pushes,
+      stockDriftSkus: driftKnown ? (drift.get(r.id) ?? 0) : null,
+      health,
+    };
+  });
+}
+
+/** True once a stock reconciliation has finished (so "no drift" means zero, not unknown). */
+async function reconciledYet(app: App): Promise<boolean> {
+  const { rows } = await sql<{ t: string | null }>`SELECT to_regclass('reconcile_runs')::text AS t`.execute(app.db);
+  if (!rows[0]?.t) return false;
+  const run = await sql<{ one: number }>`SELECT 1 AS one FROM reconcile_runs WHERE finished_at IS NOT NULL LIMIT 1`.execute(app.db);
+  return run.rows.length > 0;
+}
+
+export interface CycleTimes {
+  /** Orders placed in the window that reached the milestone. */
+  count: number;
+  medianSeconds: number | null;
+  p90Seconds: number | null;
+}
+
+/**
+ * Placed -> shipped (the last shipment of an order now shipped or delivered)
+ * and placed -> delivered (the last delivery), over orders placed in the last `days`.
+ */
+export async function cycleTimes(app: App, days = 30): Promise<{ shipped: CycleTimes; delivered: CycleTimes }> {
+  const { rows } = await sql<{ milestone: string; n: number; median: number | null; p90: number | null }>`
+    WITH per_order AS (
+      SELECT o.id, o.placed_at, o.state, max(s.shipped_at) AS shipped_at,
+        CASE WHEN bool_and(s.delivered_at IS NOT NULL) THEN max(s.delivered_at) END AS delivered_at
+      FROM orders o
+      JOIN fulfillments f ON f.order_id = o.id
+      JOIN shipments s ON s.fulfillment_id = f.id
+      WHERE o.placed_at >= now() - make_interval(days => ${days}) AND o.state IN ('shipped', 'delivered')
+      GROUP BY o.id
+    ), spans AS (
+      SELECT 'shipped' AS milestone, extract(epoch FROM shipped_at - placed_at) AS s FROM per_order
+      UNION ALL
+      SELECT 'delivered', extract(epoch FROM delivered_at - placed_at) FROM per_order WHERE delivered_at IS NOT NULL AND state = 'delivered'
+    )
+    SELECT milestone, count(*)::int AS n,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY s)::float8 AS median,
+      percentile_cont(0.9) WITHIN GROUP (ORDER BY s)::float8 AS p90
+    FROM spans GROUP BY milestone`.execute(app.db);
+  const pick = (m: string): CycleTimes => {
+    const r = rows.find((x) => x.milestone === m);
+    return { count: r?.n ?? 0, medianSeconds: r?.median ?? null, p90Seconds: r?.p90 ?? null };
+  };
+  return { shipped: pick('shipped'), delivered: pick('delivered') };
+}
+
+export interface HourlySeries {
+  /** Start of each hour, oldest first (24 entries). */
+  hours: Date[];
+  series: Array<{ channelId: number; name: string; counts: number[] }>;
+}
+
+/** Orders placed per hour per channel over the last 24 hours (the current hour last). */
+export async function ordersPerHour(app: App): Promise<HourlySeries> {
+  const { rows } = await sql<{ hour: Date; channel_id: number; name: string; n: number }>`
+    WITH hours AS (
+      SELECT generate_series(date_trunc('hour', now()) - interval '23 hours', date_trunc('hour', now()), interval '1 hour') AS hour
+    )
+    SELECT h.hour, c.id AS channel_id, c.name, count(o.id)::int AS n
+    FROM hours h CROSS JOIN channels c
+    LEFT JOIN orders o ON o.channel_id = c.id AND o.placed_at >= h.hour AND o.placed_at < h.hour + interval '1 hour'
+    GROUP BY h.hour, c.id, c.name
+    ORDER BY c.id, h.hour`.execute(app.db);
+  const hours: Date[] = [];
+  const byChannel = new Map<number, { channelId: number; name: string; counts: number[] }>();
+  for (const r of rows) {
+    if (!hours.some((h) => h.getTime() === r.hour.getTime())) hours.push(r.hour);
+    let s = byChannel.get(r.channel_id);
+    if (!s) byChannel.set(r.channel_id, (s = { channelId: r.channel_id, name: r.name, counts: [] }));
+    s.counts.push(r.n);
+  }
+  hours.sort((a, b) => a.getTime() - b.getTime());
+  return { hours, series: [...byChannel.values()] };
+}
+
+/** Failed jobs per queue, from BullMQ. */
+export async function failedJobs(app: App): Promise<Array<{ queue: string; failed: number }>> {
+  return Promise.all(app.queues.all().map(async (q) => ({ queue: q.name, failed: await q.getFailedCount() })));
+}
