@@ -109,7 +109,10 @@ class AdaptiveLimiter {
       this.inFlight++;
       return;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    const turn = new Promise<void>((resolve) => this.waiting.push(resolve));
+    // Paused with nothing in flight, no release will come to wake us: arm the timer.
+    this.drain();
+    await turn;
   }
 
   release(): void {

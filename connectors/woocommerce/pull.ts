@@ -126,7 +126,9 @@ export class OrderScan {
     }
     // Orders modified while the slices were read have moved past scanStart.
     const tail = new PageQueue<ScanPage>();
-    const catchUp = this.scanRange(scanStart, null, (page) => tail.push(page)).then(
+    // From scanStart itself: an order changed in that very second may have
+    // been missed by the last slice, which read that second before the change.
+    const catchUp = this.scanRange(scanStart - 1, null, (page) => tail.push(page)).then(
       () => tail.end(),
       (err: unknown) => tail.end(err),
     );

@@ -29,6 +29,8 @@ export interface WooSimulatorOptions extends SimulatorOptions {
   /** Serve HTTPS with this key pair (Basic auth is only accepted then). */
   https?: { key: string; cert: string };
   faults?: FaultSettings;
+  /** Statuses `faults.errorRate` answers with, picked at random. Default [500, 503]. */
+  errorStatuses?: Array<500 | 502 | 503>;
   /** Emulate stores whose responses omit line item SKUs (old plugins, deleted products). */
   omitLineSkus?: boolean;
 }
@@ -242,10 +244,11 @@ export class WooCommerceSimulator implements ChannelSimulator {
       if (f.errorRate && Math.random() < f.errorRate) {
         this.stats.faulted++;
         req.resume();
-        const status = Math.random() < 0.5 ? 500 : 503;
-        if (status === 503) {
-          res.writeHead(503, { 'content-type': 'text/html; charset=UTF-8' });
-          res.end('<html><body><h1>503 Service Unavailable</h1></body></html>');
+        const statuses = this.options.errorStatuses ?? [500, 503];
+        const status = statuses[Math.floor(Math.random() * statuses.length)] ?? 500;
+        if (status !== 500) {
+          res.writeHead(status, { 'content-type': 'text/html; charset=UTF-8' });
+          res.end(`<html><body><h1>${status} Service Unavailable</h1></body></html>`);
         } else {
           this.send(res, 500, {
             code: 'internal_server_error',

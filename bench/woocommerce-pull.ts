@@ -1,0 +1,76 @@
+/**
+ * Bench: pull N orders (default 5,000; BENCH_WOO_ORDERS overrides) from the
+ * WooCommerce simulator with LATENCY ms added to every request (default 20;
+ * BENCH_WOO_LATENCY_MS) at concurrency 4, and compare the elapsed time with
+ * the ideal: ceil(pages / concurrency) sequential round trips, where one
+ * round trip (a 100-order page at that latency) is measured in the same run.
+ */
+import { pino } from 'pino';
+import type { SharedKV, RateBudget } from '../src/queue/shared-state.ts';
+import { woocommerceFactory } from '../connectors/woocommerce/index.ts';
+import { WooClient } from '../connectors/woocommerce/client.ts';
+import { startWooCommerceSimulator } from '../connectors/woocommerce/simulator/index.ts';
+
+// The pull touches neither: no Redis needed for this bench.
+const memoryKV = (): SharedKV => {
+  const m = new Map<string, string>();
+  return { get: async (k) => m.get(k) ?? null, set: async (k, v) => void m.set(k, v), del: async (k) => void m.delete(k) };
+};
+const noBudget: RateBudget = { reserve: async () => 0, sync: async () => {}, refund: async () => {} };
+
+export default async function run(): Promise<Array<{ name: string; value: number; baseline: number; unit: string; note: string }>> {
+  const orders = Number(process.env.BENCH_WOO_ORDERS ?? 5000);
+  const latencyMs = Number(process.env.BENCH_WOO_LATENCY_MS ?? 20);
+  const concurrency = 4;
+  const sim = await startWooCommerceSimulator({ orders, faults: { latencyMs } });
+  const log = pino({ level: 'silent' });
+  try {
+    const config = sim.channelConfig();
+    // One page round trip at this latency, median of 5.
+    const client = new WooClient({ url: sim.url, consumerKey: sim.consumerKey, consumerSecret: sim.consumerSecret, log });
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await client.get('orders', { query: { per_page: 100, page: i + 1, orderby: 'modified', order: 'asc' } });
+      samples.push(performance.now() - t);
+    }
+    await client.close();
+    samples.sort((a, b) => a - b);
+    const roundTrip = samples[2]!;
+    const pages = Math.ceil(orders / 100);
+    const ideal = Math.ceil(pages / concurrency) * roundTrip;
+
+    const connector = woocommerceFactory.create({
+      channel: {
+        id: 1, kind: 'woocommerce', name: 'bench',
+        settings: woocommerceFactory.settingsSchema.parse({ ...config.settings, concurrency }),
+        credentials: woocommerceFactory.credentialsSchema.parse(config.credentials),
+      },
+      budget: noBudget,
+      kv: memoryKV(),
+      log,
+    });
+    const started = performance.now();
+    const seen = new Set<string>();
+    for await (const page of connector.pullOrders(null)) for (const o of page.orders) seen.add(o.externalId);
+    const elapsed = performance.now() - started;
+    await connector.close();
+    if (seen.size !== orders) throw new Error(`pulled ${seen.size} of ${orders} orders`);
+    return [
+      {
+        name: `woocommerce pull ${orders} orders (${latencyMs} ms latency, concurrency ${concurrency})`,
+        value: elapsed,
+        baseline: ideal,
+        unit: 'ms',
+        note: `baseline: ceil(${pages} pages / ${concurrency}) x ${roundTrip.toFixed(1)} ms measured round trip; ${sim.stats.requests - 5} requests; target ratio < 1.5`,
+      },
+    ];
+  } finally {
+    await sim.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const r of await run()) console.log(`${r.name}: ${r.value.toFixed(0)} ${r.unit} vs ${r.baseline.toFixed(0)} ${r.unit} (${r.note})`);
+  process.exit(0);
+}

@@ -1,0 +1,216 @@
+/**
+ * The WooCommerce connector against the simulator: a full pull while orders
+ * change, shipping twice, a small host that sheds load, stock by SKU, webhooks.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChannelListing, ConnectorContext, WebhookRequest } from '../../../connectors/types.ts';
+import {
+  woocommerceFactory,
+  type WooCommerceCredentials,
+  type WooCommerceSettings,
+} from '../../../connectors/woocommerce/index.ts';
+import type { WooCommerceConnector } from '../../../connectors/woocommerce/connector.ts';
+import { startWooCommerceSimulator, type WooCommerceSimulator, type WooSimulatorOptions } from '../../../connectors/woocommerce/simulator/index.ts';
+import { RedisRateBudget, RedisSharedKV } from '../../../src/queue/shared-state.ts';
+import type { UnifiedOrder } from '../../../src/domain/order.ts';
+
+const PREFIX = `test-woo-connector-${process.pid}-${Date.now()}`;
+let redis: Redis;
+let channelSeq = 0;
+const sims: WooCommerceSimulator[] = [];
+const connectors: WooCommerceConnector[] = [];
+
+beforeAll(() => {
+  redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: false, maxRetriesPerRequest: 2 });
+});
+afterAll(async () => {
+  await Promise.all(connectors.map((c) => c.close()));
+  await Promise.all(sims.map((s) => s.close()));
+  const keys = await redis.keys(`${PREFIX}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+async function setup(simOptions: WooSimulatorOptions = {}, settings: Partial<WooCommerceSettings> = {}) {
+  const sim = await startWooCommerceSimulator(simOptions);
+  sims.push(sim);
+  const config = sim.channelConfig();
+  const ctx: ConnectorContext<WooCommerceSettings, WooCommerceCredentials> = {
+    channel: {
+      id: ++channelSeq,
+      kind: 'woocommerce',
+      name: 'sim',
+      settings: woocommerceFactory.settingsSchema.parse({ ...config.settings, ...settings }),
+      credentials: woocommerceFactory.credentialsSchema.parse(config.credentials),
+    },
+    budget: new RedisRateBudget(redis, PREFIX),
+    kv: new RedisSharedKV(redis, PREFIX),
+    log: pino({ level: 'silent' }),
+  };
+  const connector = woocommerceFactory.create(ctx) as WooCommerceConnector;
+  connectors.push(connector);
+  return { sim, connector };
+}
+
+describe('woocommerce connector vs simulator', () => {
+  it('pulls 5,000 orders while a third of them change, ending with every order at its latest version', async () => {
+    const { sim, connector } = await setup({ orders: 5000 });
+    const ids = [...sim.state.orders.keys()];
+    const seen = new Map<string, UnifiedOrder>();
+    let pages = 0;
+    let lastCursor: string | null = null;
+    let touched = 0;
+    for await (const page of connector.pullOrders(null)) {
+      pages++;
+      for (const o of page.orders) {
+        const prev = seen.get(o.externalId);
+        if (!prev || prev.updatedAt <= o.updatedAt) seen.set(o.externalId, o);
+      }
+      lastCursor = page.cursor;
+      // A third of the shop changes during the scan: orders already read and orders not yet read.
+      if (touched < 1667) {
+        for (let i = 0; i < 120 && touched < 1667; i++, touched++) {
+          await sim.touchOrder(String(ids[Math.floor(Math.random() * ids.length)]));
+        }
+      }
+    }
+    expect(touched).toBe(1667);
+    expect(pages).toBeGreaterThan(40);
+    expect(seen.size).toBe(5000);
+    const stale = [...sim.state.orders.values()].filter(
+      (o) => seen.get(String(o.id))?.updatedAt.getTime() !== o.modified * 1000,
+    );
+    expect(stale.map((o) => o.id)).toEqual([]);
+    // The next pull starts near the end: only the overlap window is read again.
+    expect(JSON.parse(lastCursor!)).toMatchObject({ v: 1 });
+    const again: string[] = [];
+    for await (const page of connector.pullOrders(lastCursor)) again.push(...page.orders.map((o) => o.externalId));
+    expect(again.length).toBeLessThan(1700);
+  }, 30_000);
+
+  it('finishes a pull on a host capped at 2 concurrent requests with 20% 503s, losing nothing', async () => {
+    const { sim, connector } = await setup(
+      { orders: 1000, rateLimit: { maxConcurrent: 2 }, faults: { errorRate: 0.2 }, errorStatuses: [503] },
+      { concurrency: 4 },
+    );
+    const seen = new Set<string>();
+    for await (const page of connector.pullOrders(null)) for (const o of page.orders) seen.add(o.externalId);
+    expect(seen.size).toBe(1000);
+    expect(sim.stats.faulted + sim.stats.rejectedOverCapacity).toBeGreaterThan(0);
+    expect(connector.client.currentConcurrency).toBeLessThanOrEqual(4);
+  }, 30_000);
+
+  it('resolves line items without a SKU through their product or variation', async () => {
+    const { sim, connector } = await setup({ omitLineSkus: true });
+    await sim.createProduct({ sku: 'MUG-1', title: 'Mug', price: '12.50', stock: 10 });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'MUG-1', quantity: 2 }] });
+    const order = await connector.fetchOrder(externalId);
+    expect(order?.lines[0]).toMatchObject({ sku: 'MUG-1', quantity: 2, unitPrice: '12.50' });
+    expect((order?.raw as { line_items: Array<{ sku: string }> }).line_items[0]!.sku).toBe('');
+    expect(await connector.fetchOrder('999999')).toBeNull();
+  });
+
+  for (const tracking of ['none', 'shipment-tracking', 'ast'] as const) {
+    it(`marks shipped twice and leaves one tracking item and one note (extension: ${tracking})`, async () => {
+      const { sim, connector } = await setup({ tracking });
+      await sim.createProduct({ sku: 'TEE-1', title: 'Tee', price: '20.00', stock: 5 });
+      const { externalId } = await sim.createOrder({ lines: [{ sku: 'TEE-1', quantity: 1 }] });
+      const push = {
+        orderExternalId: externalId, shipmentId: 1, lines: [], carrier: 'DHL', service: null,
+        trackingNumber: '00340434161094042557', trackingUrl: 'https://www.dhl.com/track?id=00340434161094042557',
+        notifyCustomer: true, completesOrder: true,
+      };
+      const first = await connector.pushFulfillment(push);
+      const second = await connector.pushFulfillment(push);
+      expect(first.alreadyDone).toBe(false);
+      expect(second).toEqual({ externalRef: first.externalRef, alreadyDone: true });
+      const notes = sim.state.notesOf(Number(externalId)).filter((n) => n.note.includes(push.trackingNumber));
+      expect(notes).toHaveLength(1);
+      expect(notes[0]).toMatchObject({ customerNote: true });
+      expect(notes[0]!.note).toContain('DHL');
+      expect(notes[0]!.note).toContain(push.trackingUrl);
+      expect(sim.state.trackings.get(Number(externalId)) ?? []).toHaveLength(tracking === 'none' ? 0 : 1);
+      expect(sim.state.orders.get(Number(externalId))!.status).toBe('completed');
+      const fulfillments = await sim.fulfillments(externalId);
+      expect(fulfillments).toHaveLength(1);
+      expect(fulfillments[0]).toMatchObject({ trackingNumber: push.trackingNumber });
+    });
+  }
+
+  it('tells the merchant which key permission is missing', async () => {
+    const { sim, connector } = await setup({ keyPermissions: 'read' });
+    await sim.createProduct({ sku: 'X-1', title: 'X', price: '1.00', stock: 1 });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'X-1', quantity: 1 }] });
+    await expect(
+      connector.pushFulfillment({
+        orderExternalId: externalId, shipmentId: 1, lines: [], carrier: 'UPS', service: null, trackingNumber: '1Z',
+        trackingUrl: null, notifyCustomer: true, completesOrder: false,
+      }),
+    ).rejects.toMatchObject({ code: 'WOO_AUTH', retryable: false, message: expect.stringContaining('Read/Write') });
+  });
+
+  it('reads and pushes stock by SKU in batches of at most 100, products and variations', async () => {
+    const { sim, connector } = await setup();
+    for (let i = 0; i < 150; i++) await sim.createProduct({ sku: `BULK-${i}`, title: `Bulk ${i}`, price: '1.00', stock: 1 });
+    const parent = sim.state.createProduct({ name: 'Tee', type: 'variable', attributes: [{ name: 'Size', options: ['S', 'M'], variation: true }] });
+    for (const size of ['S', 'M']) {
+      sim.state.createProduct({ sku: `TEE-${size}`, regular_price: '20.00', manage_stock: true, stock_quantity: 1, attributes: [{ name: 'Size', option: size }] }, parent);
+    }
+    const skus = [...Array.from({ length: 150 }, (_, i) => `BULK-${i}`), 'TEE-S', 'TEE-M', 'NOPE-1'];
+    const before = sim.stats.requests;
+    const results = await connector.pushStock(
+      skus.map((sku, i) => ({ listing: { sku, productExternalId: null, variantExternalId: null, inventoryItemExternalId: null }, available: i + 5 })),
+    );
+    // 2 SKU lookups + 2 product batches + 1 variation batch
+    expect(sim.stats.requests - before).toBe(5);
+    expect(results.filter((r) => r.ok)).toHaveLength(152);
+    expect(results.find((r) => r.sku === 'NOPE-1')).toMatchObject({ ok: false });
+    expect(await sim.stockOf('BULK-120')).toBe(125);
+    expect(await sim.stockOf('TEE-M')).toBe(156);
+
+    const listings: ChannelListing[] = [];
+    for await (const page of connector.listListings()) listings.push(...page);
+    expect(listings).toHaveLength(152);
+    expect(listings.find((l) => l.sku === 'TEE-S')).toMatchObject({ productExternalId: String(parent.id), available: 155 });
+    const readings = await connector.readStock(listings.slice(0, 120));
+    expect(readings.every((r, i) => r.available === listings[i]!.available)).toBe(true);
+  });
+
+  it('registers webhooks once, verifies the deliveries and rejects a bad signature', async () => {
+    const received: WebhookRequest[] = [];
+    const receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ rawBody: Buffer.concat(chunks), headers: req.headers as Record<string, string | undefined> });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/1`;
+    try {
+      const { sim, connector } = await setup();
+      const ids = await connector.registerWebhooks(hookUrl);
+      expect(await connector.registerWebhooks(hookUrl)).toEqual(ids);
+      expect(sim.state.webhooks.size).toBe(3);
+      await sim.createProduct({ sku: 'W-1', title: 'W', price: '3.00', stock: 3 });
+      const { externalId } = await sim.createOrder({ lines: [{ sku: 'W-1', quantity: 1 }] });
+      await sim.cancelOrder(externalId);
+      await sim.flushWebhooks();
+      const events = received.filter((r) => r.headers['x-wc-webhook-topic']).map((r) => connector.parseWebhook(r));
+      expect(events.map((e) => e.topic)).toEqual(['order.created', 'order.updated']);
+      const cancelled = events[1]!.event;
+      expect(cancelled.type === 'order' && cancelled.order.channelState).toBe('cancelled');
+
+      const tampered = { ...received.find((r) => r.headers['x-wc-webhook-topic'])! };
+      tampered.rawBody = Buffer.from(tampered.rawBody.toString().replace('"status":"processing"', '"status":"completed"'));
+      expect(() => connector.parseWebhook(tampered)).toThrow(expect.objectContaining({ status: 401 }) as unknown as Error);
+    } finally {
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
+  });
+});
