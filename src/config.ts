@@ -7,6 +7,7 @@ import { z } from 'zod';
 import cron from 'node-cron';
 import cron from 'node-cron';
 import { ConfigError } from './domain/errors.ts';
+import { FINANCIAL_STATUSES, type FinancialStatus } from './domain/order.ts';
 
 const int = (min: number, max: number) =>
   z.coerce
@@ -51,6 +52,15 @@ const schema = z.object({
   SWEEP_INTERVAL_SECONDS: int(1, 3600).default(30),
   SWEEP_AFTER_SECONDS: int(1, 86400).default(60),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(8),
+  FULFILMENT_MODE: z.enum(['manual', 'auto'], { error: 'must be manual or auto' }).default('manual'),
+  ALLOCATE_WHEN: z
+    .string()
+    .refine((value) => statusList(value) !== null, {
+      error: `must be a comma-separated list of financial statuses (${FINANCIAL_STATUSES.join(', ')})`,
+    })
+    .default('paid,authorized'),
+  CARRIER: z.enum(['manual', 'simulated'], { error: 'must be manual or simulated' }).default('manual'),
+  SIMULATED_DELIVERY_SECONDS: int(0, 86400 * 30).default(60),
   RECONCILE_CRON: z
     .string()
     .refine((value) => cron.validate(value), {
@@ -94,6 +104,14 @@ export interface Config {
   sweepIntervalSeconds: number;
   sweepAfterSeconds: number;
   shutdownTimeoutSeconds: number;
+  /** `manual` (default): people confirm pick, pack and ship; `auto`: jobs run them. */
+  fulfilmentMode: 'manual' | 'auto';
+  /** Financial statuses that make an order allocatable; default paid and authorized. */
+  allocateWhen: readonly FinancialStatus[];
+  /** Carrier used when shipping: `manual` (default, a person enters tracking) or `simulated` (demo). */
+  carrier: 'manual' | 'simulated';
+  /** How long after shipping the simulated carrier reports delivery; default 60. */
+  simulatedDeliverySeconds: number;
   /** When stock reconciliation runs (node-cron syntax); default every 15 minutes. */
   reconcileCron: string;
   /** When stock reconciliation runs (node-cron syntax); default every 15 minutes. */
@@ -134,12 +152,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     sweepAfterSeconds: e.SWEEP_AFTER_SECONDS,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    fulfilmentMode: e.FULFILMENT_MODE,
+    allocateWhen: Object.freeze(statusList(e.ALLOCATE_WHEN)!),
+    carrier: e.CARRIER,
+    simulatedDeliverySeconds: e.SIMULATED_DELIVERY_SECONDS,
     reconcileCron: e.RECONCILE_CRON,
     reconcileCron: e.RECONCILE_CRON,
     adminToken: e.ADMIN_TOKEN ?? null,
     adminUser: e.ADMIN_USER && e.ADMIN_PASSWORD ? { name: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : null,
     metricsToken: e.METRICS_TOKEN ?? null,
   });
+}
+
+/** "paid, authorized" -> ['paid', 'authorized']; null when empty or a word is not a financial status. */
+function statusList(text: string): FinancialStatus[] | null {
+  const words = text.split(',').map((w) => w.trim()).filter(Boolean);
+  const known = new Set<string>(FINANCIAL_STATUSES);
+  return words.length > 0 && words.every((w) => known.has(w)) ? (words as FinancialStatus[]) : null;
 }
 
 /** Accepts 64 hex characters or base64 of exactly 32 bytes. */

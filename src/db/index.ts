@@ -6,6 +6,7 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.ts';
 import * as m0001 from './migrations/0001_initial.ts';
+import * as m0002 from './migrations/0002_fulfilment.ts';
 import * as m0003 from './migrations/0003_stock.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
@@ -16,6 +17,7 @@ export type Db = Kysely<Database>;
 /** Migrations in order; a new file is added here (no directory scanning, so bundling and tsx agree). */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_fulfilment': m0002,
   '0003_stock': m0003,
 };
 

@@ -174,6 +174,10 @@ export interface FulfillmentsTable {
   state: ColumnType<FulfillmentState, FulfillmentState | undefined, FulfillmentState>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
+  /** Parcels recorded at pack time, copied to the shipment (0002_fulfilment). */
+  parcels: JsonDefault<unknown[]>;
+  /** Dropship: the purchase order the supplier ships against (0002_fulfilment). */
+  purchase_order_id: number | null;
 }
 
 export interface FulfillmentLinesTable {
@@ -193,6 +197,8 @@ export interface ShipmentsTable {
   parcels: JsonDefault<unknown[]>;
   shipped_at: CreatedAt;
   delivered_at: Timestamp | null;
+  /** The carrier adapter that issued it (0002_fulfilment). */
+  adapter: ColumnType<string, string | undefined, string>;
 }
 
 export interface ShipmentLinesTable {

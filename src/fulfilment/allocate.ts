@@ -1,0 +1,274 @@
+/**
+ * Allocation: bring an order's fulfilments in line with the order as the
+ * channel shows it now. One idempotent function serves every case, so the
+ * job (`allocate.<orderId>`) can run any number of times:
+ * - a payable order gets stock reserved (one location if one can ship it all,
+ *   else a split), backorders for what is missing and dropship purchase orders;
+ * - an order cancelled on its channel releases its reservations and stops, or,
+ *   when something already shipped, goes to a person (`needs_attention`);
+ * - an order whose lines changed is re-allocated.
+ *
+ * Concurrency: the order row is locked first, then stock level rows in (SKU,
+ * location) order (`lockAvailable`), then purchase orders: the same order in
+ * every transaction, so concurrent orders queue on the rows they share and
+ * never reserve the same unit.
+ */
+import { sql } from 'kysely';
+import type { App } from '../app.ts';
+import type { FulfillmentState } from '../db/schema.ts';
+import { ConfigError } from '../domain/errors.ts';
+import { notifyStockChanged } from '../stock/notify.ts';
+import { book, defaultLocation, lineCoverage, lockAvailable, type Booking, type LineCoverage } from './ledger.ts';
+import { planAllocation, type Need } from './plan.ts';
+import { addDropshipOrder, addToDraftPurchaseOrder } from './purchasing.ts';
+import { enqueueStep } from './steps.ts';
+import { deriveOrderState, RESERVING_STATES, SHIPPED_STATES } from './states.ts';
+import {
+  flagOrder,
+  inTransaction,
+  lockOrder,
+  moveFulfilment,
+  moveOrder,
+  orderFulfilments,
+  recordCreated,
+  type By,
+  type FulfilmentRow,
+  type LockedOrder,
+  type Trx,
+} from './transitions.ts';
+
+export type AllocateOutcome =
+  | 'allocated'
+  | 'backordered'
+  | 'partially_shipped'
+  | 'nothing to do'
+  | 'waiting for payment'
+  | 'on hold'
+  | 'cancelled'
+  | 'needs attention';
+
+export interface AllocateResult {
+  outcome: AllocateOutcome;
+  /** Warehouse fulfilments that became ready to pick. */
+  ready: number[];
+  /** SKUs whose reservations changed (channels are told). */
+  stockChanged: number[];
+}
+
+/** Reconciles one order's fulfilments with the order (see the module comment), then tells channels and starts auto steps. */
+export async function allocateOrder(app: App, orderId: number, by: By = { actor: 'system' }): Promise<AllocateResult> {
+  const result = await inTransaction(app.db, async (trx) => {
+    const order = await lockOrder(trx, orderId);
+    return reconcileLocked(trx, app.config.allocateWhen, order, by);
+  });
+  await afterCommit(app, result);
+  return result;
+}
+
+/** What every fulfilment change does once committed: tell the channels, start the next automatic step. */
+export async function afterCommit(app: App, result: { ready: number[]; stockChanged: number[] }): Promise<void> {
+  if (result.stockChanged.length) await notifyStockChanged(app, result.stockChanged);
+  if (app.config.fulfilmentMode === 'auto') for (const id of result.ready) await enqueueStep(app, 'pick', id);
+}
+
+async function reconcileLocked(trx: Trx, payable: readonly string[], order: LockedOrder, by: By): Promise<AllocateResult> {
+  const none: AllocateResult = { outcome: 'nothing to do', ready: [], stockChanged: [] };
+  if (order.state === 'cancelled') return none;
+  let fulfilments = await orderFulfilments(trx, order.id);
+
+  if (order.channel_state === 'cancelled') return cancelLocked(trx, order, fulfilments, by);
+  // A person owns the order until they move it out of needs_attention.
+  if (order.state === 'needs_attention') return none;
+
+  let lines = (await lineCoverage(trx, order.id)).filter((l) => l.quantity > 0 || l.open > 0 || l.shipped > 0);
+  const stockChanged = new Set<number>();
+
+  // Fewer units wanted than promised (an edit on the channel): start over from what has shipped.
+  if (lines.some((l) => l.remaining < 0 && l.open > 0)) {
+    for (const sku of await releaseOpen(trx, order, fulfilments, { ...by, reason: 'order lines changed on the channel: re-allocating' })) {
+      stockChanged.add(sku);
+    }
+    fulfilments = await orderFulfilments(trx, order.id);
+    lines = await lineCoverage(trx, order.id);
+  }
+  const overShipped = lines.filter((l) => l.remaining < 0);
+  if (overShipped.length) {
+    await flagOrder(trx, order.id, 'edited_after_shipping');
+    await moveOrder(trx, order, 'needs_attention', {
+      ...by,
+      reason: overShipped.map((l) => `${l.title}: ${l.shipped} shipped, the channel now asks for ${l.quantity}`).join('; '),
+    });
+    return { outcome: 'needs attention', ready: [], stockChanged: [...stockChanged] };
+  }
+
+  const owed = lines.filter((l) => l.remaining > 0);
+  const started = fulfilments.some((f) => f.state !== 'cancelled');
+  if (owed.length === 0) {
+    await settleOrderState(trx, order, by);
+    return { ...none, stockChanged: [...stockChanged] };
+  }
+  // Allocation starts when the order is payable; once started, added lines follow without asking again.
+  if (!started && !payable.includes(order.financial_status)) {
+    return { outcome: 'waiting for payment', ready: [], stockChanged: [...stockChanged] };
+  }
+  const unknown = owed.filter((l) => l.skuId === null);
+  if (unknown.length) {
+    await moveOrder(trx, order, 'on_hold', {
+      ...by,
+      reason: `no known SKU for ${unknown.map((l) => `"${l.title}" (${l.sku ?? 'no SKU'})`).join(', ')}: add the SKU, then edit or re-sync the order`,
+    });
+    return { outcome: 'on hold', ready: [], stockChanged: [...stockChanged] };
+  }
+
+  const created = await allocateLines(trx, order, owed, by);
+  for (const sku of created.stockChanged) stockChanged.add(sku);
+  const state = await settleOrderState(trx, order, by);
+  return {
+    outcome: state === 'backordered' ? 'backordered' : state === 'partially_shipped' ? 'partially_shipped' : 'allocated',
+    ready: created.ready,
+    stockChanged: [...stockChanged],
+  };
+}
+
+/** Reserves what the locations have, backorders the rest, and sends dropship lines to their supplier. */
+async function allocateLines(trx: Trx, order: LockedOrder, owed: LineCoverage[], by: By): Promise<{ ready: number[]; stockChanged: number[] }> {
+  const reference = `order:${order.id}`;
+  const ready: number[] = [];
+  const bookings: Booking[] = [];
+
+  const dropship = owed.filter((l) => l.dropship);
+  const bySupplier = new Map<number | null, LineCoverage[]>();
+  for (const l of dropship) bySupplier.set(l.supplierId, [...(bySupplier.get(l.supplierId) ?? []), l]);
+  for (const [supplierId, supplierLines] of bySupplier) {
+    const lines = supplierLines.map((l) => ({ lineId: l.lineId, skuId: l.skuId!, quantity: l.remaining }));
+    const poId = await addDropshipOrder(trx, supplierId, lines);
+    await createFulfilment(trx, order, { kind: 'dropship', state: 'allocated', locationId: null, purchaseOrderId: poId, lines }, {
+      ...by,
+      reason: `dropship: purchase order ${poId} sent to ${supplierId === null ? 'no supplier (assign one)' : `supplier ${supplierId}`}`,
+    });
+  }
+
+  const needs: Need[] = owed.filter((l) => !l.dropship).map((l) => ({ lineId: l.lineId, skuId: l.skuId!, quantity: l.remaining }));
+  if (needs.length === 0) return { ready, stockChanged: [] };
+  const levels = await lockAvailable(
+    trx,
+    needs.map((n) => n.skuId),
+  );
+  const byLocation = new Map<number, { locationId: number; priority: number; available: Map<number, number> }>();
+  for (const l of levels) {
+    const entry = byLocation.get(l.locationId) ?? { locationId: l.locationId, priority: l.priority, available: new Map() };
+    entry.available.set(l.skuId, l.available);
+    byLocation.set(l.locationId, entry);
+  }
+  const plan = planAllocation(needs, [...byLocation.values()]);
+  const split = plan.allocations.length + (plan.backordered.length ? 1 : 0) > 1;
+  for (const group of plan.allocations) {
+    const f = await createFulfilment(trx, order, { kind: 'warehouse', state: 'allocated', locationId: group.locationId, purchaseOrderId: null, lines: group.lines }, {
+      ...by,
+      reason: split ? `split: ${group.lines.length} line(s) from location ${group.locationId}` : `reserved at location ${group.locationId}`,
+    });
+    ready.push(f.id);
+    for (const line of group.lines) {
+      bookings.push({ skuId: line.skuId, locationId: group.locationId, quantity: line.quantity, reason: 'reservation', reference, note: `fulfilment ${f.id}`, actor: by.actor });
+    }
+  }
+  await book(trx, bookings);
+
+  if (plan.backordered.length) {
+    const locationId = await defaultLocation(trx);
+    if (locationId === null) throw new ConfigError('no active location to backorder into: add a location first');
+    await createFulfilment(trx, order, { kind: 'warehouse', state: 'backordered', locationId, purchaseOrderId: null, lines: plan.backordered }, {
+      ...by,
+      reason: `not enough stock: ${plan.backordered.map((n) => `${n.quantity} x SKU ${n.skuId}`).join(', ')} backordered`,
+    });
+    for (const n of plan.backordered) await addToDraftPurchaseOrder(trx, n.skuId, locationId, n.quantity);
+  }
+  return { ready, stockChanged: [...new Set(bookings.map((b) => b.skuId))] };
+}
+
+export interface NewFulfilment {
+  kind: 'warehouse' | 'dropship';
+  state: FulfillmentState;
+  locationId: number | null;
+  purchaseOrderId: number | null;
+  lines: Need[];
+}
+
+/** Creates a fulfilment with its lines (a line listed twice is merged) and records its creation. */
+export async function createFulfilment(trx: Trx, order: { id: number }, input: NewFulfilment, by: By): Promise<FulfilmentRow> {
+  const f = await trx
+    .insertInto('fulfillments')
+    .values({ order_id: order.id, location_id: input.locationId, kind: input.kind, state: input.state, purchase_order_id: input.purchaseOrderId })
+    .returning(['id', 'order_id', 'location_id', 'kind', 'state', 'purchase_order_id'])
+    .executeTakeFirstOrThrow();
+  const merged = new Map<number, number>();
+  for (const l of input.lines) merged.set(l.lineId, (merged.get(l.lineId) ?? 0) + l.quantity);
+  await trx
+    .insertInto('fulfillment_lines')
+    .values([...merged].map(([lineId, quantity]) => ({ fulfillment_id: f.id, order_line_id: lineId, quantity })))
+    .execute();
+  await recordCreated(trx, f, by);
+  return f;
+}
+
+/** Cancels every fulfilment that has not shipped, releasing its reservations. Returns the SKUs released. */
+export async function releaseOpen(trx: Trx, order: LockedOrder, fulfilments: FulfilmentRow[], by: By): Promise<number[]> {
+  const bookings: Booking[] = [];
+  for (const f of fulfilments) {
+    if (f.state === 'cancelled' || SHIPPED_STATES.includes(f.state)) continue;
+    if (f.kind === 'warehouse' && f.location_id !== null && RESERVING_STATES.includes(f.state)) {
+      const lines = await fulfilmentSkus(trx, f.id);
+      for (const l of lines) {
+        bookings.push({ skuId: l.skuId, locationId: f.location_id, quantity: l.quantity, reason: 'release', reference: `order:${order.id}`, note: `fulfilment ${f.id}`, actor: by.actor });
+      }
+    }
+    if (f.kind === 'dropship' && f.purchase_order_id !== null) {
+      // The supplier must hear about it: the purchase order shows cancelled and the order is flagged.
+      await trx.updateTable('purchase_orders').set({ status: 'cancelled', updated_at: sql`now()` }).where('id', '=', f.purchase_order_id).where('status', 'in', ['draft', 'sent']).execute();
+      await flagOrder(trx, order.id, 'tell_dropship_supplier');
+    }
+    const reason = f.state === 'picking' || f.state === 'packed' ? `${by.reason ?? 'cancelled'} (goods were ${f.state}: put them back)` : by.reason;
+    await moveFulfilment(trx, f, 'cancelled', { ...by, reason });
+  }
+  await book(trx, bookings);
+  return [...new Set(bookings.map((b) => b.skuId))];
+}
+
+async function cancelLocked(trx: Trx, order: LockedOrder, fulfilments: FulfilmentRow[], by: By): Promise<AllocateResult> {
+  const released = await releaseOpen(trx, order, fulfilments, { ...by, reason: 'order cancelled on the channel' });
+  const shipped = fulfilments.filter((f) => SHIPPED_STATES.includes(f.state));
+  if (shipped.length) {
+    await flagOrder(trx, order.id, 'cancelled_after_shipping');
+    await moveOrder(trx, order, 'needs_attention', {
+      ...by,
+      reason: `order cancelled on the channel after ${shipped.length} shipment(s) left: arrange a return or refund`,
+    });
+    return { outcome: 'needs attention', ready: [], stockChanged: released };
+  }
+  await moveOrder(trx, order, 'cancelled', { ...by, reason: 'order cancelled on the channel' });
+  return { outcome: 'cancelled', ready: [], stockChanged: released };
+}
+
+/** Moves the order to the state its fulfilments imply. */
+export async function settleOrderState(trx: Trx, order: LockedOrder, by: By): Promise<LockedOrder['state']> {
+  if (order.state === 'needs_attention' || order.state === 'cancelled') return order.state;
+  const fulfilments = await orderFulfilments(trx, order.id);
+  const lines = await lineCoverage(trx, order.id);
+  const next = deriveOrderState(
+    fulfilments.map((f) => f.state),
+    lines.some((l) => l.remaining > 0),
+  );
+  if (next) await moveOrder(trx, order, next, by);
+  return order.state;
+}
+
+export async function fulfilmentSkus(trx: Trx, fulfilmentId: number): Promise<Array<{ lineId: number; skuId: number; quantity: number }>> {
+  const rows = await trx
+    .selectFrom('fulfillment_lines')
+    .innerJoin('order_lines', 'order_lines.id', 'fulfillment_lines.order_line_id')
+    .select(['order_lines.id as lineId', 'order_lines.sku_id as skuId', 'fulfillment_lines.quantity'])
+    .where('fulfillment_lines.fulfillment_id', '=', fulfilmentId)
+    .orderBy('order_lines.id')
+    .execute();
+  return rows.filter((r): r is { lineId: number; skuId: number; quantity: number } => r.skuId !== null);
+}

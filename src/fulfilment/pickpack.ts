@@ -1,0 +1,99 @@
+/**
+ * Pick and pack: a pick list per location that batches open fulfilments by
+ * SKU, and the two steps a person (CLI, admin API) or auto mode confirms.
+ */
+import { sql } from 'kysely';
+import type { App } from '../app.ts';
+import type { Db } from '../db/index.ts';
+import { IllegalTransitionError, PermanentError } from '../domain/errors.ts';
+import { carrierAdapter } from './carriers/index.ts';
+import type { Parcel } from './carriers/types.ts';
+import { enqueueStep } from './steps.ts';
+import { inTransaction, lockOrder, moveFulfilment, type By, type FulfilmentRow, type LockedOrder, type Trx } from './transitions.ts';
+
+/** Locks a fulfilment's order, then the fulfilment (the lock order every transaction keeps). */
+export async function lockFulfilment(trx: Trx, fulfilmentId: number): Promise<{ order: LockedOrder; f: FulfilmentRow }> {
+  const head = await trx.selectFrom('fulfillments').select('order_id').where('id', '=', fulfilmentId).executeTakeFirst();
+  if (!head) throw new PermanentError(`fulfilment ${fulfilmentId} does not exist`);
+  const order = await lockOrder(trx, head.order_id);
+  const f = await trx
+    .selectFrom('fulfillments')
+    .select(['id', 'order_id', 'location_id', 'kind', 'state', 'purchase_order_id'])
+    .where('id', '=', fulfilmentId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  return { order, f };
+}
+
+/** Refuses work on an order a person must look at, or that is gone. */
+export function assertWorkable(order: LockedOrder, step: string): void {
+  if (order.state === 'cancelled' || order.state === 'needs_attention' || order.channel_state === 'cancelled') {
+    throw new IllegalTransitionError(`cannot ${step} order ${order.order_number} (${order.id}): it is ${order.channel_state === 'cancelled' ? 'cancelled on its channel' : order.state}`);
+  }
+}
+
+/** allocated -> picking. In auto mode, packing follows. */
+export async function startPicking(app: App, fulfilmentId: number, by: By): Promise<void> {
+  await inTransaction(app.db, async (trx) => {
+    const { order, f } = await lockFulfilment(trx, fulfilmentId);
+    assertWorkable(order, 'pick');
+    await moveFulfilment(trx, f, 'picking', by);
+  });
+  if (app.config.fulfilmentMode === 'auto') await enqueueStep(app, 'pack', fulfilmentId);
+}
+
+export const DEFAULT_PARCEL: Parcel = { weightGrams: null, lengthCm: null, widthCm: null, heightCm: null };
+
+/** picking -> packed, recording the parcels. In auto mode with an automatic carrier, shipping follows. */
+export async function packFulfilment(app: App, fulfilmentId: number, parcels: Parcel[], by: By): Promise<void> {
+  if (parcels.length === 0) throw new PermanentError(`fulfilment ${fulfilmentId}: pack needs at least one parcel`);
+  for (const p of parcels) {
+    for (const [k, v] of Object.entries(p)) {
+      if (v !== null && !(Number.isFinite(v) && v > 0)) throw new PermanentError(`fulfilment ${fulfilmentId}: parcel ${k} must be a positive number`);
+    }
+  }
+  await inTransaction(app.db, async (trx) => {
+    const { order, f } = await lockFulfilment(trx, fulfilmentId);
+    assertWorkable(order, 'pack');
+    await moveFulfilment(trx, f, 'packed', { ...by, reason: by.reason ?? `${parcels.length} parcel(s)` });
+    await trx.updateTable('fulfillments').set({ parcels: JSON.stringify(parcels) }).where('id', '=', f.id).execute();
+  });
+  if (app.config.fulfilmentMode === 'auto' && carrierAdapter(app.config, app.config.carrier).automatic) {
+    await enqueueStep(app, 'ship', fulfilmentId);
+  }
+}
+
+export interface PickListEntry {
+  location: string;
+  sku: string;
+  title: string;
+  quantity: number;
+  fulfilments: Array<{ fulfilmentId: number; orderNumber: string; quantity: number }>;
+}
+
+/**
+ * What to take from the shelves: open warehouse fulfilments (allocated, or
+ * being picked) batched by SKU, per location, walked in SKU order.
+ */
+export async function pickList(db: Db, locationId?: number): Promise<PickListEntry[]> {
+  const rows = await sql<{
+    location: string;
+    sku: string;
+    title: string;
+    quantity: number;
+    fulfilments: Array<{ fulfilmentId: number; orderNumber: string; quantity: number }>;
+  }>`
+    SELECT loc.code AS location, s.sku, max(s.title) AS title, sum(fl.quantity)::int AS quantity,
+      json_agg(json_build_object('fulfilmentId', f.id, 'orderNumber', o.order_number, 'quantity', fl.quantity) ORDER BY f.id) AS fulfilments
+    FROM fulfillments f
+    JOIN fulfillment_lines fl ON fl.fulfillment_id = f.id
+    JOIN order_lines l ON l.id = fl.order_line_id
+    JOIN skus s ON s.id = l.sku_id
+    JOIN orders o ON o.id = f.order_id
+    JOIN locations loc ON loc.id = f.location_id
+    WHERE f.kind = 'warehouse' AND f.state IN ('allocated', 'picking')
+      ${locationId === undefined ? sql`` : sql`AND f.location_id = ${locationId}`}
+    GROUP BY loc.code, s.sku
+    ORDER BY loc.code, s.sku`.execute(db);
+  return rows.rows;
+}

@@ -1,0 +1,215 @@
+/**
+ * Ship and deliver. Shipping one fulfilment, in one transaction: the
+ * shipment and its lines, the stock leaving (movement `shipment`: on hand -n,
+ * reserved -n), the order lines' shipped counters, the state moves, and the
+ * outbox row that owes the order's channel a fulfilment push. The push job is
+ * enqueued after commit; if the process dies in between, the sweeper finds the
+ * pending row. One shipment per fulfilment (unique index), so a repeated ship
+ * returns the shipment that exists and re-owes the same push (one row, one job id).
+ */
+import { sql } from 'kysely';
+import type { App } from '../app.ts';
+import { ConfigError, PermanentError, RetryableError } from '../domain/errors.ts';
+import { owePush } from '../../jobs/channel-push.ts';
+import { notifyStockChanged } from '../stock/notify.ts';
+import { fulfilmentSkus, settleOrderState } from './allocate.ts';
+import { carrierAdapter } from './carriers/index.ts';
+import type { Label, ManualTracking, Parcel } from './carriers/types.ts';
+import { book, type Booking } from './ledger.ts';
+import { assertWorkable, DEFAULT_PARCEL, lockFulfilment } from './pickpack.ts';
+import { enqueueStep } from './steps.ts';
+import { inTransaction, moveFulfilment, type By } from './transitions.ts';
+import type { FulfillmentState } from '../db/schema.ts';
+
+export interface ShipInput {
+  /** Carrier adapter name; default the `CARRIER` setting (dropship: always manual, the supplier's tracking). */
+  adapter?: string;
+  /** Carrier and tracking typed by a person (manual adapter, dropship). */
+  manual?: ManualTracking;
+}
+
+export interface ShipResult {
+  shipmentId: number;
+  /** False when the fulfilment had shipped already (nothing new was created). */
+  created: boolean;
+  label: Label;
+}
+
+export async function shipFulfilment(app: App, fulfilmentId: number, input: ShipInput, by: By): Promise<ShipResult> {
+  const existing = await existingShipment(app, fulfilmentId);
+  if (existing) {
+    await oweFulfilmentPush(app, existing.shipmentId);
+    return existing;
+  }
+  const head = await app.db
+    .selectFrom('fulfillments')
+    .innerJoin('orders', 'orders.id', 'fulfillments.order_id')
+    .select(['fulfillments.kind', 'fulfillments.parcels', 'orders.order_number', 'orders.shipping_address'])
+    .where('fulfillments.id', '=', fulfilmentId)
+    .executeTakeFirst();
+  if (!head) throw new PermanentError(`fulfilment ${fulfilmentId} does not exist`);
+  const adapterName = head.kind === 'dropship' ? 'manual' : (input.adapter ?? app.config.carrier);
+  const adapter = carrierAdapter(app.config, adapterName);
+  const lines = await app.db
+    .selectFrom('fulfillment_lines')
+    .innerJoin('order_lines', 'order_lines.id', 'fulfillment_lines.order_line_id')
+    .select(['order_lines.sku', 'order_lines.title', 'fulfillment_lines.quantity'])
+    .where('fulfillment_id', '=', fulfilmentId)
+    .execute();
+  const parcels = (head.parcels.length ? head.parcels : [DEFAULT_PARCEL]) as Parcel[];
+  // Outside the transaction: a label API call must not hold row locks. Adapters are idempotent per fulfilment.
+  const label = await adapter.createShipment({
+    fulfilmentId,
+    orderNumber: head.order_number,
+    shipTo: head.shipping_address,
+    parcels,
+    lines,
+    manual: input.manual,
+  });
+
+  const shipped = await inTransaction(app.db, async (trx) => {
+    const { order, f } = await lockFulfilment(trx, fulfilmentId);
+    if (f.state === 'shipped' || f.state === 'delivered') return null;
+    assertWorkable(order, 'ship');
+    await moveFulfilment(trx, f, 'shipped', { ...by, reason: by.reason ?? `${label.carrier} ${label.trackingNumber}` });
+    let shipment: { id: number };
+    try {
+      shipment = await trx
+        .insertInto('shipments')
+        .values({
+          fulfillment_id: f.id,
+          carrier: label.carrier,
+          service: label.service,
+          tracking_number: label.trackingNumber,
+          tracking_url: label.trackingUrl,
+          parcels: JSON.stringify(parcels),
+          adapter: adapter.name,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505' && (err as { constraint?: string }).constraint !== 'shipments_one_per_fulfillment') {
+        throw new ConfigError(`tracking number ${label.trackingNumber} (${label.carrier}) is already used by another shipment`);
+      }
+      throw err;
+    }
+    const skus = await fulfilmentSkus(trx, f.id);
+    const all = await trx.selectFrom('fulfillment_lines').select(['order_line_id', 'quantity']).where('fulfillment_id', '=', f.id).execute();
+    await trx
+      .insertInto('shipment_lines')
+      .values(all.map((l) => ({ shipment_id: shipment.id, order_line_id: l.order_line_id, quantity: l.quantity })))
+      .execute();
+    for (const l of all) {
+      await trx.updateTable('order_lines').set({ quantity_fulfilled: sql`quantity_fulfilled + ${l.quantity}` }).where('id', '=', l.order_line_id).execute();
+    }
+    const bookings: Booking[] = [];
+    if (f.kind === 'warehouse' && f.location_id !== null) {
+      for (const l of skus) {
+        bookings.push({ skuId: l.skuId, locationId: f.location_id, quantity: l.quantity, reason: 'shipment', reference: `shipment:${shipment.id}`, note: `order ${order.id}`, actor: by.actor });
+      }
+      await book(trx, bookings);
+    }
+    if (f.kind === 'dropship' && f.purchase_order_id !== null) {
+      await trx.updateTable('purchase_orders').set({ status: 'received', updated_at: sql`now()` }).where('id', '=', f.purchase_order_id).execute();
+      await trx.updateTable('purchase_order_lines').set({ quantity_received: sql`quantity` }).where('purchase_order_id', '=', f.purchase_order_id).execute();
+    }
+    // The outbox row commits with the shipment: the channel is owed this push even if we die right after.
+    await trx
+      .insertInto('channel_pushes')
+      .values({ channel_id: order.channel_id, kind: 'fulfillment', target: String(shipment.id), payload: JSON.stringify({ orderId: order.id }) })
+      .onConflict((oc) => oc.columns(['channel_id', 'kind', 'target']).doNothing())
+      .execute();
+    await settleOrderState(trx, order, by);
+    return { shipmentId: shipment.id, skuIds: [...new Set(bookings.map((b) => b.skuId))] };
+  });
+
+  if (!shipped) {
+    const again = await existingShipment(app, fulfilmentId);
+    if (!again) throw new RetryableError(`fulfilment ${fulfilmentId} shipped concurrently but its shipment is not visible yet`);
+    await oweFulfilmentPush(app, again.shipmentId);
+    return again;
+  }
+  await oweFulfilmentPush(app, shipped.shipmentId);
+  if (shipped.skuIds.length) await notifyStockChanged(app, shipped.skuIds);
+  if (adapter.deliveryCheckAfterMs !== undefined && adapter.trackDelivery) {
+    await enqueueStep(app, 'deliver', shipped.shipmentId, Math.max(1, adapter.deliveryCheckAfterMs));
+  }
+  return { shipmentId: shipped.shipmentId, created: true, label };
+}
+
+async function existingShipment(app: App, fulfilmentId: number): Promise<ShipResult | null> {
+  const s = await app.db.selectFrom('shipments').selectAll().where('fulfillment_id', '=', fulfilmentId).executeTakeFirst();
+  if (!s) return null;
+  return {
+    shipmentId: s.id,
+    created: false,
+    label: { carrier: s.carrier, service: s.service, trackingNumber: s.tracking_number, trackingUrl: s.tracking_url },
+  };
+}
+
+/** One row and one job per shipment (owePush is idempotent on channel, kind and target). */
+async function oweFulfilmentPush(app: App, shipmentId: number): Promise<void> {
+  const row = await app.db
+    .selectFrom('shipments')
+    .innerJoin('fulfillments', 'fulfillments.id', 'shipments.fulfillment_id')
+    .innerJoin('orders', 'orders.id', 'fulfillments.order_id')
+    .select(['orders.channel_id', 'orders.id as order_id'])
+    .where('shipments.id', '=', shipmentId)
+    .executeTakeFirstOrThrow();
+  await owePush(app, { channelId: row.channel_id, kind: 'fulfillment', target: String(shipmentId), payload: { orderId: row.order_id } });
+}
+
+/**
+ * Asks the shipment's carrier whether it arrived; when it has, the
+ * fulfilment (and, once everything arrived, the order) becomes delivered.
+ */
+export async function checkDelivery(app: App, shipmentId: number, by: By): Promise<'delivered' | 'in transit' | 'already delivered' | 'not tracked'> {
+  const s = await app.db.selectFrom('shipments').select(['id', 'fulfillment_id', 'adapter', 'tracking_number', 'shipped_at', 'delivered_at']).where('id', '=', shipmentId).executeTakeFirst();
+  if (!s) throw new PermanentError(`shipment ${shipmentId} does not exist`);
+  if (s.delivered_at) return 'already delivered';
+  const adapter = carrierAdapter(app.config, s.adapter);
+  if (!adapter.trackDelivery) return 'not tracked';
+  const status = await adapter.trackDelivery({ trackingNumber: s.tracking_number, shippedAt: s.shipped_at });
+  if (!status.delivered) {
+    throw new RetryableError(`shipment ${shipmentId} is still in transit`, status.checkAgainInMs);
+  }
+  await markDelivered(app, shipmentId, by);
+  return 'delivered';
+}
+
+/** Records delivery (carrier report, or a person). Idempotent. */
+export async function markDelivered(app: App, shipmentId: number, by: By): Promise<void> {
+  await inTransaction(app.db, async (trx) => {
+    const s = await trx.selectFrom('shipments').select(['fulfillment_id', 'delivered_at']).where('id', '=', shipmentId).executeTakeFirst();
+    if (!s) throw new PermanentError(`shipment ${shipmentId} does not exist`);
+    const { order, f } = await lockFulfilment(trx, s.fulfillment_id);
+    const updated = await trx.updateTable('shipments').set({ delivered_at: sql`now()` }).where('id', '=', shipmentId).where('delivered_at', 'is', null).executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0 || f.state !== 'shipped') return;
+    await moveFulfilment(trx, f, 'delivered', by);
+    await settleOrderState(trx, order, by);
+  });
+}
+
+/**
+ * A dropship supplier reports its shipment: the dropship fulfilment of that
+ * purchase order ships with the supplier's carrier and tracking, and is
+ * pushed to the channel like our own.
+ */
+export async function recordSupplierShipment(app: App, purchaseOrderId: number, tracking: ManualTracking, by: By): Promise<ShipResult> {
+  const f = await app.db
+    .selectFrom('fulfillments')
+    .select(['id', 'state'])
+    .where('purchase_order_id', '=', purchaseOrderId)
+    .where('kind', '=', 'dropship')
+    .orderBy('id')
+    .execute();
+  const live = f.find((x) => x.state !== 'cancelled');
+  if (!live) throw new PermanentError(`purchase order ${purchaseOrderId} has no open dropship fulfilment`);
+  return shipFulfilment(app, live.id, { adapter: 'manual', manual: tracking }, { ...by, reason: by.reason ?? `supplier shipped: ${tracking.carrier} ${tracking.trackingNumber}` });
+}
+
+/** An order's fulfilment ids in these states, oldest first. */
+export async function fulfilmentsInState(app: App, orderId: number, states: FulfillmentState[]): Promise<number[]> {
+  const rows = await app.db.selectFrom('fulfillments').select('id').where('order_id', '=', orderId).where('state', 'in', states).orderBy('id').execute();
+  return rows.map((r) => r.id);
+}
