@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { upsertOrders } from '../../src/db/orders.ts';
+import { ensureLocation, movementFor, recordMovements } from '../../src/stock/ledger.ts';
+import { draftPurchaseOrders, forecast } from '../../src/stock/forecast.ts';
+import { order, line } from '../helpers/orders.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const now = new Date('2026-06-30T00:00:00Z');
+const daysAgo = (d: number) => new Date(now.getTime() - d * 86_400_000);
+
+describe('reorder forecast', () => {
+  it('matches a hand-computed history and drafts the purchase order once', async () => {
+    const db = t.app.db;
+    const supplier = await db.insertInto('suppliers').values({ name: 'Mugs Ltd', lead_time_days: 10 }).returning('id').executeTakeFirstOrThrow();
+    const a = await db.insertInto('skus').values({ sku: 'MUG-A', supplier_id: supplier.id, safety_stock: 5 }).returning('id').executeTakeFirstOrThrow();
+    const b = await db.insertInto('skus').values({ sku: 'MUG-B' }).returning('id').executeTakeFirstOrThrow();
+    const main = await ensureLocation(db, 'MAIN');
+    await recordMovements(db, [
+      movementFor.receipt(a.id, main, 10, 'po:1'),
+      movementFor.reservation(a.id, main, 2, 'order:x'),
+      movementFor.receipt(b.id, main, 100, 'po:2'),
+    ]);
+    const channel = await db.insertInto('channels').values({ kind: 'memory', name: 'history', credentials_encrypted: 'unused' }).returning('id').executeTakeFirstOrThrow();
+    const sale = (id: string, sku: string, quantity: number, placedAt: Date, cancelled = false) =>
+      order({
+        externalId: id,
+        placedAt,
+        updatedAt: placedAt,
+        channelState: cancelled ? 'cancelled' : 'open',
+        lines: [line({ externalId: `${id}-1`, sku, quantity })],
+      });
+    await upsertOrders(db, channel.id, [
+      sale('1', 'MUG-A', 3, daysAgo(2)),
+      sale('2', 'MUG-A', 6, daysAgo(10)),
+      sale('3', 'MUG-A', 9, daysAgo(45)),
+      sale('4', 'MUG-A', 50, daysAgo(100)), // older than 90 days
+      sale('5', 'MUG-A', 100, daysAgo(1), true), // cancelled
+      sale('6', 'MUG-A', 7, new Date(now.getTime() + 3_600_000)), // after "now"
+      sale('7', 'MUG-B', 14, daysAgo(3)),
+    ]);
+
+    const [fa, fb] = await forecast(db, { now });
+    // MUG-A: sold 3 (7 d), 9 (30 d), 18 (90 d); available 10 - 2 = 8.
+    expect(fa).toMatchObject({ sku: 'MUG-A', sold: { d7: 3, d30: 9, d90: 18 }, available: 8, onOrder: 0, leadTimeDays: 10, safetyStock: 5 });
+    expect(fa!.velocity.d7).toBeCloseTo(3 / 7, 10);
+    expect(fa!.velocity.d30).toBeCloseTo(0.3, 10);
+    expect(fa!.velocity.d90).toBeCloseTo(0.2, 10);
+    expect(fa!.daysOfCover).toBeCloseTo(8 / 0.3, 10); // 26.67 days
+    expect(fa!.reorderPoint).toBe(8); // 0.3 x 10 + 5
+    expect(fa!.reorder).toBe(true); // 8 <= 8
+    expect(fa!.suggestedQuantity).toBe(9); // 8 + 0.3 x 30 - 8
+    // MUG-B: 14 in the last week, no supplier (7 days), plenty on hand.
+    expect(fb).toMatchObject({ sku: 'MUG-B', sold: { d7: 14, d30: 14, d90: 14 }, available: 100, leadTimeDays: 7, reorderPoint: 4, reorder: false, suggestedQuantity: 0 });
+    expect(fb!.daysOfCover).toBeCloseTo(100 / (14 / 30), 10);
+    // On a 7-day basis MUG-B sells 2 a day: reorder point 14, still covered.
+    const [, fb7] = await forecast(db, { now, basis: 7 });
+    expect(fb7).toMatchObject({ reorderPoint: 14, reorder: false });
+
+    const drafted = await draftPurchaseOrders(db, [fa!, fb!]);
+    expect(drafted).toEqual([{ purchaseOrderId: expect.any(Number), supplierId: supplier.id, lines: [{ skuId: a.id, sku: 'MUG-A', quantity: 9 }] }]);
+    const po = await db.selectFrom('purchase_orders').selectAll().where('id', '=', drafted[0]!.purchaseOrderId).executeTakeFirstOrThrow();
+    expect(po.status).toBe('draft');
+    // The draft counts as on order: asking again orders nothing more.
+    const [again] = await forecast(db, { now });
+    expect(again).toMatchObject({ onOrder: 9, reorder: false, suggestedQuantity: 0 });
+    expect(await draftPurchaseOrders(db, [again!])).toEqual([]);
+  });
+});

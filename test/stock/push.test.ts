@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { startWorkers, type WorkerSet } from '../../src/queue/workers.ts';
+import { channelPushJob } from '../../jobs/channel-push.ts';
+import { ensureLocation, movementFor, recordMovements } from '../../src/stock/ledger.ts';
+import { notifyStockChanged } from '../../src/stock/notify.ts';
+import { MemoryChannel, addMemoryChannel } from './memory-channel.ts';
+
+let t: TestApp;
+let workers: WorkerSet;
+let location: number;
+let shopBId: number;
+const shopA = new MemoryChannel('shop-a');
+const shopB = new MemoryChannel('shop-b');
+
+beforeAll(async () => {
+  t = await createTestApp();
+  location = await ensureLocation(t.app.db, 'MAIN');
+  await addMemoryChannel(t.app, shopA);
+  shopBId = await addMemoryChannel(t.app, shopB);
+  workers = startWorkers(t.app, [channelPushJob], 4);
+});
+afterAll(async () => {
+  await workers?.close(5_000);
+  await t?.close();
+});
+
+/** A SKU with `qty` on hand, listed on both shops, each showing `qty`. */
+async function listed(code: string, qty: number): Promise<number> {
+  const { id } = await t.app.db.insertInto('skus').values({ sku: code }).returning('id').executeTakeFirstOrThrow();
+  for (const shop of [shopA, shopB]) shop.stock.set(code, qty);
+  const channels = await t.app.db.selectFrom('channels').select('id').execute();
+  await t.app.db.insertInto('channel_listings').values(channels.map((c) => ({ channel_id: c.id, sku_id: id, last_pushed_available: qty }))).execute();
+  if (qty) await recordMovements(t.app.db, [movementFor.receipt(id, location, qty, 'po:seed')]);
+  return id;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - started;
+}
+
+describe('stock pushes', () => {
+  it('shows zero on the other store within seconds when the last unit sells on one', async () => {
+    const id = await listed('LAST-1', 1);
+    // The sale on shop A: the order is allocated (a reservation) and the change notified, as fulfilment does.
+    shopA.stock.set('LAST-1', 0);
+    const sold = Date.now();
+    await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:A-1')]);
+    await notifyStockChanged(t.app, [id]);
+    const ms = await until('shop B shows 0', () => shopB.stock.get('LAST-1') === 0);
+    expect(Date.now() - sold).toBeLessThan(5_000);
+    expect(ms).toBeLessThan(5_000);
+    const pushes = await t.app.db.selectFrom('channel_pushes').select(['status', 'external_ref']).where('target', '=', 'LAST-1').execute();
+    await until('both pushes done', async () =>
+      (await t.app.db.selectFrom('channel_pushes').select('status').where('target', '=', 'LAST-1').execute()).every((p) => p.status === 'done'),
+    );
+    expect(pushes).toHaveLength(2);
+  });
+
+  it('debounces a burst of sales into few pushes and ends on the right number', async () => {
+    const id = await listed('BURST-1', 50);
+    shopB.pushCalls = [];
+    for (let i = 0; i < 20; i++) {
+      await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, `order:burst-${i}`)]);
+      await notifyStockChanged(t.app, [id]);
+    }
+    await until('shop B shows 30', () => shopB.stock.get('BURST-1') === 30);
+    await new Promise((r) => setTimeout(r, 600));
+    const calls = shopB.pushCalls.filter((c) => c.some((l) => l.listing.sku === 'BURST-1')).length;
+    expect(calls).toBeLessThanOrEqual(3);
+    expect(shopB.stock.get('BURST-1')).toBe(30);
+  });
+
+  it('does not lose a change made while its push is running', async () => {
+    const id = await listed('RACE-1', 10);
+    shopB.latencyMs = 400;
+    try {
+      await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:race-1')]);
+      await notifyStockChanged(t.app, [id]);
+      // Wait until shop B's push for 9 is in flight (the job is active, its dedup key held), then sell again.
+      await until('push in flight', () => shopB.pushCalls.some((c) => c.some((l) => l.listing.sku === 'RACE-1')));
+      await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:race-2')]);
+      await notifyStockChanged(t.app, [id]);
+      await until('shop B shows 8', () => shopB.stock.get('RACE-1') === 8, 8_000);
+      await until('push row done', async () => {
+        const row = await t.app.db.selectFrom('channel_pushes').select('status').where('target', '=', 'RACE-1').where('channel_id', '=', shopBId).executeTakeFirst();
+        return row?.status === 'done';
+      });
+    } finally {
+      shopB.latencyMs = 0;
+    }
+  });
+
+  it('batches changes across many SKUs into bulk calls', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 60; i++) ids.push(await listed(`BULK-${i}`, 5));
+    shopA.pushCalls = [];
+    await recordMovements(t.app.db, ids.map((id, i) => movementFor.reservation(id, location, 1, `order:bulk-${i}`)));
+    await notifyStockChanged(t.app, ids);
+    await until('all 60 show 4 on shop A', () => ids.every((_, i) => shopA.stock.get(`BULK-${i}`) === 4));
+    const skusPushed = shopA.pushCalls.reduce((a, c) => a + c.length, 0);
+    expect(skusPushed).toBeGreaterThanOrEqual(60);
+    expect(shopA.pushCalls.length).toBeLessThan(20);
+  });
+});
