@@ -7,6 +7,8 @@ import type { Bench, BenchResult } from './types.ts';
 
 const BENCHES: Record<string, () => Promise<{ default: Bench }>> = {
   upsert: () => import('./upsert.ts'),
+  'shopify-pull': () => import('./shopify-pull.ts'),
+  'woocommerce-pull': () => import('./woocommerce-pull.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -4,8 +4,10 @@
  */
 import type { ConnectorFactory } from './types.ts';
 import { ConfigError } from '../src/domain/errors.ts';
+import { shopifyFactory } from './shopify/index.ts';
+import { woocommerceFactory } from './woocommerce/index.ts';
 
-const FACTORIES: ConnectorFactory[] = [];
+const FACTORIES: ConnectorFactory[] = [shopifyFactory, woocommerceFactory];
 
 export const connectorFactories: ReadonlyMap<string, ConnectorFactory> = new Map(FACTORIES.map((f) => [f.kind, f]));
 

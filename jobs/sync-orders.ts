@@ -51,7 +51,8 @@ export async function syncOrders(app: App, channelId: number): Promise<SyncRepor
       try {
         for await (const page of connector.pullOrders(saved?.cursor ?? null)) {
           const results = await conn.transaction().execute(async (trx) => {
-            const results = await upsertOrders(trx, channelId, page.orders);
+            // A page was read from the channel just now: at equal times its content wins.
+            const results = await upsertOrders(trx, channelId, page.orders, { sameTimestamp: 'replace' });
             await trx
               .insertInto('sync_cursors')
               .values({ channel_id: channelId, resource: ORDERS, cursor: page.cursor, last_error: null })

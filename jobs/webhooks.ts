@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
-import { markOrderDeleted, upsertOrders } from '../src/db/orders.ts';
+import { differsAtSameTime, markOrderDeleted, upsertOrders } from '../src/db/orders.ts';
 
 export interface WebhookData {
   deliveryId: number;
@@ -47,7 +47,18 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
   const event = parsed.event;
   let outcome: string;
   if (event.type === 'order') {
-    const [result] = await upsertOrders(app.db, delivery.channel_id, [event.order]);
+    let order = event.order;
+    let fetched = false;
+    // A body without SKUs (WooCommerce lines of deleted products) or a second change within the
+    // channel's timestamp resolution: ask the channel for the order as it is now.
+    if (order.lines.some((l) => !l.sku) || (await differsAtSameTime(app.db, delivery.channel_id, order))) {
+      const current = await connector.fetchOrder(order.externalId);
+      if (current) {
+        order = current;
+        fetched = true;
+      }
+    }
+    const [result] = await upsertOrders(app.db, delivery.channel_id, [order], { sameTimestamp: fetched ? 'replace' : 'keep' });
     outcome = result?.outcome ?? 'stale';
   } else if (event.type === 'order_deleted') {
     outcome = (await markOrderDeleted(app.db, delivery.channel_id, event.externalId, event.at)) ? 'deleted' : 'stale';

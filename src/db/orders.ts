@@ -21,11 +21,30 @@ export interface UpsertResult {
 
 type Executor = Db | Transaction<Database>;
 
+export interface UpsertOptions {
+  /**
+   * What to do when the incoming version has the same channel `updatedAt` as
+   * the stored one but different content. Some channels (WooCommerce) stamp
+   * modifications to the second, so two real changes can share a time.
+   * `keep` (default) keeps the stored row; `replace` takes the incoming one,
+   * for data read from the channel just now (a poll or a fetch), which is
+   * current at least as of its read. A poll's overlap window re-reads such
+   * orders, so the store converges on the channel's latest content.
+   */
+  sameTimestamp?: 'keep' | 'replace';
+}
+
 /**
  * Upserts a page of orders with their lines. Returns one result per distinct
  * external id. Call inside the transaction that also stores the sync cursor.
  */
-export async function upsertOrders(db: Executor, channelId: number, orders: UnifiedOrder[]): Promise<UpsertResult[]> {
+export async function upsertOrders(
+  db: Executor,
+  channelId: number,
+  orders: UnifiedOrder[],
+  options: UpsertOptions = {},
+): Promise<UpsertResult[]> {
+  const replaceSameTime = options.sameTimestamp === 'replace';
   if (orders.length === 0) return [];
   // One statement cannot touch a row twice: keep the newest copy of each order.
   const newest = new Map<string, UnifiedOrder>();
@@ -68,7 +87,16 @@ export async function upsertOrders(db: Executor, channelId: number, orders: Unif
           flags: sql<string[]>`ARRAY(SELECT f FROM unnest(orders.flags) f WHERE f NOT IN ('missing_sku', 'unknown_sku')) || excluded.flags`,
           updated_at: sql`now()`,
         }))
-        .where('orders.channel_updated_at', '<', (eb) => eb.ref('excluded.channel_updated_at')),
+        .where((eb) =>
+          eb.or([
+            eb('orders.channel_updated_at', '<', eb.ref('excluded.channel_updated_at')),
+            eb.and([
+              eb.lit(replaceSameTime),
+              eb('orders.channel_updated_at', '=', eb.ref('excluded.channel_updated_at')),
+              eb('orders.raw', 'is distinct from', eb.ref('excluded.raw')),
+            ]),
+          ]),
+        ),
     )
     .returning(['id', 'external_id', sql<boolean>`(xmax = 0)`.as('inserted')])
     .execute();
@@ -82,6 +110,21 @@ export async function upsertOrders(db: Executor, channelId: number, orders: Unif
     if (!row) return { orderId: null, externalId: o.externalId, outcome: 'stale' as const };
     return { orderId: row.id, externalId: o.externalId, outcome: row.inserted ? ('inserted' as const) : ('updated' as const) };
   });
+}
+
+/**
+ * True when the stored order has this exact channel time but other content:
+ * a second change within the channel's timestamp resolution.
+ */
+export async function differsAtSameTime(db: Executor, channelId: number, order: UnifiedOrder): Promise<boolean> {
+  const row = await db
+    .selectFrom('orders')
+    .select(sql<boolean>`raw IS DISTINCT FROM ${JSON.stringify(order.raw ?? null)}::jsonb`.as('differs'))
+    .where('channel_id', '=', channelId)
+    .where('external_id', '=', order.externalId)
+    .where('channel_updated_at', '=', order.updatedAt)
+    .executeTakeFirst();
+  return row?.differs ?? false;
 }
 
 /** Marks an order deleted on its channel (WooCommerce order.deleted) as cancelled there, newer-wins too. */

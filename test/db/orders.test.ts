@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/index.ts';
-import { upsertOrders, markOrderDeleted } from '../../src/db/orders.ts';
+import { differsAtSameTime, upsertOrders, markOrderDeleted } from '../../src/db/orders.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 import { line, order } from '../helpers/orders.ts';
 
@@ -99,5 +99,21 @@ describe('order upsert', () => {
     expect((await stored('del')).channel_state).toBe('open');
     expect(await markOrderDeleted(db, channelId, 'del', new Date('2026-11-04T00:00:00Z'))).not.toBeNull();
     expect((await stored('del')).channel_state).toBe('cancelled');
+  });
+});
+
+describe('two changes within one channel second', () => {
+  const base = order({ externalId: 'same-second', updatedAt: new Date('2026-11-05T00:00:00Z'), raw: { status: 'processing' } });
+  const later = { ...base, financialStatus: 'paid' as const, fulfillmentStatus: 'fulfilled' as const, raw: { status: 'completed' } };
+
+  it('keeps the stored row for a pushed copy, and takes a freshly read copy', async () => {
+    await upsertOrders(db, channelId, [base]);
+    expect((await upsertOrders(db, channelId, [later]))[0]!.outcome).toBe('stale');
+    expect(await differsAtSameTime(db, channelId, later)).toBe(true);
+    expect((await upsertOrders(db, channelId, [later], { sameTimestamp: 'replace' }))[0]!.outcome).toBe('updated');
+    expect((await stored('same-second')).fulfillment_status).toBe('fulfilled');
+    // The identical copy again changes nothing, even when read fresh.
+    expect((await upsertOrders(db, channelId, [later], { sameTimestamp: 'replace' }))[0]!.outcome).toBe('stale');
+    expect(await differsAtSameTime(db, channelId, later)).toBe(false);
   });
 });

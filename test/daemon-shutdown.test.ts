@@ -1,0 +1,86 @@
+/**
+ * SIGTERM with a job in flight: the daemon stops taking jobs, lets the
+ * running one finish, and exits 0 within 10 s; the job's work is saved.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { connectorFactory } from '../connectors/index.ts';
+import type { ChannelSimulator } from '../connectors/types.ts';
+import { loadConfig } from '../src/config.ts';
+import { createApp, type App } from '../src/app.ts';
+import { addChannel } from '../src/db/channels.ts';
+import { createTestDatabase, REDIS_URL, testPrefix, type TestDatabase } from './helpers/services.ts';
+import { BIN } from './helpers/cli.ts';
+
+let database: TestDatabase;
+const redis = testPrefix();
+let sim: ChannelSimulator;
+let app: App;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  env = {
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    QUEUE_PREFIX: redis.prefix,
+    CHANNELSYNC_SECRET_KEY: randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'info',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SYNC_INTERVAL_SECONDS: '3600',
+  };
+  sim = await connectorFactory('woocommerce').simulate({ orders: 30, log: pino({ level: 'silent' }) });
+  app = await createApp(loadConfig(env), { log: pino({ level: 'silent' }) });
+});
+afterAll(async () => {
+  await app?.close();
+  await sim?.close();
+  await redis.cleanup();
+  await database?.drop();
+});
+
+describe('daemon shutdown', () => {
+  it('exits 0 within 10 s on SIGTERM and finishes the job in flight', async () => {
+    const { settings, credentials } = sim.channelConfig();
+    const channelId = await addChannel(app.db, app.config.secretKey!, { kind: 'woocommerce', name: 'slow-shop', settings, credentials });
+    // Every request to the shop takes 2.5 s: the sync job will be mid-flight when the signal comes.
+    sim.setFaults({ latencyMs: 2_500 });
+
+    const child = spawn(process.execPath, [BIN, 'start'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor(() => output.includes('channelsync daemon started'), 20_000, () => output);
+
+    const queue = app.queues.get('sync-orders');
+    const job = await queue.add('sync', { channelId }, { jobId: 'sync-now' });
+    await waitFor(async () => (await job.getState()) === 'active', 10_000, () => output);
+
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    const code = await exited;
+    const took = Date.now() - signalledAt;
+
+    expect(code).toBe(0);
+    expect(took).toBeLessThan(10_000);
+    expect(await (await queue.getJob('sync-now'))!.getState()).toBe('completed');
+    const { count } = await app.db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('channel_id', '=', channelId)
+      .executeTakeFirstOrThrow();
+    expect(Number(count)).toBe(30);
+  });
+});
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, context: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out; output so far:\n${context()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
