@@ -5,5 +5,6 @@ import { webhookJob } from './webhooks.ts';
 import { channelPushJob } from './channel-push.ts';
 import { sweeperJob } from './sweeper.ts';
 import { reconcileStockJob } from './reconcile-stock.ts';
+import { fulfilmentJob } from './fulfilment.ts';
 
-export const JOBS: JobDefinition[] = [syncOrdersJob, webhookJob, channelPushJob, reconcileStockJob, sweeperJob(() => JOBS)];
+export const JOBS: JobDefinition[] = [syncOrdersJob, webhookJob, channelPushJob, reconcileStockJob, fulfilmentJob, sweeperJob(() => JOBS)];

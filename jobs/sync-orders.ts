@@ -9,6 +9,7 @@ import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
 import { upsertOrders, type UpsertResult } from '../src/db/orders.ts';
+import { ordersChanged } from './fulfilment.ts';
 
 export interface SyncOrdersData {
   channelId: number;
@@ -63,6 +64,7 @@ export async function syncOrders(app: App, channelId: number): Promise<SyncRepor
             return results;
           });
           count(report, results);
+          await ordersChanged(app, results);
           report.pages += 1;
         }
       } catch (err) {

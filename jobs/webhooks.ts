@@ -8,6 +8,7 @@ import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
 import { differsAtSameTime, markOrderDeleted, upsertOrders } from '../src/db/orders.ts';
+import { ordersChanged } from './fulfilment.ts';
 
 export interface WebhookData {
   deliveryId: number;
@@ -60,8 +61,11 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
     }
     const [result] = await upsertOrders(app.db, delivery.channel_id, [order], { sameTimestamp: fetched ? 'replace' : 'keep' });
     outcome = result?.outcome ?? 'stale';
+    if (result) await ordersChanged(app, [result]);
   } else if (event.type === 'order_deleted') {
-    outcome = (await markOrderDeleted(app.db, delivery.channel_id, event.externalId, event.at)) ? 'deleted' : 'stale';
+    const deleted = await markOrderDeleted(app.db, delivery.channel_id, event.externalId, event.at);
+    outcome = deleted ? 'deleted' : 'stale';
+    if (deleted) await ordersChanged(app, [{ orderId: deleted, outcome: 'updated' }]);
   } else {
     outcome = event.type === 'ping' ? 'ping' : `ignored: ${event.reason}`;
   }

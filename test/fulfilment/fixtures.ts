@@ -1,5 +1,6 @@
 /** Seeding for fulfilment tests: a channel, locations, SKUs, stock, orders. */
 import { sql } from 'kysely';
+import { expect } from 'vitest';
 import type { App } from '../../src/app.ts';
 import { upsertOrders } from '../../src/db/orders.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
@@ -62,7 +63,32 @@ export async function placeOrder(
     ...rest,
   });
   const [result] = await upsertOrders(app.db, channelId, [o]);
+  placed.set(result!.orderId!, { channelId, order: o });
   return result!.orderId!;
+}
+
+const placed = new Map<number, { channelId: number; order: UnifiedOrder }>();
+
+/** The channel changes an order (cancel, edit lines): saved as a newer version, as sync or a webhook would. */
+export async function changeOnChannel(
+  app: App,
+  orderId: number,
+  change: { cancel?: boolean; lines?: Array<[string, number]> },
+): Promise<void> {
+  const entry = placed.get(orderId)!;
+  const updatedAt = new Date(entry.order.updatedAt.getTime() + 60_000);
+  const next: UnifiedOrder = {
+    ...entry.order,
+    updatedAt,
+    channelState: change.cancel ? 'cancelled' : entry.order.channelState,
+    cancelledAt: change.cancel ? updatedAt : entry.order.cancelledAt,
+    lines: change.lines
+      ? change.lines.map(([s, q], i) => line({ externalId: `L${i + 1}`, sku: s, title: `Title of ${s}`, quantity: q }))
+      : entry.order.lines,
+  };
+  const [result] = await upsertOrders(app.db, entry.channelId, [next]);
+  expect(result!.outcome).toBe('updated');
+  entry.order = next;
 }
 
 export async function orderState(app: App, orderId: number): Promise<string> {
