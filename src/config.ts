@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import cron from 'node-cron';
-import cron from 'node-cron';
 import { ConfigError } from './domain/errors.ts';
 import { FINANCIAL_STATUSES, type FinancialStatus } from './domain/order.ts';
 
@@ -67,12 +66,6 @@ const schema = z.object({
       error: 'must be a cron expression of 5 or 6 fields, e.g. "*/15 * * * *" (every 15 minutes)',
     })
     .default('*/15 * * * *'),
-  RECONCILE_CRON: z
-    .string()
-    .refine((value) => cron.validate(value), {
-      error: 'must be a cron expression of 5 or 6 fields, e.g. "*/15 * * * *" (every 15 minutes)',
-    })
-    .default('*/15 * * * *'),
   ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters (generate one with: openssl rand -hex 24)' }).optional(),
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(12, { error: 'must be at least 12 characters' }).optional(),
@@ -112,8 +105,6 @@ export interface Config {
   carrier: 'manual' | 'simulated';
   /** How long after shipping the simulated carrier reports delivery; default 60. */
   simulatedDeliverySeconds: number;
-  /** When stock reconciliation runs (node-cron syntax); default every 15 minutes. */
-  reconcileCron: string;
   /** When stock reconciliation runs (node-cron syntax); default every 15 minutes. */
   reconcileCron: string;
   /** Bearer token for the admin UI and API; null with no token configured. */
@@ -156,7 +147,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allocateWhen: Object.freeze(statusList(e.ALLOCATE_WHEN)!),
     carrier: e.CARRIER,
     simulatedDeliverySeconds: e.SIMULATED_DELIVERY_SECONDS,
-    reconcileCron: e.RECONCILE_CRON,
     reconcileCron: e.RECONCILE_CRON,
     adminToken: e.ADMIN_TOKEN ?? null,
     adminUser: e.ADMIN_USER && e.ADMIN_PASSWORD ? { name: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : null,
