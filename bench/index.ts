@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ default: Bench }>> = {
   upsert: () => import('./upsert.ts'),
   'shopify-pull': () => import('./shopify-pull.ts'),
   'woocommerce-pull': () => import('./woocommerce-pull.ts'),
+  reconcile: () => import('./reconcile.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
