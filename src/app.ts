@@ -1,16 +1,18 @@
 /**
- * The running application's shared resources: one Postgres pool, one Redis
- * connection, the queues, and built connectors. Jobs, the HTTP server and the
- * CLI all take an `App`; nothing else holds global state.
+ * The running application's shared resources: one Postgres pool, the queue
+ * backend (Redis, or Postgres itself in embedded mode), the queues, and built
+ * connectors. Jobs, the HTTP server and the CLI all take an `App`; nothing
+ * else holds global state.
  */
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { requireSecretKey } from './config.ts';
 import { createDb, ensureDatabase, migrate, type Db } from './db/index.ts';
 import { loadChannel } from './db/channels.ts';
-import { createRedis } from './queue/connection.ts';
+import { postgresBackend, redisBackend, type QueueBackend } from './queue/backend.ts';
 import { QueueSet } from './queue/queues.ts';
-import { RedisRateBudget, RedisSharedKV, type RateBudget, type SharedKV } from './queue/shared-state.ts';
+import type { RateBudget, SharedKV } from './queue/shared-state.ts';
+import type { EmbeddedPostgres } from './embedded/postgres.ts';
 import { createLogger, type Logger } from './log.ts';
 import { connectorFactory } from '../connectors/index.ts';
 import type { ChannelRecord, Connector } from '../connectors/types.ts';
@@ -20,7 +22,10 @@ export interface App {
   config: Readonly<Config>;
   log: Logger;
   db: Db;
-  redis: Redis;
+  /** Where queues and shared state live. */
+  backend: QueueBackend;
+  /** The Redis connection, or null in embedded mode (no Redis). */
+  redis: Redis | null;
   queues: QueueSet;
   budget: RateBudget;
   kv: SharedKV;
@@ -32,6 +37,12 @@ export interface CreateAppOptions {
   log?: Logger;
   /** Create the database when missing and apply migrations (default true). */
   migrate?: boolean;
+  /**
+   * Embedded mode: `config.databaseUrl` points at this in-process Postgres,
+   * the queues and shared state live in it too (no Redis), and the app closes
+   * it last.
+   */
+  embedded?: EmbeddedPostgres;
 }
 
 export async function createApp(config: Readonly<Config>, options: CreateAppOptions = {}): Promise<App> {
@@ -44,15 +55,18 @@ export async function createApp(config: Readonly<Config>, options: CreateAppOpti
     const { applied } = await migrate(db);
     if (applied.length) log.info({ applied }, 'applied migrations');
   }
-  const redis = createRedis(config.redisUrl);
-  const queues = new QueueSet(redis, { prefix: config.queuePrefix, attempts: config.jobAttempts });
-  const budget = new RedisRateBudget(redis, config.queuePrefix);
-  const kv = new RedisSharedKV(redis, config.queuePrefix);
+  const backend = options.embedded
+    ? postgresBackend(config.databaseUrl, { prefix: config.queuePrefix })
+    : redisBackend(config.redisUrl, config.queuePrefix);
+  if (options.migrate ?? true) await backend.prepare();
+  const queues = new QueueSet(backend, { prefix: config.queuePrefix, attempts: config.jobAttempts });
+  const { budget, kv } = backend.sharedState(db);
   const app: App = {
     config,
     log,
     db,
-    redis,
+    backend,
+    redis: backend.redis,
     queues,
     budget,
     kv,
@@ -60,8 +74,9 @@ export async function createApp(config: Readonly<Config>, options: CreateAppOpti
     async close() {
       await app.connectors.closeAll();
       await queues.close();
-      redis.disconnect();
+      await backend.close();
       await db.destroy();
+      await options.embedded?.close();
     },
   };
   app.connectors = new ConnectorCache(app);

@@ -17,6 +17,7 @@ import { keepSchedules, type ScheduleHandle } from './queue/schedules.ts';
 import { startReconcileSchedule, type ReconcileSchedule } from './stock/schedule.ts';
 import { JOBS } from '../jobs/index.ts';
 import type { Logger } from './log.ts';
+import type { EmbeddedPostgres } from './embedded/postgres.ts';
 
 export interface Daemon {
   app: App;
@@ -30,10 +31,12 @@ export interface DaemonOptions {
   log?: Logger;
   /** Run workers (default true); an HTTP-only replica sets false. */
   workers?: boolean;
+  /** Embedded mode: the in-process Postgres the config points at; queues go there too, and stopping closes it. */
+  embedded?: EmbeddedPostgres;
 }
 
 export async function startDaemon(config: Readonly<Config>, options: DaemonOptions = {}): Promise<Daemon> {
-  const app = await createApp(config, { log: options.log });
+  const app = await createApp(config, { log: options.log, embedded: options.embedded });
   let workers: WorkerSet | null = null;
   let schedules: ScheduleHandle | null = null;
   let reconcileSchedule: ReconcileSchedule | null = null;
@@ -57,7 +60,10 @@ export async function startDaemon(config: Readonly<Config>, options: DaemonOptio
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  app.log.info({ url, queues: JOBS.map((j) => j.queue), concurrency: config.workerConcurrency }, 'channelsync daemon started');
+  app.log.info(
+    { url, mode: options.embedded ? 'embedded' : 'services', queueBackend: app.backend.description, queues: JOBS.map((j) => j.queue), concurrency: config.workerConcurrency },
+    'channelsync daemon started',
+  );
 
   let stopping: Promise<{ jobsFinished: boolean }> | null = null;
   const live = server;

@@ -355,6 +355,21 @@ export interface ChannelStockExpectedView {
   expected: number;
 }
 
+/** Shared rate-limit buckets when there is no Redis (0005_shared_state). */
+export interface RateBucketsTable {
+  key: string;
+  level: number;
+  updated_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** Small shared values with an expiry when there is no Redis (0005_shared_state). */
+export interface SharedValuesTable {
+  key: string;
+  value: string;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   channels: ChannelsTable;
   sync_cursors: SyncCursorsTable;
@@ -382,6 +397,8 @@ export interface Database {
   stock_drift: StockDriftTable;
   reconcile_runs: ReconcileRunsTable;
   channel_stock_expected: ChannelStockExpectedView;
+  rate_buckets: RateBucketsTable;
+  shared_values: SharedValuesTable;
 }
 
 export type Order = Selectable<OrdersTable>;

@@ -6,8 +6,8 @@
  * Job ids are deterministic (see `jobId`), so enqueueing the same work twice
  * is a no-op. BullMQ refuses ':' in custom ids, so parts are joined with '.'.
  */
-import { Queue, type Job, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Job, JobsOptions, Queue } from 'bullmq';
+import type { QueueBackend } from './backend.ts';
 
 export const QUEUE_NAMES = ['sync-orders', 'webhooks', 'fulfilment', 'channel-push', 'reconcile-stock', 'sweeper'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -28,16 +28,14 @@ export class QueueSet {
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly backend: QueueBackend,
     readonly options: QueueSetOptions,
   ) {}
 
   get(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, {
-        connection: this.connection,
-        prefix: this.options.prefix,
+      queue = this.backend.createQueue(name, {
         defaultJobOptions: {
           attempts: this.options.attempts,
           backoff: { type: 'exponential', delay: this.options.backoffMs ?? 2_000, jitter: 0.5 },

@@ -1,9 +1,12 @@
 /**
  * State shared by every process that talks to the same channel: rate-limit
- * buckets and small cached values (access tokens). Backed by Redis; the
+ * buckets and small cached values (access tokens). Backed by Redis, or by
+ * Postgres in embedded mode (`QueueBackend.sharedState` picks); the
  * interfaces are small so that another store can stand behind them.
  */
 import type { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import type { Db } from '../db/index.ts';
 
 export interface BucketLimits {
   /** Points the bucket holds when full (Shopify: maximumAvailable). */
@@ -121,6 +124,90 @@ export class RedisSharedKV implements SharedKV {
 
   async del(key: string): Promise<void> {
     await this.redis.del(this.key(key));
+  }
+
+  private key(key: string): string {
+    return `${this.prefix}:kv:${key}`;
+  }
+}
+
+/**
+ * The same leaky bucket in Postgres (table `rate_buckets`): each call is one
+ * `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`, atomic under concurrency,
+ * with the database clock shared by every process.
+ */
+export class PostgresRateBudget implements RateBudget {
+  constructor(
+    private readonly db: Db,
+    private readonly prefix: string,
+  ) {}
+
+  async reserve(key: string, cost: number, limits: BucketLimits): Promise<number> {
+    checkLimits(limits);
+    const level = await this.update(key, limits, (current) => sql`${current} - ${cost}::float8`);
+    return level >= 0 ? 0 : Math.ceil((-level / limits.refillPerSecond) * 1000);
+  }
+
+  async sync(key: string, available: number, limits: BucketLimits): Promise<void> {
+    checkLimits(limits);
+    await this.update(key, limits, (current) => sql`LEAST(${current}, ${available}::float8)`);
+  }
+
+  async refund(key: string, points: number, limits: BucketLimits): Promise<void> {
+    checkLimits(limits);
+    if (points <= 0) return;
+    await this.update(key, limits, (current) => sql`LEAST(${limits.capacity}::float8, ${current} + ${points}::float8)`);
+  }
+
+  /** Refills the bucket to now, applies `change` to the refilled level, saves it; returns the new level. */
+  private async update(key: string, limits: BucketLimits, change: (current: ReturnType<typeof sql>) => ReturnType<typeof sql>): Promise<number> {
+    const { capacity, refillPerSecond: rate } = limits;
+    const ttlMs = Math.ceil((capacity / rate) * 1000) + 60_000;
+    const refilled = sql`LEAST(${capacity}::float8, b.level + EXTRACT(EPOCH FROM (now() - b.updated_at)) * ${rate}::float8)`;
+    const { rows } = await sql<{ level: number }>`
+      INSERT INTO rate_buckets AS b (key, level, updated_at, expires_at)
+      VALUES (${this.key(key)}, ${change(sql`${capacity}::float8`)}, now(), now() + ${ttlMs} * interval '1 millisecond')
+      ON CONFLICT (key) DO UPDATE SET
+        level = ${change(sql`(CASE WHEN b.expires_at < now() THEN ${capacity}::float8 ELSE ${refilled} END)`)},
+        updated_at = now(),
+        expires_at = now() + ${ttlMs} * interval '1 millisecond'
+      RETURNING level`.execute(this.db);
+    if (Math.random() < 0.01) await sql`DELETE FROM rate_buckets WHERE expires_at < now()`.execute(this.db);
+    return Number(rows[0]!.level);
+  }
+
+  private key(key: string): string {
+    return `${this.prefix}:budget:${key}`;
+  }
+}
+
+/** Small values with an expiry in Postgres (table `shared_values`). */
+export class PostgresSharedKV implements SharedKV {
+  constructor(
+    private readonly db: Db,
+    private readonly prefix: string,
+  ) {}
+
+  async get(key: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('shared_values')
+      .select('value')
+      .where('key', '=', this.key(key))
+      .where('expires_at', '>', sql<Date>`now()`)
+      .executeTakeFirst();
+    return row?.value ?? null;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    const ms = Math.max(1, Math.round(ttlMs));
+    await sql`
+      INSERT INTO shared_values (key, value, expires_at) VALUES (${this.key(key)}, ${value}, now() + ${ms} * interval '1 millisecond')
+      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`.execute(this.db);
+    if (Math.random() < 0.01) await sql`DELETE FROM shared_values WHERE expires_at < now()`.execute(this.db);
+  }
+
+  async del(key: string): Promise<void> {
+    await this.db.deleteFrom('shared_values').where('key', '=', this.key(key)).execute();
   }
 
   private key(key: string): string {

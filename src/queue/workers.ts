@@ -5,10 +5,9 @@
  * asked for, and a job that BullMQ gives up on calls its `onFailed`, which
  * records the failure in Postgres for admins to see and retry.
  */
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { App } from '../app.ts';
 import { PermanentError, RetryableError } from '../domain/errors.ts';
-import { createRedis } from './connection.ts';
 import type { JobDefinition } from './job.ts';
 
 export interface WorkerSet {
@@ -20,8 +19,7 @@ export interface WorkerSet {
 export function startWorkers(app: App, definitions: JobDefinition[], concurrency = app.config.workerConcurrency): WorkerSet {
   const byQueue = new Map(definitions.map((d) => [d.queue, d]));
   const workers = [...byQueue.values()].map((definition) => {
-    const connection = createRedis(app.config.redisUrl);
-    const worker = new Worker(
+    const { worker, release } = app.backend.createWorker(
       definition.queue,
       async (job: Job) => {
         try {
@@ -32,8 +30,6 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
         }
       },
       {
-        connection,
-        prefix: app.config.queuePrefix,
         concurrency: definition.queue === 'sweeper' ? 1 : concurrency,
         settings: {
           backoffStrategy: (attemptsMade, _type, err) => {
@@ -57,7 +53,7 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
       }
     });
     worker.on('error', (err) => app.log.error({ queue: definition.queue, err: err.message }, 'worker error'));
-    return { worker, connection };
+    return { worker, release };
   });
 
   return {
@@ -70,7 +66,7 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
         // Running jobs keep their lock until it expires; BullMQ's stalled-job check hands them to another worker.
         await Promise.all(workers.map(({ worker }) => worker.close(true).catch(() => {})));
       }
-      for (const { connection } of workers) connection.disconnect();
+      for (const { release } of workers) release();
       return finished;
     },
   };

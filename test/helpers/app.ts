@@ -1,9 +1,15 @@
-/** A full `App` on a throwaway database and Redis prefix. */
+/**
+ * A full `App` on a throwaway database and Redis prefix; with
+ * `CHANNELSYNC_TEST_MODE=embedded`, on a throwaway in-memory PGlite with the
+ * queues in it (one suite, two modes).
+ */
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { sql } from 'kysely';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createApp, type App } from '../../src/app.ts';
-import { createTestDatabase, testPrefix, REDIS_URL, type TestDatabase } from './services.ts';
+import { createTestDatabase, deleteKeys, testPrefix, REDIS_URL, type TestDatabase } from './services.ts';
+import { EMBEDDED, startTestEmbeddedPostgres } from './embedded.ts';
 
 export interface TestApp {
   app: App;
@@ -13,7 +19,10 @@ export interface TestApp {
 }
 
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const embedded = EMBEDDED ? await startTestEmbeddedPostgres() : undefined;
+  const database: TestDatabase = embedded
+    ? { name: 'embedded', url: embedded.url, drop: async () => {} }
+    : await createTestDatabase();
   const redis = testPrefix();
   const fullEnv = {
     DATABASE_URL: database.url,
@@ -26,7 +35,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     ...env,
   };
   const config: Config = loadConfig(fullEnv);
-  const app = await createApp(config, { log: pino({ level: 'silent' }) });
+  const app = await createApp(config, { log: pino({ level: 'silent' }), embedded });
   return {
     app,
     database,
@@ -37,4 +46,15 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       await database.drop();
     },
   };
+}
+
+/**
+ * Loses every job, as a Redis flush would (embedded: BullMQ's tables emptied).
+ * Returns how many keys or jobs were deleted.
+ */
+export async function flushQueues(app: App): Promise<number> {
+  if (app.backend.kind === 'redis') return deleteKeys(`${app.config.queuePrefix}*`);
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM bullmq.job`.execute(app.db);
+  await sql`TRUNCATE bullmq.job, bullmq.job_log, bullmq.job_dependency, bullmq.dedup, bullmq.dedup_next, bullmq.scheduler, bullmq.event, bullmq.meta`.execute(app.db);
+  return rows[0]!.n;
 }

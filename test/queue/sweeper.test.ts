@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { deleteKeys } from '../helpers/services.ts';
+import { createTestApp, flushQueues, type TestApp } from '../helpers/app.ts';
 import { owePush } from '../../jobs/channel-push.ts';
 import { sweep } from '../../jobs/sweeper.ts';
 import { JOBS } from '../../jobs/index.ts';
@@ -37,7 +36,7 @@ describe('sweeper', () => {
     expect(await jobIds('channel-push')).toHaveLength(4);
 
     // Lose everything Redis held.
-    expect(await deleteKeys(`${app.config.queuePrefix}*`)).toBeGreaterThan(0);
+    expect(await flushQueues(app)).toBeGreaterThan(0);
     expect(await jobIds('channel-push')).toEqual([]);
 
     const report = await sweep(app, JOBS, new Date(Date.now() + 1000));
@@ -58,14 +57,14 @@ describe('sweeper', () => {
   it('leaves recent work alone (its job may still be on the way)', async () => {
     const { app } = t;
     await owePush(app, { channelId, kind: 'fulfillment', target: '99' });
-    await deleteKeys(`${app.config.queuePrefix}*`);
+    await flushQueues(app);
     const report = await sweep(app, JOBS, new Date(Date.now() - 60_000));
     expect(report.requeued).toEqual({});
   });
 
   it('owing the same push twice makes one row and one job', async () => {
     const { app } = t;
-    await deleteKeys(`${app.config.queuePrefix}*`);
+    await flushQueues(app);
     const a = await owePush(app, { channelId, kind: 'fulfillment', target: '500' });
     const b = await owePush(app, { channelId, kind: 'fulfillment', target: '500' });
     expect(a).toBe(b);
