@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
 import { AdminAuthenticator, readCookie } from './credentials.ts';
-import { LoginLimiter, type LoginLimits } from './login-limiter.ts';
+import { MemoryLoginLimiter, RedisLoginLimiter, type LoginLimiter, type LoginLimits } from './login-limiter.ts';
 import { esc, page } from './html.ts';
 
 export const SESSION_COOKIE = 'channelsync_admin';
@@ -28,7 +28,8 @@ export function createAdminAuth(app: App, limits?: LoginLimits): AdminAuth | nul
   const { adminToken, adminUser } = app.config;
   if (!adminToken && !adminUser) return null;
   const authenticator = new AdminAuthenticator({ token: adminToken, user: adminUser }, app.config.secretKey);
-  const limiter = new LoginLimiter(app.redis, app.config.queuePrefix, limits);
+  // Embedded mode has no Redis and runs one process: the window can live in memory there.
+  const limiter: LoginLimiter = app.redis ? new RedisLoginLimiter(app.redis, app.config.queuePrefix, limits) : new MemoryLoginLimiter(limits);
 
   async function require(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (authenticator.verifySession(readCookie(request.headers.cookie, SESSION_COOKIE))) {

@@ -27,8 +27,8 @@ export function dashboardRoutes(server: FastifyInstance, app: App): void {
   <div class="card"><span class="muted">Orders today</span><b>${channels.reduce((a, c) => a + c.ordersToday, 0)}</b></div>
   <div class="card"><span class="muted">In fulfilment</span><b>${channels.reduce((a, c) => a + c.ordersInFulfilment, 0)}</b></div>
   <div class="card"><span class="muted">Failed jobs</span><b class="${totalFailed ? 'bad' : ''}">${totalFailed}</b></div>
-  <div class="card"><span class="muted">Placed → shipped (median / p90)</span><b>${duration(cycles.shipped.medianSeconds)} / ${duration(cycles.shipped.p90Seconds)}</b><span class="muted">${cycles.shipped.count} orders, 30 days</span></div>
-  <div class="card"><span class="muted">Placed → delivered (median / p90)</span><b>${duration(cycles.delivered.medianSeconds)} / ${duration(cycles.delivered.p90Seconds)}</b><span class="muted">${cycles.delivered.count} orders, 30 days</span></div>
+  <div class="card"><span class="muted">Placed → shipped (median / p90)</span><b>${duration(cycles.shipped.medianSeconds)} / ${duration(cycles.shipped.p90Seconds)}</b><span class="muted">${plural(cycles.shipped.count, 'order')}, 30 days</span></div>
+  <div class="card"><span class="muted">Placed → delivered (median / p90)</span><b>${duration(cycles.delivered.medianSeconds)} / ${duration(cycles.delivered.p90Seconds)}</b><span class="muted">${plural(cycles.delivered.count, 'order')}, 30 days</span></div>
 </section>
 <h2>Channels</h2>
 ${channelTable(channels)}
@@ -73,7 +73,7 @@ function channelTable(channels: ChannelHealth[]): string {
 }
 
 function cycleNote(c: CycleTimes): string {
-  return c.count === 0 ? 'no order placed in the last 30 days has shipped yet.' : `over ${c.count} shipped orders placed in the last 30 days.`;
+  return c.count === 0 ? 'no order placed in the last 30 days has shipped yet.' : `over ${plural(c.count, 'shipped order')} placed in the last 30 days.`;
 }
 
 /** 42 s, 5 m 3 s, 2 h 10 m, 3 d 4 h. */
@@ -85,3 +85,5 @@ export function duration(seconds: number | null): string {
   if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} m`;
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

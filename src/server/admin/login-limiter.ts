@@ -34,19 +34,27 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {count, math.max(1, tonumber(oldest[2]) + window - now)}
 `;
 
-export class LoginLimiter {
+export interface LoginLimiter {
+  readonly limits: LoginLimits;
+  /** Milliseconds until this IP may try again; 0 when it may try now. */
+  blockedFor(ip: string): Promise<number>;
+  /** Records a failure; returns how long the IP is now blocked (0: not yet). */
+  fail(ip: string): Promise<number>;
+  reset(ip: string): Promise<void>;
+}
+
+/** Shared by every replica through Redis. */
+export class RedisLoginLimiter implements LoginLimiter {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
   ) {}
 
-  /** Milliseconds until this IP may try again; 0 when it may try now. */
   async blockedFor(ip: string): Promise<number> {
     return this.run(ip, false);
   }
 
-  /** Records a failure; returns how long the IP is now blocked (0: not yet). */
   async fail(ip: string): Promise<number> {
     return this.run(ip, true);
   }
@@ -63,5 +71,37 @@ export class LoginLimiter {
 
   private key(ip: string): string {
     return `${this.prefix}:admin:login-failures:${ip}`;
+  }
+}
+
+/** For embedded mode (one process, no Redis): the same window, in memory. */
+export class MemoryLoginLimiter implements LoginLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS) {}
+
+  async blockedFor(ip: string): Promise<number> {
+    return this.slide(ip, Date.now());
+  }
+
+  async fail(ip: string): Promise<number> {
+    const now = Date.now();
+    const list = this.failures.get(ip) ?? [];
+    list.push(now);
+    this.failures.set(ip, list);
+    return this.slide(ip, now);
+  }
+
+  async reset(ip: string): Promise<void> {
+    this.failures.delete(ip);
+  }
+
+  private slide(ip: string, now: number): number {
+    const list = (this.failures.get(ip) ?? []).filter((t) => t > now - this.limits.windowMs);
+    if (list.length === 0) this.failures.delete(ip);
+    else this.failures.set(ip, list);
+    // Forget idle addresses now and then, so the map cannot grow without bound.
+    if (this.failures.size > 10_000) for (const [key, times] of this.failures) if (times.every((t) => t <= now - this.limits.windowMs)) this.failures.delete(key);
+    return list.length < this.limits.max ? 0 : Math.max(1, list[0]! + this.limits.windowMs - now);
   }
 }
