@@ -15,6 +15,7 @@ import { syncOrders } from '../jobs/sync-orders.ts';
 import { sweep } from '../jobs/sweeper.ts';
 import { JOBS } from '../jobs/index.ts';
 import { createLogger } from './log.ts';
+import { registerFulfilmentCommands } from './fulfilment/cli.ts';
 
 const program = new Command();
 program
@@ -187,6 +188,9 @@ program
       );
     });
   });
+
+// fulfil <order> [allocate|pick|pack|ship|slip|invoice], picklist, po list|receive (src/fulfilment/cli.ts)
+registerFulfilmentCommands(program, withApp);
 
 program
   .command('simulate')
