@@ -1,0 +1,160 @@
+/**
+ * Webhooks through the daemon's HTTP route, against the simulators: verified,
+ * stored once in the inbox, processed from the queue, never going back in time.
+ */
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { connectorFactory } from '../../connectors/index.ts';
+import type { ChannelSimulator } from '../../connectors/types.ts';
+import { loadConfig } from '../../src/config.ts';
+import { startDaemon, type Daemon } from '../../src/daemon.ts';
+import { addChannel } from '../../src/db/channels.ts';
+import { syncOrders } from '../../jobs/sync-orders.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+
+const FIXTURE = new URL('../../../shared/fixtures/shopify/webhook-orders-create.json', import.meta.url);
+
+let t: TestApp;
+let daemon: Daemon;
+const sims: ChannelSimulator[] = [];
+
+beforeAll(async () => {
+  t = await createTestApp();
+  daemon = await startDaemon(loadConfig({ ...t.env, SYNC_INTERVAL_SECONDS: '3600', WORKER_CONCURRENCY: '4' }), { log: pino({ level: 'silent' }) });
+});
+afterAll(async () => {
+  await daemon?.stop();
+  await Promise.all(sims.map((s) => s.close()));
+  await t?.close();
+});
+
+async function connect(kind: 'shopify' | 'woocommerce', name: string) {
+  const sim = await connectorFactory(kind).simulate({ log: pino({ level: 'silent' }) });
+  sims.push(sim);
+  const { settings, credentials } = sim.channelConfig();
+  const channelId = await addChannel(daemon.app.db, daemon.app.config.secretKey!, { kind, name, settings, credentials });
+  return { sim, channelId, credentials };
+}
+
+async function storedOrder(channelId: number, externalId: string) {
+  return daemon.app.db
+    .selectFrom('orders')
+    .selectAll()
+    .where('channel_id', '=', channelId)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+}
+
+async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function count(table: 'orders' | 'webhook_deliveries', channelId: number): Promise<number> {
+  const row = await daemon.app.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('channel_id', '=', channelId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+describe('Shopify webhooks', () => {
+  it('the real orders/create body, signed, creates its order; twice stores it once; a bad signature stores nothing', async () => {
+    const { channelId, credentials } = await connect('shopify', 'shop-fixture');
+    const body = readFileSync(FIXTURE);
+    const sign = (secret: string) => createHmac('sha256', secret).update(body).digest('base64');
+    const post = (signature: string) =>
+      fetch(`${daemon.url}/webhooks/${channelId}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-shopify-topic': 'orders/create',
+          'x-shopify-hmac-sha256': signature,
+          'x-shopify-shop-domain': 'example.myshopify.com',
+          'x-shopify-webhook-id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043',
+          'x-shopify-api-version': '2026-07',
+        },
+        body,
+      });
+
+    const forged = await post(sign('not-the-app-secret'));
+    expect(forged.status).toBe(401);
+    expect(await count('webhook_deliveries', channelId)).toBe(0);
+
+    const first = await post(sign(String(credentials.apiSecretKey)));
+    expect(first.status).toBe(200);
+    const second = await post(sign(String(credentials.apiSecretKey)));
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ duplicate: true });
+
+    const order = await eventually(() => storedOrder(channelId, 'gid://shopify/Order/6198432301356'), (o) => !!o);
+    expect(order!.order_number).toBe(JSON.parse(body.toString()).name);
+    expect(await count('orders', channelId)).toBe(1);
+    expect(await count('webhook_deliveries', channelId)).toBe(1);
+    await eventually(
+      () => daemon.app.db.selectFrom('webhook_deliveries').select('status').where('channel_id', '=', channelId).executeTakeFirst(),
+      (d) => d?.status === 'processed',
+    );
+  });
+
+  it('keeps orders current from the simulator by webhook, and by poll when webhooks are lost', async () => {
+    const { sim, channelId } = await connect('shopify', 'shop-live');
+    sim.setWebhookUrl(`${daemon.url}/webhooks/${channelId}`);
+    await sim.createProduct({ sku: 'E2E-1', title: 'E2E', price: '10.00', stock: 10 });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'E2E-1', quantity: 1 }] });
+    await eventually(() => storedOrder(channelId, externalId), (o) => o?.channel_state === 'open');
+    await sim.cancelOrder(externalId);
+    await eventually(() => storedOrder(channelId, externalId), (o) => o?.channel_state === 'cancelled');
+
+    // Webhooks lost: the poll is the safety net.
+    sim.setWebhookUrl(null);
+    const missed = await sim.createOrder({ lines: [{ sku: 'E2E-1', quantity: 2 }] });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await storedOrder(channelId, missed.externalId)).toBeUndefined();
+    await syncOrders(daemon.app, channelId);
+    expect((await storedOrder(channelId, missed.externalId))?.channel_state).toBe('open');
+  });
+});
+
+describe('WooCommerce webhooks', () => {
+  it('create and update orders; a retried delivery stores nothing twice; a bad signature gets 401', async () => {
+    const { sim, channelId } = await connect('woocommerce', 'woo-live');
+    sim.setWebhookUrl(`${daemon.url}/webhooks/${channelId}`);
+    await sim.createProduct({ sku: 'E2E-W', title: 'Woo E2E', price: '5.00', stock: 10 });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'E2E-W', quantity: 1 }] });
+    await eventually(() => storedOrder(channelId, externalId), (o) => o?.channel_state === 'open');
+    await new Promise((r) => setTimeout(r, 1100)); // WooCommerce stamps changes to the second
+    await sim.cancelOrder(externalId);
+    await eventually(() => storedOrder(channelId, externalId), (o) => o?.channel_state === 'cancelled');
+
+    const deliveries = await count('webhook_deliveries', channelId);
+    sim.setFaults({ duplicateWebhookRate: 1 });
+    await new Promise((r) => setTimeout(r, 1100));
+    await sim.touchOrder(externalId);
+    await eventually(() => count('webhook_deliveries', channelId), (n) => n === deliveries + 1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await count('webhook_deliveries', channelId)).toBe(deliveries + 1);
+    expect(await count('orders', channelId)).toBe(1);
+
+    const forged = await fetch(`${daemon.url}/webhooks/${channelId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-wc-webhook-topic': 'order.updated', 'x-wc-webhook-signature': 'AAAA', 'x-wc-webhook-delivery-id': '9' },
+      body: JSON.stringify({ id: Number(externalId), date_modified_gmt: '2030-01-01T00:00:00' }),
+    });
+    expect(forged.status).toBe(401);
+    expect(await count('webhook_deliveries', channelId)).toBe(deliveries + 1);
+  });
+
+  it('answers 404 for a channel that does not exist', async () => {
+    const res = await fetch(`${daemon.url}/webhooks/999999`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(404);
+  });
+});
