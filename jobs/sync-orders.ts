@@ -9,6 +9,7 @@ import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
 import { upsertOrders, type UpsertResult } from '../src/db/orders.ts';
+import { PermanentError } from '../src/domain/errors.ts';
 import { ordersChanged } from './fulfilment.ts';
 
 export interface SyncOrdersData {
@@ -89,6 +90,42 @@ export async function requestSync(app: App, channelId: number): Promise<void> {
   await app.queues.get('sync-orders').add('sync', { channelId }, { deduplication: { id: jobId('sync', channelId) } });
 }
 
-function count(report: SyncReport, results: UpsertResult[]): void {
+function count(report: Pick<SyncReport, 'inserted' | 'updated' | 'stale'>, results: UpsertResult[]): void {
   for (const r of results) report[r.outcome] += 1;
+}
+
+export interface BackfillReport {
+  orders: number;
+  inserted: number;
+  updated: number;
+  stale: number;
+}
+
+/**
+ * Historic orders through the channel's bulk export (`channelsync backfill`).
+ * Batches are saved as they stream in, with the same newer-wins rule as polls,
+ * so a backfill can run beside the daemon and be stopped and re-run safely.
+ */
+export async function backfillOrders(
+  app: App,
+  channelId: number,
+  since: Date,
+  onProgress: (p: { done: number; total: number | null; saved: number }) => void = () => {},
+): Promise<BackfillReport> {
+  const { connector, channel } = await app.connectors.get(channelId);
+  if (!connector.backfill) {
+    throw new PermanentError(`${channel.kind} channels have no bulk export; "channelsync sync ${channelId}" pulls their history page by page`);
+  }
+  const report: BackfillReport = { orders: 0, inserted: 0, updated: 0, stale: 0 };
+  let progress = { done: 0, total: null as number | null };
+  for await (const batch of connector.backfill(since, (p) => {
+    progress = p;
+    onProgress({ ...p, saved: report.orders });
+  })) {
+    const results = await upsertOrders(app.db, channelId, batch, { sameTimestamp: 'replace' });
+    count(report, results);
+    report.orders += batch.length;
+    onProgress({ ...progress, saved: report.orders });
+  }
+  return report;
 }

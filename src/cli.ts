@@ -11,7 +11,8 @@ import { addChannel, listChannels, removeChannel, resolveChannelId, setChannelEn
 import { connectorFactories, connectorFactory } from '../connectors/index.ts';
 import { ChannelsyncError, ConfigError } from './domain/errors.ts';
 import { startDaemon, stopOnSignals } from './daemon.ts';
-import { syncOrders } from '../jobs/sync-orders.ts';
+import { backfillOrders, syncOrders } from '../jobs/sync-orders.ts';
+import { bar, eta, progressDone, progressLine } from './progress.ts';
 import { sweep } from '../jobs/sweeper.ts';
 import { JOBS } from '../jobs/index.ts';
 import { createLogger } from './log.ts';
@@ -175,6 +176,26 @@ program
   });
 
 program
+  .command('backfill')
+  .description("import a channel's historic orders through its bulk export, with progress")
+  .argument('<channel>', 'channel id or name')
+  .requiredOption('--since <date>', 'oldest order date to import, e.g. 2025-01-01', parseDate)
+  .action(async (ref: string, opts: { since: Date }) => {
+    await withApp(async (app) => {
+      const channelId = await resolveChannelId(app.db, ref);
+      const started = Date.now();
+      const report = await backfillOrders(app, channelId, opts.since, (p) => {
+        const fraction = p.total ? p.done / p.total : 0;
+        progressLine(`${p.total ? bar(fraction) : '[exporting]'} ${p.done}${p.total ? `/${p.total}` : ''} read, ${p.saved} saved, ${eta(p.done, p.total, started)}`);
+      });
+      progressDone();
+      console.log(
+        `backfill done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${report.orders} orders, ${report.inserted} new, ${report.updated} updated, ${report.stale} unchanged or older`,
+      );
+    });
+  });
+
+program
   .command('sweep')
   .description('re-enqueue every pending item found in Postgres now (what the scheduled sweeper does)')
   .option('--all', 'include items changed in the last SWEEP_AFTER_SECONDS')
@@ -255,6 +276,12 @@ function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
   return n;
+}
+
+function parseDate(value: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) throw new InvalidArgumentError('must be a date like 2025-01-31');
+  return date;
 }
 
 function parseCount(value: string): number {

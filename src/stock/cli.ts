@@ -14,6 +14,7 @@ import { driftReport, explainSku, stockLevels } from './explain.ts';
 import { draftPurchaseOrders, forecast } from './forecast.ts';
 import { syncListings } from './listings.ts';
 import { reconcile, type ReconcileProgress } from './reconcile.ts';
+import { bar, progressDone, progressLine } from '../progress.ts';
 
 type WithApp = (fn: (app: App) => Promise<void>) => Promise<void>;
 
@@ -220,26 +221,6 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
         if (report.channels.length === 0) console.log('no enabled channel has listings: run "channelsync listings sync <channel>" first');
       });
     });
-}
-
-function bar(fraction: number, width = 30): string {
-  const full = Math.round(Math.min(1, Math.max(0, fraction)) * width);
-  return `[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${Math.floor(fraction * 100)}%`;
-}
-
-let lastProgress = 0;
-/** One rewritten status line on a terminal; an occasional plain line otherwise (logs, CI). */
-function progressLine(text: string): void {
-  if (process.stdout.isTTY) {
-    process.stdout.write(`\r${text.slice(0, (process.stdout.columns || 100) - 1).padEnd(Math.min(100, (process.stdout.columns || 100) - 1))}`);
-  } else if (Date.now() - lastProgress > 5_000) {
-    lastProgress = Date.now();
-    console.log(text);
-  }
-}
-
-function progressDone(): void {
-  if (process.stdout.isTTY) process.stdout.write('\n');
 }
 
 function printTable(head: string[], rows: Array<Array<string | number>>): void {
