@@ -225,9 +225,10 @@ async function replaceLines(
           tax: eb.ref('excluded.tax'),
           discount: eb.ref('excluded.discount'),
           quantity_fulfilled_on_channel: eb.ref('excluded.quantity_fulfilled_on_channel'),
-          product_external_id: eb.ref('excluded.product_external_id'),
-          variant_external_id: eb.ref('excluded.variant_external_id'),
-          inventory_item_external_id: eb.ref('excluded.inventory_item_external_id'),
+          // Webhook bodies (Shopify's REST shape) carry no inventory item id: keep what a poll stored.
+          product_external_id: sql`COALESCE(excluded.product_external_id, order_lines.product_external_id)`,
+          variant_external_id: sql`COALESCE(excluded.variant_external_id, order_lines.variant_external_id)`,
+          inventory_item_external_id: sql`COALESCE(excluded.inventory_item_external_id, order_lines.inventory_item_external_id)`,
         })),
       )
       .execute();

@@ -117,3 +117,15 @@ describe('two changes within one channel second', () => {
     expect(await differsAtSameTime(db, channelId, later)).toBe(false);
   });
 });
+
+describe('channel ids on lines', () => {
+  it('keeps the ids a poll stored when a later copy (a webhook body) lacks them', async () => {
+    const polled = order({ externalId: 'ids', lines: [line({ externalId: 'L', inventoryItemExternalId: 'gid://shopify/InventoryItem/7', variantExternalId: 'gid://shopify/ProductVariant/8' })] });
+    await upsertOrders(db, channelId, [polled]);
+    const pushed = { ...polled, updatedAt: new Date(polled.updatedAt.getTime() + 1000), lines: [line({ externalId: 'L', quantity: 3 })] };
+    await upsertOrders(db, channelId, [pushed]);
+    const row = await stored('ids');
+    const [l] = await db.selectFrom('order_lines').selectAll().where('order_id', '=', row.id).execute();
+    expect([l!.quantity, l!.inventory_item_external_id, l!.variant_external_id]).toEqual([3, 'gid://shopify/InventoryItem/7', 'gid://shopify/ProductVariant/8']);
+  });
+});
