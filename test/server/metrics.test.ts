@@ -69,18 +69,23 @@ describe('/metrics', () => {
     // One push that succeeds (channel a), one that fails for good (channel b, JOB_ATTEMPTS=1).
     const orderA = await t.app.db.selectFrom('orders').select('id').where('channel_id', '=', a.channelId).where('external_id', '=', 'A1').executeTakeFirstOrThrow();
     const orderB = await t.app.db.selectFrom('orders').select('id').where('channel_id', '=', b.channelId).executeTakeFirstOrThrow();
-    await shipOrder(t.app, orderA.id);
+    const passing = await shipOrder(t.app, orderA.id);
     const failing = await shipOrder(t.app, orderB.id);
-    await eventually(
-      async () => (await t.app.db.selectFrom('channel_pushes').select('status').where('id', '=', failing.pushId).executeTakeFirst())?.status === 'failed',
-      'the push to the failing channel to be recorded as failed',
-    );
+    const statusOf = async (pushId: number) => (await t.app.db.selectFrom('channel_pushes').select('status').where('id', '=', pushId).executeTakeFirst())?.status;
+    await eventually(async () => (await statusOf(failing.pushId)) === 'failed', 'the push to the failing channel to be recorded as failed');
+    await eventually(async () => (await statusOf(passing.pushId)) === 'done', 'the push to the working channel to be done');
+
     channelApiCalls.inc({ channel: String(a.channelId), kind: 'ops-fake', outcome: 'throttled' });
 
     const res = await server.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    const text = res.body;
+    // Worker events (which count) fire just after the job's state is saved: scrape until they are in.
+    const text = await eventually(async () => {
+      const body = (await server.inject({ url: '/metrics' })).body;
+      const done = (outcome: string) => sample(body, 'channelsync_jobs_total', { queue: 'channel-push', outcome });
+      return done('completed') >= 1 && done('failed') === 1 ? body : null;
+    }, 'the push jobs to be counted');
     const ca = String(a.channelId);
     const cb = String(b.channelId);
 
