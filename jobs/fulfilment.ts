@@ -87,7 +87,7 @@ async function pendingSteps(app: App, before: Date): Promise<Array<PendingJob<Fu
           ) c ON true
           WHERE l.order_id = o.id AND l.sku_id IS NOT NULL
             AND l.quantity <> GREATEST(c.shipped, l.quantity_fulfilled_on_channel) + c.open
-            AND (o.financial_status = ANY(${[...app.config.allocateWhen]}::text[]) OR c.shipped + c.open > 0))))
+            AND ((o.channel_state = 'open' AND o.financial_status = ANY(${[...app.config.allocateWhen]}::text[])) OR c.shipped + c.open > 0))))
     ORDER BY o.placed_at, o.id
     LIMIT 10000`.execute(app.db);
   for (const o of orders.rows) add('allocate', o.id);

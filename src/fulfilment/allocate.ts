@@ -107,7 +107,9 @@ async function reconcileLocked(trx: Trx, payable: readonly string[], order: Lock
     await settleOrderState(trx, order, by);
     return { ...none, stockChanged: [...stockChanged] };
   }
-  // Allocation starts when the order is payable; once started, added lines follow without asking again.
+  // Allocation starts when the order is open and payable; once started, added lines follow without asking again.
+  // (A closed order seen for the first time is history, e.g. an archived order on the first import: never started.)
+  if (!started && order.channel_state !== 'open') return { ...none, stockChanged: [...stockChanged] };
   if (!started && !payable.includes(order.financial_status)) {
     return { outcome: 'waiting for payment', ready: [], stockChanged: [...stockChanged] };
   }

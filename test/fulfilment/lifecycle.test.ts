@@ -147,7 +147,7 @@ describe('cancellations and edits on the channel', () => {
     expect(await orderState(app, orderId)).toBe('shipped');
   });
 
-  it('an order that is not paid waits; one with an unknown SKU is held with the reason', async () => {
+  it('an order that is not paid waits, an archived one is left alone, one with an unknown SKU is held with the reason', async () => {
     const { app } = t;
     const ch = await channel(app, 'wait');
     const loc = await location(app, 'W-WH', 1);
@@ -156,6 +156,9 @@ describe('cancellations and edits on the channel', () => {
     const unpaid = await placeOrder(app, ch, [['CUP', 1]], { financialStatus: 'pending' });
     expect((await allocateOrder(app, unpaid, by)).outcome).toBe('waiting for payment');
     expect(await level(app, cup, loc)).toEqual({ on_hand: 3, reserved: 0 });
+    const archived = await placeOrder(app, ch, [['CUP', 1]], { channelState: 'closed' });
+    expect((await allocateOrder(app, archived, by)).outcome).toBe('nothing to do');
+    expect(await orderState(app, archived)).toBe('received');
     const unknown = await placeOrder(app, ch, [['CUP', 1], ['NOPE', 1]]);
     expect((await allocateOrder(app, unknown, by)).outcome).toBe('on hold');
     const h = await app.db.selectFrom('order_history').select(['to_state', 'reason']).where('order_id', '=', unknown).executeTakeFirstOrThrow();
