@@ -10,7 +10,7 @@ import type { App } from '../app.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { allocateOrder } from './allocate.ts';
 import type { ManualTracking, Parcel } from './carriers/types.ts';
-import { invoiceHtml, packingSlipHtml } from './documents.ts';
+import { invoice, packingSlip, renderHtml, renderPdf, type PrintDocument } from './documents.ts';
 import { DEFAULT_PARCEL, packFulfilment, pickList, startPicking } from './pickpack.ts';
 import { listPurchaseOrders, receivePurchaseOrder } from './purchasing.ts';
 import { fulfilmentsInState, recordSupplierShipment, shipFulfilment } from './ship.ts';
@@ -55,7 +55,7 @@ export function registerFulfilmentCommands(program: Command, withApp: WithApp): 
     .option('--tracking <number>', 'ship: tracking number')
     .option('--url <url>', 'ship: tracking URL (derived for UPS, USPS, DHL, FedEx when omitted)')
     .option('--adapter <name>', 'ship: carrier adapter (manual, simulated); default CARRIER')
-    .option('-o, --out <file>', 'slip/invoice: write the HTML here instead of printing it')
+    .option('-o, --out <file>', 'slip/invoice: write it to this file instead of printing HTML (a .pdf name writes PDF)')
     .action(async (ref: string, action: string, opts: FulfilOptions) => {
       if (!(ACTIONS as readonly string[]).includes(action)) throw new ConfigError(`unknown action "${action}" (use ${ACTIONS.join(', ')})`);
       await withApp((app) => fulfil(app, ref, action as Action, opts));
@@ -161,11 +161,11 @@ async function fulfil(app: App, ref: string, action: Action, opts: FulfilOptions
       const ids = opts.fulfilment ? [opts.fulfilment] : await fulfilmentsInState(app, orderId, ['allocated', 'picking', 'packed', 'shipped', 'delivered']);
       if (ids.length === 0) throw new ConfigError(`order ${ref} has no fulfilment to print a packing slip for`);
       if (ids.length > 1 && opts.out) throw new ConfigError(`order ${ref} has ${ids.length} fulfilments (${ids.join(', ')}): choose one with --fulfilment`);
-      for (const id of ids) output(await packingSlipHtml(app.db, id), opts.out);
+      for (const id of ids) await output(await packingSlip(app.db, id), opts.out);
       return;
     }
     case 'invoice':
-      return output(await invoiceHtml(app.db, orderId), opts.out);
+      return output(await invoice(app.db, orderId), opts.out);
   }
 }
 
@@ -203,11 +203,13 @@ async function printStatus(app: App, orderId: number): Promise<void> {
   }
 }
 
-function output(html: string, file?: string): void {
-  if (file) {
-    writeFileSync(file, html);
-    console.log(`wrote ${file}`);
-  } else process.stdout.write(html);
+async function output(doc: PrintDocument, file?: string): Promise<void> {
+  if (!file) {
+    process.stdout.write(renderHtml(doc));
+    return;
+  }
+  writeFileSync(file, /\.pdf$/i.test(file) ? await renderPdf(doc) : renderHtml(doc));
+  console.log(`wrote ${file}`);
 }
 
 /** Order id, or order number ("#1001" or "1001") when it names exactly one order. */

@@ -1,24 +1,46 @@
 /**
- * Printable documents as self-contained HTML (inline CSS, print-ready A4):
- * the packing slip that goes in a fulfilment's parcel, and the order's
- * invoice. Every value from a channel is escaped.
+ * Printable documents: the packing slip that goes in a fulfilment's parcel,
+ * and the order's invoice. Each is gathered once into a small document model
+ * and rendered as self-contained HTML (inline CSS, print-ready A4) or as PDF
+ * (pdfkit, pure JavaScript: no browser needed). Every value from a channel is
+ * escaped in HTML.
  */
+import PDFDocument from 'pdfkit';
 import type { Db } from '../db/index.ts';
 import { PermanentError } from '../domain/errors.ts';
 import type { Address } from '../domain/order.ts';
+import { money as exact } from '../domain/money.ts';
+
+/** What a printed document says, independent of its format. */
+export interface PrintDocument {
+  title: string;
+  heading: string;
+  columns: Array<{ label: string; lines: string[] }>;
+  table: { head: string[]; numeric: boolean[]; rows: string[][] };
+  totals: Array<{ label: string; value: string; strong?: boolean }>;
+  note: string | null;
+}
 
 const escape = (value: unknown): string =>
   String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function address(a: Address | null): string {
-  if (!a) return '<p class="muted">no address</p>';
-  const lines = [a.name, a.company, a.address1, a.address2, [a.zip, a.city].filter(Boolean).join(' '), a.province, a.country ?? a.countryCode, a.phone];
-  return `<p>${lines.filter(Boolean).map(escape).join('<br>')}</p>`;
+function addressLines(a: Address | null): string[] {
+  if (!a) return ['no address'];
+  return [a.name, a.company, a.address1, a.address2, [a.zip, a.city].filter(Boolean).join(' '), a.province, a.country ?? a.countryCode, a.phone].filter(
+    (l): l is string => !!l,
+  );
 }
 
-function page(title: string, body: string): string {
+export function renderHtml(doc: PrintDocument): string {
+  const cols = doc.columns.map((c) => `  <div><strong>${escape(c.label)}</strong><p>${c.lines.map(escape).join('<br>')}</p></div>`).join('\n');
+  const cell = (v: string, i: number, tag: 'td' | 'th') => `<${tag}${doc.table.numeric[i] ? ' class="n"' : ''}>${escape(v)}</${tag}>`;
+  const rows = doc.table.rows.map((r) => `<tr>${r.map((v, i) => cell(v, i, 'td')).join('')}</tr>`).join('\n');
+  const span = doc.table.head.length - 1;
+  const totals = doc.totals
+    .map((t) => `<tr class="${t.strong ? 'total' : ''}"><td colspan="${span}" class="n">${escape(t.label)}</td><td class="n">${escape(t.value)}</td></tr>`)
+    .join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(doc.title)}</title>
 <style>
   @page { size: A4; margin: 18mm; }
   body { font: 11pt/1.4 system-ui, sans-serif; color: #111; }
@@ -28,9 +50,74 @@ function page(title: string, body: string): string {
   th, td { text-align: left; padding: 2mm; border-bottom: 1px solid #ccc; } td.n, th.n { text-align: right; }
   .muted { color: #666; } .total td { font-weight: bold; border-bottom: none; }
 </style></head><body>
-${body}
+<h1>${escape(doc.heading)}</h1>
+<div class="cols">
+${cols}
+</div>
+<table><thead><tr>${doc.table.head.map((h, i) => cell(h, i, 'th')).join('')}</tr></thead><tbody>
+${rows}
+${totals}
+</tbody></table>
+${doc.note ? `<p class="muted">${doc.note.split('\n').map(escape).join('<br>')}</p>` : ''}
 </body></html>
 `;
+}
+
+/** The same document as an A4 PDF. */
+export function renderPdf(doc: PrintDocument): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const pdf = new PDFDocument({ size: 'A4', margin: 51, info: { Title: doc.title, Producer: 'channelsync' } });
+    const chunks: Buffer[] = [];
+    pdf.on('data', (c: Buffer) => chunks.push(c));
+    pdf.on('end', () => resolve(Buffer.concat(chunks)));
+    pdf.on('error', reject);
+
+    const left = pdf.page.margins.left;
+    const width = pdf.page.width - left - pdf.page.margins.right;
+    pdf.font('Helvetica-Bold').fontSize(18).text(doc.heading, left, pdf.y);
+    pdf.moveDown(0.8);
+    const top = pdf.y;
+    const colWidth = width / Math.max(1, doc.columns.length);
+    let bottom = top;
+    doc.columns.forEach((c, i) => {
+      pdf.font('Helvetica-Bold').fontSize(10).text(c.label, left + i * colWidth, top, { width: colWidth - 12 });
+      pdf.font('Helvetica').text(c.lines.join('\n'), { width: colWidth - 12 });
+      bottom = Math.max(bottom, pdf.y);
+    });
+    pdf.y = bottom + 16;
+
+    // Columns: text columns share what the numeric ones leave.
+    const numericWidth = 80;
+    const numericCount = doc.table.numeric.filter(Boolean).length;
+    const textCount = doc.table.head.length - numericCount;
+    const textWidth = (width - numericWidth * numericCount) / Math.max(1, textCount);
+    const widths = doc.table.numeric.map((n) => (n ? numericWidth : textWidth));
+    const row = (cells: string[], bold: boolean) => {
+      const y = pdf.y;
+      let x = left;
+      let height = 0;
+      pdf.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(10);
+      cells.forEach((v, i) => {
+        const options = { width: widths[i]! - 6, align: doc.table.numeric[i] ? ('right' as const) : ('left' as const) };
+        pdf.text(v, x, y, options);
+        height = Math.max(height, pdf.heightOfString(v, options));
+        x += widths[i]!;
+      });
+      pdf.y = y + height + 6;
+      pdf.moveTo(left, pdf.y - 3).lineTo(left + width, pdf.y - 3).strokeColor('#cccccc').stroke();
+    };
+    row(doc.table.head, true);
+    for (const r of doc.table.rows) row(r, false);
+    for (const t of doc.totals) {
+      const y = pdf.y;
+      pdf.font(t.strong ? 'Helvetica-Bold' : 'Helvetica').fontSize(10);
+      pdf.text(t.label, left, y, { width: width - numericWidth - 6, align: 'right' });
+      pdf.text(t.value, left + width - numericWidth, y, { width: numericWidth - 6, align: 'right' });
+      pdf.y = y + 16;
+    }
+    if (doc.note) pdf.moveDown().font('Helvetica').fontSize(9).fillColor('#666666').text(doc.note, left, pdf.y, { width });
+    pdf.end();
+  });
 }
 
 async function orderHead(db: Db, orderId: number) {
@@ -44,7 +131,7 @@ async function orderHead(db: Db, orderId: number) {
 }
 
 /** The packing slip of one fulfilment: ship-to, what is in the parcel (no prices), the parcels. */
-export async function packingSlipHtml(db: Db, fulfilmentId: number): Promise<string> {
+export async function packingSlip(db: Db, fulfilmentId: number): Promise<PrintDocument> {
   const f = await db
     .selectFrom('fulfillments')
     .leftJoin('locations', 'locations.id', 'fulfillments.location_id')
@@ -61,29 +148,29 @@ export async function packingSlipHtml(db: Db, fulfilmentId: number): Promise<str
     .orderBy('order_lines.id')
     .execute();
   const parcels = f.parcels as Array<{ weightGrams: number | null; lengthCm: number | null; widthCm: number | null; heightCm: number | null }>;
-  const rows = lines.map((l) => `<tr><td>${escape(l.sku)}</td><td>${escape(l.title)}</td><td class="n">${l.quantity}</td></tr>`).join('\n');
   const parcelText = parcels.length
     ? parcels
         .map((p, i) => `Parcel ${i + 1}: ${p.weightGrams ? `${p.weightGrams} g` : 'weight not recorded'}${p.lengthCm ? `, ${p.lengthCm} x ${p.widthCm} x ${p.heightCm} cm` : ''}`)
-        .map(escape)
-        .join('<br>')
+        .join('\n')
     : 'not packed yet';
-  return page(
-    `Packing slip ${order.order_number}`,
-    `<h1>Packing slip</h1>
-<div class="cols">
-  <div><strong>Order</strong><p>${escape(order.order_number)}<br>${escape(order.placed_at.toISOString().slice(0, 10))}<br>Fulfilment ${f.id}${f.location ? ` from ${escape(f.location)}` : ''}</p></div>
-  <div><strong>Ship to</strong>${address(order.shipping_address as Address | null)}</div>
-</div>
-<table><thead><tr><th>SKU</th><th>Item</th><th class="n">Qty</th></tr></thead><tbody>
-${rows}
-</tbody></table>
-<p class="muted">${parcelText}</p>`,
-  );
+  return {
+    title: `Packing slip ${order.order_number}`,
+    heading: 'Packing slip',
+    columns: [
+      { label: 'Order', lines: [order.order_number, order.placed_at.toISOString().slice(0, 10), `Fulfilment ${f.id}${f.location ? ` from ${f.location}` : ''}`] },
+      { label: 'Ship to', lines: addressLines(order.shipping_address as Address | null) },
+    ],
+    table: { head: ['SKU', 'Item', 'Qty'], numeric: [false, false, true], rows: lines.map((l) => [l.sku ?? '', l.title, String(l.quantity)]) },
+    totals: [],
+    note: parcelText,
+  };
 }
 
+export const packingSlipHtml = async (db: Db, fulfilmentId: number): Promise<string> => renderHtml(await packingSlip(db, fulfilmentId));
+export const packingSlipPdf = async (db: Db, fulfilmentId: number): Promise<Buffer> => renderPdf(await packingSlip(db, fulfilmentId));
+
 /** The order's invoice: billing address, every line with price and tax, the totals as the channel charged them. */
-export async function invoiceHtml(db: Db, orderId: number): Promise<string> {
+export async function invoice(db: Db, orderId: number): Promise<PrintDocument> {
   const order = await orderHead(db, orderId);
   const lines = await db
     .selectFrom('order_lines')
@@ -92,28 +179,29 @@ export async function invoiceHtml(db: Db, orderId: number): Promise<string> {
     .where('quantity', '>', 0)
     .orderBy('id')
     .execute();
-  const money = (v: string) => `${escape(order.currency)} ${Number(v).toFixed(2)}`;
-  const rows = lines
-    .map(
-      (l) =>
-        `<tr><td>${escape(l.sku)}</td><td>${escape(l.title)}</td><td class="n">${l.quantity}</td><td class="n">${money(l.unit_price)}</td><td class="n">${money(l.tax)}</td></tr>`,
-    )
-    .join('\n');
-  const total = (label: string, v: string, cls = '') => `<tr class="${cls}"><td colspan="4" class="n">${label}</td><td class="n">${money(v)}</td></tr>`;
-  return page(
-    `Invoice ${order.order_number}`,
-    `<h1>Invoice ${escape(order.order_number)}</h1>
-<div class="cols">
-  <div><strong>Bill to</strong>${address(order.billing_address as Address | null)}<p>${escape(order.customer_name)}<br>${escape(order.customer_email)}</p></div>
-  <div><strong>Date</strong><p>${escape(order.placed_at.toISOString().slice(0, 10))}</p></div>
-</div>
-<table><thead><tr><th>SKU</th><th>Item</th><th class="n">Qty</th><th class="n">Unit price</th><th class="n">Tax</th></tr></thead><tbody>
-${rows}
-${total('Subtotal', order.subtotal)}
-${total('Discount', order.discount)}
-${total('Shipping', order.shipping)}
-${total('Tax', order.tax)}
-${total('Total', order.total, 'total')}
-</tbody></table>`,
-  );
+  const amount = (v: string) => `${order.currency} ${exact(v)}`;
+  return {
+    title: `Invoice ${order.order_number}`,
+    heading: `Invoice ${order.order_number}`,
+    columns: [
+      { label: 'Bill to', lines: [...addressLines(order.billing_address as Address | null), order.customer_name ?? '', order.customer_email ?? ''].filter(Boolean) },
+      { label: 'Date', lines: [order.placed_at.toISOString().slice(0, 10)] },
+    ],
+    table: {
+      head: ['SKU', 'Item', 'Qty', 'Unit price', 'Tax'],
+      numeric: [false, false, true, true, true],
+      rows: lines.map((l) => [l.sku ?? '', l.title, String(l.quantity), amount(l.unit_price), amount(l.tax)]),
+    },
+    totals: [
+      { label: 'Subtotal', value: amount(order.subtotal) },
+      { label: 'Discount', value: amount(order.discount) },
+      { label: 'Shipping', value: amount(order.shipping) },
+      { label: 'Tax', value: amount(order.tax) },
+      { label: 'Total', value: amount(order.total), strong: true },
+    ],
+    note: null,
+  };
 }
+
+export const invoiceHtml = async (db: Db, orderId: number): Promise<string> => renderHtml(await invoice(db, orderId));
+export const invoicePdf = async (db: Db, orderId: number): Promise<Buffer> => renderPdf(await invoice(db, orderId));

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -87,6 +89,12 @@ describe('channelsync fulfil / po / picklist', () => {
     expect(slip.stdout).toContain('Parcel 1: 1200 g, 30 x 20 x 10 cm');
     const invoice = await cli('fulfil', String(orderId), 'invoice');
     expect(invoice.stdout).toContain('EUR 19.90');
+    // The same documents as PDF, for printers and email.
+    const pdfFile = join(mkdtempSync(join(tmpdir(), 'cs-slip-')), 'slip.pdf');
+    expect((await cli('fulfil', String(orderId), 'slip', '-o', pdfFile)).stdout).toContain(`wrote ${pdfFile}`);
+    const pdf = readFileSync(pdfFile);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf.toString('latin1')).toContain('Packing slip');
 
     const pos = await cli('po', 'list', '--status', 'draft');
     const poId = /^PO (\d+)\tstock\tdraft\tCLI Supplier\tCLI-WH\texpected \d{4}-\d\d-\d\d\tVASE 0\/2$/m.exec(pos.stdout)?.[1];
