@@ -69,7 +69,9 @@ export async function resolveRuntime(env: Record<string, string | undefined>, op
 /** The start-up lines: which mode, why, and in embedded mode what it is for and how to leave it. */
 export function describeRuntime(runtime: Runtime): string[] {
   if (runtime.mode === 'services') return [`channelsync: using Postgres and Redis (${runtime.reason})`];
-  const where = runtime.embedded?.dataDir ? `data in ${relative(process.cwd(), runtime.embedded.dataDir) || '.'}` : 'data in memory';
+  const dir = runtime.embedded?.dataDir;
+  const shown = dir && !relative(process.cwd(), dir).startsWith('..') ? relative(process.cwd(), dir) : dir;
+  const where = shown ? `data in ${shown}` : 'data in memory';
   return [
     `channelsync: running embedded (${runtime.reason}): Postgres in this process (PGlite, ${where}), queues in that Postgres, no Redis.`,
     'channelsync: embedded mode is for trying channelsync and for small single-process use. To move to Postgres and Redis: ' +

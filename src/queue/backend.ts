@@ -100,6 +100,8 @@ export function postgresBackend(databaseUrl: string, options: PostgresBackendOpt
     connectionTimeoutMillis: 10_000,
   });
   pool.on('error', () => {});
+  // Every BullMQ queue and worker adds its own 'error' listener to the shared pool.
+  pool.setMaxListeners(0);
   return {
     kind: 'postgres',
     description: `postgres ${redactUrl(databaseUrl)} schema ${BULLMQ_SCHEMA}`,

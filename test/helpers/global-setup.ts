@@ -1,6 +1,7 @@
 import { ensureTemplate } from './services.ts';
+import { ensureEmbeddedTemplate } from './embedded.ts';
 
-/** Migrates the template database once before the files run in parallel. */
+/** Migrates the template databases (Postgres, and embedded PGlite) once before the files run in parallel. */
 export default async function setup(): Promise<void> {
-  await ensureTemplate();
+  await Promise.all([ensureTemplate(), ensureEmbeddedTemplate()]);
 }

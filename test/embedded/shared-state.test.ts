@@ -1,0 +1,132 @@
+/**
+ * One conformance suite over every store behind RateBudget and SharedKV:
+ * Redis, Postgres 15, and embedded PGlite (over its wire protocol).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { createDb, type Db } from '../../src/db/index.ts';
+import {
+  PostgresRateBudget,
+  PostgresSharedKV,
+  RedisRateBudget,
+  RedisSharedKV,
+  type RateBudget,
+  type SharedKV,
+} from '../../src/queue/shared-state.ts';
+import { createTestDatabase, REDIS_URL, testPrefix } from '../helpers/services.ts';
+import { startTestEmbeddedPostgres } from '../helpers/embedded.ts';
+
+interface Store {
+  /** Two handles, as two processes would have. */
+  open(): Promise<{ budgets: [RateBudget, RateBudget]; kv: SharedKV; close(): Promise<void> }>;
+}
+
+const STORES: Record<string, Store> = {
+  redis: {
+    async open() {
+      const [a, b] = [new Redis(REDIS_URL), new Redis(REDIS_URL)];
+      const { prefix, cleanup } = testPrefix();
+      return {
+        budgets: [new RedisRateBudget(a, prefix), new RedisRateBudget(b, prefix)],
+        kv: new RedisSharedKV(a, prefix),
+        async close() {
+          await cleanup();
+          a.disconnect();
+          b.disconnect();
+        },
+      };
+    },
+  },
+  postgres: {
+    async open() {
+      const database = await createTestDatabase();
+      return postgresStore(database.url, () => database.drop());
+    },
+  },
+  'embedded PGlite': {
+    async open() {
+      const server = await startTestEmbeddedPostgres();
+      return postgresStore(server.url, () => server.close());
+    },
+  },
+};
+
+function postgresStore(url: string, drop: () => Promise<void>) {
+  const dbs: [Db, Db] = [createDb(url, { max: 3 }), createDb(url, { max: 3 })];
+  return {
+    budgets: [new PostgresRateBudget(dbs[0], 'p'), new PostgresRateBudget(dbs[1], 'p')] as [RateBudget, RateBudget],
+    kv: new PostgresSharedKV(dbs[0], 'p'),
+    async close() {
+      await Promise.all(dbs.map((db) => db.destroy()));
+      await drop();
+    },
+  };
+}
+
+for (const [name, store] of Object.entries(STORES)) {
+  describe(`shared state on ${name}`, () => {
+    const limits = { capacity: 100, refillPerSecond: 50 };
+    let opened: Awaited<ReturnType<Store['open']>>;
+    beforeAll(async () => {
+      opened = await store.open();
+    });
+    afterAll(() => opened?.close());
+
+    it('lets a full bucket spend at once, then queues callers behind each other', async () => {
+      const [budget, other] = opened.budgets;
+      const started = Date.now();
+      expect(await budget.reserve('shop-a', 100, limits)).toBe(0);
+      const waits = await Promise.all([budget.reserve('shop-a', 50, limits), other.reserve('shop-a', 50, limits)]);
+      // The bucket refills while the calls run: allow for the time they took.
+      const slack = Date.now() - started;
+      waits.sort((a, b) => a - b);
+      expect(waits[0]).toBeGreaterThan(1000 - slack);
+      expect(waits[0]).toBeLessThanOrEqual(1000);
+      expect(waits[1]).toBeGreaterThan(2000 - slack);
+      expect(waits[1]).toBeLessThanOrEqual(2000);
+      expect(waits[1] - waits[0]).toBeGreaterThan(1000 - slack);
+    });
+
+    it('never shows more than the channel reported, and refunds unspent points', async () => {
+      const [budget] = opened.budgets;
+      await budget.sync('shop-b', 10, limits);
+      expect(await budget.reserve('shop-b', 10, limits)).toBe(0);
+      expect(await budget.reserve('shop-b', 20, limits)).toBeGreaterThan(300);
+      await budget.refund('shop-b', 20, limits);
+      expect(await budget.reserve('shop-b', 1, limits)).toBeLessThan(50);
+    });
+
+    it('debits exactly once per call under concurrency', async () => {
+      const [a, b] = opened.budgets;
+      const started = Date.now();
+      const calls = Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve('shop-c', 5, limits));
+      const waits = (await Promise.all(calls)).sort((x, y) => x - y);
+      const refilled = ((Date.now() - started) / 1000) * limits.refillPerSecond;
+      // 200 points asked of a full bucket of 100: the last caller waits for the other 100 (2 s), less what refilled meanwhile.
+      const free = waits.filter((w) => w === 0).length;
+      expect(free).toBeGreaterThanOrEqual(20);
+      expect(free).toBeLessThanOrEqual(20 + Math.ceil(refilled / 5));
+      expect(waits.at(-1)).toBeGreaterThanOrEqual(2000 - (refilled / limits.refillPerSecond) * 1000 - 100);
+      expect(waits.at(-1)).toBeLessThanOrEqual(2000);
+      // Every wait is distinct: no two callers were given the same slot.
+      expect(new Set(waits.filter((w) => w > 0)).size).toBe(waits.filter((w) => w > 0).length);
+    });
+
+    it('refuses nonsense limits', async () => {
+      await expect(opened.budgets[0].reserve('x', 1, { capacity: 0, refillPerSecond: 1 })).rejects.toThrow(/must be positive/);
+    });
+
+    it('keeps a value until its ttl, and deletes it', async () => {
+      const { kv } = opened;
+      await kv.set('token', 'abc', 300);
+      expect(await kv.get('token')).toBe('abc');
+      await kv.set('token', 'def', 300);
+      expect(await kv.get('token')).toBe('def');
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await kv.get('token')).toBeNull();
+      await kv.set('other', 'x', 10_000);
+      await kv.del('other');
+      expect(await kv.get('other')).toBeNull();
+    });
+  });
+}
