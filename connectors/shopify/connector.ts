@@ -40,7 +40,7 @@ import {
   WEBHOOK_SUBSCRIPTIONS_QUERY,
   bulkOrdersQuery,
 } from './documents.ts';
-import { existingFulfillment, fulfillmentStateSchema, planFulfillments } from './fulfillment.ts';
+import { alreadyFulfilled, fulfillmentStateSchema, planFulfillments } from './fulfillment.ts';
 import {
   gqlLineItemSchema,
   gqlLineItemsPageSchema,
@@ -321,17 +321,18 @@ export class ShopifyConnector implements Connector {
     // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-fulfillmentOrders
     const state = parse(
       fulfillmentStateSchema,
-      await this.client.graphql(ORDER_FULFILLMENT_STATE_QUERY, { id: orderId }, { estimate: 530 }),
+      await this.client.graphql(ORDER_FULFILLMENT_STATE_QUERY, { id: orderId }, { estimate: 590 }),
       'order fulfillment state',
     ).order;
     if (!state) throw new PermanentError(`Shopify order ${orderId} does not exist (deleted?)`);
 
-    // Safe to repeat: the tracking number is the mark of this shipment on Shopify.
-    const existing = existingFulfillment(state, push.trackingNumber, null);
-    if (existing) return { externalRef: existing.id, alreadyDone: true };
+    // Safe to repeat: the tracking number is the mark of this shipment on Shopify, and the
+    // units its fulfillments already carry are not sent again.
+    const done = alreadyFulfilled(state, push.trackingNumber, push.lines);
+    if (done.fulfillmentIds.length > 0 && done.remaining.length === 0) return { externalRef: done.fulfillmentIds[0]!, alreadyDone: true };
     if (state.cancelledAt) throw new PermanentError(`Shopify order ${orderId} is cancelled: it cannot be fulfilled`);
 
-    const plans = planFulfillments(push.lines, state);
+    const plans = planFulfillments(done.remaining, state);
     const created: string[] = [];
     for (const plan of plans) {
       // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentCreate
@@ -356,7 +357,7 @@ export class ShopifyConnector implements Connector {
       }
       created.push(result.fulfillment.id);
     }
-    return { externalRef: created[0] ?? null, alreadyDone: false };
+    return { externalRef: done.fulfillmentIds[0] ?? created[0] ?? null, alreadyDone: false };
   }
 
   // ------------------------------------------------------------ stock

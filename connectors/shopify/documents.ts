@@ -179,11 +179,12 @@ query ChannelsyncOrderFulfillmentState($id: ID!) {
   order(id: $id) {
     id
     cancelledAt
-    fulfillments(first: 50) {
+    fulfillments(first: 10) {
       id
       status
       location { id }
-      trackingInfo(first: 10) { company number url }
+      trackingInfo(first: 5) { company number url }
+      fulfillmentLineItems(first: 25) { nodes { quantity lineItem { id } } }
     }
     fulfillmentOrders(first: 5) {
       nodes {

@@ -23,6 +23,9 @@ export const fulfillmentStateSchema = z.object({
           status: z.string(),
           location: z.object({ id: z.string() }).nullish(),
           trackingInfo: z.array(z.object({ company: z.string().nullish(), number: z.string().nullish(), url: z.string().nullish() })),
+          fulfillmentLineItems: z
+            .object({ nodes: z.array(z.object({ quantity: z.number().int(), lineItem: z.object({ id: z.string() }) })) })
+            .default({ nodes: [] }),
         }),
       ),
       fulfillmentOrders: z.object({
@@ -59,21 +62,30 @@ export interface PlannedFulfillment {
 /** Fulfillment order statuses that accept a fulfillment now. */
 const FULFILLABLE = new Set(['OPEN', 'IN_PROGRESS']);
 
-/** A live fulfillment of this order already carrying `trackingNumber` at this location. */
-export function existingFulfillment(
+/**
+ * What of this shipment Shopify already has: live fulfillments carrying its
+ * tracking number, and the lines still to send. A shipment split over two
+ * locations is two fulfillmentCreate calls; when the first succeeded and the
+ * second failed, a retry sends only the second.
+ */
+export function alreadyFulfilled(
   state: FulfillmentState,
   trackingNumber: string,
-  locationId: string | null,
-): { id: string } | null {
-  const found = state.fulfillments.find(
-    (f) =>
-      f.status !== 'CANCELLED' &&
-      f.status !== 'ERROR' &&
-      f.status !== 'FAILURE' &&
-      (locationId === null || !f.location || f.location.id === locationId) &&
-      f.trackingInfo.some((t) => t.number === trackingNumber),
+  lines: FulfillmentPush['lines'],
+): { fulfillmentIds: string[]; remaining: FulfillmentPush['lines'] } {
+  const live = state.fulfillments.filter(
+    (f) => !['CANCELLED', 'ERROR', 'FAILURE'].includes(f.status) && f.trackingInfo.some((t) => t.number === trackingNumber),
   );
-  return found ? { id: found.id } : null;
+  const covered = new Map<string, number>();
+  for (const f of live) for (const li of f.fulfillmentLineItems.nodes) covered.set(li.lineItem.id, (covered.get(li.lineItem.id) ?? 0) + li.quantity);
+  const remaining = lines
+    .map((line) => {
+      const take = Math.min(line.quantity, covered.get(line.lineExternalId) ?? 0);
+      covered.set(line.lineExternalId, (covered.get(line.lineExternalId) ?? 0) - take);
+      return { ...line, quantity: line.quantity - take };
+    })
+    .filter((line) => line.quantity > 0);
+  return { fulfillmentIds: live.map((f) => f.id), remaining };
 }
 
 /**

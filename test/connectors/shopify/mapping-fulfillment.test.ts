@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PermanentError } from '../../../src/domain/errors.ts';
-import { existingFulfillment, planFulfillments, type FulfillmentState } from '../../../connectors/shopify/fulfillment.ts';
+import { alreadyFulfilled, planFulfillments, type FulfillmentState } from '../../../connectors/shopify/fulfillment.ts';
 
 const capture = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../../../shared/fixtures/shopify/captures/2025-01_shipping-fulfillments_fulfillment-create-name.json', import.meta.url)), 'utf8'),
@@ -68,13 +68,30 @@ describe('planFulfillments', () => {
     expect(() => planFulfillments([{ lineExternalId: LINE, sku: 'X', quantity: 3 }], state())).toThrow(/SKU X\) has 2 of 3 units/);
   });
 
-  it('finds an existing fulfillment by tracking number, ignoring cancelled ones', () => {
+  it('finds what a tracking number already carries, ignoring cancelled fulfillments', () => {
     const s = state();
+    const carried = (quantity: number) => ({ nodes: [{ quantity, lineItem: { id: LINE } }] });
     s.fulfillments = [
-      { id: 'gid://shopify/Fulfillment/1', status: 'CANCELLED', location: null, trackingInfo: [{ company: 'UPS', number: 'T1', url: null }] },
-      { id: 'gid://shopify/Fulfillment/2', status: 'SUCCESS', location: null, trackingInfo: [{ company: 'UPS', number: 'T1', url: null }] },
+      { id: 'gid://shopify/Fulfillment/1', status: 'CANCELLED', location: null, trackingInfo: [{ company: 'UPS', number: 'T1', url: null }], fulfillmentLineItems: carried(2) },
+      { id: 'gid://shopify/Fulfillment/2', status: 'SUCCESS', location: null, trackingInfo: [{ company: 'UPS', number: 'T1', url: null }], fulfillmentLineItems: carried(2) },
     ];
-    expect(existingFulfillment(s, 'T1', null)).toEqual({ id: 'gid://shopify/Fulfillment/2' });
-    expect(existingFulfillment(s, 'T2', null)).toBeNull();
+    expect(alreadyFulfilled(s, 'T1', [{ lineExternalId: LINE, sku: 'X', quantity: 2 }])).toEqual({ fulfillmentIds: ['gid://shopify/Fulfillment/2'], remaining: [] });
+    expect(alreadyFulfilled(s, 'T2', [{ lineExternalId: LINE, sku: 'X', quantity: 2 }])).toEqual({
+      fulfillmentIds: [],
+      remaining: [{ lineExternalId: LINE, sku: 'X', quantity: 2 }],
+    });
+  });
+
+  it('sends only the rest of a shipment when one location of it reached Shopify before a failure', () => {
+    const s = state();
+    const OTHER = 'gid://shopify/LineItem/2';
+    s.fulfillments = [
+      { id: 'gid://shopify/Fulfillment/9', status: 'SUCCESS', location: { id: 'gid://shopify/Location/1' }, trackingInfo: [{ company: 'UPS', number: 'T9', url: null }], fulfillmentLineItems: { nodes: [{ quantity: 1, lineItem: { id: LINE } }] } },
+    ];
+    const lines = [
+      { lineExternalId: LINE, sku: 'X', quantity: 1 },
+      { lineExternalId: OTHER, sku: 'Y', quantity: 3 },
+    ];
+    expect(alreadyFulfilled(s, 'T9', lines)).toEqual({ fulfillmentIds: ['gid://shopify/Fulfillment/9'], remaining: [{ lineExternalId: OTHER, sku: 'Y', quantity: 3 }] });
   });
 });
