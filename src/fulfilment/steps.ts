@@ -3,7 +3,8 @@
  * Ids are deterministic (`allocate.<orderId>`, `pick.<fulfilmentId>`,
  * `pack.<f>`, `ship.<f>`, `deliver.<shipmentId>`), so asking twice is one job;
  * `ensure` re-adds an id whose earlier job finished, because the same order
- * can need allocating again after an edit. Postgres stays the truth: a lost
+ * can need allocating again after an edit; an edit that arrives while its
+ * allocation runs queues one follow-up run (`allocate.<id>.again`). Postgres stays the truth: a lost
  * job is found again by the fulfilment job's `sweep`.
  */
 import type { App } from '../app.ts';
@@ -23,7 +24,15 @@ export const stepJobId = (step: StepName, id: number) => jobId(step, id);
 export async function enqueueStep(app: App, step: StepName, id: number, delayMs = 0): Promise<void> {
   try {
     if (delayMs > 0) await app.queues.add('fulfilment', stepJobId(step, id), { step, id }, { delay: delayMs });
-    else await app.queues.ensure<FulfilmentJobData>('fulfilment', stepJobId(step, id), { step, id });
+    else if (!(await app.queues.ensure<FulfilmentJobData>('fulfilment', stepJobId(step, id), { step, id })) && step === 'allocate') {
+      // An allocation that is running now may have read the order before this change: run it once
+      // more after. Allocation is idempotent and serialised by the order's row lock, so an extra
+      // run costs nothing but a look.
+      const running = await app.queues.get('fulfilment').getJob(stepJobId(step, id));
+      if (running && (await running.getState()) === 'active') {
+        await app.queues.ensure<FulfilmentJobData>('fulfilment', `${stepJobId(step, id)}.again`, { step, id });
+      }
+    }
   } catch (err) {
     app.log.warn({ step, id, err: (err as Error).message }, 'could not enqueue a fulfilment step; the sweeper will');
   }
