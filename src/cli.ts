@@ -2,6 +2,7 @@
  * The command-line entry point. Every command validates its input and prints
  * one clear line on failure (exit 2 for bad input or config, 1 otherwise).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { sql } from 'kysely';
 import { loadConfig, requireSecretKey, type Config } from './config.ts';
@@ -219,18 +220,30 @@ program
   .argument('<kind>', `channel kind (${[...connectorFactories.keys()].join(', ') || 'none installed'})`)
   .option('-p, --port <port>', 'port to listen on', parsePort, 0)
   .option('-o, --orders <count>', 'orders to seed', parseCount, 0)
-  .action(async (kind: string, opts: { port: number; orders: number }) => {
+  .option('--latency <ms>', 'added to every request, like a slow shop', parseCount, 0)
+  .option('--json', 'print one JSON line {kind, url, settings, credentials} instead of instructions (for scripts)')
+  .action(async (kind: string, opts: { port: number; orders: number; latency: number; json?: boolean }) => {
     const factory = connectorFactory(kind);
-    const sim = await factory.simulate({ port: opts.port, orders: opts.orders, log: createLogger(process.env.LOG_LEVEL ?? 'info', `${kind}-simulator`) });
+    const sim = await factory.simulate({ port: opts.port, orders: opts.orders, log: createLogger(process.env.LOG_LEVEL ?? (opts.json ? 'warn' : 'info'), `${kind}-simulator`) });
+    if (opts.latency) sim.setFaults({ latencyMs: opts.latency });
     const { settings, credentials } = sim.channelConfig();
-    console.log(`${factory.displayName} simulator listening on ${sim.url} with ${opts.orders} orders`);
-    console.log('connect a channel with:');
-    const pairs = (flag: string, o: Record<string, unknown>) =>
-      Object.entries(o)
-        .filter(([k]) => k !== 'caCertificate')
-        .map(([k, v]) => `${flag} ${k}=${shellQuote(String(v))}`)
-        .join(' ');
-    console.log(`  channelsync channels add ${kind} sim-${kind} ${pairs('-s', settings)} ${pairs('-c', credentials)}`);
+    if (opts.json) {
+      console.log(JSON.stringify({ kind, url: sim.url, settings, credentials }));
+    } else {
+      console.log(`${factory.displayName} simulator listening on ${sim.url} with ${opts.orders} orders`);
+      console.log('connect a channel with:');
+      // A PEM does not fit on a command line: it goes to a file the command reads.
+      const pemFile = `.channelsync/${kind}-simulator-ca.pem`;
+      if (typeof settings.caCertificate === 'string') {
+        mkdirSync('.channelsync', { recursive: true });
+        writeFileSync(pemFile, settings.caCertificate);
+      }
+      const pairs = (flag: string, o: Record<string, unknown>) =>
+        Object.entries(o)
+          .map(([k, v]) => (k === 'caCertificate' ? `${flag} ${k}="$(cat ${pemFile})"` : `${flag} ${k}=${shellQuote(String(v))}`))
+          .join(' ');
+      console.log(`  channelsync channels add ${kind} sim-${kind} ${pairs('-s', settings)} ${pairs('-c', credentials)}`);
+    }
     const stop = () => sim.close().then(() => process.exit(0));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
