@@ -87,6 +87,8 @@ describe('admin routes with credentials configured', () => {
     const ui = await server.inject({ url: '/admin/queues', headers: { authorization: `Bearer ${TOKEN}` }, remoteAddress: ip });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toMatch(/static\/js\/main/);
+    const queues = await server.inject({ url: '/admin/queues/api/queues', headers: { authorization: `Bearer ${TOKEN}` }, remoteAddress: ip });
+    expect(queues.json().queues.map((q: { name: string }) => q.name).sort()).toEqual(t.app.queues.all().map((q) => q.name).sort());
   });
 
   it('shows a login form to browsers, sets an HttpOnly SameSite cookie on login, and the cookie opens the admin', async () => {
