@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../../app.ts';
-import { ChannelsyncError } from '../../../domain/errors.ts';
+import { ChannelsyncError, ConfigError } from '../../../domain/errors.ts';
 import { ApiError } from './validate.ts';
 import { orderRoutes } from './orders.ts';
 import { pushRoutes } from './pushes.ts';
@@ -24,6 +24,8 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
       const e = err as Error & { statusCode?: number };
       // Fastify's own 4xx (a body that is not JSON, too large): pass its message on.
       if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
+      // Input a person must fix (a carrier that needs tracking typed in): 400; a move the state machine refuses: 409.
+      if (err instanceof ConfigError) return reply.code(400).send({ error: err.message });
       if (err instanceof ChannelsyncError && !err.retryable) return reply.code(409).send({ error: err.message });
       request.log.error({ err, url: request.url }, 'admin API error');
       return reply.code(500).send({ error: 'internal error: see the daemon log' });
