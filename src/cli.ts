@@ -17,6 +17,7 @@ import { bar, eta, progressDone, progressLine } from './progress.ts';
 import { sweep } from '../jobs/sweeper.ts';
 import { JOBS } from '../jobs/index.ts';
 import { createLogger } from './log.ts';
+import { describeRuntime, resolveRuntime } from './embedded/runtime.ts';
 import { registerFulfilmentCommands } from './fulfilment/cli.ts';
 
 const program = new Command();
@@ -45,10 +46,12 @@ program
   .command('start')
   .description('run the daemon: workers, schedules and the HTTP server (webhooks, /healthz)')
   .option('--no-workers', 'serve HTTP only (for an HTTP-only replica)')
-  .action(async (opts: { workers: boolean }) => {
-    const config = loadConfig();
-    requireSecretKey(config);
-    const daemon = await startDaemon(config, { workers: opts.workers });
+  .option('--embedded', 'run without Postgres and Redis: in-process Postgres in .channelsync/data (chosen anyway when none is set or answers)')
+  .action(async (opts: { workers: boolean; embedded?: boolean }) => {
+    requireSecretKey(loadConfig());
+    const runtime = await resolveRuntime(process.env, { embedded: opts.embedded });
+    for (const line of describeRuntime(runtime)) console.log(line);
+    const daemon = await startDaemon(loadConfig(runtime.env), { workers: opts.workers, embedded: runtime.embedded });
     stopOnSignals(daemon);
   });
 
@@ -251,11 +254,12 @@ program
 
 program
   .command('demo')
-  .description('a live demo against the built-in simulators (uses the local services)')
+  .description('a live demo against the built-in simulators (the local services, or embedded when none answers)')
   .option('--orders-per-minute <n>', 'order stream rate', parseCount, 30)
-  .action(async (opts: { ordersPerMinute: number }) => {
+  .option('--embedded', 'run without Postgres and Redis: in-process Postgres in .channelsync/demo-data')
+  .action(async (opts: { ordersPerMinute: number; embedded?: boolean }) => {
     const { runDemo } = await import('./demo.ts');
-    await runDemo({ ordersPerMinute: opts.ordersPerMinute });
+    await runDemo({ ordersPerMinute: opts.ordersPerMinute, embedded: opts.embedded });
   });
 
 // --- stock: `stock show|adjust|explain|drift|reorder|rule`, `listings sync`, `reconcile --now` (src/stock/cli.ts) ---
@@ -266,8 +270,10 @@ program
 // --- end stock ---
 
 async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
-  const config: Config = loadConfig();
-  const app = await createApp(config, { log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) });
+  // Without DATABASE_URL/REDIS_URL and with no local services, commands work on the embedded data.
+  const runtime = await resolveRuntime(process.env);
+  const config: Config = loadConfig(runtime.env);
+  const app = await createApp(config, { log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), embedded: runtime.embedded });
   try {
     await fn(app);
   } finally {

@@ -3,7 +3,8 @@
  * Starts one simulator per installed connector, connects a channel to each,
  * seeds products and stock, sends a steady stream of orders (some cancelled
  * later), and runs the daemon. Data goes to the `channelsync_demo` database
- * (unless DATABASE_URL is set) so a demo never mixes with real channels;
+ * (unless DATABASE_URL is set) so a demo never mixes with real channels; with
+ * no services at all it runs embedded, data in `.channelsync/demo-data`.
  * Ctrl-C stops everything cleanly, and a restart keeps the data.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,8 @@ import { addChannel } from './db/channels.ts';
 import { connectorFactories } from '../connectors/index.ts';
 import type { ChannelSimulator } from '../connectors/types.ts';
 import { pingRedis } from './queue/connection.ts';
+import { describeRuntime, resolveRuntime, type RuntimeOptions } from './embedded/runtime.ts';
+import { dashboardLines, demoAdminToken, startFaultBursts, type FaultBursts } from './server/admin/demo-support.ts';
 import pg from 'pg';
 
 export interface DemoOptions {
@@ -25,6 +28,14 @@ export interface DemoOptions {
   /** Stop by itself after this many ms (tests); runs until Ctrl-C when unset. */
   durationMs?: number;
   stateDir?: string;
+  /** `--embedded`: no Postgres or Redis even if they answer. */
+  embedded?: boolean;
+  /** The environment; default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Addresses probed for local services (tests point them at closed ports). */
+  probe?: RuntimeOptions['probe'];
+  /** Called once the daemon and simulators run (tests look inside). */
+  onStarted?(demo: { daemon: Daemon; sims: ReadonlyArray<{ sim: ChannelSimulator; channelId: number; name: string }> }): void;
 }
 
 const PRODUCTS = [
@@ -38,31 +49,46 @@ const PRODUCTS = [
 export async function runDemo(options: DemoOptions): Promise<void> {
   const stateDir = options.stateDir ?? '.channelsync';
   mkdirSync(stateDir, { recursive: true });
-  const env = { ...process.env };
+  const env = { ...(options.env ?? process.env) };
   if (!env.CHANNELSYNC_SECRET_KEY) {
     const keyFile = join(stateDir, 'demo.key');
     if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
     env.CHANNELSYNC_SECRET_KEY = readFileSync(keyFile, 'utf8').trim();
     console.log(`demo: using a generated CHANNELSYNC_SECRET_KEY kept in ${keyFile} (set your own for real channels)`);
   }
+  const admin = demoAdminToken(env, stateDir);
+  console.log(admin.message);
+  const runtime = await resolveRuntime(env, { embedded: options.embedded, dataDir: join(stateDir, 'demo-data'), probe: options.probe });
+  for (const line of describeRuntime(runtime)) console.log(line.replace(/^channelsync:/, 'demo:'));
+  if (runtime.embedded) env.DATABASE_URL = runtime.env.DATABASE_URL;
   env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/channelsync_demo';
   env.QUEUE_PREFIX ??= '{channelsync-demo}';
   env.LOG_LEVEL ??= 'warn';
   env.SYNC_INTERVAL_SECONDS ??= '10';
+  // The whole cycle without a person: allocate, pick, pack and ship with the simulated carrier's tracking.
+  env.FULFILMENT_MODE ??= 'auto';
+  env.CARRIER ??= 'simulated';
+  // Two attempts, so a push whose retries fall inside a fault burst fails for good and waits in the queue UI.
+  env.JOB_ATTEMPTS ??= '2';
   const config: Config = loadConfig(env);
-  await requireServices(config);
+  if (!runtime.embedded) await requireServices(config);
 
   const log = createLogger(config.logLevel);
-  const daemon = await startDaemon(config, { log });
+  const daemon = await startDaemon(config, { log, embedded: runtime.embedded }).catch(async (err: unknown) => {
+    await runtime.embedded?.close();
+    throw err;
+  });
   const sims: Array<{ sim: ChannelSimulator; channelId: number; name: string }> = [];
   let stream: NodeJS.Timeout | undefined;
   let status: NodeJS.Timeout | undefined;
+  let bursts: FaultBursts | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     clearInterval(stream);
     clearInterval(status);
+    bursts?.stop();
     process.stdout.write('\n');
     console.log('demo: stopping...');
     await daemon.stop();
@@ -88,8 +114,14 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
 
   console.log(`demo: daemon at ${daemon.url} (health: ${daemon.url}/healthz)`);
+  for (const line of dashboardLines(daemon.url, admin.token)) console.log(line);
+  if (sims.length > 0) {
+    bursts = startFaultBursts(sims);
+    console.log('demo: one simulator fails every API call for 20 s each minute (from 30 s in): retry the failed pushes in the queue UI');
+  }
   if (sims.length === 0) console.log('demo: no connectors installed yet, running the daemon with no channels');
   console.log('demo: press Ctrl-C to stop');
+  options.onStarted?.({ daemon, sims });
 
   let created = 0;
   if (sims.length > 0 && options.ordersPerMinute > 0) {
@@ -107,7 +139,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     }, Math.max(100, Math.round(60_000 / options.ordersPerMinute)));
   }
   status = setInterval(() => {
-    void statusLine(daemon, created).then((line) => process.stdout.write(`\r${line}   `), () => {});
+    const burst = bursts?.describe();
+    void statusLine(daemon, created).then((line) => process.stdout.write(`\r${line}${burst ? ` | ${burst}` : ''}   `), () => {});
   }, 2_000);
 
   await new Promise<void>((resolve) => {

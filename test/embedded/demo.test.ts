@@ -1,0 +1,90 @@
+/**
+ * The README's `npm run demo` on a machine without Postgres or Redis: the
+ * service ports are closed, so the demo runs embedded for a minute; orders
+ * from every simulator reach Postgres, ship, and show tracking on the
+ * simulator; a second start finds the data kept.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { runDemo, type DemoOptions } from '../../src/demo.ts';
+import { connectorFactories } from '../../connectors/index.ts';
+
+type Started = Parameters<NonNullable<DemoOptions['onStarted']>>[0];
+
+async function deadPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
+let stateDir: string;
+let options: Omit<DemoOptions, 'ordersPerMinute' | 'durationMs'>;
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'cs-demo-'));
+  // No DATABASE_URL or REDIS_URL, and nothing on the ports probed: what a fresh machine looks like.
+  const env = { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+  const probe = { databaseUrl: `postgres://postgres@127.0.0.1:${await deadPort()}/x`, redisUrl: `redis://127.0.0.1:${await deadPort()}` };
+  options = { stateDir, env, probe };
+});
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+async function counts(started: Started) {
+  const { rows } = await sql<{ channel: number; orders: number; shipped: number }>`
+    SELECT o.channel_id AS channel, count(DISTINCT o.id)::int AS orders,
+      count(DISTINCT o.id) FILTER (WHERE s.tracking_number IS NOT NULL)::int AS shipped
+    FROM orders o LEFT JOIN fulfillments f ON f.order_id = o.id LEFT JOIN shipments s ON s.fulfillment_id = f.id
+    GROUP BY 1 ORDER BY 1`.execute(started.daemon.app.db);
+  return rows;
+}
+
+describe('the demo, embedded', () => {
+  it('runs a minute with orders from every simulator shipped and tracked, and keeps them across a restart', async () => {
+    let first: Started | undefined;
+    let seen: Awaited<ReturnType<typeof counts>> = [];
+    let tracked = 0;
+    const running = runDemo({ ...options, ordersPerMinute: 60, durationMs: 60_000, onStarted: (s) => (first = s) });
+    // Look inside shortly before it stops by itself (the simulators close with it).
+    await new Promise((r) => setTimeout(r, 50_000));
+    expect(first).toBeDefined();
+    expect(first!.daemon.app.backend.kind).toBe('postgres');
+    seen = await counts(first!);
+    for (const { sim, channelId } of first!.sims) {
+      const shipped = await sql<{ external_id: string }>`
+        SELECT o.external_id FROM orders o JOIN fulfillments f ON f.order_id = o.id JOIN shipments s ON s.fulfillment_id = f.id
+        WHERE o.channel_id = ${channelId} AND s.tracking_number IS NOT NULL LIMIT 3`.execute(first!.daemon.app.db);
+      for (const { external_id } of shipped.rows) {
+        const fulfillments = await sim.fulfillments(external_id);
+        if (fulfillments.some((f) => f.trackingNumber)) tracked += 1;
+      }
+    }
+    await running;
+
+    expect(seen).toHaveLength(connectorFactories.size);
+    for (const row of seen) {
+      expect(row.orders).toBeGreaterThan(5);
+      expect(row.shipped).toBeGreaterThan(0);
+    }
+    expect(tracked).toBeGreaterThan(0);
+    const before = seen.reduce((n, r) => n + r.orders, 0);
+
+    let second: Started | undefined;
+    let after = 0;
+    await runDemo({
+      ...options,
+      ordersPerMinute: 0,
+      durationMs: 3_000,
+      onStarted: (s) => {
+        second = s;
+        void counts(s).then((rows) => (after = rows.reduce((n, r) => n + r.orders, 0)));
+      },
+    });
+    expect(second).toBeDefined();
+    expect(after).toBeGreaterThanOrEqual(before);
+  }, 180_000);
+});
