@@ -32,7 +32,11 @@ export interface ConnectorContext<S = Record<string, unknown>, C = Record<string
   /** Small shared values with a TTL (access tokens, detected capabilities). */
   kv: SharedKV;
   log: Logger;
+  /** Counts each HTTP call to the channel for the metrics (ok, throttled by the channel, or failed). */
+  recordCall?(outcome: ApiCallOutcome): void;
 }
+
+export type ApiCallOutcome = 'ok' | 'throttled' | 'error';
 
 /** One page of orders and the cursor to store once that page is saved. */
 export interface OrderPage {

@@ -39,7 +39,7 @@ export const webhookJob: JobDefinition<WebhookData> = {
 
 export const webhookJobId = (deliveryId: number) => jobId('webhook', deliveryId);
 
-export async function processDelivery(app: App, data: WebhookData): Promise<{ outcome: string }> {
+export async function processDelivery(app: App, data: WebhookData): Promise<{ outcome: string; channelId?: number }> {
   const delivery = await app.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', data.deliveryId).executeTakeFirst();
   if (!delivery) return { outcome: 'gone' };
   if (delivery.status !== 'pending') return { outcome: `already ${delivery.status}` };
@@ -74,5 +74,6 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
     .set({ status: event.type === 'ignored' ? 'ignored' : 'processed', processed_at: sql`now()`, error: null })
     .where('id', '=', delivery.id)
     .execute();
-  return { outcome };
+  // The channel rides along for the orders-ingested metric.
+  return { outcome, channelId: delivery.channel_id };
 }

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './log.ts';
 import { connectorFactory } from '../connectors/index.ts';
 import type { ChannelRecord, Connector } from '../connectors/types.ts';
 import { PermanentError } from './domain/errors.ts';
+import { channelApiCalls } from './server/metrics.ts';
 
 export interface App {
   config: Readonly<Config>;
@@ -120,6 +121,7 @@ export class ConnectorCache {
       budget: this.app.budget,
       kv: this.app.kv,
       log: this.app.log.child({ channel: channelId, kind: record.kind }),
+      recordCall: (outcome) => channelApiCalls.inc({ channel: String(channelId), kind: record.kind, outcome }),
     });
     const entry = { updatedAt: row.updated_at.getTime(), channel, connector };
     this.built.set(channelId, entry);

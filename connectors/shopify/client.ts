@@ -25,6 +25,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
 import type { BucketLimits, RateBudget, SharedKV } from '../../src/queue/shared-state.ts';
+import type { ApiCallOutcome } from '../types.ts';
 
 export type ShopifyAuth = { accessToken: string } | { clientId: string; clientSecret: string };
 
@@ -44,6 +45,8 @@ export interface ShopifyClientOptions {
   maxAttempts?: number;
   /** THROTTLED answers waited out inside one call before giving up as retryable. Default 50. */
   maxThrottleWaits?: number;
+  /** Counts each HTTP call (metrics). */
+  recordCall?(outcome: ApiCallOutcome): void;
 }
 
 /** `extensions.cost` of a GraphQL Admin response. */
@@ -128,6 +131,7 @@ export class ShopifyClient {
         this.stats.requests++;
         response = await this.post(token, JSON.stringify({ query, variables }));
       } catch (err) {
+        this.options.recordCall?.('error');
         // Unknown whether Shopify ran it: the reservation stays spent.
         attempts++;
         if (idempotent && attempts < maxAttempts) {
@@ -139,6 +143,7 @@ export class ShopifyClient {
         });
       }
 
+      if (response.status !== 200) this.options.recordCall?.(response.status === 429 ? 'throttled' : 'error');
       if (response.status !== 200) {
         await this.options.budget.refund(this.budgetKey, estimate, limits);
         if (response.status === 401 && 'clientId' in this.options.auth && !reauthenticated) {
@@ -171,7 +176,9 @@ export class ShopifyClient {
       await this.settle(costKey, estimate, cost);
 
       const errors = payload.errors ?? [];
-      if (errors.some((e) => e.extensions?.code === 'THROTTLED')) {
+      const throttled = errors.some((e) => e.extensions?.code === 'THROTTLED');
+      this.options.recordCall?.(throttled ? 'throttled' : errors.length ? 'error' : 'ok');
+      if (throttled) {
         this.stats.throttled++;
         throttles++;
         if (throttles > maxThrottleWaits) {

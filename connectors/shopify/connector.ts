@@ -112,6 +112,7 @@ export class ShopifyConnector implements Connector {
       kv: ctx.kv,
       log: ctx.log,
       requestTimeoutMs: settings.requestTimeoutMs,
+      recordCall: ctx.recordCall,
     });
     this.locationId = settings.locationId ? toGid('Location', settings.locationId) : null;
     this.webhookSecret =

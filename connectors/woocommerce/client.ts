@@ -17,6 +17,7 @@ import WooCommerceRestApiModule from '@woocommerce/woocommerce-rest-api';
 import type { Logger } from 'pino';
 import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
 import { wooErrorSchema } from './mapping.ts';
+import type { ApiCallOutcome } from '../types.ts';
 
 // The package is CommonJS with `exports.default`; Node's ESM loader hands us the module object.
 type WooApi = InstanceType<typeof WooCommerceRestApiModule>;
@@ -38,6 +39,8 @@ export interface WooClientOptions {
   /** First back-off delay; doubles per consecutive failure, capped at 30 s. Default 500. */
   baseDelayMs?: number;
   log: Logger;
+  /** Counts each HTTP call (metrics). */
+  recordCall?(outcome: ApiCallOutcome): void;
 }
 
 export type Query = Record<string, string | number | boolean | Array<string | number> | undefined>;
@@ -315,6 +318,7 @@ export class WooClient {
         res = await send();
       } catch (err) {
         this.limiter.release();
+        this.options.recordCall?.('error');
         const e = err as AxiosLikeError;
         if (this.abort.signal.aborted) throw new RetryableError(`WooCommerce client closed during ${what}`);
         const code = e.code ?? (err instanceof Error && err.name === 'TimeoutError' ? 'ETIMEDOUT' : undefined);
@@ -331,6 +335,7 @@ export class WooClient {
       this.limiter.release();
 
       const { status } = res;
+      this.options.recordCall?.(status >= 200 && status < 300 ? 'ok' : status === 429 || status === 503 ? 'throttled' : 'error');
       if (status >= 200 && status < 300) {
         this.limiter.success();
         return { status, headers: res.headers as Record<string, string>, body: res.data as T };

@@ -89,6 +89,7 @@ export class WooCommerceConnector implements Connector {
       concurrency: this.settings.concurrency,
       timeoutMs: this.settings.timeoutMs,
       log: ctx.log.child({ channel: ctx.channel.id, kind: 'woocommerce' }),
+      recordCall: ctx.recordCall,
     });
   }
 

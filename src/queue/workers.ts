@@ -9,6 +9,7 @@ import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { App } from '../app.ts';
 import { PermanentError, RetryableError } from '../domain/errors.ts';
 import type { JobDefinition } from './job.ts';
+import { instrumentWorker } from '../server/metrics.ts';
 
 export interface WorkerSet {
   workers: Worker[];
@@ -53,6 +54,7 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
       }
     });
     worker.on('error', (err) => app.log.error({ queue: definition.queue, err: err.message }, 'worker error'));
+    instrumentWorker(worker, definition.queue);
     return { worker, release };
   });
 
