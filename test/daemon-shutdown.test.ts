@@ -56,9 +56,10 @@ describe('daemon shutdown', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     await waitFor(() => output.includes('channelsync daemon started'), 20_000, () => output);
 
+    // The daemon's schedule starts a sync of the channel at once; it is mid-flight within moments.
     const queue = app.queues.get('sync-orders');
-    const job = await queue.add('sync', { channelId }, { jobId: 'sync-now' });
-    await waitFor(async () => (await job.getState()) === 'active', 10_000, () => output);
+    let inFlight: string | undefined;
+    await waitFor(async () => (inFlight = (await queue.getActive())[0]?.id) !== undefined, 10_000, () => output);
 
     const signalledAt = Date.now();
     child.kill('SIGTERM');
@@ -67,7 +68,7 @@ describe('daemon shutdown', () => {
 
     expect(code).toBe(0);
     expect(took).toBeLessThan(10_000);
-    expect(await (await queue.getJob('sync-now'))!.getState()).toBe('completed');
+    expect(await (await queue.getJob(inFlight!))!.getState()).toBe('completed');
     const { count } = await app.db
       .selectFrom('orders')
       .select((eb) => eb.fn.countAll<number>().as('count'))

@@ -93,9 +93,25 @@ export async function deliverStock(app: App, push: ChannelPush, job?: Job): Prom
     throw new PermanentError(`stock push for ${own.sku}: ${ownError ?? 'no answer from the channel for this SKU'}`);
   }
 
+  // Two pushes of one SKU can overlap (a batch carrying it, and its own job): if the older
+  // quantity reached the channel last, the channel now shows a stale number. Every push
+  // therefore checks, after its own write, that what it wrote is still what the channel
+  // should show; the push whose write landed last always checks last, so a stale number
+  // is always caught and pushed again.
+  const fresh = await sql<{ sku: string; expected: number }>`
+    SELECT sku, expected FROM channel_stock_expected
+    WHERE channel_id = ${push.channel_id} AND sku = ANY(${pushed.map((r) => r.sku)}::text[])`.execute(app.db);
+  const now = new Map(fresh.rows.map((r) => [r.sku, Math.max(0, r.expected)]));
+  const stale = pushed.filter((r) => now.get(r.sku) !== Math.max(0, r.expected));
+  if (stale.length > 0) {
+    await sql`
+      UPDATE channel_pushes SET status = 'pending', updated_at = now()
+      WHERE channel_id = ${push.channel_id} AND kind = 'stock' AND target = ANY(${stale.map((r) => r.sku)}::text[])`.execute(app.db);
+  }
+
   const after = await sql<{ moved: boolean }>`
     SELECT updated_at <> ${own.stamp}::timestamptz AS moved FROM channel_pushes WHERE id = ${push.id}`.execute(app.db);
-  if (after.rows[0]?.moved && job?.token) {
+  if ((after.rows[0]?.moved || stale.length > 0) && job?.token) {
     // Changed while we pushed: the queue dropped that change's job (our dedup key was held), so we redo it.
     await job.moveToDelayed(Date.now() + REPUSH_DELAY_MS, job.token);
     throw new DelayedError();

@@ -146,9 +146,21 @@ describe('end to end over Shopify and WooCommerce simulators, auto mode', () => 
     }
     expect(splitOrders).toBe(2 * Math.ceil(PER_STORE / 3));
 
-    for (const store of stores) {
-      for (const sku of SKUS) expect(await store.sim.stockOf(sku)).toBe(await expectedOnStore(store.channelId, sku));
-    }
+    // A push whose write is still on its way may land after the rows read done; give it a moment.
+    const mismatches = async () => {
+      const wrong: string[] = [];
+      for (const store of stores) {
+        for (const sku of SKUS) {
+          const [shown, expected] = [await store.sim.stockOf(sku), await expectedOnStore(store.channelId, sku)];
+          if (shown !== expected) wrong.push(`${store.sim.kind} ${sku}: shows ${shown}, ledger says ${expected}`);
+        }
+      }
+      return wrong;
+    };
+    await until('store stock to equal the ledger', async () => (await mismatches()).length === 0 && (await pendingPushes()) === 0, 10_000).catch(
+      async () => expect(await mismatches()).toEqual([]),
+    );
+    expect(await mismatches()).toEqual([]);
     expect(await ledgerMismatches(app)).toEqual([]);
   }, 150_000);
 

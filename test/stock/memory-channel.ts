@@ -17,6 +17,8 @@ export class MemoryChannel implements Connector {
   readCalls = 0;
   /** Added to every read and push call, ms. */
   latencyMs = 0;
+  /** Latencies for the next push calls, one each, before `latencyMs` applies again. */
+  pushLatencies: number[] = [];
 
   constructor(readonly name: string) {}
 
@@ -50,7 +52,7 @@ export class MemoryChannel implements Connector {
   }
   async pushStock(levels: StockPush[]): Promise<StockPushResult[]> {
     this.pushCalls.push(levels);
-    await sleep(this.latencyMs);
+    await sleep(this.pushLatencies.shift() ?? this.latencyMs);
     return levels.map((l) => {
       if (!this.stock.has(l.listing.sku)) return { sku: l.listing.sku, ok: false, error: 'no such product' };
       this.stock.set(l.listing.sku, l.available);

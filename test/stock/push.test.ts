@@ -96,6 +96,28 @@ describe('stock pushes', () => {
     }
   });
 
+  it('pushes again when an older quantity reaches the channel after a newer one', async () => {
+    const id = await listed('LATE-1', 10);
+    const other = await listed('LATE-OTHER', 5);
+    // The first push (9) is slow; a batch that carries the newer 8 overtakes it.
+    shopB.pushLatencies = [600];
+    await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:late-1')]);
+    await notifyStockChanged(t.app, [id]);
+    await until('the push of 9 in flight', () => shopB.pushCalls.some((c) => c.some((l) => l.listing.sku === 'LATE-1' && l.available === 9)));
+    // A sale whose own notification has not happened yet; another SKU's push batches the pending row with it.
+    await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:late-2')]);
+    await recordMovements(t.app.db, [movementFor.reservation(other, location, 1, 'order:late-3')]);
+    await notifyStockChanged(t.app, [other]);
+    await until('the batch with 8 pushed', () => shopB.pushCalls.some((c) => c.some((l) => l.listing.sku === 'LATE-1' && l.available === 8)));
+    // The slow 9 lands last; the channel must still end on 8.
+    await until('shop B shows 8 after the late write', async () => {
+      const calls = shopB.pushCalls.filter((c) => c.some((l) => l.listing.sku === 'LATE-1')).length;
+      return calls >= 3 && shopB.stock.get('LATE-1') === 8;
+    }, 8_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(shopB.stock.get('LATE-1')).toBe(8);
+  });
+
   it('batches changes across many SKUs into bulk calls', async () => {
     const ids: number[] = [];
     for (let i = 0; i < 60; i++) ids.push(await listed(`BULK-${i}`, 5));
