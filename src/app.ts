@@ -90,6 +90,8 @@ export async function createApp(config: Readonly<Config>, options: CreateAppOpti
  */
 export class ConnectorCache {
   private readonly built = new Map<number, { updatedAt: number; channel: ChannelRecord; connector: Connector }>();
+  /** Builds under way, so that jobs asking at once share one connector (and its concurrency limits). */
+  private readonly building = new Map<string, Promise<{ updatedAt: number; channel: ChannelRecord; connector: Connector }>>();
 
   constructor(private readonly app: App) {}
 
@@ -104,8 +106,16 @@ export class ConnectorCache {
     if (!row.enabled) throw new PermanentError(`channel ${channelId} is disabled`);
     const cached = this.built.get(channelId);
     if (cached && cached.updatedAt === row.updated_at.getTime()) return cached;
-    if (cached) await cached.connector.close().catch(() => {});
+    const key = `${channelId}@${row.updated_at.getTime()}`;
+    let pending = this.building.get(key);
+    if (!pending) {
+      pending = this.build(channelId, row.updated_at.getTime()).finally(() => this.building.delete(key));
+      this.building.set(key, pending);
+    }
+    return pending;
+  }
 
+  private async build(channelId: number, updatedAt: number): Promise<{ updatedAt: number; channel: ChannelRecord; connector: Connector }> {
     const record = await loadChannel(this.app.db, requireSecretKey(this.app.config), channelId);
     if (!record) throw new PermanentError(`channel ${channelId} does not exist`);
     const factory = connectorFactory(record.kind);
@@ -123,8 +133,11 @@ export class ConnectorCache {
       log: this.app.log.child({ channel: channelId, kind: record.kind }),
       recordCall: (outcome) => channelApiCalls.inc({ channel: String(channelId), kind: record.kind, outcome }),
     });
-    const entry = { updatedAt: row.updated_at.getTime(), channel, connector };
+    const entry = { updatedAt, channel, connector };
+    const previous = this.built.get(channelId);
     this.built.set(channelId, entry);
+    // The channel was edited: the old connector's sockets and timers go.
+    if (previous && previous.connector !== connector) await previous.connector.close().catch(() => {});
     return entry;
   }
 
