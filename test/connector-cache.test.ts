@@ -18,6 +18,8 @@ describe('connector cache', () => {
       settings: { url: 'http://127.0.0.1:9' },
       credentials: { consumerKey: 'ck_x', consumerSecret: 'cs_x', webhookSecret: 'whsec' },
     });
+    // Warm the pool so the lookups really run side by side, as jobs on a busy daemon do.
+    await Promise.all(Array.from({ length: 8 }, () => sql`SELECT pg_sleep(0.05)`.execute(app.db)));
     const got = await Promise.all(Array.from({ length: 8 }, () => app.connectors.get(id)));
     expect(new Set(got.map((g) => g.connector)).size).toBe(1);
 
