@@ -272,6 +272,50 @@ describe('Shopify simulator limits, bulk and faults', () => {
     expect(orders.map((o) => o.id)).toEqual(expect.arrayContaining([children[0].__parentId]));
   });
 
+  it('lists fulfillment orders shop-wide: closed only when asked, sorted, reversed, filtered and paged', async () => {
+    const shop = await startShopifySimulator({ port: 0, products: 0, rateLimit: { restoreRate: 100000, bucketSize: 100000 } });
+    try {
+      await shop.createProduct({ sku: 'FO-1', title: 'Mug', price: '5.00', stock: 10 });
+      const foOf = async (externalId: string) =>
+        (await shop.graphql(`query($id: ID!) { order(id: $id) { fulfillmentOrders(first: 1) { nodes { id lineItems(first: 1) { nodes { id } } } } } }`, { id: externalId })).body.data.order.fulfillmentOrders.nodes[0];
+      const ship = (fo: any, quantity: number) => shop.graphql(
+        `mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { userErrors { message } } }`,
+        { f: { lineItemsByFulfillmentOrder: [{ fulfillmentOrderId: fo.id, fulfillmentOrderLineItems: [{ id: fo.lineItems.nodes[0].id, quantity }] }] } },
+      );
+      const [open, partial, closed] = await Promise.all([1, 2, 3].map(async () => foOf((await shop.createOrder({ lines: [{ sku: 'FO-1', quantity: 2 }] })).externalId)));
+      await ship(closed, 2);
+      await ship(partial, 1);
+      // Declare only the variables used: an unused one fails validation.
+      const declared = (args: string) => [args.includes('$after') && '$after: String', args.includes('$q') && '$q: String'].filter(Boolean).join(', ');
+      const list = async (args: string, vars: Record<string, unknown> = {}) =>
+        (await shop.graphql(`query${declared(args) ? `(${declared(args)})` : ''} { fulfillmentOrders(${args}) { nodes { id status } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } manualHoldsFulfillmentOrders(first: 5) { nodes { id } } }`, vars)).body.data;
+      const ids = (d: any) => d.fulfillmentOrders.nodes.map((n: { id: string }) => n.id);
+
+      expect(ids(await list('first: 5'))).toEqual([open.id, partial.id]);
+      expect((await list('first: 5')).fulfillmentOrders.nodes.map((n: { status: string }) => n.status)).toEqual(['OPEN', 'IN_PROGRESS']);
+      expect(ids(await list('first: 5, includeClosed: true'))).toEqual([open.id, partial.id, closed.id]);
+      expect(ids(await list('first: 5, includeClosed: true, reverse: true'))).toEqual([closed.id, partial.id, open.id]);
+      // Shipping touched `closed` first, then `partial`.
+      expect(ids(await list('first: 5, includeClosed: true, sortKey: UPDATED_AT'))).toEqual([open.id, closed.id, partial.id]);
+      expect(ids(await list('first: 5, includeClosed: true, query: $q', { q: 'status:closed' }))).toEqual([closed.id]);
+      expect(ids(await list('first: 5, query: $q', { q: 'status:closed' }))).toEqual([]);
+      expect(ids(await list('first: 5, query: $q', { q: 'status:in_progress OR status:open' }))).toEqual([open.id, partial.id]);
+      expect(ids(await list('first: 5, includeClosed: true, query: $q', { q: `id:>${open.id.split('/').pop()}` }))).toEqual([partial.id, closed.id]);
+
+      const first = await list('first: 2, includeClosed: true');
+      expect(first.fulfillmentOrders.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+      // Shopify's cursor: the id, and the sort value as a string for ID.
+      expect(JSON.parse(Buffer.from(first.fulfillmentOrders.pageInfo.endCursor, 'base64').toString())).toEqual({ last_id: Number(partial.id.split('/').pop()), last_value: partial.id.split('/').pop() });
+      const second = await list('first: 2, after: $after, includeClosed: true', { after: first.fulfillmentOrders.pageInfo.endCursor });
+      expect(ids(second)).toEqual([closed.id]);
+      expect(second.fulfillmentOrders.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+      // No holds are placed on the simulator, so no manual holds are listed.
+      expect(first.manualHoldsFulfillmentOrders.nodes).toEqual([]);
+    } finally {
+      await shop.close();
+    }
+  });
+
   it('injects 5xx errors, hangs and latency', async () => {
     sim.setFaults({ errorRate: 1 });
     const err = await sim.graphql('{ shop { name } }');

@@ -104,5 +104,36 @@ export function connection<T, V>(
   };
 }
 
+/**
+ * A Relay connection over records sorted by a key then id, with Shopify's
+ * cursor (`last_id`, `last_value`). `after` is resolved by position rather
+ * than identity, so a cursor stays valid when its record has since moved
+ * (updated) or left the filter.
+ * Docs: https://shopify.dev/docs/api/usage/pagination-graphql
+ */
+export function sortedConnection<T extends { id: number }, V>(
+  items: T[],
+  args: ConnectionArgs,
+  view: (item: T) => V,
+  sortValue: (item: T) => number,
+  cursorValue: (item: T) => unknown = sortValue,
+) {
+  const list = [...items].sort((a, b) => sortValue(a) - sortValue(b) || a.id - b.id);
+  const cursorKey = (item: T) => ({ last_id: item.id, last_value: cursorValue(item) });
+  const c = args.after ? (decodeCursor(args.after) as { last_id?: unknown; last_value?: unknown } | undefined) : undefined;
+  if (typeof c?.last_id !== 'number') return connection(list, args, view, cursorKey);
+  const lastId = c.last_id;
+  const lastValue = Number(c.last_value ?? 0);
+  const pos = (item: T) => {
+    const d = sortValue(item) - lastValue || item.id - lastId;
+    return args.reverse ? -d : d;
+  };
+  const ordered = args.reverse ? [...list].reverse() : list;
+  const rest = ordered.filter((item) => pos(item) > 0);
+  const page = connection(args.reverse ? rest.reverse() : rest, { ...args, after: null }, view, cursorKey);
+  page.pageInfo.hasPreviousPage = rest.length < ordered.length;
+  return page;
+}
+
 /** `userErrors` entry. */
 export interface UserError { field: string[] | null; message: string; code?: string }

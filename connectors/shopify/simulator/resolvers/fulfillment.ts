@@ -1,11 +1,13 @@
 /**
- * Fulfilment: `fulfillmentOrder`, `fulfillment`, `fulfillmentOrders` and
- * `fulfillmentCreate`, with the userErrors the real API returns (wording
- * and order of checks from the 2026-04 captures).
+ * Fulfilment: `fulfillmentOrder`, `fulfillment`, `fulfillmentOrders`,
+ * `manualHoldsFulfillmentOrders` and `fulfillmentCreate`, with the
+ * userErrors the real API returns (wording and order of checks from the
+ * 2026-04 captures).
  */
 import { parseGid } from '../ids.ts';
 import type { Fulfillment, FulfillmentOrder } from '../state.ts';
-import { connection, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
+import { compare, compareTime, matches, parseSearch, type FieldMatcher } from '../search.ts';
+import { sortedConnection, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
 import { fulfillmentOrderView, fulfillmentView } from './views.ts';
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/queries/fulfillmentOrder */
@@ -20,14 +22,65 @@ export function fulfillment(args: { id: string }, ctx: Ctx) {
   return f ? fulfillmentView(ctx.state, f) : null;
 }
 
-/** https://shopify.dev/docs/api/admin-graphql/latest/queries/fulfillmentOrders */
-export function fulfillmentOrders(args: ConnectionArgs & { includeClosed?: boolean | null; query?: string | null }, ctx: Ctx) {
-  const statusTerm = /status:(\w+)/.exec(args.query ?? '')?.[1]?.toUpperCase();
-  const list = [...ctx.state.fulfillmentOrders.values()].filter((fo) => {
-    if (statusTerm) return fo.status === statusTerm;
-    return args.includeClosed || (fo.status !== 'CLOSED' && fo.status !== 'CANCELLED' && fo.status !== 'INCOMPLETE');
-  });
-  return connection(list, args, (fo) => fulfillmentOrderView(ctx.state, fo));
+type FulfillmentOrderSortKey = 'ID' | 'UPDATED_AT';
+
+const foSortValue: Record<FulfillmentOrderSortKey, (fo: FulfillmentOrder) => number> = {
+  ID: (fo) => fo.id,
+  UPDATED_AT: (fo) => fo.updatedAt,
+};
+
+/** What `includeClosed: false` leaves out: fulfillment orders whose work is over. */
+const CLOSED_STATUSES = new Set(['CLOSED', 'CANCELLED', 'INCOMPLETE']);
+
+/** The number of an id term's value, which may be a bare number or a gid. */
+const idValue = (v: string) => Number(/(\d+)$/.exec(v)?.[1] ?? NaN);
+
+/**
+ * Search fields of `fulfillmentOrders(query:)`; `default` (free text) is not
+ * simulated and, like any unknown field, filters nothing.
+ * https://shopify.dev/docs/api/admin-graphql/latest/queries/fulfillmentOrders#arguments-query
+ */
+const fulfillmentOrderFilters: Record<string, FieldMatcher<FulfillmentOrder>> = {
+  status: (fo, t) => fo.status.toLowerCase() === t.value.toLowerCase(),
+  id: (fo, t) => compare(fo.id, idValue(t.value), t.op),
+  assigned_location_id: (fo, t) => compare(fo.locationId, idValue(t.value), t.op),
+  updated_at: (fo, t) => compareTime(fo.updatedAt, t),
+};
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/latest/queries/fulfillmentOrders
+ * `includeClosed` (default false) sets the scope and `query` narrows it: no
+ * capture shows `status:closed` without `includeClosed`, so a closed status
+ * term finds nothing then, as any filter over the open scope would.
+ * Sorted by `sortKey` (default ID) then id; the cursor's `last_value` is
+ * the id as a string for ID, like Shopify's.
+ */
+export function fulfillmentOrders(
+  args: ConnectionArgs & { includeClosed?: boolean | null; sortKey?: FulfillmentOrderSortKey | null; query?: string | null },
+  ctx: Ctx,
+) {
+  const q = parseSearch(args.query);
+  const list = [...ctx.state.fulfillmentOrders.values()].filter(
+    (fo) => (args.includeClosed || !CLOSED_STATUSES.has(fo.status)) && matches(fo, q, fulfillmentOrderFilters),
+  );
+  const key: FulfillmentOrderSortKey = args.sortKey === 'UPDATED_AT' ? 'UPDATED_AT' : 'ID';
+  const cursorValue = key === 'ID' ? (fo: FulfillmentOrder) => String(fo.id) : foSortValue.UPDATED_AT;
+  return sortedConnection(list, args, (fo) => fulfillmentOrderView(ctx.state, fo), foSortValue[key], cursorValue);
+}
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/latest/queries/manualHoldsFulfillmentOrders
+ * Fulfillment orders on a manual hold, by id. The simulator places no holds
+ * (fulfillmentOrderHold is not simulated), so this lists any ON_HOLD ones;
+ * of the order filters only `order_financial_status` is simulated.
+ */
+export function manualHoldsFulfillmentOrders(args: ConnectionArgs & { query?: string | null }, ctx: Ctx) {
+  const q = parseSearch(args.query);
+  const filters: Record<string, FieldMatcher<FulfillmentOrder>> = {
+    order_financial_status: (fo, t) => ctx.state.orders.get(fo.orderId)?.financialStatus.toLowerCase() === t.value.toLowerCase(),
+  };
+  const list = [...ctx.state.fulfillmentOrders.values()].filter((fo) => fo.status === 'ON_HOLD' && matches(fo, q, filters));
+  return sortedConnection(list, args, (fo) => fulfillmentOrderView(ctx.state, fo), foSortValue.ID, (fo) => String(fo.id));
 }
 
 interface FulfillmentInput {

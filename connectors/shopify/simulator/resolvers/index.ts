@@ -54,6 +54,7 @@ export function rootValue(): Record<string, unknown> {
     fulfillmentOrder: fulfillment.fulfillmentOrder,
     fulfillmentOrders: fulfillment.fulfillmentOrders,
     fulfillment: fulfillment.fulfillment,
+    manualHoldsFulfillmentOrders: fulfillment.manualHoldsFulfillmentOrders,
     inventoryItems: inventory.inventoryItems,
     inventoryItem: inventory.inventoryItem,
     inventoryLevel: inventory.inventoryLevel,

@@ -6,7 +6,7 @@ import type { Address, FinancialStatus, LineItem, Order, ShopState } from '../st
 import { emptyAddress } from '../state.ts';
 import { parseGid, toCents } from '../ids.ts';
 import { compare, compareText, compareTime, matches, parseSearch, type FieldMatcher } from '../search.ts';
-import { connection, decodeCursor, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
+import { sortedConnection, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
 import { orderView } from './views.ts';
 
 type SortKey = 'UPDATED_AT' | 'CREATED_AT' | 'ID' | 'PROCESSED_AT' | 'ORDER_NUMBER';
@@ -65,26 +65,7 @@ function filterOrders(state: ShopState, query: string | null | undefined): Order
  */
 export function orders(args: ConnectionArgs & { sortKey?: SortKey | null; query?: string | null }, ctx: Ctx) {
   const key = (args.sortKey && args.sortKey in sortValue ? args.sortKey : 'ID') as SortKey;
-  const value = sortValue[key];
-  const list = filterOrders(ctx.state, args.query).sort((a, b) => value(a) - value(b) || a.id - b.id);
-  // Resolve `after` by position rather than identity, so a cursor stays valid
-  // when its order has since moved (updated) or left the filter.
-  const positioned = { ...args };
-  if (args.after) {
-    const c = decodeCursor(args.after) as { last_id?: number; last_value?: number } | undefined;
-    if (c?.last_id !== undefined) {
-      const pos = (o: Order) => {
-        const d = value(o) - (c.last_value ?? 0) || o.id - c.last_id!;
-        return args.reverse ? -d : d;
-      };
-      const ordered = args.reverse ? [...list].reverse() : list;
-      const rest = ordered.filter((o) => pos(o) > 0);
-      const page = connection(args.reverse ? rest.reverse() : rest, { ...positioned, after: null }, (o) => orderView(ctx.state, o), (o) => ({ last_id: o.id, last_value: value(o) }));
-      page.pageInfo.hasPreviousPage = rest.length < ordered.length;
-      return page;
-    }
-  }
-  return connection(list, positioned, (o) => orderView(ctx.state, o), (o) => ({ last_id: o.id, last_value: value(o) }));
+  return sortedConnection(filterOrders(ctx.state, args.query), args, (o) => orderView(ctx.state, o), sortValue[key]);
 }
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/queries/order */
