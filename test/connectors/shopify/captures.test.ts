@@ -28,7 +28,8 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   '2026-04_products_inventory-quantity-contracts-2026-04.json#adjust/setOnHand/move': 'inventoryAdjustQuantities, inventorySetOnHandQuantities (deprecated) and inventoryMoveQuantities are not simulated; the inventorySetQuantities cases are replayed',
   '2026-04_orders_fulfillment-create-multi-group.json#split/move cases': 'laterNonPositive, laterMissingLine, laterOverQuantity, validMultiGroup and the differentLocation cases need fulfillmentOrderSplit/Move; the unknown and different-order cases are replayed',
   '2026-04_orders_order-catalog-count-read.json': 'reads the capture store’s own pre-existing order catalogue (tags, names, counts) which the simulator does not reproduce',
-  '2026-04_shipping-fulfillments_fulfillment-top-level-reads.json': 'assignedFulfillmentOrders (fulfillment-service apps) and fulfillment events are not simulated',
+  '2026-04_shipping-fulfillments_fulfillment-top-level-reads.json#assignedFulfillmentOrdersAccess': 'assignedFulfillmentOrders answers for fulfillment-service apps only (the capture is its "api_client is not associated with any fulfillment service" error) and fulfillment services are not simulated; detailRead, catalogRead, rootIntrospection and upstreamCalls[0] are replayed',
+  '2026-04_shipping-fulfillments_fulfillment-top-level-reads.json#upstreamCalls[1-3]': 'later recordings of catalogRead against the capture store’s own accumulated catalogue (fulfillment orders closed by moves and splits, a REJECTED fulfillment-service request) which the simulator does not reproduce; catalogRead itself is replayed',
   '2026-04_webhooks_webhook-subscription-conformance.json#validation branches': 'filter/updateValidation/validation branches need Shopify’s filter-syntax checks, not simulated; lifecycle, filter default, catalog and GraphQL validation are replayed',
 };
 
@@ -80,8 +81,8 @@ function remap<T>(vars: T, map: Map<string, string>): T {
 describe('captured Shopify responses replay against the simulator', () => {
   let sim: ShopifySimulator;
   const ids = new Map<string, string>();
-  const replay = async (query: string, variables: Record<string, unknown>, expected: any) => {
-    const res = await sim.graphql(query, remap(variables, ids));
+  const replay = async (query: string, variables: Record<string, unknown>, expected: any, on: ShopifySimulator = sim) => {
+    const res = await on.graphql(query, remap(variables, ids));
     expect(res.status).toBe(200);
     learnIds(expected, res.body, ids);
     expect(normalize(res.body)).toEqual(normalize(expected));
@@ -200,6 +201,47 @@ describe('captured Shopify responses replay against the simulator', () => {
     const records = (await lines).text.trim().split('\n').map((l) => JSON.parse(l));
     expect(records).toHaveLength(Number(actual.rootObjectCount));
     for (const r of records) expect(Object.keys(r).sort()).toEqual(Object.keys(run.result.records[0]).sort());
+  });
+
+  it('top-level fulfillment, fulfillmentOrder and fulfillmentOrders reads (2026-04)', async () => {
+    const c = load('2026-04_shipping-fulfillments_fulfillment-top-level-reads.json');
+    // The catalogue read lists every fulfillment order of the shop: the
+    // capture's shop held just this one order, so it gets a shop of its own.
+    const shop = await startShopifySimulator({ port: 0, products: 0, rateLimit: { restoreRate: 100000, bucketSize: 100000 } });
+    try {
+      // The capture holds no setup documents (the order and fulfillment were
+      // made live before it): these rebuild that state through the API.
+      const created = await shop.graphql(
+        `mutation TopLevelReadsOrder($order: OrderCreateOrderInput!) {
+          orderCreate(order: $order) { order { id fulfillmentOrders(first: 1) { nodes { id lineItems(first: 1) { nodes { id lineItem { id } } } } } } userErrors { field message } }
+        }`,
+        { order: { test: true, lineItems: [{ title: 'HAR-232 fulfillment probe', quantity: 1, priceSet: { shopMoney: { amount: '10.00', currencyCode: 'USD' } }, requiresShipping: true }] } },
+      );
+      const order = created.body.data.orderCreate.order;
+      const fo = order.fulfillmentOrders.nodes[0];
+      const shipped = await shop.graphql(
+        `mutation TopLevelReadsFulfillment($fulfillment: FulfillmentInput!) {
+          fulfillmentCreate(fulfillment: $fulfillment) { fulfillment { id } userErrors { field message } }
+        }`,
+        { fulfillment: { notifyCustomer: false, trackingInfo: { number: 'HAR232-20260425210757', url: 'https://example.com/track/HAR232-20260425210757', company: 'Hermes' }, lineItemsByFulfillmentOrder: [{ fulfillmentOrderId: fo.id }] } },
+      );
+      expect(shipped.body.data.fulfillmentCreate.userErrors).toEqual([]);
+      ids.set(c.setup.createdOrderId, order.id);
+      ids.set(c.setup.createdFulfillmentOrderId, fo.id);
+      ids.set(c.setup.createdFulfillmentId, shipped.body.data.fulfillmentCreate.fulfillment.id);
+      // The file's top-level `response` is this one too.
+      await replay(c.detailRead.query, c.detailRead.variables, c.detailRead.response, shop);
+      // The first upstream call is the detail read again, as sent (pretty-printed).
+      const [detailAsSent] = c.upstreamCalls;
+      await replay(detailAsSent.query, detailAsSent.variables, detailAsSent.response.body, shop);
+      await replay(c.catalogRead.query, c.catalogRead.variables, c.catalogRead.response, shop);
+      // The capture's introspection of these root fields: same arguments, types and defaults.
+      const names: string[] = c.rootIntrospection.map((f: { name: string }) => f.name);
+      const introspected = await shop.graphql(`{ __type(name: "QueryRoot") { fields { name args { name type { kind name ofType { kind name ofType { kind name } } } defaultValue } } } }`);
+      expect(introspected.body.data.__type.fields.filter((f: { name: string }) => names.includes(f.name))).toEqual(c.rootIntrospection);
+    } finally {
+      await shop.close();
+    }
   });
 
   it('lists what it does not replay, with reasons', () => {
