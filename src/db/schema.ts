@@ -265,6 +265,8 @@ export interface ReturnsTable {
   order_id: number;
   status: ColumnType<string, string | undefined, string>;
   reason: string | null;
+  /** The caller's reference (an RMA number), unique: the same one twice is the same return (0006). */
+  reference: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
