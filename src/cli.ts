@@ -269,6 +269,13 @@ program
 }
 // --- end stock ---
 
+// --- returns: `return <order> --line SKU=qty [--no-restock] [--reason] [--ref]` (src/fulfilment/return-cli.ts) ---
+{
+  const { registerReturnCommands } = await import('./fulfilment/return-cli.ts');
+  registerReturnCommands(program, withApp);
+}
+// --- end returns ---
+
 async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
   // Without DATABASE_URL/REDIS_URL and with no local services, commands work on the embedded data.
   const runtime = await resolveRuntime(process.env);

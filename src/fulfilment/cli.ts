@@ -32,7 +32,8 @@ interface FulfilOptions {
   out?: string;
 }
 
-function actor(): By {
+/** The person at the terminal, for order history (`cli:<user>`). */
+export function actor(): By {
   let name = 'unknown';
   try {
     name = userInfo().username;
@@ -213,7 +214,7 @@ async function output(doc: PrintDocument, file?: string): Promise<void> {
 }
 
 /** Order id, or order number ("#1001" or "1001") when it names exactly one order. */
-async function resolveOrder(app: App, ref: string): Promise<number> {
+export async function resolveOrder(app: App, ref: string): Promise<number> {
   if (/^\d+$/.test(ref)) {
     const byId = await app.db.selectFrom('orders').select('id').where('id', '=', Number(ref)).executeTakeFirst();
     if (byId) return byId.id;
