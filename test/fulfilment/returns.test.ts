@@ -1,11 +1,13 @@
 /**
  * Warehouse returns: restock at the shipping location through the ledger,
  * refusals that record nothing, returns without restock, idempotency by
- * reference, stock pushes owed, and the CLI path.
+ * reference, stock pushes owed, and the CLI and admin API paths.
  */
 import { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { buildServer } from '../../src/server/index.ts';
 import { allocateOrder } from '../../src/fulfilment/allocate.ts';
 import { packFulfilment, startPicking, DEFAULT_PARCEL } from '../../src/fulfilment/pickpack.ts';
 import { shipFulfilment } from '../../src/fulfilment/ship.ts';
@@ -15,9 +17,11 @@ import { registerReturnCommands } from '../../src/fulfilment/return-cli.ts';
 import { PermanentError, ConfigError } from '../../src/domain/errors.ts';
 import { channel, ledgerMismatches, level, location, placeOrder, sku, stock } from './fixtures.ts';
 
+const TOKEN = 'returns-test-token-0123456789abcdef';
 const by = { actor: 'test' };
 
 let t: TestApp;
+let server: FastifyInstance;
 let shop: number;
 let other: number;
 let north: number;
@@ -25,13 +29,15 @@ let south: number;
 let tracking = 0;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ ADMIN_TOKEN: TOKEN });
+  server = await buildServer(t.app);
   shop = await channel(t.app, 'returns-shop');
   other = await channel(t.app, 'returns-other');
   north = await location(t.app, 'RET-NORTH', 1);
   south = await location(t.app, 'RET-SOUTH', 2);
 });
 afterAll(async () => {
+  await server?.close();
   await t?.close();
 });
 
@@ -188,5 +194,41 @@ describe('channelsync return', () => {
     expect(tooMany.stderr).toMatch(/RET-MUG on order #\d+: cannot return 2, only 1 can be/);
     expect((await cli('return', String(orderId))).stderr).toMatch(/--line <sku=qty>' not specified/);
     expect(await counts(orderId)).toEqual({ returns: 1, movements: 1 });
+  });
+});
+
+describe('POST /api/orders/:id/returns', () => {
+  const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    server.inject({ method, url, payload: payload as object, headers: { authorization: `Bearer ${TOKEN}` } });
+
+  it('records a return (201, then 200 for the same reference), answers 400, 404 and 409, and shows returns in the order', async () => {
+    const bin = await stockedSku('RET-BIN', 2, 0);
+    const orderId = await shippedOrder([['RET-BIN', 2]]);
+    const { id: lineId } = await t.app.db.selectFrom('order_lines').select('id').where('order_id', '=', orderId).executeTakeFirstOrThrow();
+
+    const created = await api('POST', `/api/orders/${orderId}/returns`, { lines: [{ orderLineId: lineId, quantity: 1 }], reference: 'RMA-API-1', reason: 'changed mind' });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ orderId, created: true, status: 'restocked', lines: [{ orderLineId: lineId, quantity: 1, locationId: north }] });
+    expect(await level(t.app, bin, north)).toEqual({ on_hand: 1, reserved: 0 });
+    const again = await api('POST', `/api/orders/${orderId}/returns`, { lines: [{ orderLineId: lineId, quantity: 1 }], reference: 'RMA-API-1' });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ returnId: created.json().returnId, created: false });
+
+    const bad = await api('POST', `/api/orders/${orderId}/returns`, { lines: [{ sku: 'RET-BIN', quantity: 0 }] });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatch(/lines\.0\.quantity/);
+    expect((await api('POST', `/api/orders/${orderId}/returns`, { lines: [] })).statusCode).toBe(400);
+    expect((await api('POST', `/api/orders/${orderId}/returns`, { lines: [{ sku: 'RET-BIN', orderLineId: lineId, quantity: 1 }] })).statusCode).toBe(400);
+    const notOnOrder = await api('POST', `/api/orders/${orderId}/returns`, { lines: [{ sku: 'RET-NOPE', quantity: 1 }] });
+    expect(notOnOrder.statusCode).toBe(400);
+    expect(notOnOrder.json().error).toMatch(/SKU RET-NOPE is not on order/);
+    expect((await api('POST', '/api/orders/999999/returns', { lines: [{ sku: 'RET-BIN', quantity: 1 }] })).statusCode).toBe(404);
+    const tooMany = await api('POST', `/api/orders/${orderId}/returns`, { lines: [{ sku: 'RET-BIN', quantity: 2 }], restock: false });
+    expect(tooMany.statusCode).toBe(409);
+    expect(tooMany.json().error).toMatch(/cannot return 2, only 1 can be/);
+    expect((await server.inject({ method: 'POST', url: `/api/orders/${orderId}/returns`, payload: { lines: [{ sku: 'RET-BIN', quantity: 1 }] } })).statusCode).toBe(401);
+
+    const detail = (await api('GET', `/api/orders/${orderId}`)).json();
+    expect(detail.returns).toMatchObject([{ id: created.json().returnId, status: 'restocked', reference: 'RMA-API-1', reason: 'changed mind', lines: [{ order_line_id: lineId, quantity: 1, restock: true }] }]);
   });
 });

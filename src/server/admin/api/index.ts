@@ -14,6 +14,7 @@ import { pushRoutes } from './pushes.ts';
 import { stockRoutes } from './stock.ts';
 import { channelRoutes } from './channels.ts';
 import { fulfilmentRoutes } from './fulfilments.ts';
+import { returnRoutes } from './returns.ts';
 
 export const OPENAPI_PATH = join(import.meta.dirname, '../../../../docs/openapi.json');
 
@@ -39,5 +40,6 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
     stockRoutes(api, app);
     channelRoutes(api, app);
     fulfilmentRoutes(api, app);
+    returnRoutes(api, app);
   });
 }

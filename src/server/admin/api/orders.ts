@@ -1,6 +1,6 @@
 /**
  * GET /api/orders (filters: channel, status, from, to, q; keyset pages, newest first)
- * GET /api/orders/:id (with lines, fulfilments, shipments, channel pushes and history)
+ * GET /api/orders/:id (with lines, fulfilments, shipments, returns, channel pushes and history)
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -62,7 +62,7 @@ export function orderRoutes(server: FastifyInstance, app: App): void {
       .where('orders.id', '=', id)
       .executeTakeFirst();
     if (!order) throw new ApiError(404, `order ${id} does not exist`);
-    const [lines, fulfillments, fulfillmentLines, shipments, shipmentLines, history] = await Promise.all([
+    const [lines, fulfillments, fulfillmentLines, shipments, shipmentLines, history, returns, returnLines] = await Promise.all([
       app.db.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('id').execute(),
       app.db.selectFrom('fulfillments').selectAll().where('order_id', '=', id).orderBy('id').execute(),
       app.db
@@ -86,6 +86,14 @@ export function orderRoutes(server: FastifyInstance, app: App): void {
         .where('fulfillments.order_id', '=', id)
         .execute(),
       app.db.selectFrom('order_history').selectAll().where('order_id', '=', id).orderBy('id').execute(),
+      app.db.selectFrom('returns').selectAll().where('order_id', '=', id).orderBy('id').execute(),
+      app.db
+        .selectFrom('return_lines')
+        .innerJoin('returns', 'returns.id', 'return_lines.return_id')
+        .selectAll('return_lines')
+        .where('returns.order_id', '=', id)
+        .orderBy('return_lines.id')
+        .execute(),
     ]);
     // Pushes owed for this order: its shipments (fulfillment), and its cancellation or refunds (by external id).
     const shipmentTargets = shipments.map((s) => String(s.id));
@@ -109,6 +117,7 @@ export function orderRoutes(server: FastifyInstance, app: App): void {
       lines,
       fulfillments: fulfillments.map((f) => ({ ...f, lines: fulfillmentLines.filter((l) => l.fulfillment_id === f.id) })),
       shipments: shipments.map((s) => ({ ...s, lines: shipmentLines.filter((l) => l.shipment_id === s.id) })),
+      returns: returns.map((r) => ({ ...r, lines: returnLines.filter((l) => l.return_id === r.id) })),
       pushes,
       history,
     };
