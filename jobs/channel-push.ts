@@ -163,6 +163,7 @@ async function deliver(app: App, push: ChannelPush, job?: Job): Promise<string |
       return outcome.externalRef;
     }
     case 'refund':
-      throw new PermanentError('refund pushes are not supported yet: refund on the channel itself');
+      // Nothing creates these: refunds are made on the channel and flow in with the order.
+      throw new PermanentError('channelsync does not push refunds: refund the order on its channel');
   }
 }
