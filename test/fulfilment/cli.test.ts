@@ -3,8 +3,8 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runInProcess } from '../helpers/in-process-cli.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { allocateOrder } from '../../src/fulfilment/allocate.ts';
 import { parseParcel, registerFulfilmentCommands } from '../../src/fulfilment/cli.ts';
@@ -20,22 +20,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 /** Runs the commands in this process, against the test app (the real binary is spawned once, below). */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const program = new Command().exitOverride();
-  registerFulfilmentCommands(program, (fn) => fn(t.app));
-  let stdout = '';
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void (stdout += `${parts.join(' ')}\n`));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  try {
-    await program.parseAsync(['node', 'channelsync', ...args]);
-    return { code: 0, stdout, stderr: '' };
-  } catch (err) {
-    return { code: 2, stdout, stderr: `channelsync: ${(err as Error).message}\n` };
-  } finally {
-    log.mockRestore();
-    write.mockRestore();
-  }
-}
+const cli = (...args: string[]) => runInProcess(t.app, registerFulfilmentCommands, ...args);
 
 async function spawnCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -3,9 +3,9 @@
  * refusals that record nothing, returns without restock, idempotency by
  * reference, stock pushes owed, and the CLI and admin API paths.
  */
-import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runInProcess } from '../helpers/in-process-cli.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { buildServer } from '../../src/server/index.ts';
 import { allocateOrder } from '../../src/fulfilment/allocate.ts';
@@ -163,20 +163,7 @@ describe('recordReturn', () => {
 });
 
 describe('channelsync return', () => {
-  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
-    registerReturnCommands(program, (fn) => fn(t.app));
-    let stdout = '';
-    const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void (stdout += `${parts.join(' ')}\n`));
-    try {
-      await program.parseAsync(['node', 'channelsync', ...args]);
-      return { code: 0, stdout, stderr: '' };
-    } catch (err) {
-      return { code: 2, stdout, stderr: `channelsync: ${(err as Error).message}\n` };
-    } finally {
-      log.mockRestore();
-    }
-  }
+  const cli = (...args: string[]) => runInProcess(t.app, registerReturnCommands, ...args);
 
   it('books a return by order number, restocks, and refuses too many with one clear line', async () => {
     const mug = await stockedSku('RET-MUG', 3, 0);
