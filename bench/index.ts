@@ -27,7 +27,7 @@ for (const [name, load] of Object.entries(BENCHES)) {
   for (const r of results) {
     rows.push({ ...r, bench: name });
     console.log(
-      `${name.padEnd(12)} ${r.name.padEnd(52)} ${fmt(r.value)} ${r.unit} vs ${fmt(r.baseline)} ${r.unit}  ratio ${(r.value / r.baseline).toFixed(3)}  (${r.note})`,
+      `${name.padEnd(12)} ${r.name.padEnd(52)} ${fmt(r.value)} ${r.unit} vs ${fmt(r.baseline)} ${r.unit}  ratio ${r.baseline === 0 ? (r.value === 0 ? 'n/a (both 0)' : 'n/a') : (r.value / r.baseline).toFixed(3)}  (${r.note})`,
     );
   }
   console.log(`${name.padEnd(12)} took ${((performance.now() - started) / 1000).toFixed(1)} s, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
