@@ -7,7 +7,6 @@
 import { sql } from 'kysely';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
-import { jobId } from '../src/queue/queues.ts';
 import { upsertOrders, type UpsertResult } from '../src/db/orders.ts';
 import { PermanentError } from '../src/domain/errors.ts';
 import { ordersChanged } from './fulfilment.ts';
@@ -83,11 +82,6 @@ export async function syncOrders(app: App, channelId: number): Promise<SyncRepor
   });
   app.log.info({ channel: channelId, ...report }, 'order sync finished');
   return report;
-}
-
-/** Asks for a sync soon; while one waits, further requests are dropped (deduplication). */
-export async function requestSync(app: App, channelId: number): Promise<void> {
-  await app.queues.get('sync-orders').add('sync', { channelId }, { deduplication: { id: jobId('sync', channelId) } });
 }
 
 function count(report: Pick<SyncReport, 'inserted' | 'updated' | 'stale'>, results: UpsertResult[]): void {
