@@ -322,9 +322,9 @@ export function buildRoutes(state: StoreState, opts: { tracking: () => TrackingE
           const include = new Set(listParam(req.query, 'include').map(Number));
           intParam(req.query, 'per_page', 10, 1, 100);
           // A SKU search finds variations too; a plain listing shows only parents.
-          let rows = [...state.products.values()].filter((p) =>
-            skus.length ? skus.includes(p.sku) : p.type !== 'variation',
-          );
+          let rows = skus.length
+            ? [...new Set(skus)].flatMap((sku) => state.bySku(sku) ?? [])
+            : [...state.products.values()].filter((p) => p.type !== 'variation');
           if (type) rows = rows.filter((p) => p.type === type);
           if (include.size) rows = rows.filter((p) => include.has(p.id));
           rows.sort((a, b) => b.created - a.created || b.id - a.id);

@@ -133,6 +133,8 @@ export type StoreEvent = { topic: 'order.created' | 'order.updated' | 'order.del
 
 export class StoreState {
   products = new Map<number, SimProduct>();
+  /** SKU -> product id, kept by createProduct/updateProduct (SKUs are unique in WooCommerce). */
+  private readonly skuIndex = new Map<string, number>();
   orders = new Map<number, SimOrder>();
   notes = new Map<number, SimNote[]>();
   webhooks = new Map<number, SimWebhook>();
@@ -162,8 +164,9 @@ export class StoreState {
   // --- products ------------------------------------------------------------
 
   bySku(sku: string): SimProduct | undefined {
-    for (const p of this.products.values()) if (p.sku === sku && sku !== '') return p;
-    return undefined;
+    if (sku === '') return undefined;
+    const id = this.skuIndex.get(sku);
+    return id === undefined ? undefined : this.products.get(id);
   }
 
   createProduct(input: Json, parent?: SimProduct): SimProduct {
@@ -202,6 +205,7 @@ export class StoreState {
       variations: [],
     };
     this.products.set(p.id, p);
+    if (sku) this.skuIndex.set(sku, p.id);
     if (parent) parent.variations.push(p.id);
     return p;
   }
@@ -209,7 +213,9 @@ export class StoreState {
   updateProduct(p: SimProduct, input: Json): SimProduct {
     if (typeof input.sku === 'string' && input.sku !== p.sku) {
       if (input.sku && this.bySku(input.sku)) throw new WooError(400, 'product_invalid_sku', 'Invalid or duplicated SKU.');
+      if (p.sku) this.skuIndex.delete(p.sku);
       p.sku = input.sku;
+      if (p.sku) this.skuIndex.set(p.sku, p.id);
     }
     if (typeof input.name === 'string') p.name = input.name;
     if (input.regular_price !== undefined) p.regularPrice = money(String(input.regular_price));

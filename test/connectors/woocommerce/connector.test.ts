@@ -178,6 +178,14 @@ describe('woocommerce connector vs simulator', () => {
     expect(listings.find((l) => l.sku === 'TEE-S')).toMatchObject({ productExternalId: String(parent.id), available: 155 });
     const readings = await connector.readStock(listings.slice(0, 120));
     expect(readings.every((r, i) => r.available === listings[i]!.available)).toBe(true);
+
+    // A SKU renamed in the shop is found under its new name only.
+    sim.state.updateProduct(sim.state.bySku('BULK-7')!, { sku: 'BULK-7-NEW' });
+    const ref = (sku: string) => ({ sku, productExternalId: null, variantExternalId: null, inventoryItemExternalId: null });
+    expect(await connector.readStock([ref('BULK-7'), ref('BULK-7-NEW')])).toEqual([
+      { sku: 'BULK-7', available: null },
+      { sku: 'BULK-7-NEW', available: 12 },
+    ]);
   });
 
   it('registers webhooks once, verifies the deliveries and rejects a bad signature', async () => {
