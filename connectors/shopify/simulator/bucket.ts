@@ -21,12 +21,24 @@ export class LeakyBucket {
    * @param restoreRate points restored per second (default 100)
    */
   constructor(
-    readonly bucketSize = 1000,
-    readonly restoreRate = 100,
+    private bucketSize = 1000,
+    private restoreRate = 100,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.available = bucketSize;
     this.last = now();
+  }
+
+  /**
+   * Move the shop to another plan's limits (Shopify: Standard 100 points/s,
+   * Advanced 200, Plus 1000). What is in the bucket is kept, up to the new size;
+   * clients see the change in the next `throttleStatus`.
+   */
+  setLimits(bucketSize: number, restoreRate: number): void {
+    this.refill();
+    this.bucketSize = bucketSize;
+    this.restoreRate = restoreRate;
+    this.available = Math.min(this.available, bucketSize);
   }
 
   private refill(): void {

@@ -161,6 +161,16 @@ describe('Shopify simulator', () => {
     );
     expect(missing.body.errors[0]).toMatchObject({ message: 'The @idempotent directive is required for this mutation but was not provided.', extensions: { code: 'BAD_REQUEST' }, path: ['inventorySetQuantities'] });
   });
+
+  it('finds inventory items by a disjunction of SKUs in id order, case-insensitively, and honours other terms', async () => {
+    for (const sku of ['OR-3', 'OR-1', 'OR-2']) await sim.createProduct({ sku, title: sku, price: '1.00', stock: 1 });
+    const skusOf = async (query: string) =>
+      ((await sim.graphql(`query($q: String!) { inventoryItems(first: 10, query: $q) { nodes { sku } } }`, { q: query })).body.data.inventoryItems.nodes as Array<{ sku: string }>).map((n) => n.sku);
+    expect(await skusOf('sku:OR-2 OR sku:"OR-3" OR sku:or-1 OR sku:OR-404')).toEqual(['OR-3', 'OR-1', 'OR-2']);
+    expect(await skusOf('sku:OR-2 OR sku:OR-2')).toEqual(['OR-2']);
+    expect(await skusOf('sku:OR-1 OR -sku:OR-*')).not.toContain('OR-2');
+    expect(await skusOf('sku:OR-*')).toEqual(['OR-3', 'OR-1', 'OR-2']);
+  });
 });
 
 describe('Shopify simulator webhooks', () => {
@@ -246,6 +256,20 @@ describe('Shopify simulator limits, bulk and faults', () => {
     const ok = await sim.graphql('{ orders(first: 10) { nodes { id } } }');
     expect(ok.body.errors).toBeUndefined();
     expect(ok.body.data.orders.nodes).toHaveLength(10);
+  });
+
+  it("moves to another plan's limits and reports them in throttleStatus", async () => {
+    try {
+      sim.bucket.setLimits(10_000, 1_000);
+      sim.bucket.set(10_000);
+      const res = await sim.graphql('{ orders(first: 10) { nodes { id } } }');
+      expect(res.body.extensions.cost.throttleStatus).toMatchObject({ maximumAvailable: 10_000, restoreRate: 1_000 });
+      expect(res.body.extensions.cost.throttleStatus.currentlyAvailable).toBeGreaterThan(9_900);
+      sim.bucket.setLimits(100, 50);
+      expect(sim.bucket.status()).toMatchObject({ maximumAvailable: 100, restoreRate: 50, currentlyAvailable: 100 });
+    } finally {
+      sim.bucket.setLimits(100, 50);
+    }
   });
 
   it('runs a bulk query and serves JSONL with children as __parentId lines', async () => {

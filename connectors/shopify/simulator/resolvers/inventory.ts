@@ -4,7 +4,7 @@
  */
 import { Kind, valueFromAST, type GraphQLResolveInfo, type ASTNode } from 'graphql';
 import { gid, isoSeconds, parseGid } from '../ids.ts';
-import { compare, compareText, compareTime, matches, parseSearch, type FieldMatcher } from '../search.ts';
+import { compare, compareText, compareTime, matches, parseSearch, type FieldMatcher, type SearchQuery } from '../search.ts';
 import type { InventoryItem } from '../state.ts';
 import { ShopifyResolverError } from '../errors.ts';
 import { connection, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
@@ -21,17 +21,38 @@ const itemFilters: Record<string, FieldMatcher<InventoryItem>> = {
 /** https://shopify.dev/docs/api/admin-graphql/latest/queries/inventoryItems */
 export function inventoryItems(args: ConnectionArgs & { query?: string | null }, ctx: Ctx) {
   const q = parseSearch(args.query);
-  // A single `sku:` term is the connector's hot path: answer it from the index.
-  const only = q.length === 1 && q[0]!.length === 1 && q[0]![0]!.field === 'sku' && q[0]![0]!.op === '=' && !q[0]![0]!.negate && !q[0]![0]!.value.endsWith('*')
-    ? q[0]![0]!.value : undefined;
-  let items: InventoryItem[];
-  if (only !== undefined) {
-    const id = ctx.state.inventoryBySku.get(only);
-    items = id === undefined ? [] : [ctx.state.inventoryItems.get(id)!];
-  } else {
-    items = [...ctx.state.inventoryItems.values()].filter((i) => matches(i, q, itemFilters));
-  }
+  const skus = plainSkuTerms(q);
+  const items = skus ? itemsBySku(ctx, skus) : [...ctx.state.inventoryItems.values()].filter((i) => matches(i, q, itemFilters));
   return connection(items, args, (i) => inventoryItemView(ctx.state, i));
+}
+
+/** The SKUs of `sku:A OR sku:B …` (exact, positive terms only), else null. */
+function plainSkuTerms(q: SearchQuery): string[] | null {
+  if (q.length === 0) return null;
+  const skus: string[] = [];
+  for (const group of q) {
+    const t = group.length === 1 ? group[0]! : null;
+    if (!t || t.field !== 'sku' || t.op !== '=' || t.negate || t.value.endsWith('*')) return null;
+    skus.push(t.value);
+  }
+  return skus;
+}
+
+/**
+ * The connector's hot path (a page of SKUs per query), answered from the SKU
+ * index in id order, as the scan would. A SKU whose case differs from the
+ * stored one misses the index; those few take the case-insensitive scan.
+ */
+function itemsBySku(ctx: Ctx, skus: string[]): InventoryItem[] {
+  const found = new Map<number, InventoryItem>();
+  const missed = new Set<string>();
+  for (const sku of skus) {
+    const id = ctx.state.inventoryBySku.get(sku);
+    if (id === undefined) missed.add(sku.toLowerCase());
+    else found.set(id, ctx.state.inventoryItems.get(id)!);
+  }
+  if (missed.size > 0) for (const i of ctx.state.inventoryItems.values()) if (i.sku && missed.has(i.sku.toLowerCase())) found.set(i.id, i);
+  return [...found.values()].sort((a, b) => a.id - b.id);
 }
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/queries/inventoryItem */

@@ -4,7 +4,7 @@
  * `productVariantsBulkUpdate`, `products`, `product`, `productVariant(s)`.
  */
 import { parseGid, toCents } from '../ids.ts';
-import { compareText, matches, parseSearch } from '../search.ts';
+import { compareText, matches, parseSearch, type FieldMatcher } from '../search.ts';
 import type { Product, ShopState, Variant } from '../state.ts';
 import { connection, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
 import { productView, variantView } from './views.ts';
@@ -12,14 +12,15 @@ import { productView, variantView } from './views.ts';
 /** https://shopify.dev/docs/api/admin-graphql/latest/queries/products */
 export function products(args: ConnectionArgs & { query?: string | null }, ctx: Ctx) {
   const q = parseSearch(args.query);
-  const list = [...ctx.state.products.values()].filter((p) =>
-    matches(p, q, {
-      title: (x, t) => compareText(x.title, t),
-      sku: (x, t) => x.variantIds.some((id) => compareText(ctx.state.variants.get(id)?.sku, t)),
-      status: (x, t) => compareText(x.status, t),
-      default: (x, t) => compareText(x.title, t),
-    }),
-  );
+  // Matchers are built once per request, not per product (a catalogue can hold 100,000).
+  const fields: Record<string, FieldMatcher<Product>> = {
+    title: (x, t) => compareText(x.title, t),
+    sku: (x, t) => x.variantIds.some((id) => compareText(ctx.state.variants.get(id)?.sku, t)),
+    status: (x, t) => compareText(x.status, t),
+    default: (x, t) => compareText(x.title, t),
+  };
+  const all = [...ctx.state.products.values()];
+  const list = q.length === 0 ? all : all.filter((p) => matches(p, q, fields));
   return connection(list, args, (p) => productView(ctx.state, p));
 }
 
@@ -35,10 +36,16 @@ export function productVariant(args: { id: string }, ctx: Ctx) {
   return v ? variantView(ctx.state, v) : null;
 }
 
+const variantFilters: Record<string, FieldMatcher<Variant>> = {
+  sku: (x, t) => compareText(x.sku, t),
+  default: (x, t) => compareText(x.sku, t),
+};
+
 /** https://shopify.dev/docs/api/admin-graphql/latest/queries/productVariants */
 export function productVariants(args: ConnectionArgs & { query?: string | null }, ctx: Ctx) {
   const q = parseSearch(args.query);
-  const list = [...ctx.state.variants.values()].filter((v) => matches(v, q, { sku: (x, t) => compareText(x.sku, t), default: (x, t) => compareText(x.sku, t) }));
+  const all = [...ctx.state.variants.values()];
+  const list = q.length === 0 ? all : all.filter((v) => matches(v, q, variantFilters));
   return connection(list, args, (v) => variantView(ctx.state, v));
 }
 
