@@ -17,7 +17,7 @@ export const reconcileStockJob: JobDefinition<ReconcileData> = {
     return {
       skipped: report.skipped,
       ms: report.ms,
-      channels: report.channels.map((c) => ({ channelId: c.channelId, listings: c.listings, drift: c.drift, corrected: c.corrected, failed: c.failed })),
+      channels: report.channels.map((c) => ({ channelId: c.channelId, listings: c.listings, drift: c.drift, corrected: c.corrected, failed: c.failed, skipped: c.skipped })),
     };
   },
 };

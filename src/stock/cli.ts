@@ -216,6 +216,10 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
         });
         progressDone();
         for (const c of report.channels) {
+          if (c.skipped) {
+            console.log(`channel ${c.channelId}: skipped, ${c.skipped}`);
+            continue;
+          }
           console.log(`channel ${c.channelId}: ${c.listings} listings, ${c.drift} drifted, ${c.corrected} corrected${c.failed ? `, ${c.failed} refused` : ''} (${(c.ms / 1000).toFixed(1)} s)`);
         }
         if (report.channels.length === 0) console.log('no enabled channel has listings: run "channelsync listings sync <channel>" first');

@@ -8,6 +8,12 @@
  * channel, a few chunks are in flight so the connector's rate budget is never
  * idle while Postgres compares. Each slot is claimed in `reconcile_runs`, so a
  * slot that finished never runs again, even after a Redis flush.
+ *
+ * A channel is reconciled by one run at a time, across processes (a session
+ * advisory lock) and within one (embedded mode shares a single session). A
+ * large catalogue on a slow plan can take longer than the schedule's period
+ * (100,000 SKUs on Shopify Standard: about 50 minutes); the next slot then
+ * skips that channel instead of spending the same budget twice.
  */
 import { sql } from 'kysely';
 import type { App } from '../app.ts';
@@ -41,6 +47,8 @@ export interface ChannelReconcileReport {
   corrected: number;
   /** Corrections the channel refused (kept in `stock_drift.error`). */
   failed: number;
+  /** Why this channel was not reconciled in this run (an earlier run still holds it). */
+  skipped?: string;
   ms: number;
 }
 
@@ -99,7 +107,37 @@ export async function reconcile(app: App, options: ReconcileOptions): Promise<Re
   }
 }
 
+/** Advisory lock namespace for "reconciling channel N" (the second key is the channel id). */
+const RECONCILE_LOCK = 7_304;
+/** Channels being reconciled in this process, per app (the advisory lock cannot tell one session's users apart). */
+const inProcess = new WeakMap<App, Set<number>>();
+
 async function reconcileChannel(app: App, channelId: number, options: ReconcileOptions): Promise<ChannelReconcileReport> {
+  const busy = inProcess.get(app) ?? new Set<number>();
+  inProcess.set(app, busy);
+  const skipped = (why: string): ChannelReconcileReport => {
+    app.log.warn({ channel: channelId, slot: options.slot }, `stock reconciliation skipped this channel: ${why}`);
+    return { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, skipped: why, ms: 0 };
+  };
+  const why = 'an earlier reconciliation of this channel is still running';
+  if (busy.has(channelId)) return skipped(why);
+  busy.add(channelId);
+  try {
+    return await app.db.connection().execute(async (conn) => {
+      const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${RECONCILE_LOCK}, ${channelId}) AS locked`.execute(conn);
+      if (!rows[0]?.locked) return skipped(why);
+      try {
+        return await readAndCorrect(app, channelId, options);
+      } finally {
+        await sql`SELECT pg_advisory_unlock(${RECONCILE_LOCK}, ${channelId})`.execute(conn);
+      }
+    });
+  } finally {
+    busy.delete(channelId);
+  }
+}
+
+async function readAndCorrect(app: App, channelId: number, options: ReconcileOptions): Promise<ChannelReconcileReport> {
   const started = Date.now();
   const chunkSize = options.chunkSize ?? 2000;
   const inFlight = options.inFlight ?? 3;

@@ -5,6 +5,7 @@ import { createApp, type App } from '../../src/app.ts';
 import { startWorkers, type WorkerSet } from '../../src/queue/workers.ts';
 import { reconcileStockJob } from '../../jobs/reconcile-stock.ts';
 import { startReconcileSchedule, slotOf, type ReconcileSchedule } from '../../src/stock/schedule.ts';
+import { reconcile } from '../../src/stock/reconcile.ts';
 import { loadConfig } from '../../src/config.ts';
 import { MemoryChannel, addMemoryChannel } from './memory-channel.ts';
 
@@ -48,6 +49,32 @@ describe('reconciliation schedule', () => {
     const completed = await t.app.queues.get('reconcile-stock').getJobs(['completed']);
     expect(completed.map((j) => j.id).sort()).toEqual(runs.map((r) => `reconcile.${encodeURIComponent(r.slot).replace(/\./g, '%2E')}`).sort());
     expect(completed.every((j) => (j.returnvalue as { skipped: boolean }).skipped === false)).toBe(true);
+  });
+
+  it('skips a channel that an earlier slot is still reconciling, in another daemon or the same one', async () => {
+    shop.latencyMs = 600;
+    shop.stock.set('CRON-1', 5);
+    const reads = shop.readCalls;
+    try {
+      const long = reconcile(t.app, { slot: 'long-1' });
+      await new Promise((r) => setTimeout(r, 200));
+      const elsewhere = await reconcile(second, { slot: 'next-1' });
+      const here = await reconcile(t.app, { slot: 'next-2' });
+      const first = await long;
+      for (const next of [elsewhere, here]) {
+        expect(next.skipped).toBe(false);
+        expect(next.channels).toEqual([expect.objectContaining({ listings: 0, drift: 0, skipped: 'an earlier reconciliation of this channel is still running' })]);
+      }
+      // The long run read once and corrected the drift; the skipped slots read nothing.
+      expect(first.channels).toEqual([expect.objectContaining({ listings: 1, drift: 1, corrected: 1 })]);
+      expect(first.channels[0]!.skipped).toBeUndefined();
+      expect(shop.readCalls - reads).toBe(1);
+      expect(shop.stock.get('CRON-1')).toBe(0);
+      // The lock is released: the next slot reads again.
+      expect((await reconcile(second, { slot: 'next-3' })).channels[0]).toMatchObject({ listings: 1, drift: 0 });
+    } finally {
+      shop.latencyMs = 0;
+    }
   });
 
   it('names a slot by its scheduled second', () => {
