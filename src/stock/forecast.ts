@@ -2,7 +2,10 @@
  * Reorder forecast (`channelsync stock reorder`).
  *
  * - velocity over N days = units ordered in the N days before `now` / N
- *   (order lines of orders not cancelled, by `orders.placed_at`);
+ *   (order lines of orders not cancelled, by `orders.placed_at`), less the
+ *   units returned from those lines (returns not rejected): a returned sale
+ *   is not demand. Shopify lines already count refunded-and-removed units out
+ *   (`currentQuantity`);
  * - the velocity that drives the numbers is the 30-day one by default;
  * - days of cover = available / velocity (null when nothing sells);
  * - reorder point = ceil(velocity × supplier lead time + the SKU's safety stock);
@@ -66,10 +69,14 @@ export async function forecast(db: Db, options: ForecastOptions = {}): Promise<S
   }>`
     WITH sales AS (
       SELECT l.sku_id,
-        COALESCE(sum(l.quantity) FILTER (WHERE o.placed_at >= ${now}::timestamptz - interval '7 days'), 0)::int AS u7,
-        COALESCE(sum(l.quantity) FILTER (WHERE o.placed_at >= ${now}::timestamptz - interval '30 days'), 0)::int AS u30,
-        COALESCE(sum(l.quantity), 0)::int AS u90
+        COALESCE(sum(GREATEST(l.quantity - COALESCE(rt.units, 0), 0)) FILTER (WHERE o.placed_at >= ${now}::timestamptz - interval '7 days'), 0)::int AS u7,
+        COALESCE(sum(GREATEST(l.quantity - COALESCE(rt.units, 0), 0)) FILTER (WHERE o.placed_at >= ${now}::timestamptz - interval '30 days'), 0)::int AS u30,
+        COALESCE(sum(GREATEST(l.quantity - COALESCE(rt.units, 0), 0)), 0)::int AS u90
       FROM order_lines l JOIN orders o ON o.id = l.order_id
+      LEFT JOIN LATERAL (
+        SELECT sum(rl.quantity) AS units FROM return_lines rl JOIN returns r ON r.id = rl.return_id AND r.status <> 'rejected'
+        WHERE rl.order_line_id = l.id
+      ) rt ON true
       WHERE l.sku_id IS NOT NULL
         AND o.placed_at >= ${now}::timestamptz - interval '90 days' AND o.placed_at < ${now}::timestamptz
         AND o.channel_state <> 'cancelled' AND o.state <> 'cancelled'

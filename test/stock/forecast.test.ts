@@ -73,4 +73,26 @@ describe('reorder forecast', () => {
     expect(again).toMatchObject({ onOrder: 9, reorder: false, suggestedQuantity: 0 });
     expect(await draftPurchaseOrders(db, [again!])).toEqual([]);
   });
+
+  it('does not count returned units as sales, unless the return was rejected', async () => {
+    const db = t.app.db;
+    const c = await db.insertInto('skus').values({ sku: 'MUG-C' }).returning('id').executeTakeFirstOrThrow();
+    const channel = await db.insertInto('channels').values({ kind: 'memory', name: 'returns', credentials_encrypted: 'unused' }).returning('id').executeTakeFirstOrThrow();
+    const placed = (id: string, quantity: number, at: Date) =>
+      order({ externalId: id, placedAt: at, updatedAt: at, lines: [line({ externalId: `${id}-1`, sku: 'MUG-C', quantity })] });
+    const results = await upsertOrders(db, channel.id, [placed('C1', 4, daysAgo(3)), placed('C2', 6, daysAgo(20))]);
+    const lineOf = async (orderId: number) => (await db.selectFrom('order_lines').select('id').where('order_id', '=', orderId).executeTakeFirstOrThrow()).id;
+    const giveBack = async (orderId: number, quantity: number, status: 'restocked' | 'rejected') => {
+      const r = await db.insertInto('returns').values({ order_id: orderId, status }).returning('id').executeTakeFirstOrThrow();
+      await db.insertInto('return_lines').values({ return_id: r.id, order_line_id: await lineOf(orderId), quantity }).execute();
+    };
+    await giveBack(results[0]!.orderId!, 1, 'restocked');
+    await giveBack(results[1]!.orderId!, 2, 'restocked');
+    await giveBack(results[1]!.orderId!, 3, 'rejected');
+
+    const fc = (await forecast(db, { now })).find((f) => f.sku === 'MUG-C');
+    // 4 - 1 in the last week; 6 - 2 more in the last 30 days; the rejected return still counts as sold.
+    expect(fc).toMatchObject({ sold: { d7: 3, d30: 7, d90: 7 } });
+    expect(fc!.velocity.d30).toBeCloseTo(7 / 30, 10);
+  });
 });
