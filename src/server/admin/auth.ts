@@ -4,7 +4,10 @@
  * - `Authorization: Basic` with ADMIN_USER and ADMIN_PASSWORD;
  * - the login form at /admin/login (token, or user and password), which sets
  *   an HttpOnly, SameSite=Strict session cookie.
- * Wrong credentials count against the client IP (see `login-limiter.ts`).
+ * Wrong credentials count against the client IP (see `login-limiter.ts`;
+ * behind a reverse proxy, set TRUST_PROXY so that is the client's address).
+ * Logging out revokes the session everywhere, not only in that browser: its
+ * id is kept in the shared store until the cookie would have expired.
  * Requests authenticated by cookie that change something must come from our
  * own pages (Origin check), on top of SameSite, against cross-site requests.
  */
@@ -19,6 +22,10 @@ export const SESSION_COOKIE = 'channelsync_admin';
 export interface AdminAuth {
   authenticator: AdminAuthenticator;
   limiter: LoginLimiter;
+  /** The live (signed, unexpired, not logged out) session a cookie carries, or null. */
+  session(cookie: string | undefined): Promise<{ id: string; expires: number } | null>;
+  /** Log a session out on every daemon sharing this store. */
+  revoke(session: { id: string; expires: number }): Promise<void>;
   /** onRequest hook for every protected route. */
   require(request: FastifyRequest, reply: FastifyReply): Promise<void>;
 }
@@ -31,8 +38,17 @@ export function createAdminAuth(app: App, limits?: LoginLimits): AdminAuth | nul
   // Embedded mode has no Redis and runs one process: the window can live in memory there.
   const limiter: LoginLimiter = app.redis ? new RedisLoginLimiter(app.redis, app.config.queuePrefix, limits) : new MemoryLoginLimiter(limits);
 
+  const revokedKey = (id: string) => `admin-session-revoked:${id}`;
+  async function session(cookie: string | undefined): Promise<{ id: string; expires: number } | null> {
+    const s = authenticator.session(cookie);
+    return s && (await app.kv.get(revokedKey(s.id))) === null ? s : null;
+  }
+  async function revoke(s: { id: string; expires: number }): Promise<void> {
+    await app.kv.set(revokedKey(s.id), '1', Math.max(1, s.expires - Date.now()));
+  }
+
   async function require(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (authenticator.verifySession(readCookie(request.headers.cookie, SESSION_COOKIE))) {
+    if (await session(readCookie(request.headers.cookie, SESSION_COOKIE))) {
       if (!sameOrigin(request)) {
         return void reply.code(403).send({ error: 'cross-site request refused: use the admin pages or an Authorization header' });
       }
@@ -51,7 +67,7 @@ export function createAdminAuth(app: App, limits?: LoginLimits): AdminAuth | nul
     return void unauthorized(request, reply, header ? 'wrong credentials' : null);
   }
 
-  return { authenticator, limiter, require };
+  return { authenticator, limiter, session, revoke, require };
 }
 
 function unauthorized(request: FastifyRequest, reply: FastifyReply, problem: string | null): void {
@@ -148,8 +164,12 @@ export function loginRoutes(server: FastifyInstance, app: App, auth: AdminAuth):
       return reply.code(303).header('set-cookie', cookie).header('location', next).send();
     });
 
-    const logout = async (_request: FastifyRequest, reply: FastifyReply) =>
-      reply.code(303).header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).header('location', '/admin/login').send();
+    const logout = async (request: FastifyRequest, reply: FastifyReply) => {
+      // Revoked, not only forgotten: a copy of the cookie stops working too.
+      const session = await auth.session(readCookie(request.headers.cookie, SESSION_COOKIE));
+      if (session) await auth.revoke(session);
+      return reply.code(303).header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).header('location', '/admin/login').send();
+    };
     scope.get('/admin/logout', logout);
     scope.post('/admin/logout', logout);
   });

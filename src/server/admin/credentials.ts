@@ -79,13 +79,19 @@ export class AdminAuthenticator {
   }
 
   verifySession(cookie: string | undefined, now = Date.now()): boolean {
-    if (!cookie) return false;
+    return this.session(cookie, now) !== null;
+  }
+
+  /** The session a cookie carries (its random id and expiry), or null when forged or expired. */
+  session(cookie: string | undefined, now = Date.now()): { id: string; expires: number } | null {
+    if (!cookie) return null;
     const last = cookie.lastIndexOf('.');
-    if (last < 0) return false;
+    if (last < 0) return null;
     const body = cookie.slice(0, last);
-    if (!safeEqual(cookie.slice(last + 1), this.sign(body))) return false;
-    const expires = Number(body.split('.')[0]);
-    return Number.isFinite(expires) && expires > now;
+    if (!safeEqual(cookie.slice(last + 1), this.sign(body))) return null;
+    const [expiresText, id] = body.split('.');
+    const expires = Number(expiresText);
+    return Number.isFinite(expires) && expires > now && id ? { id, expires } : null;
   }
 
   private sign(body: string): string {
