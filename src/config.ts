@@ -3,6 +3,7 @@
  * stops start-up with one line naming the variable and what is wrong.
  * Every variable is listed in the README's configuration reference.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import cron from 'node-cron';
 import { ConfigError } from './domain/errors.ts';
@@ -27,6 +28,25 @@ const url = (protocols: string[]) =>
     { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/**
+ * TRUST_PROXY, for fastify's `trustProxy`: `true` (trust every hop), a number
+ * of hops, or addresses/CIDRs of the proxies. Null when not valid.
+ */
+export function parseTrustProxy(value: string): boolean | number | string[] | null {
+  const v = value.trim();
+  if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+  if (/^\d+$/.test(v)) return Number(v) <= 100 ? Number(v) : null;
+  const list = v.split(',').map((a) => a.trim()).filter(Boolean);
+  const address = (a: string) => {
+    const [ip, bits, extra] = a.split('/');
+    const version = isIP(ip ?? '');
+    if (!version || extra !== undefined) return false;
+    if (bits === undefined) return true;
+    return /^\d+$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+  };
+  return list.length > 0 && list.every((a) => a === 'loopback' || a === 'linklocal' || a === 'uniquelocal' || address(a)) ? list : null;
+}
+
 const secretKey = z
   .string()
   .refine((value) => decodeKey(value) !== null, {
@@ -40,6 +60,12 @@ const schema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
+  TRUST_PROXY: z
+    .string()
+    .refine((value) => parseTrustProxy(value) !== null, {
+      error: 'must be true, false, a number of proxy hops, or the proxies\' addresses or CIDRs separated by commas (e.g. 10.0.0.0/8,127.0.0.1)',
+    })
+    .default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   QUEUE_PREFIX: z
@@ -89,6 +115,8 @@ export interface Config {
   host: string;
   /** Base URL the channels reach us at, for webhook registration. */
   publicUrl: string;
+  /** Which reverse proxies' X-Forwarded-For to believe (the client address for the login limit and logs); default none. */
+  trustProxy: boolean | number | string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   workerConcurrency: number;
   queuePrefix: string;
@@ -135,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY)!,
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
     queuePrefix: e.QUEUE_PREFIX,

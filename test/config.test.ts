@@ -21,8 +21,18 @@ describe('config', () => {
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
     [{ WORKER_CONCURRENCY: '0' }, /^WORKER_CONCURRENCY must be a whole number from 1 to 1000/],
     [{ QUEUE_PREFIX: 'a b' }, /^QUEUE_PREFIX may hold only/],
+    [{ TRUST_PROXY: 'yes' }, /^TRUST_PROXY must be true, false, a number of proxy hops, or the proxies' addresses/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /^TRUST_PROXY must be/],
+    [{ TRUST_PROXY: '10.0.0.1,proxy.local' }, /^TRUST_PROXY must be/],
   ])('refuses %j with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reads TRUST_PROXY as a switch, a hop count or a list of proxy addresses', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1,loopback' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'loopback']);
   });
 
   it('never echoes a bad secret key, and says how to make one', () => {

@@ -8,7 +8,7 @@ import { adminRoutes } from './admin/index.ts';
 import { trackRoutes } from './admin/routes.ts';
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
-  const server: FastifyInstance = Fastify({ loggerInstance: app.log.child({ component: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true });
+  const server: FastifyInstance = Fastify({ loggerInstance: app.log.child({ component: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true, trustProxy: trustProxy(app.config.trustProxy) });
   trackRoutes(server);
   healthRoutes(server, app);
   webhookRoutes(server, app);
@@ -16,4 +16,9 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   await adminRoutes(server, app);
   await server.ready();
   return server;
+}
+
+/** A hop count as the function fastify's types accept (the first N hops are proxies). */
+function trustProxy(setting: boolean | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
 }

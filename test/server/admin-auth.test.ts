@@ -136,6 +136,12 @@ describe('admin routes with credentials configured', () => {
 
     const logout = await server.inject({ url: '/admin/logout', headers: { cookie }, remoteAddress: ip });
     expect(String(logout.headers['set-cookie'])).toMatch(/Max-Age=0/);
+    // Logging out revokes the session: a copy of the cookie (another tab, a stolen one) no longer opens anything.
+    const copied = await server.inject({ url: '/api/orders', headers: { cookie }, remoteAddress: ip });
+    expect(copied.statusCode).toBe(401);
+    // Other sessions stay signed in.
+    const other = String(byUser.headers['set-cookie']).split(';')[0]!;
+    expect((await server.inject({ url: '/api/orders', headers: { cookie: other }, remoteAddress: ip })).statusCode).toBe(200);
   });
 
   it('rate-limits failed logins per address: after 10 failures even the right token is refused with 429', async () => {
@@ -152,6 +158,27 @@ describe('admin routes with credentials configured', () => {
     // Another address is not affected.
     const other = await server.inject({ url: '/api/orders', headers: { authorization: `Bearer ${TOKEN}` }, remoteAddress: freshIp() });
     expect(other.statusCode).toBe(200);
+  });
+});
+
+describe('behind a reverse proxy (TRUST_PROXY)', () => {
+  it("limits failed logins per client from the proxy's X-Forwarded-For, and believes only the configured proxy", async () => {
+    const t = await createTestApp({ ADMIN_TOKEN: TOKEN, TRUST_PROXY: '10.9.0.1' });
+    const server = await buildServer(t.app);
+    try {
+      const viaProxy = (client: string, token: string, proxy = '10.9.0.1') =>
+        server.inject({ url: '/api/orders', headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client }, remoteAddress: proxy });
+      for (let i = 0; i < 10; i++) await viaProxy('203.0.113.7', `guess-${i}`);
+      expect((await viaProxy('203.0.113.7', TOKEN)).statusCode).toBe(429);
+      // Another client behind the same proxy is not locked out.
+      expect((await viaProxy('203.0.113.8', TOKEN)).statusCode).toBe(200);
+      // A client that is not the proxy cannot pick its address with the header.
+      for (let i = 0; i < 10; i++) await viaProxy(`198.51.100.${i}`, `guess-${i}`, '192.0.2.50');
+      expect((await viaProxy('198.51.100.99', TOKEN, '192.0.2.50')).statusCode).toBe(429);
+    } finally {
+      await server.close();
+      await t.close();
+    }
   });
 });
 
