@@ -8,6 +8,7 @@ import type { Bench, BenchResult } from './types.ts';
 const BENCHES: Record<string, () => Promise<{ default: Bench }>> = {
   upsert: () => import('./upsert.ts'),
   'shopify-pull': () => import('./shopify-pull.ts'),
+  'shopify-push': () => import('./shopify-push.ts'),
   'woocommerce-pull': () => import('./woocommerce-pull.ts'),
   reconcile: () => import('./reconcile.ts'),
 };

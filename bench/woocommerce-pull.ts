@@ -21,7 +21,7 @@ const memoryKV = (): SharedKV => {
   const m = new Map<string, string>();
   return { get: async (k) => m.get(k) ?? null, set: async (k, v) => void m.set(k, v), del: async (k) => void m.delete(k) };
 };
-const noBudget: RateBudget = { reserve: async () => 0, sync: async () => {}, refund: async () => {} };
+const noBudget: RateBudget = { reserve: async (_key, cost) => ({ waitMs: 0, ticket: 0, cost }), waitFor: async () => 0, sync: async () => {}, refund: async () => {} };
 
 export default async function run(): Promise<Array<{ name: string; value: number; baseline: number; unit: string; note: string }>> {
   const orders = Number(process.env.BENCH_WOO_ORDERS ?? 5000);

@@ -24,7 +24,7 @@ import { createInterface } from 'node:readline';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
-import type { BucketLimits, RateBudget, SharedKV } from '../../src/queue/shared-state.ts';
+import { awaitReservation, type BucketLimits, type RateBudget, type SharedKV } from '../../src/queue/shared-state.ts';
 import type { ApiCallOutcome } from '../types.ts';
 
 export type ShopifyAuth = { accessToken: string } | { clientId: string; clientSecret: string };
@@ -122,8 +122,8 @@ export class ShopifyClient {
     for (;;) {
       const limits = await this.currentLimits();
       const estimate = Math.min(this.estimates.get(costKey) ?? call.estimate ?? DEFAULT_ESTIMATE, limits.capacity);
-      const waitMs = await this.options.budget.reserve(this.budgetKey, estimate, limits);
-      if (waitMs > 0) await sleep(waitMs);
+      // Queue behind earlier reservations; go as soon as refunds or the refill cover this one.
+      await awaitReservation(this.options.budget, this.budgetKey, await this.options.budget.reserve(this.budgetKey, estimate, limits), limits);
 
       const token = await this.accessToken();
       let response: HttpResponse;

@@ -361,6 +361,10 @@ export interface ChannelStockExpectedView {
 export interface RateBucketsTable {
   key: string;
   level: number;
+  /** Points ever reserved: a waiter's ticket is this total just after its reservation (0007). */
+  issued: Generated<number>;
+  /** Points of reservations still waiting to be sent (0007). */
+  pending: Generated<number>;
   updated_at: Timestamp;
   expires_at: Timestamp;
 }

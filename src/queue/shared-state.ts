@@ -16,17 +16,55 @@ export interface BucketLimits {
 }
 
 /**
- * A leaky bucket shared across processes. `reserve` debits at once and says
- * how long to wait, so concurrent callers queue up behind each other instead
- * of all waking at the same instant and overdrawing the bucket together.
+ * A leaky bucket shared across processes. `reserve` debits at once and hands
+ * out a ticket, so concurrent callers queue up behind each other instead of
+ * all waking at the same instant and overdrawing the bucket together. A
+ * ticket is covered once the points restored or refunded reach it; callers
+ * re-check with `waitFor`, so a refund lets the next ones go at once.
  */
 export interface RateBudget {
-  /** Debit `cost` points; resolves with the milliseconds to wait before sending (0: send now). */
-  reserve(key: string, cost: number, limits: BucketLimits): Promise<number>;
-  /** Align with what the channel reported: the bucket never shows more than the channel has. */
+  /** Debit `cost` points; resolves with the caller's ticket and the milliseconds until it is covered (0: send now). */
+  reserve(key: string, cost: number, limits: BucketLimits): Promise<Reservation>;
+  /** Milliseconds until the reservation is covered, as of now; 0: send it (it stops counting as waiting). */
+  waitFor(key: string, reservation: Reservation, limits: BucketLimits): Promise<number>;
+  /**
+   * Align with what the channel reported: the bucket never shows more than the
+   * channel has, less what callers reserved and are still waiting to send
+   * (the channel has not seen those yet).
+   */
   sync(key: string, available: number, limits: BucketLimits): Promise<void>;
   /** Give back points reserved but not spent (actual cost below the estimate). */
   refund(key: string, points: number, limits: BucketLimits): Promise<void>;
+}
+
+export interface Reservation {
+  waitMs: number;
+  /** Points ever reserved on this bucket, this reservation included. */
+  ticket: number;
+  cost: number;
+}
+
+/**
+ * Waits until a reservation is covered, re-checking at least every
+ * `recheckMs` so that refunds made meanwhile are used.
+ */
+export async function awaitReservation(budget: RateBudget, key: string, reservation: Reservation, limits: BucketLimits, recheckMs = 100): Promise<void> {
+  let wait = reservation.waitMs;
+  while (wait > 0) {
+    await new Promise((r) => setTimeout(r, Math.min(wait, recheckMs)));
+    wait = await budget.waitFor(key, reservation, limits);
+  }
+}
+
+/**
+ * A ticket is covered when the level, plus the points reserved after it, is
+ * at least 0: `level >= ticket - issued`. A ticket above `issued` belongs to a
+ * bucket that expired since: nothing is owed any more.
+ */
+function untilCovered(level: number, issued: number, ticket: number, rate: number): number {
+  if (ticket > issued) return 0;
+  const short = ticket - issued - level;
+  return short <= 0 ? 0 : Math.ceil((short / rate) * 1000);
 }
 
 export interface SharedKV {
@@ -35,8 +73,10 @@ export interface SharedKV {
   del(key: string): Promise<void>;
 }
 
-// Bucket state: a hash {level, ts}. Level may go negative: that is the debt
-// of reservations made ahead of the refill, which callers are waiting out.
+// Bucket state: a hash {level, ts, issued, pending}. Level may go negative:
+// that is the debt of reservations made ahead of the refill, which callers are
+// waiting out; issued counts every point reserved (tickets); pending, the
+// points of reservations still waiting (not sent, so unknown to the channel).
 // Time comes from the Redis server so that every process shares one clock.
 const REFILL = `
 local function now_ms()
@@ -52,7 +92,7 @@ local function current(key, capacity, rate)
   return level, now
 end
 local function save(key, level, now, capacity, rate)
-  redis.call('HSET', key, 'level', tostring(level), 'ts', tostring(now))
+  redis.call('HSET', key, 'level', string.format('%.17g', level), 'ts', tostring(now))
   redis.call('PEXPIRE', key, math.ceil(capacity / rate * 1000) + 60000)
 end
 `;
@@ -60,16 +100,34 @@ end
 const RESERVE = `${REFILL}
 local capacity, rate, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local level, now = current(KEYS[1], capacity, rate)
+local issued = (tonumber(redis.call('HGET', KEYS[1], 'issued')) or 0) + cost
+local pending = tonumber(redis.call('HGET', KEYS[1], 'pending')) or 0
 level = level - cost
+if level < 0 then pending = pending + cost end
 save(KEYS[1], level, now, capacity, rate)
-if level >= 0 then return 0 end
-return math.ceil(-level / rate * 1000)
+redis.call('HSET', KEYS[1], 'issued', string.format('%.17g', issued), 'pending', string.format('%.17g', pending))
+return { string.format('%.17g', level), string.format('%.17g', issued) }
+`;
+
+// Covered: the level, with the points reserved after this ticket given back, is >= 0.
+const WAIT_FOR = `${REFILL}
+local capacity, rate, ticket, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if redis.call('EXISTS', KEYS[1]) == 0 then return '0' end
+local level = current(KEYS[1], capacity, rate)
+local issued = tonumber(redis.call('HGET', KEYS[1], 'issued')) or 0
+if ticket > issued then return '0' end
+local short = ticket - issued - level
+if short > 0 then return string.format('%.17g', short) end
+local pending = tonumber(redis.call('HGET', KEYS[1], 'pending')) or 0
+redis.call('HSET', KEYS[1], 'pending', string.format('%.17g', math.max(0, pending - cost)))
+return '0'
 `;
 
 const SYNC = `${REFILL}
 local capacity, rate, reported = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local level, now = current(KEYS[1], capacity, rate)
-save(KEYS[1], math.min(level, reported), now, capacity, rate)
+local pending = tonumber(redis.call('HGET', KEYS[1], 'pending')) or 0
+save(KEYS[1], math.min(level, reported - pending), now, capacity, rate)
 return 0
 `;
 
@@ -86,10 +144,16 @@ export class RedisRateBudget implements RateBudget {
     private readonly prefix: string,
   ) {}
 
-  async reserve(key: string, cost: number, limits: BucketLimits): Promise<number> {
+  async reserve(key: string, cost: number, limits: BucketLimits): Promise<Reservation> {
     checkLimits(limits);
-    const wait = await this.redis.eval(RESERVE, 1, this.key(key), limits.capacity, limits.refillPerSecond, cost);
-    return Number(wait);
+    const [level, issued] = (await this.redis.eval(RESERVE, 1, this.key(key), limits.capacity, limits.refillPerSecond, cost)) as [string, string];
+    return { waitMs: untilCovered(Number(level), Number(issued), Number(issued), limits.refillPerSecond), ticket: Number(issued), cost };
+  }
+
+  async waitFor(key: string, reservation: Reservation, limits: BucketLimits): Promise<number> {
+    checkLimits(limits);
+    const short = Number(await this.redis.eval(WAIT_FOR, 1, this.key(key), limits.capacity, limits.refillPerSecond, reservation.ticket, reservation.cost));
+    return short > 0 ? Math.ceil((short / limits.refillPerSecond) * 1000) : 0;
   }
 
   async sync(key: string, available: number, limits: BucketLimits): Promise<void> {
@@ -142,15 +206,33 @@ export class PostgresRateBudget implements RateBudget {
     private readonly prefix: string,
   ) {}
 
-  async reserve(key: string, cost: number, limits: BucketLimits): Promise<number> {
+  async reserve(key: string, cost: number, limits: BucketLimits): Promise<Reservation> {
     checkLimits(limits);
-    const level = await this.update(key, limits, (current) => sql`${current} - ${cost}::float8`);
-    return level >= 0 ? 0 : Math.ceil((-level / limits.refillPerSecond) * 1000);
+    const { level, issued } = await this.update(key, limits, (current) => sql`${current} - ${cost}::float8`, cost);
+    return { waitMs: untilCovered(level, issued, issued, limits.refillPerSecond), ticket: issued, cost };
+  }
+
+  async waitFor(key: string, reservation: Reservation, limits: BucketLimits): Promise<number> {
+    checkLimits(limits);
+    const { capacity, refillPerSecond: rate } = limits;
+    const refilled = sql`LEAST(${capacity}::float8, b.level + EXTRACT(EPOCH FROM (now() - b.updated_at)) * ${rate}::float8)`;
+    // Covered: stop counting it as waiting, in the same statement.
+    const { rows } = await sql<{ short: number }>`
+      WITH s AS (
+        SELECT b.key, ${reservation.ticket}::float8 - b.issued - ${refilled} AS short, ${reservation.ticket}::float8 > b.issued AS expired
+        FROM rate_buckets b WHERE b.key = ${this.key(key)} AND b.expires_at >= now()
+      ), u AS (
+        UPDATE rate_buckets b SET pending = GREATEST(0, b.pending - ${reservation.cost}::float8)
+        FROM s WHERE b.key = s.key AND s.short <= 0 AND NOT s.expired
+      )
+      SELECT CASE WHEN expired THEN 0 ELSE short END AS short FROM s`.execute(this.db);
+    const short = rows[0] ? Number(rows[0].short) : 0;
+    return short > 0 ? Math.ceil((short / rate) * 1000) : 0;
   }
 
   async sync(key: string, available: number, limits: BucketLimits): Promise<void> {
     checkLimits(limits);
-    await this.update(key, limits, (current) => sql`LEAST(${current}, ${available}::float8)`);
+    await this.update(key, limits, (current, pending) => sql`LEAST(${current}, ${available}::float8 - ${pending})`);
   }
 
   async refund(key: string, points: number, limits: BucketLimits): Promise<void> {
@@ -159,21 +241,37 @@ export class PostgresRateBudget implements RateBudget {
     await this.update(key, limits, (current) => sql`LEAST(${limits.capacity}::float8, ${current} + ${points}::float8)`);
   }
 
-  /** Refills the bucket to now, applies `change` to the refilled level, saves it; returns the new level. */
-  private async update(key: string, limits: BucketLimits, change: (current: ReturnType<typeof sql>) => ReturnType<typeof sql>): Promise<number> {
+  /**
+   * Refills the bucket to now, applies `change` to the refilled level, adds
+   * `reserved` to the points issued, saves it; returns the new level and issued.
+   */
+  private async update(
+    key: string,
+    limits: BucketLimits,
+    change: (current: ReturnType<typeof sql>, pending: ReturnType<typeof sql>) => ReturnType<typeof sql>,
+    reserved = 0,
+  ): Promise<{ level: number; issued: number }> {
     const { capacity, refillPerSecond: rate } = limits;
     const ttlMs = Math.ceil((capacity / rate) * 1000) + 60_000;
     const refilled = sql`LEAST(${capacity}::float8, b.level + EXTRACT(EPOCH FROM (now() - b.updated_at)) * ${rate}::float8)`;
-    const { rows } = await sql<{ level: number }>`
-      INSERT INTO rate_buckets AS b (key, level, updated_at, expires_at)
-      VALUES (${this.key(key)}, ${change(sql`${capacity}::float8`)}, now(), now() + ${ttlMs} * interval '1 millisecond')
+    const current = sql`(CASE WHEN b.expires_at < now() THEN ${capacity}::float8 ELSE ${refilled} END)`;
+    const pending = sql`(CASE WHEN b.expires_at < now() THEN 0 ELSE b.pending END)`;
+    const fresh = change(sql`${capacity}::float8`, sql`0::float8`);
+    const next = change(current, pending);
+    // A reservation the bucket cannot cover yet is waiting: counted in pending until `waitFor` lets it go.
+    const { rows } = await sql<{ level: number; issued: number }>`
+      INSERT INTO rate_buckets AS b (key, level, issued, pending, updated_at, expires_at)
+      VALUES (${this.key(key)}, ${fresh}, ${reserved}::float8, CASE WHEN ${fresh} < 0 THEN ${reserved}::float8 ELSE 0 END,
+        now(), now() + ${ttlMs} * interval '1 millisecond')
       ON CONFLICT (key) DO UPDATE SET
-        level = ${change(sql`(CASE WHEN b.expires_at < now() THEN ${capacity}::float8 ELSE ${refilled} END)`)},
+        level = ${next},
+        issued = (CASE WHEN b.expires_at < now() THEN 0 ELSE b.issued END) + ${reserved}::float8,
+        pending = ${pending} + CASE WHEN ${reserved}::float8 > 0 AND ${next} < 0 THEN ${reserved}::float8 ELSE 0 END,
         updated_at = now(),
         expires_at = now() + ${ttlMs} * interval '1 millisecond'
-      RETURNING level`.execute(this.db);
+      RETURNING level, issued`.execute(this.db);
     if (Math.random() < 0.01) await sql`DELETE FROM rate_buckets WHERE expires_at < now()`.execute(this.db);
-    return Number(rows[0]!.level);
+    return { level: Number(rows[0]!.level), issued: Number(rows[0]!.issued) };
   }
 
   private key(key: string): string {

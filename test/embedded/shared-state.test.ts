@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createDb, type Db } from '../../src/db/index.ts';
 import {
+  awaitReservation,
   PostgresRateBudget,
   PostgresSharedKV,
   RedisRateBudget,
@@ -75,8 +76,8 @@ for (const [name, store] of Object.entries(STORES)) {
     it('lets a full bucket spend at once, then queues callers behind each other', async () => {
       const [budget, other] = opened.budgets;
       const started = Date.now();
-      expect(await budget.reserve('shop-a', 100, limits)).toBe(0);
-      const waits = await Promise.all([budget.reserve('shop-a', 50, limits), other.reserve('shop-a', 50, limits)]);
+      expect((await budget.reserve('shop-a', 100, limits)).waitMs).toBe(0);
+      const waits = (await Promise.all([budget.reserve('shop-a', 50, limits), other.reserve('shop-a', 50, limits)])).map((r) => r.waitMs);
       // The bucket refills while the calls run: allow for the time they took.
       const slack = Date.now() - started;
       waits.sort((a, b) => a - b);
@@ -84,23 +85,43 @@ for (const [name, store] of Object.entries(STORES)) {
       expect(waits[0]).toBeLessThanOrEqual(1000);
       expect(waits[1]).toBeGreaterThan(2000 - slack);
       expect(waits[1]).toBeLessThanOrEqual(2000);
-      expect(waits[1] - waits[0]).toBeGreaterThan(1000 - slack);
+      expect(waits[1]! - waits[0]!).toBeGreaterThan(1000 - slack);
     });
 
     it('never shows more than the channel reported, and refunds unspent points', async () => {
       const [budget] = opened.budgets;
       await budget.sync('shop-b', 10, limits);
-      expect(await budget.reserve('shop-b', 10, limits)).toBe(0);
-      expect(await budget.reserve('shop-b', 20, limits)).toBeGreaterThan(300);
+      expect((await budget.reserve('shop-b', 10, limits)).waitMs).toBe(0);
+      expect((await budget.reserve('shop-b', 20, limits)).waitMs).toBeGreaterThan(300);
       await budget.refund('shop-b', 20, limits);
-      expect(await budget.reserve('shop-b', 1, limits)).toBeLessThan(50);
+      expect((await budget.reserve('shop-b', 1, limits)).waitMs).toBeLessThan(50);
+    });
+
+    it('lets a waiting caller go as soon as a refund covers its ticket, in turn', async () => {
+      const [budget, other] = opened.budgets;
+      await budget.reserve('shop-t', 100, limits);
+      const first = await budget.reserve('shop-t', 50, limits);
+      const second = await other.reserve('shop-t', 50, limits);
+      expect(first.waitMs).toBeGreaterThan(800);
+      expect(second.waitMs).toBeGreaterThan(1800);
+      // The first query cost 40 of the 100 it asked for: 60 come back.
+      await budget.refund('shop-t', 60, limits);
+      expect(await other.waitFor('shop-t', first, limits)).toBe(0);
+      const left = await budget.waitFor('shop-t', second, limits);
+      expect(left).toBeGreaterThan(700);
+      expect(left).toBeLessThanOrEqual(second.waitMs - 1000);
+      // awaitReservation re-checks, so it returns once covered rather than after the wait it was first given.
+      await budget.refund('shop-t', 50, limits);
+      const started = Date.now();
+      await awaitReservation(budget, 'shop-t', second, limits, 50);
+      expect(Date.now() - started).toBeLessThan(200);
     });
 
     it('debits exactly once per call under concurrency', async () => {
       const [a, b] = opened.budgets;
       const started = Date.now();
       const calls = Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve('shop-c', 5, limits));
-      const waits = (await Promise.all(calls)).sort((x, y) => x - y);
+      const waits = (await Promise.all(calls)).map((r) => r.waitMs).sort((x, y) => x - y);
       const refilled = ((Date.now() - started) / 1000) * limits.refillPerSecond;
       // 200 points asked of a full bucket of 100: the last caller waits for the other 100 (2 s), less what refilled meanwhile.
       const free = waits.filter((w) => w === 0).length;
