@@ -33,6 +33,12 @@ export interface DaemonOptions {
   workers?: boolean;
   /** Embedded mode: the in-process Postgres the config points at; queues go there too, and stopping closes it. */
   embedded?: EmbeddedPostgres;
+  /**
+   * Runs once the database is migrated, before any worker or schedule starts
+   * (the demo points its channels at fresh simulators here, so jobs left from
+   * a previous run do not fire at the old ones).
+   */
+  prepare?: (app: App) => Promise<void>;
 }
 
 export async function startDaemon(config: Readonly<Config>, options: DaemonOptions = {}): Promise<Daemon> {
@@ -42,6 +48,7 @@ export async function startDaemon(config: Readonly<Config>, options: DaemonOptio
   let reconcileSchedule: ReconcileSchedule | null = null;
   let server: FastifyInstance | null = null;
   try {
+    await options.prepare?.(app);
     if (options.workers ?? true) {
       workers = startWorkers(app, JOBS);
       schedules = keepSchedules(app);

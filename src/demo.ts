@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig, type Config } from './config.ts';
 import { startDaemon, type Daemon } from './daemon.ts';
+import type { App } from './app.ts';
 import { createLogger } from './log.ts';
 import { encryptJson } from './crypto.ts';
 import { addChannel } from './db/channels.ts';
@@ -74,11 +75,26 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   if (!runtime.embedded) await requireServices(config);
 
   const log = createLogger(config.logLevel);
-  const daemon = await startDaemon(config, { log, embedded: runtime.embedded }).catch(async (err: unknown) => {
+  const sims: Array<{ sim: ChannelSimulator; channelId: number; name: string }> = [];
+  const closeSims = () => Promise.all(sims.map((s) => s.sim.close().catch(() => {})));
+  // Simulators first, and the channels pointed at them before any worker runs:
+  // a restarted demo has jobs queued for the previous run's simulators.
+  const prepare = async (app: App) => {
+    for (const factory of connectorFactories.values()) {
+      const sim = await factory.simulate({ log: log.child({ simulator: factory.kind }) });
+      const name = `demo-${factory.kind}`;
+      sims.push({ sim, channelId: 0, name });
+      const channelId = await upsertDemoChannel(app, factory.kind, name, sim.channelConfig());
+      sims.at(-1)!.channelId = channelId;
+      for (const p of PRODUCTS) await sim.createProduct(p);
+    }
+    await seedCatalog(app);
+  };
+  const daemon = await startDaemon(config, { log, embedded: runtime.embedded, prepare }).catch(async (err: unknown) => {
+    await closeSims();
     await runtime.embedded?.close();
     throw err;
   });
-  const sims: Array<{ sim: ChannelSimulator; channelId: number; name: string }> = [];
   let stream: NodeJS.Timeout | undefined;
   let status: NodeJS.Timeout | undefined;
   let bursts: FaultBursts | undefined;
@@ -92,22 +108,17 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     process.stdout.write('\n');
     console.log('demo: stopping...');
     await daemon.stop();
-    await Promise.all(sims.map((s) => s.sim.close().catch(() => {})));
+    await closeSims();
     console.log('demo: stopped');
   };
 
   try {
-    for (const factory of connectorFactories.values()) {
-      const sim = await factory.simulate({ log: log.child({ simulator: factory.kind }) });
-      const name = `demo-${factory.kind}`;
-      const channelId = await upsertDemoChannel(daemon, factory.kind, name, sim.channelConfig());
-      sim.setWebhookUrl(`${daemon.url}/webhooks/${channelId}`);
-      for (const p of PRODUCTS) await sim.createProduct(p);
-      sims.push({ sim, channelId, name });
-      console.log(`demo: ${factory.displayName} simulator at ${sim.url} -> channel ${channelId} "${name}"`);
+    for (const s of sims) {
+      s.sim.setWebhookUrl(`${daemon.url}/webhooks/${s.channelId}`);
+      const factory = connectorFactories.get(s.sim.kind)!;
+      console.log(`demo: ${factory.displayName} simulator at ${s.sim.url} -> channel ${s.channelId} "${s.name}"`);
+      await daemon.app.queues.get('sync-orders').add('sync', { channelId: s.channelId });
     }
-    await seedCatalog(daemon);
-    for (const s of sims) await daemon.app.queues.get('sync-orders').add('sync', { channelId: s.channelId });
   } catch (err) {
     await stop();
     throw err;
@@ -166,8 +177,8 @@ async function requireServices(config: Config): Promise<void> {
   }
 }
 
-async function upsertDemoChannel(daemon: Daemon, kind: string, name: string, cfg: ReturnType<ChannelSimulator['channelConfig']>): Promise<number> {
-  const { db, config } = daemon.app;
+async function upsertDemoChannel(app: App, kind: string, name: string, cfg: ReturnType<ChannelSimulator['channelConfig']>): Promise<number> {
+  const { db, config } = app;
   const existing = await db.selectFrom('channels').select('id').where('name', '=', name).executeTakeFirst();
   if (!existing) return addChannel(db, config.secretKey!, { kind, name, settings: cfg.settings, credentials: cfg.credentials });
   // A restarted demo has new simulators: point the kept channel at them.
@@ -185,8 +196,8 @@ async function upsertDemoChannel(daemon: Daemon, kind: string, name: string, cfg
   return existing.id;
 }
 
-async function seedCatalog(daemon: Daemon): Promise<void> {
-  const { db } = daemon.app;
+async function seedCatalog(app: App): Promise<void> {
+  const { db } = app;
   await db.insertInto('locations').values({ code: 'MAIN', name: 'Main warehouse' }).onConflict((oc) => oc.column('code').doNothing()).execute();
   const location = await db.selectFrom('locations').select('id').where('code', '=', 'MAIN').executeTakeFirstOrThrow();
   for (const p of PRODUCTS) {
