@@ -61,13 +61,15 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
   return {
     workers: workers.map((w) => w.worker),
     async close(timeoutMs: number) {
-      // Stop fetching new jobs at once, then wait for the running ones.
-      const graceful = Promise.all(workers.map(({ worker }) => worker.close())).then(() => true);
-      const finished = await Promise.race([graceful, new Promise<false>((r) => setTimeout(() => r(false), timeoutMs))]);
-      if (!finished) {
-        // Running jobs keep their lock until it expires; BullMQ's stalled-job check hands them to another worker.
-        await Promise.all(workers.map(({ worker }) => worker.close(true).catch(() => {})));
-      }
+      // Stop fetching new jobs at once, then wait for the running ones. Pause, not
+      // close: once a graceful close has started, BullMQ's close(true) returns that
+      // same close, which waits for every running job however long it takes.
+      let timer: NodeJS.Timeout | undefined;
+      const drained = Promise.all(workers.map(({ worker }) => worker.pause())).then(() => true);
+      const finished = await Promise.race([drained, new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+      clearTimeout(timer);
+      // Running jobs keep their lock until it expires; BullMQ's stalled-job check then hands them to another worker.
+      await Promise.all(workers.map(({ worker }) => worker.close(!finished).catch(() => {})));
       for (const { release } of workers) release();
       return finished;
     },
