@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { upsertOrders, type UpsertResult } from '../src/db/orders.ts';
+import { LOCKS, withSessionLock } from '../src/db/locks.ts';
 import { PermanentError } from '../src/domain/errors.ts';
 import { ordersChanged } from './fulfilment.ts';
 
@@ -24,8 +25,6 @@ export interface SyncReport {
 }
 
 const ORDERS = 'orders';
-/** Advisory lock namespace for "syncing channel N" (the second key is the channel id). */
-const SYNC_LOCK = 7_301;
 
 export const syncOrdersJob: JobDefinition<SyncOrdersData> = {
   queue: 'sync-orders',
@@ -36,50 +35,42 @@ export const syncOrdersJob: JobDefinition<SyncOrdersData> = {
 export async function syncOrders(app: App, channelId: number): Promise<SyncReport> {
   const { connector } = await app.connectors.get(channelId);
   const report: SyncReport = { pages: 0, inserted: 0, updated: 0, stale: 0 };
-  await app.db.connection().execute(async (conn) => {
-    const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${SYNC_LOCK}, ${channelId}) AS locked`.execute(conn);
-    if (!rows[0]?.locked) {
-      report.skipped = 'another process is syncing this channel';
-      return;
-    }
+  const run = await withSessionLock(app.db, LOCKS.syncOrders, channelId, async (conn) => {
+    const saved = await conn
+      .selectFrom('sync_cursors')
+      .select('cursor')
+      .where('channel_id', '=', channelId)
+      .where('resource', '=', ORDERS)
+      .executeTakeFirst();
     try {
-      const saved = await conn
-        .selectFrom('sync_cursors')
-        .select('cursor')
-        .where('channel_id', '=', channelId)
-        .where('resource', '=', ORDERS)
-        .executeTakeFirst();
-      try {
-        for await (const page of connector.pullOrders(saved?.cursor ?? null)) {
-          const results = await conn.transaction().execute(async (trx) => {
-            // A page was read from the channel just now: at equal times its content wins.
-            const results = await upsertOrders(trx, channelId, page.orders, { sameTimestamp: 'replace' });
-            await trx
-              .insertInto('sync_cursors')
-              .values({ channel_id: channelId, resource: ORDERS, cursor: page.cursor, last_error: null })
-              .onConflict((oc) =>
-                oc.columns(['channel_id', 'resource']).doUpdateSet({ cursor: page.cursor, last_synced_at: sql`now()`, last_error: null }),
-              )
-              .execute();
-            return results;
-          });
-          count(report, results);
-          await ordersChanged(app, results);
-          report.pages += 1;
-        }
-      } catch (err) {
-        await conn
-          .insertInto('sync_cursors')
-          .values({ channel_id: channelId, resource: ORDERS, cursor: saved?.cursor ?? '', last_error: String((err as Error).message) })
-          .onConflict((oc) => oc.columns(['channel_id', 'resource']).doUpdateSet({ last_error: String((err as Error).message) }))
-          .execute()
-          .catch(() => {});
-        throw err;
+      for await (const page of connector.pullOrders(saved?.cursor ?? null)) {
+        const results = await conn.transaction().execute(async (trx) => {
+          // A page was read from the channel just now: at equal times its content wins.
+          const results = await upsertOrders(trx, channelId, page.orders, { sameTimestamp: 'replace' });
+          await trx
+            .insertInto('sync_cursors')
+            .values({ channel_id: channelId, resource: ORDERS, cursor: page.cursor, last_error: null })
+            .onConflict((oc) =>
+              oc.columns(['channel_id', 'resource']).doUpdateSet({ cursor: page.cursor, last_synced_at: sql`now()`, last_error: null }),
+            )
+            .execute();
+          return results;
+        });
+        count(report, results);
+        await ordersChanged(app, results);
+        report.pages += 1;
       }
-    } finally {
-      await sql`SELECT pg_advisory_unlock(${SYNC_LOCK}, ${channelId})`.execute(conn);
+    } catch (err) {
+      await conn
+        .insertInto('sync_cursors')
+        .values({ channel_id: channelId, resource: ORDERS, cursor: saved?.cursor ?? '', last_error: String((err as Error).message) })
+        .onConflict((oc) => oc.columns(['channel_id', 'resource']).doUpdateSet({ last_error: String((err as Error).message) }))
+        .execute()
+        .catch(() => {});
+      throw err;
     }
   });
+  if (!run.locked) report.skipped = 'another process is syncing this channel';
   app.log.info({ channel: channelId, ...report }, 'order sync finished');
   return report;
 }

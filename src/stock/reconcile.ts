@@ -17,6 +17,7 @@
  */
 import { sql } from 'kysely';
 import type { App } from '../app.ts';
+import { LOCKS, withSessionLock } from '../db/locks.ts';
 import type { ListingRef, StockPush } from '../../connectors/types.ts';
 
 export interface ReconcileProgress {
@@ -107,34 +108,12 @@ export async function reconcile(app: App, options: ReconcileOptions): Promise<Re
   }
 }
 
-/** Advisory lock namespace for "reconciling channel N" (the second key is the channel id). */
-const RECONCILE_LOCK = 7_304;
-/** Channels being reconciled in this process, per app (the advisory lock cannot tell one session's users apart). */
-const inProcess = new WeakMap<App, Set<number>>();
-
 async function reconcileChannel(app: App, channelId: number, options: ReconcileOptions): Promise<ChannelReconcileReport> {
-  const busy = inProcess.get(app) ?? new Set<number>();
-  inProcess.set(app, busy);
-  const skipped = (why: string): ChannelReconcileReport => {
-    app.log.warn({ channel: channelId, slot: options.slot }, `stock reconciliation skipped this channel: ${why}`);
-    return { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, skipped: why, ms: 0 };
-  };
+  const run = await withSessionLock(app.db, LOCKS.reconcileStock, channelId, () => readAndCorrect(app, channelId, options));
+  if (run.locked) return run.value;
   const why = 'an earlier reconciliation of this channel is still running';
-  if (busy.has(channelId)) return skipped(why);
-  busy.add(channelId);
-  try {
-    return await app.db.connection().execute(async (conn) => {
-      const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${RECONCILE_LOCK}, ${channelId}) AS locked`.execute(conn);
-      if (!rows[0]?.locked) return skipped(why);
-      try {
-        return await readAndCorrect(app, channelId, options);
-      } finally {
-        await sql`SELECT pg_advisory_unlock(${RECONCILE_LOCK}, ${channelId})`.execute(conn);
-      }
-    });
-  } finally {
-    busy.delete(channelId);
-  }
+  app.log.warn({ channel: channelId, slot: options.slot }, `stock reconciliation skipped this channel: ${why}`);
+  return { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, skipped: why, ms: 0 };
 }
 
 async function readAndCorrect(app: App, channelId: number, options: ReconcileOptions): Promise<ChannelReconcileReport> {
