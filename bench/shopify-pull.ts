@@ -11,11 +11,9 @@
  * Target: at most 10 % over it, and no THROTTLED answer reaching a caller
  * (the pull must not throw).
  */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { RedisRateBudget, RedisSharedKV } from '../src/queue/shared-state.ts';
-import { shopifyFactory, type ShopifyConnector } from '../connectors/shopify/index.ts';
+import { shopifyFactory } from '../connectors/shopify/index.ts';
+import { benchShopifyConnector } from './shopify-connector.ts';
 
 const RESTORE_RATE = 100;
 const BUCKET_SIZE = 1000;
@@ -25,26 +23,12 @@ export default async function run(): Promise<
 > {
   const count = Number(process.env.BENCH_SHOPIFY_ORDERS ?? 1_000);
   const log = pino({ level: 'silent' });
-  const prefix = `cs-bench-shopify-${randomBytes(4).toString('hex')}`;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const sim = await shopifyFactory.simulate({
     orders: count,
     rateLimit: { restoreRate: RESTORE_RATE, bucketSize: BUCKET_SIZE },
     log,
   });
-  const config = sim.channelConfig();
-  const connector = shopifyFactory.create({
-    channel: {
-      id: 1,
-      kind: 'shopify',
-      name: 'bench',
-      settings: shopifyFactory.settingsSchema.parse(config.settings),
-      credentials: shopifyFactory.credentialsSchema.parse(config.credentials),
-    },
-    budget: new RedisRateBudget(redis, prefix),
-    kv: new RedisSharedKV(redis, prefix),
-    log,
-  }) as ShopifyConnector;
+  const { connector, close } = benchShopifyConnector(sim, log, 'shopify');
 
   try {
     const started = performance.now();
@@ -75,11 +59,7 @@ export default async function run(): Promise<
       },
     ];
   } finally {
-    await connector.close();
-    await sim.close();
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await close();
   }
 }
 

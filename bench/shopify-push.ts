@@ -14,11 +14,9 @@
  * other orders). Baseline: the larger.
  * Target: within 20 % of it.
  */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { RedisRateBudget, RedisSharedKV } from '../src/queue/shared-state.ts';
-import { shopifyFactory, type ShopifyConnector } from '../connectors/shopify/index.ts';
+import { shopifyFactory } from '../connectors/shopify/index.ts';
+import { benchShopifyConnector } from './shopify-connector.ts';
 import type { ShopifySimulator } from '../connectors/shopify/simulator/index.ts';
 import type { UnifiedOrder } from '../src/domain/order.ts';
 import type { BenchResult } from './types.ts';
@@ -30,22 +28,8 @@ const IN_FLIGHT = 10;
 export default async function run(): Promise<BenchResult[]> {
   const count = Number(process.env.BENCH_SHOPIFY_PUSHES ?? 100);
   const log = pino({ level: 'silent' });
-  const prefix = `cs-bench-push-${randomBytes(4).toString('hex')}`;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const sim = (await shopifyFactory.simulate({ orders: count * 2, log })) as ShopifySimulator;
-  const config = sim.channelConfig();
-  const connector = shopifyFactory.create({
-    channel: {
-      id: 1,
-      kind: 'shopify',
-      name: 'bench',
-      settings: shopifyFactory.settingsSchema.parse(config.settings),
-      credentials: shopifyFactory.credentialsSchema.parse(config.credentials),
-    },
-    budget: new RedisRateBudget(redis, prefix),
-    kv: new RedisSharedKV(redis, prefix),
-    log,
-  }) as ShopifyConnector;
+  const { connector, redis, prefix, close } = benchShopifyConnector(sim, log, 'push');
 
   try {
     // Setup with the budget lifted: read the orders to ship.
@@ -114,10 +98,6 @@ export default async function run(): Promise<BenchResult[]> {
       },
     ];
   } finally {
-    await connector.close();
-    await sim.close();
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await close();
   }
 }
