@@ -51,26 +51,11 @@ describe('daemon shutdown', () => {
     // Every request to the shop takes 2.5 s: the sync job will be mid-flight when the signal comes.
     sim.setFaults({ latencyMs: 2_500 });
 
-    const child = spawn(process.execPath, [BIN, 'start'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await waitFor(() => output.includes('channelsync daemon started'), 20_000, () => output);
-
-    // The daemon's schedule starts a sync of the channel at once; it is mid-flight within moments.
-    const queue = app.queues.get('sync-orders');
-    let inFlight: string | undefined;
-    await waitFor(async () => (inFlight = (await queue.getActive())[0]?.id) !== undefined, 10_000, () => output);
-
-    const signalledAt = Date.now();
-    child.kill('SIGTERM');
-    const code = await exited;
-    const took = Date.now() - signalledAt;
+    const { inFlight, queue, code, took } = await stopMidJob({});
 
     expect(code).toBe(0);
     expect(took).toBeLessThan(10_000);
-    expect(await (await queue.getJob(inFlight!))!.getState()).toBe('completed');
+    expect(await (await queue.getJob(inFlight))!.getState()).toBe('completed');
     const { count } = await app.db
       .selectFrom('orders')
       .select((eb) => eb.fn.countAll<number>().as('count'))
@@ -86,35 +71,44 @@ describe('daemon shutdown with a job that hangs', () => {
     await addChannel(app.db, app.config.secretKey!, { kind: 'woocommerce', name: 'hung-shop', settings, credentials });
     // The shop answers after a minute: far beyond the 2 s the daemon is given to stop.
     sim.setFaults({ latencyMs: 60_000 });
-    const child = spawn(process.execPath, [BIN, 'start'], {
-      env: { PATH: process.env.PATH ?? '', ...env, SHUTDOWN_TIMEOUT_SECONDS: '2' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => output.includes('channelsync daemon started'), 20_000, () => output);
-      const queue = app.queues.get('sync-orders');
-      let inFlight: string | undefined;
-      await waitFor(async () => (inFlight = (await queue.getActive())[0]?.id) !== undefined, 10_000, () => output);
-
-      const signalledAt = Date.now();
-      child.kill('SIGTERM');
-      const code = await exited;
+      const { inFlight, queue, code, took, output } = await stopMidJob({ SHUTDOWN_TIMEOUT_SECONDS: '2' });
       // It used to wait for the hung request whatever the timeout (BullMQ's forced close was a no-op).
       expect(code).toBe(0);
-      expect(Date.now() - signalledAt).toBeLessThan(8_000);
+      expect(took).toBeLessThan(8_000);
       expect(output).toMatch(/"jobsFinished":false/);
       // Not failed: its lock expires and the stalled-job check gives it to the next worker.
-      expect(await (await queue.getJob(inFlight!))!.getState()).toBe('active');
+      expect(await (await queue.getJob(inFlight))!.getState()).toBe('active');
     } finally {
-      child.kill('SIGKILL');
       sim.setFaults({});
     }
   }, 40_000);
 });
+
+/**
+ * Starts the daemon in a child process, waits until a sync job is mid-flight,
+ * sends SIGTERM and waits for the exit (killing it if a check fails first).
+ */
+async function stopMidJob(extraEnv: Record<string, string>) {
+  const child = spawn(process.execPath, [BIN, 'start'], { env: { PATH: process.env.PATH ?? '', ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await waitFor(() => output.includes('channelsync daemon started'), 20_000, () => output);
+    // The daemon's schedule starts a sync of the channel at once; it is mid-flight within moments.
+    const queue = app.queues.get('sync-orders');
+    let inFlight: string | undefined;
+    await waitFor(async () => (inFlight = (await queue.getActive())[0]?.id) !== undefined, 10_000, () => output);
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    const code = await exited;
+    return { inFlight: inFlight!, queue, code, took: Date.now() - signalledAt, output };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, context: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
