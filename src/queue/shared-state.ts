@@ -57,13 +57,12 @@ export async function awaitReservation(budget: RateBudget, key: string, reservat
 }
 
 /**
- * A ticket is covered when the level, plus the points reserved after it, is
- * at least 0: `level >= ticket - issued`. A ticket above `issued` belongs to a
- * bucket that expired since: nothing is owed any more.
+ * Milliseconds the refill needs to restore `short` points. A ticket is short
+ * of `ticket - issued - level` points: it is covered when the level, with the
+ * points reserved after it given back, is at least 0 (for a fresh
+ * reservation, ticket = issued: short of -level).
  */
-function untilCovered(level: number, issued: number, ticket: number, rate: number): number {
-  if (ticket > issued) return 0;
-  const short = ticket - issued - level;
+function msToCover(short: number, rate: number): number {
   return short <= 0 ? 0 : Math.ceil((short / rate) * 1000);
 }
 
@@ -147,13 +146,13 @@ export class RedisRateBudget implements RateBudget {
   async reserve(key: string, cost: number, limits: BucketLimits): Promise<Reservation> {
     checkLimits(limits);
     const [level, issued] = (await this.redis.eval(RESERVE, 1, this.key(key), limits.capacity, limits.refillPerSecond, cost)) as [string, string];
-    return { waitMs: untilCovered(Number(level), Number(issued), Number(issued), limits.refillPerSecond), ticket: Number(issued), cost };
+    return { waitMs: msToCover(-Number(level), limits.refillPerSecond), ticket: Number(issued), cost };
   }
 
   async waitFor(key: string, reservation: Reservation, limits: BucketLimits): Promise<number> {
     checkLimits(limits);
     const short = Number(await this.redis.eval(WAIT_FOR, 1, this.key(key), limits.capacity, limits.refillPerSecond, reservation.ticket, reservation.cost));
-    return short > 0 ? Math.ceil((short / limits.refillPerSecond) * 1000) : 0;
+    return msToCover(short, limits.refillPerSecond);
   }
 
   async sync(key: string, available: number, limits: BucketLimits): Promise<void> {
@@ -209,13 +208,12 @@ export class PostgresRateBudget implements RateBudget {
   async reserve(key: string, cost: number, limits: BucketLimits): Promise<Reservation> {
     checkLimits(limits);
     const { level, issued } = await this.update(key, limits, (current) => sql`${current} - ${cost}::float8`, cost);
-    return { waitMs: untilCovered(level, issued, issued, limits.refillPerSecond), ticket: issued, cost };
+    return { waitMs: msToCover(-level, limits.refillPerSecond), ticket: issued, cost };
   }
 
   async waitFor(key: string, reservation: Reservation, limits: BucketLimits): Promise<number> {
     checkLimits(limits);
-    const { capacity, refillPerSecond: rate } = limits;
-    const refilled = sql`LEAST(${capacity}::float8, b.level + EXTRACT(EPOCH FROM (now() - b.updated_at)) * ${rate}::float8)`;
+    const refilled = refilledLevel(limits);
     // Covered: stop counting it as waiting, in the same statement.
     const { rows } = await sql<{ short: number }>`
       WITH s AS (
@@ -226,8 +224,7 @@ export class PostgresRateBudget implements RateBudget {
         FROM s WHERE b.key = s.key AND s.short <= 0 AND NOT s.expired
       )
       SELECT CASE WHEN expired THEN 0 ELSE short END AS short FROM s`.execute(this.db);
-    const short = rows[0] ? Number(rows[0].short) : 0;
-    return short > 0 ? Math.ceil((short / rate) * 1000) : 0;
+    return msToCover(rows[0] ? Number(rows[0].short) : 0, limits.refillPerSecond);
   }
 
   async sync(key: string, available: number, limits: BucketLimits): Promise<void> {
@@ -253,8 +250,7 @@ export class PostgresRateBudget implements RateBudget {
   ): Promise<{ level: number; issued: number }> {
     const { capacity, refillPerSecond: rate } = limits;
     const ttlMs = Math.ceil((capacity / rate) * 1000) + 60_000;
-    const refilled = sql`LEAST(${capacity}::float8, b.level + EXTRACT(EPOCH FROM (now() - b.updated_at)) * ${rate}::float8)`;
-    const current = sql`(CASE WHEN b.expires_at < now() THEN ${capacity}::float8 ELSE ${refilled} END)`;
+    const current = sql`(CASE WHEN b.expires_at < now() THEN ${capacity}::float8 ELSE ${refilledLevel(limits)} END)`;
     const pending = sql`(CASE WHEN b.expires_at < now() THEN 0 ELSE b.pending END)`;
     const fresh = change(sql`${capacity}::float8`, sql`0::float8`);
     const next = change(current, pending);
@@ -277,6 +273,11 @@ export class PostgresRateBudget implements RateBudget {
   private key(key: string): string {
     return `${this.prefix}:budget:${key}`;
   }
+}
+
+/** Bucket `b`'s level refilled to now (the database clock), at most its capacity. */
+function refilledLevel({ capacity, refillPerSecond }: BucketLimits) {
+  return sql`LEAST(${capacity}::float8, b.level + EXTRACT(EPOCH FROM (now() - b.updated_at)) * ${refillPerSecond}::float8)`;
 }
 
 /** Small values with an expiry in Postgres (table `shared_values`). */
