@@ -82,10 +82,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const prepare = async (app: App) => {
     for (const factory of connectorFactories.values()) {
       const sim = await factory.simulate({ log: log.child({ simulator: factory.kind }) });
-      const name = `demo-${factory.kind}`;
-      sims.push({ sim, channelId: 0, name });
-      const channelId = await upsertDemoChannel(app, factory.kind, name, sim.channelConfig());
-      sims.at(-1)!.channelId = channelId;
+      // Listed before the channel is saved, so a failure from here on still closes it.
+      const entry = { sim, channelId: 0, name: `demo-${factory.kind}` };
+      sims.push(entry);
+      entry.channelId = await upsertDemoChannel(app, factory.kind, entry.name, sim.channelConfig());
       for (const p of PRODUCTS) await sim.createProduct(p);
     }
     await seedCatalog(app);
