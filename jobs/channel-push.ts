@@ -9,8 +9,8 @@ import { sql } from 'kysely';
 import { DelayedError, type Job } from 'bullmq';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
-import { jobId } from '../src/queue/queues.ts';
-import type { ChannelPush, PushKind } from '../src/db/schema.ts';
+import { pushJobId } from '../src/outbox/index.ts';
+import type { ChannelPush } from '../src/db/schema.ts';
 import { PermanentError } from '../src/domain/errors.ts';
 import { deliverStock } from '../src/stock/push.ts';
 
@@ -41,36 +41,6 @@ export const channelPushJob: JobDefinition<ChannelPushData> = {
     return rows.map((r) => ({ jobId: pushJobId(r), data: { pushId: r.id } }));
   },
 };
-
-/** `push-fulfillment.<shipment>.<channel>`, `push-stock.<channel>.<sku>`, ... */
-export function pushJobId(push: { kind: PushKind; channel_id: number; target: string }): string {
-  return push.kind === 'fulfillment'
-    ? jobId('push-fulfillment', push.target, push.channel_id)
-    : jobId(`push-${push.kind}`, push.channel_id, push.target);
-}
-
-/**
- * Records that a channel must be told about something and enqueues the job.
- * Idempotent: the same (channel, kind, target) is one row and one job.
- */
-export async function owePush(
-  app: App,
-  push: { channelId: number; kind: PushKind; target: string; payload?: Record<string, unknown> },
-): Promise<number> {
-  const row = await app.db
-    .insertInto('channel_pushes')
-    .values({ channel_id: push.channelId, kind: push.kind, target: push.target, payload: JSON.stringify(push.payload ?? {}) })
-    .onConflict((oc) => oc.columns(['channel_id', 'kind', 'target']).doUpdateSet({ updated_at: sql`channel_pushes.updated_at` }))
-    .returning(['id', 'channel_id', 'kind', 'target', 'status'])
-    .executeTakeFirstOrThrow();
-  if (row.status === 'pending') {
-    await app.queues.add('channel-push', pushJobId(row), { pushId: row.id }).catch((err) => {
-      // The row is the truth: the sweeper enqueues it later if Redis is unavailable now.
-      app.log.warn({ push: row.id, err: (err as Error).message }, 'could not enqueue push; the sweeper will');
-    });
-  }
-  return row.id;
-}
 
 /** Puts a failed push back to work (admin retry). */
 export async function retryPush(app: App, pushId: number): Promise<void> {

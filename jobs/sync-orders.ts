@@ -10,7 +10,7 @@ import type { JobDefinition } from '../src/queue/job.ts';
 import { upsertOrders, type UpsertResult } from '../src/db/orders.ts';
 import { LOCKS, withSessionLock } from '../src/db/locks.ts';
 import { PermanentError } from '../src/domain/errors.ts';
-import { ordersChanged } from './fulfilment.ts';
+import { ordersChanged } from '../src/fulfilment/steps.ts';
 
 export interface SyncOrdersData {
   channelId: number;
@@ -107,7 +107,8 @@ export async function backfillOrders(
     progress = p;
     onProgress({ ...p, saved: report.orders });
   })) {
-    const results = await upsertOrders(app.db, channelId, batch, { sameTimestamp: 'replace' });
+    // Each batch is one transaction: an order is never saved without its lines.
+    const results = await app.db.transaction().execute((trx) => upsertOrders(trx, channelId, batch, { sameTimestamp: 'replace' }));
     count(report, results);
     report.orders += batch.length;
     onProgress({ ...progress, saved: report.orders });

@@ -2,13 +2,17 @@
  * webhooks: process one stored delivery from the inbox. The HTTP route has
  * already verified and stored it; this job maps it and saves the order with
  * the newer-wins rule, so a stale or repeated delivery changes nothing.
+ *
+ * One transaction saves the order (header and lines) and marks the delivery
+ * processed: a crash leaves either both or neither, and the retry redoes the
+ * whole delivery. Channel calls (a re-fetch) happen before it, never inside.
  */
 import { sql } from 'kysely';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
-import { differsAtSameTime, markOrderDeleted, upsertOrders } from '../src/db/orders.ts';
-import { ordersChanged } from './fulfilment.ts';
+import { differsAtSameTime, markOrderDeleted, upsertOrders, type UpsertResult } from '../src/db/orders.ts';
+import { ordersChanged } from '../src/fulfilment/steps.ts';
 
 export interface WebhookData {
   deliveryId: number;
@@ -46,34 +50,44 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
   const { connector } = await app.connectors.get(delivery.channel_id);
   const parsed = connector.parseWebhook({ rawBody: delivery.raw_body, headers: delivery.headers });
   const event = parsed.event;
-  let outcome: string;
-  if (event.type === 'order') {
-    let order = event.order;
-    let fetched = false;
-    // A body without SKUs (WooCommerce lines of deleted products) or a second change within the
-    // channel's timestamp resolution: ask the channel for the order as it is now.
-    if (order.lines.some((l) => !l.sku) || (await differsAtSameTime(app.db, delivery.channel_id, order))) {
-      const current = await connector.fetchOrder(order.externalId);
-      if (current) {
-        order = current;
-        fetched = true;
-      }
+  let order = event.type === 'order' ? event.order : null;
+  let fetched = false;
+  // A body without SKUs (WooCommerce lines of deleted products) or a second change within the
+  // channel's timestamp resolution: ask the channel for the order as it is now.
+  if (order && (order.lines.some((l) => !l.sku) || (await differsAtSameTime(app.db, delivery.channel_id, order)))) {
+    const current = await connector.fetchOrder(order.externalId);
+    if (current) {
+      order = current;
+      fetched = true;
     }
-    const [result] = await upsertOrders(app.db, delivery.channel_id, [order], { sameTimestamp: fetched ? 'replace' : 'keep' });
-    outcome = result?.outcome ?? 'stale';
-    if (result) await ordersChanged(app, [result]);
-  } else if (event.type === 'order_deleted') {
-    const deleted = await markOrderDeleted(app.db, delivery.channel_id, event.externalId, event.at);
-    outcome = deleted ? 'deleted' : 'stale';
-    if (deleted) await ordersChanged(app, [{ orderId: deleted, outcome: 'updated' }]);
-  } else {
-    outcome = event.type === 'ping' ? 'ping' : `ignored: ${event.reason}`;
   }
-  await app.db
-    .updateTable('webhook_deliveries')
-    .set({ status: event.type === 'ignored' ? 'ignored' : 'processed', processed_at: sql`now()`, error: null })
-    .where('id', '=', delivery.id)
-    .execute();
+
+  const saved = await app.db.transaction().execute(async (trx) => {
+    // Another run of this delivery finished while we read the channel: nothing more to do.
+    const still = await trx.selectFrom('webhook_deliveries').select('status').where('id', '=', delivery.id).forUpdate().executeTakeFirst();
+    if (still?.status !== 'pending') return { outcome: `already ${still?.status ?? 'gone'}`, changed: [] as UpsertResult[] };
+    let outcome: string;
+    const changed: UpsertResult[] = [];
+    if (order) {
+      const [result] = await upsertOrders(trx, delivery.channel_id, [order], { sameTimestamp: fetched ? 'replace' : 'keep' });
+      outcome = result?.outcome ?? 'stale';
+      if (result) changed.push(result);
+    } else if (event.type === 'order_deleted') {
+      const deleted = await markOrderDeleted(trx, delivery.channel_id, event.externalId, event.at);
+      outcome = deleted ? 'deleted' : 'stale';
+      if (deleted) changed.push({ orderId: deleted, externalId: event.externalId, outcome: 'updated' });
+    } else {
+      outcome = event.type === 'ping' ? 'ping' : `ignored: ${event.type === 'ignored' ? event.reason : event.type}`;
+    }
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({ status: event.type === 'ignored' ? 'ignored' : 'processed', processed_at: sql`now()`, error: null })
+      .where('id', '=', delivery.id)
+      .execute();
+    return { outcome, changed };
+  });
+  // After the commit: start allocation (the sweeper finds it if this is lost).
+  await ordersChanged(app, saved.changed);
   // The channel rides along for the orders-ingested metric.
-  return { outcome, channelId: delivery.channel_id };
+  return { outcome: saved.outcome, channelId: delivery.channel_id };
 }

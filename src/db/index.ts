@@ -3,7 +3,7 @@
  * migrations. One pool per process; Kysely on top of `pg`.
  */
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 import * as m0001 from './migrations/0001_initial.ts';
 import * as m0002 from './migrations/0002_fulfilment.ts';
@@ -11,11 +11,14 @@ import * as m0003 from './migrations/0003_stock.ts';
 import * as m0005 from './migrations/0005_shared_state.ts';
 import * as m0006 from './migrations/0006_returns.ts';
 import * as m0007 from './migrations/0007_budget_tickets.ts';
+import * as m0009 from './migrations/0009_stock_outbox.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export type Db = Kysely<Database>;
+/** A transaction: functions that write one change and what it owes take this, never a `Db`. */
+export type Trx = Transaction<Database>;
 
 /** Migrations in order; a new file is added here (no directory scanning, so bundling and tsx agree). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -25,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_shared_state': m0005,
   '0006_returns': m0006,
   '0007_budget_tickets': m0007,
+  '0009_stock_outbox': m0009,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -4,10 +4,15 @@
  * out-of-order webhooks and overlapping polls can never put stale data back.
  * The rule lives in the SQL (`ON CONFLICT ... WHERE`), so it holds across
  * processes without locks.
+ *
+ * An order and its lines are one write: the writing functions take a
+ * transaction (`Trx`), never a pool (`Db`), so a header can never commit
+ * without its lines. The header's row lock, held to the commit, also makes a
+ * concurrent copy of the same order (a poll racing a webhook) wait and then
+ * see the committed header and lines together.
  */
-import { sql, type Transaction } from 'kysely';
-import type { Db } from './index.ts';
-import type { Database } from './schema.ts';
+import { sql } from 'kysely';
+import type { Db, Trx } from './index.ts';
 import type { UnifiedOrder } from '../domain/order.ts';
 import { money } from '../domain/money.ts';
 
@@ -19,7 +24,21 @@ export interface UpsertResult {
   outcome: UpsertOutcome;
 }
 
-type Executor = Db | Transaction<Database>;
+type Executor = Db | Trx;
+
+/**
+ * Postgres takes at most 65,535 bind parameters in one statement; rows are
+ * written in chunks that stay well below it (an order row has ~24 columns, a
+ * line ~13), so a 6,000-line order is saved like any other.
+ */
+const ORDER_ROWS_PER_STATEMENT = 1_000;
+const LINE_ROWS_PER_STATEMENT = 2_000;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 
 export interface UpsertOptions {
   /**
@@ -35,11 +54,12 @@ export interface UpsertOptions {
 }
 
 /**
- * Upserts a page of orders with their lines. Returns one result per distinct
- * external id. Call inside the transaction that also stores the sync cursor.
+ * Upserts a page of orders with their lines, in the caller's transaction
+ * (with the sync cursor, or the webhook delivery's status). Returns one result
+ * per distinct external id.
  */
 export async function upsertOrders(
-  db: Executor,
+  db: Trx,
   channelId: number,
   orders: UnifiedOrder[],
   options: UpsertOptions = {},
@@ -55,7 +75,22 @@ export async function upsertOrders(
   const batch = [...newest.values()];
   const skuIds = await resolveSkus(db, batch);
 
-  const written = await db
+  const written = [];
+  for (const part of chunks(batch, ORDER_ROWS_PER_STATEMENT)) written.push(...(await upsertHeaders(db, channelId, part, skuIds, replaceSameTime)));
+
+  const byExternal = new Map(written.map((row) => [row.external_id, row]));
+  const changed = batch.filter((o) => byExternal.has(o.externalId));
+  await replaceLines(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, order: o })), skuIds);
+
+  return batch.map((o) => {
+    const row = byExternal.get(o.externalId);
+    if (!row) return { orderId: null, externalId: o.externalId, outcome: 'stale' as const };
+    return { orderId: row.id, externalId: o.externalId, outcome: row.inserted ? ('inserted' as const) : ('updated' as const) };
+  });
+}
+
+async function upsertHeaders(db: Trx, channelId: number, batch: UnifiedOrder[], skuIds: Map<string, number>, replaceSameTime: boolean) {
+  return db
     .insertInto('orders')
     .values(batch.map((o) => orderRow(channelId, o, skuIds)))
     .onConflict((oc) =>
@@ -100,16 +135,6 @@ export async function upsertOrders(
     )
     .returning(['id', 'external_id', sql<boolean>`(xmax = 0)`.as('inserted')])
     .execute();
-
-  const byExternal = new Map(written.map((row) => [row.external_id, row]));
-  const changed = batch.filter((o) => byExternal.has(o.externalId));
-  await replaceLines(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, order: o })), skuIds);
-
-  return batch.map((o) => {
-    const row = byExternal.get(o.externalId);
-    if (!row) return { orderId: null, externalId: o.externalId, outcome: 'stale' as const };
-    return { orderId: row.id, externalId: o.externalId, outcome: row.inserted ? ('inserted' as const) : ('updated' as const) };
-  });
 }
 
 /**
@@ -128,7 +153,7 @@ export async function differsAtSameTime(db: Executor, channelId: number, order: 
 }
 
 /** Marks an order deleted on its channel (WooCommerce order.deleted) as cancelled there, newer-wins too. */
-export async function markOrderDeleted(db: Executor, channelId: number, externalId: string, at: Date): Promise<number | null> {
+export async function markOrderDeleted(db: Trx, channelId: number, externalId: string, at: Date): Promise<number | null> {
   const row = await db
     .updateTable('orders')
     .set({ channel_state: 'cancelled', cancelled_at: at, channel_updated_at: at, updated_at: sql`now()` })
@@ -190,7 +215,7 @@ function orderRow(channelId: number, o: UnifiedOrder, skuIds: Map<string, number
  * never overwritten by the channel.
  */
 async function replaceLines(
-  db: Executor,
+  db: Trx,
   items: Array<{ orderId: number; order: UnifiedOrder }>,
   skuIds: Map<string, number>,
 ): Promise<void> {
@@ -211,10 +236,10 @@ async function replaceLines(
       inventory_item_external_id: l.inventoryItemExternalId,
     })),
   );
-  if (rows.length > 0) {
+  for (const part of chunks(rows, LINE_ROWS_PER_STATEMENT)) {
     await db
       .insertInto('order_lines')
-      .values(rows)
+      .values(part)
       .onConflict((oc) =>
         oc.columns(['order_id', 'external_id']).doUpdateSet((eb) => ({
           sku: eb.ref('excluded.sku'),

@@ -17,7 +17,7 @@ import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import type { FulfillmentState } from '../db/schema.ts';
 import { ConfigError } from '../domain/errors.ts';
-import { notifyStockChanged } from '../stock/notify.ts';
+import { kickStockPushes } from '../outbox/index.ts';
 import { book, defaultLocation, lineCoverage, lockAvailable, type Booking, type LineCoverage } from './ledger.ts';
 import { planAllocation, type Need } from './plan.ts';
 import { addDropshipOrder, addToDraftPurchaseOrder } from './purchasing.ts';
@@ -65,9 +65,14 @@ export async function allocateOrder(app: App, orderId: number, by: By = { actor:
   return result;
 }
 
-/** What every fulfilment change does once committed: tell the channels, start the next automatic step. */
+/**
+ * What every fulfilment change does once committed: kick the stock pushes its
+ * movements owed (the rows committed with them) and start the next automatic
+ * step. Losing this (a crash right after the commit) only delays both: the
+ * sweeper finds the pending pushes and the unstarted steps.
+ */
 export async function afterCommit(app: App, result: { ready: number[]; stockChanged: number[] }): Promise<void> {
-  if (result.stockChanged.length) await notifyStockChanged(app, result.stockChanged);
+  await kickStockPushes(app, result.stockChanged);
   if (app.config.fulfilmentMode === 'auto') for (const id of result.ready) await enqueueStep(app, 'pick', id);
 }
 

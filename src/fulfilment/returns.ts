@@ -9,7 +9,7 @@
 import type { App } from '../app.ts';
 import { ConfigError, PermanentError } from '../domain/errors.ts';
 import { recordMovements, movementFor } from '../stock/ledger.ts';
-import { notifyStockChanged } from '../stock/notify.ts';
+import { kickStockPushes } from '../outbox/index.ts';
 import { inTransaction, lockOrder, type By, type Trx } from './transitions.ts';
 
 /** One line of a return: an order line by id, or by SKU (spread over the order's lines of that SKU). */
@@ -135,7 +135,7 @@ export async function recordReturn(app: App, orderId: number, lines: ReturnLineI
     throw err;
   }
 
-  if (result.created) await notifyStockChanged(app, restockedSkus);
+  if (result.created) await kickStockPushes(app, restockedSkus);
   return result;
 }
 

@@ -2,16 +2,16 @@
  * Ship and deliver. Shipping one fulfilment, in one transaction: the
  * shipment and its lines, the stock leaving (movement `shipment`: on hand -n,
  * reserved -n), the order lines' shipped counters, the state moves, and the
- * outbox row that owes the order's channel a fulfilment push. The push job is
- * enqueued after commit; if the process dies in between, the sweeper finds the
- * pending row. One shipment per fulfilment (unique index), so a repeated ship
- * returns the shipment that exists and re-owes the same push (one row, one job id).
+ * outbox row that owes the order's channel a fulfilment push (the stock pushes
+ * are owed by the movements' trigger, in the same transaction). The jobs are
+ * kicked after commit; if the process dies in between, the sweeper finds the
+ * pending rows. One shipment per fulfilment (unique index), so a repeated ship
+ * returns the shipment that exists and kicks the same push (one row, one job id).
  */
 import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import { ConfigError, PermanentError, RetryableError } from '../domain/errors.ts';
-import { owePush } from '../../jobs/channel-push.ts';
-import { notifyStockChanged } from '../stock/notify.ts';
+import { enqueuePush, kickStockPushes, owePush, type OwedPush } from '../outbox/index.ts';
 import { fulfilmentSkus, settleOrderState } from './allocate.ts';
 import { carrierAdapter } from './carriers/index.ts';
 import type { Label, ManualTracking, Parcel } from './carriers/types.ts';
@@ -38,7 +38,7 @@ export interface ShipResult {
 export async function shipFulfilment(app: App, fulfilmentId: number, input: ShipInput, by: By): Promise<ShipResult> {
   const existing = await existingShipment(app, fulfilmentId);
   if (existing) {
-    await oweFulfilmentPush(app, existing.shipmentId);
+    await kickFulfilmentPush(app, existing.shipmentId);
     return existing;
   }
   const head = await app.db
@@ -114,23 +114,19 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
       await trx.updateTable('purchase_order_lines').set({ quantity_received: sql`quantity` }).where('purchase_order_id', '=', f.purchase_order_id).execute();
     }
     // The outbox row commits with the shipment: the channel is owed this push even if we die right after.
-    await trx
-      .insertInto('channel_pushes')
-      .values({ channel_id: order.channel_id, kind: 'fulfillment', target: String(shipment.id), payload: JSON.stringify({ orderId: order.id }) })
-      .onConflict((oc) => oc.columns(['channel_id', 'kind', 'target']).doNothing())
-      .execute();
+    const push = await owePush(trx, { channelId: order.channel_id, kind: 'fulfillment', target: String(shipment.id), payload: { orderId: order.id } });
     await settleOrderState(trx, order, by);
-    return { shipmentId: shipment.id, skuIds: [...new Set(bookings.map((b) => b.skuId))] };
+    return { shipmentId: shipment.id, push, skuIds: [...new Set(bookings.map((b) => b.skuId))] };
   });
 
   if (!shipped) {
     const again = await existingShipment(app, fulfilmentId);
     if (!again) throw new RetryableError(`fulfilment ${fulfilmentId} shipped concurrently but its shipment is not visible yet`);
-    await oweFulfilmentPush(app, again.shipmentId);
+    await kickFulfilmentPush(app, again.shipmentId);
     return again;
   }
-  await oweFulfilmentPush(app, shipped.shipmentId);
-  if (shipped.skuIds.length) await notifyStockChanged(app, shipped.skuIds);
+  await enqueuePush(app, shipped.push);
+  await kickStockPushes(app, shipped.skuIds);
   if (adapter.deliveryCheckAfterMs !== undefined && adapter.trackDelivery) {
     await enqueueStep(app, 'deliver', shipped.shipmentId, Math.max(1, adapter.deliveryCheckAfterMs));
   }
@@ -147,16 +143,19 @@ async function existingShipment(app: App, fulfilmentId: number): Promise<ShipRes
   };
 }
 
-/** One row and one job per shipment (owePush is idempotent on channel, kind and target). */
-async function oweFulfilmentPush(app: App, shipmentId: number): Promise<void> {
-  const row = await app.db
-    .selectFrom('shipments')
-    .innerJoin('fulfillments', 'fulfillments.id', 'shipments.fulfillment_id')
-    .innerJoin('orders', 'orders.id', 'fulfillments.order_id')
-    .select(['orders.channel_id', 'orders.id as order_id'])
+/** A repeated ship: the push was owed with the shipment; make sure its job runs (one row, one job id). */
+async function kickFulfilmentPush(app: App, shipmentId: number): Promise<void> {
+  const row: OwedPush | undefined = await app.db
+    .selectFrom('channel_pushes')
+    .innerJoin('orders', 'orders.channel_id', 'channel_pushes.channel_id')
+    .innerJoin('fulfillments', 'fulfillments.order_id', 'orders.id')
+    .innerJoin('shipments', 'shipments.fulfillment_id', 'fulfillments.id')
+    .select(['channel_pushes.id', 'channel_pushes.channel_id', 'channel_pushes.kind', 'channel_pushes.target', 'channel_pushes.status'])
     .where('shipments.id', '=', shipmentId)
-    .executeTakeFirstOrThrow();
-  await owePush(app, { channelId: row.channel_id, kind: 'fulfillment', target: String(shipmentId), payload: { orderId: row.order_id } });
+    .where('channel_pushes.kind', '=', 'fulfillment')
+    .where('channel_pushes.target', '=', String(shipmentId))
+    .executeTakeFirst();
+  if (row) await enqueuePush(app, row);
 }
 
 /**

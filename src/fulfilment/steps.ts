@@ -8,6 +8,7 @@
  * job is found again by the fulfilment job's `sweep`.
  */
 import type { App } from '../app.ts';
+import type { UpsertResult } from '../db/orders.ts';
 import { jobId } from '../queue/queues.ts';
 
 export type StepName = 'allocate' | 'pick' | 'pack' | 'ship' | 'deliver';
@@ -35,5 +36,17 @@ export async function enqueueStep(app: App, step: StepName, id: number, delayMs 
     }
   } catch (err) {
     app.log.warn({ step, id, err: (err as Error).message }, 'could not enqueue a fulfilment step; the sweeper will');
+  }
+}
+
+/**
+ * After orders are saved (sync-orders, webhooks): every new or changed order
+ * gets an allocate job, which decides what the change means (payable now,
+ * cancelled, lines edited, or nothing). Never throws: the order rows are the
+ * truth and the sweep finds what could not be enqueued.
+ */
+export async function ordersChanged(app: App, results: ReadonlyArray<Pick<UpsertResult, 'orderId' | 'outcome'>>): Promise<void> {
+  for (const r of results) {
+    if (r.orderId !== null && r.outcome !== 'stale') await enqueueStep(app, 'allocate', r.orderId);
   }
 }

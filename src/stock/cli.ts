@@ -9,7 +9,7 @@ import type { App } from '../app.ts';
 import { resolveChannelId } from '../db/channels.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { adjustStock, locationIdOf, skuIdOf, type Adjustment } from './ledger.ts';
-import { notifyStockChanged } from './notify.ts';
+import { kickStockPushes } from '../outbox/index.ts';
 import { driftReport, explainSku, stockLevels } from './explain.ts';
 import { draftPurchaseOrders, forecast } from './forecast.ts';
 import { syncListings } from './listings.ts';
@@ -57,7 +57,7 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
           note: opts.note ?? null,
           actor: `cli:${process.env.USER ?? 'unknown'}`,
         });
-        if (delta !== 0) await notifyStockChanged(app, [skuId]);
+        if (delta !== 0) await kickStockPushes(app, [skuId]);
         console.log(delta === 0 ? `${sku}: count matches, nothing booked (on hand ${onHand})` : `${sku}: booked ${signed(delta)} (${reason}); on hand now ${onHand}`);
       });
     });
@@ -165,10 +165,11 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
               location_ids = COALESCE(EXCLUDED.location_ids, stock_rules.location_ids),
               updated_at = now()`.execute(app.db);
         }
-        // Every listing the rule touches is owed a push of its new quantity.
+        // Every listing the rule touches was owed a push of its new quantity by the rule's own
+        // statement (trigger, migration 0009); kick them now.
         const affected = await app.db.selectFrom('channel_listings').select('sku_id').where('channel_id', '=', channelId)
           .$if(skuId !== null, (q) => q.where('sku_id', '=', skuId!)).execute();
-        await notifyStockChanged(app, affected.map((a) => a.sku_id));
+        await kickStockPushes(app, affected.map((a) => a.sku_id));
         console.log(`${opts.clear ? 'cleared' : 'set'} the rule; ${affected.length} listings will be pushed`);
       });
     });

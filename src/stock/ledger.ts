@@ -3,9 +3,10 @@
  * reference; `stock_levels` follows by trigger (0001_initial), so a level is
  * always the sum of its movements and can be explained from them.
  *
- * These functions write movements only. The caller tells the channels
- * afterwards with `notifyStockChanged` (outside its transaction, so a push
- * never reads a level that was rolled back).
+ * Every movement owes the channels a stock push in its own transaction: a
+ * trigger writes the pending `channel_pushes` rows (migration 0009). The
+ * caller only kicks the push jobs after its commit (`kickStockPushes`), so a
+ * push never reads a level that was rolled back.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, StockMovementsTable } from '../db/schema.ts';

@@ -18,7 +18,7 @@ import { order } from '../helpers/orders.ts';
 import { buildServer } from '../../src/server/index.ts';
 import { startWorkers, type WorkerSet } from '../../src/queue/workers.ts';
 import { addChannel } from '../../src/db/channels.ts';
-import { pushJobId } from '../../jobs/channel-push.ts';
+import { pushJobId } from '../../src/outbox/index.ts';
 import { JOBS } from '../../jobs/index.ts';
 import { connectorFactories } from '../../connectors/index.ts';
 import type { ChannelSimulator } from '../../connectors/types.ts';

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createDb, type Db } from '../../src/db/index.ts';
 import { addChannel, loadChannel, removeChannel, resolveChannelId } from '../../src/db/channels.ts';
-import { upsertOrders } from '../../src/db/orders.ts';
+import { saveOrders, order } from '../helpers/orders.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
-import { order } from '../helpers/orders.ts';
 
 let database: TestDatabase;
 let db: Db;
@@ -44,7 +43,7 @@ describe('channels', () => {
   it('refuses a duplicate name and keeps a channel that has orders unless purged', async () => {
     await expect(addChannel(db, key, { kind: 'shopify', name: 'main', settings: {}, credentials: {} })).rejects.toThrow(/exists already/);
     const id = await resolveChannelId(db, 'main');
-    await upsertOrders(db, id, [order()]);
+    await saveOrders(db, id, [order()]);
     await expect(removeChannel(db, id, false)).rejects.toThrow(/has 1 orders.*--purge/);
     expect(await removeChannel(db, id, true)).toEqual({ ordersDeleted: 1 });
     await expect(resolveChannelId(db, 'main')).rejects.toThrow(/no channel with id or name "main"/);

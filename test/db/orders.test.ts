@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/index.ts';
-import { differsAtSameTime, upsertOrders, markOrderDeleted } from '../../src/db/orders.ts';
+import { differsAtSameTime, markOrderDeleted } from '../../src/db/orders.ts';
+import { saveOrders, line, order } from '../helpers/orders.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
-import { line, order } from '../helpers/orders.ts';
 
 let database: TestDatabase;
 let db: Db;
@@ -41,7 +41,7 @@ describe('order upsert', () => {
     ['newer first', [newer, older]],
   ])('keeps the newer version whatever the arrival order (%s)', async (_label, arrivals) => {
     await db.deleteFrom('orders').where('external_id', '=', 'race').execute();
-    for (const o of arrivals) await upsertOrders(db, channelId, [o]);
+    for (const o of arrivals) await saveOrders(db, channelId, [o]);
     const row = await stored('race');
     expect(row.financial_status).toBe('paid');
     expect(row.total).toBe('34.9000');
@@ -52,16 +52,16 @@ describe('order upsert', () => {
 
   it('reports inserted, updated and stale, and a repeat changes nothing', async () => {
     const o = order({ externalId: 'outcomes' });
-    expect((await upsertOrders(db, channelId, [o]))[0]!.outcome).toBe('inserted');
-    expect((await upsertOrders(db, channelId, [o]))[0]!.outcome).toBe('stale');
+    expect((await saveOrders(db, channelId, [o]))[0]!.outcome).toBe('inserted');
+    expect((await saveOrders(db, channelId, [o]))[0]!.outcome).toBe('stale');
     const later = { ...o, updatedAt: new Date(o.updatedAt.getTime() + 1000) };
-    expect((await upsertOrders(db, channelId, [later]))[0]!.outcome).toBe('updated');
+    expect((await saveOrders(db, channelId, [later]))[0]!.outcome).toBe('updated');
   });
 
   it('keeps the newest copy when one page holds the same order twice', async () => {
     const a = order({ externalId: 'twice', orderNumber: '#old', updatedAt: new Date('2026-11-02T00:00:00Z') });
     const b = order({ externalId: 'twice', orderNumber: '#new', updatedAt: new Date('2026-11-02T00:01:00Z') });
-    await upsertOrders(db, channelId, [b, a]);
+    await saveOrders(db, channelId, [b, a]);
     expect((await stored('twice')).order_number).toBe('#new');
   });
 
@@ -70,9 +70,9 @@ describe('order upsert', () => {
       externalId: 'lines',
       lines: [line({ externalId: 'A', unitPrice: '0.10' }), line({ externalId: 'B', sku: 'CAP', unitPrice: '0.20' })],
     });
-    await upsertOrders(db, channelId, [first]);
+    await saveOrders(db, channelId, [first]);
     const edited = { ...first, updatedAt: new Date(first.updatedAt.getTime() + 60_000), lines: [first.lines[0]!] };
-    await upsertOrders(db, channelId, [edited]);
+    await saveOrders(db, channelId, [edited]);
     const row = await stored('lines');
     const lines = await db.selectFrom('order_lines').selectAll().where('order_id', '=', row.id).orderBy('external_id').execute();
     expect(lines.map((l) => [l.external_id, l.quantity, l.unit_price])).toEqual([
@@ -83,7 +83,7 @@ describe('order upsert', () => {
 
   it('imports lines without a SKU or with an unknown SKU and flags the order', async () => {
     await db.insertInto('skus').values({ sku: 'KNOWN' }).execute();
-    await upsertOrders(db, channelId, [
+    await saveOrders(db, channelId, [
       order({ externalId: 'flags', lines: [line({ externalId: 'x', sku: null }), line({ externalId: 'y', sku: 'NOPE' }), line({ externalId: 'z', sku: 'KNOWN' })] }),
     ]);
     const row = await stored('flags');
@@ -94,10 +94,10 @@ describe('order upsert', () => {
   });
 
   it('applies a deletion only when it is newer than the stored order', async () => {
-    await upsertOrders(db, channelId, [order({ externalId: 'del', updatedAt: new Date('2026-11-03T00:00:00Z') })]);
-    expect(await markOrderDeleted(db, channelId, 'del', new Date('2026-11-02T00:00:00Z'))).toBeNull();
+    await saveOrders(db, channelId, [order({ externalId: 'del', updatedAt: new Date('2026-11-03T00:00:00Z') })]);
+    expect(await db.transaction().execute((trx) => markOrderDeleted(trx, channelId, 'del', new Date('2026-11-02T00:00:00Z')))).toBeNull();
     expect((await stored('del')).channel_state).toBe('open');
-    expect(await markOrderDeleted(db, channelId, 'del', new Date('2026-11-04T00:00:00Z'))).not.toBeNull();
+    expect(await db.transaction().execute((trx) => markOrderDeleted(trx, channelId, 'del', new Date('2026-11-04T00:00:00Z')))).not.toBeNull();
     expect((await stored('del')).channel_state).toBe('cancelled');
   });
 });
@@ -107,13 +107,13 @@ describe('two changes within one channel second', () => {
   const later = { ...base, financialStatus: 'paid' as const, fulfillmentStatus: 'fulfilled' as const, raw: { status: 'completed' } };
 
   it('keeps the stored row for a pushed copy, and takes a freshly read copy', async () => {
-    await upsertOrders(db, channelId, [base]);
-    expect((await upsertOrders(db, channelId, [later]))[0]!.outcome).toBe('stale');
+    await saveOrders(db, channelId, [base]);
+    expect((await saveOrders(db, channelId, [later]))[0]!.outcome).toBe('stale');
     expect(await differsAtSameTime(db, channelId, later)).toBe(true);
-    expect((await upsertOrders(db, channelId, [later], { sameTimestamp: 'replace' }))[0]!.outcome).toBe('updated');
+    expect((await saveOrders(db, channelId, [later], { sameTimestamp: 'replace' }))[0]!.outcome).toBe('updated');
     expect((await stored('same-second')).fulfillment_status).toBe('fulfilled');
     // The identical copy again changes nothing, even when read fresh.
-    expect((await upsertOrders(db, channelId, [later], { sameTimestamp: 'replace' }))[0]!.outcome).toBe('stale');
+    expect((await saveOrders(db, channelId, [later], { sameTimestamp: 'replace' }))[0]!.outcome).toBe('stale');
     expect(await differsAtSameTime(db, channelId, later)).toBe(false);
   });
 });
@@ -121,11 +121,21 @@ describe('two changes within one channel second', () => {
 describe('channel ids on lines', () => {
   it('keeps the ids a poll stored when a later copy (a webhook body) lacks them', async () => {
     const polled = order({ externalId: 'ids', lines: [line({ externalId: 'L', inventoryItemExternalId: 'gid://shopify/InventoryItem/7', variantExternalId: 'gid://shopify/ProductVariant/8' })] });
-    await upsertOrders(db, channelId, [polled]);
+    await saveOrders(db, channelId, [polled]);
     const pushed = { ...polled, updatedAt: new Date(polled.updatedAt.getTime() + 1000), lines: [line({ externalId: 'L', quantity: 3 })] };
-    await upsertOrders(db, channelId, [pushed]);
+    await saveOrders(db, channelId, [pushed]);
     const row = await stored('ids');
     const [l] = await db.selectFrom('order_lines').selectAll().where('order_id', '=', row.id).execute();
     expect([l!.quantity, l!.inventory_item_external_id, l!.variant_external_id]).toEqual([3, 'gid://shopify/InventoryItem/7', 'gid://shopify/ProductVariant/8']);
+  });
+});
+
+describe('large orders', () => {
+  it('saves a 6,000-line order whole (more bind parameters than one Postgres statement takes)', async () => {
+    const lines = Array.from({ length: 6_000 }, (_, i) => line({ externalId: `BIG-${i}`, sku: `BIG-${i % 50}`, quantity: 1 + (i % 3) }));
+    const [result] = await saveOrders(db, channelId, [order({ externalId: 'big', lines })]);
+    expect(result!.outcome).toBe('inserted');
+    const { n } = await db.selectFrom('order_lines').select((eb) => eb.fn.countAll<number>().as('n')).where('order_id', '=', result!.orderId!).executeTakeFirstOrThrow();
+    expect(Number(n)).toBe(6_000);
   });
 });

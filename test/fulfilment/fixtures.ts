@@ -2,9 +2,8 @@
 import { sql } from 'kysely';
 import { expect } from 'vitest';
 import type { App } from '../../src/app.ts';
-import { upsertOrders } from '../../src/db/orders.ts';
+import { saveOrders, line, order } from '../helpers/orders.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
-import { line, order } from '../helpers/orders.ts';
 
 export async function channel(app: App, name = 'shop', kind = 'test'): Promise<number> {
   const row = await app.db.insertInto('channels').values({ kind, name, credentials_encrypted: 'x' }).returning('id').executeTakeFirstOrThrow();
@@ -62,7 +61,7 @@ export async function placeOrder(
     lines: lines.map(([s, q], i) => line({ externalId: `L${i + 1}`, sku: s, title: `Title of ${s}`, quantity: q })),
     ...rest,
   });
-  const [result] = await upsertOrders(app.db, channelId, [o]);
+  const [result] = await saveOrders(app.db, channelId, [o]);
   placed.set(result!.orderId!, { channelId, order: o });
   return result!.orderId!;
 }
@@ -86,7 +85,7 @@ export async function changeOnChannel(
       ? change.lines.map(([s, q], i) => line({ externalId: `L${i + 1}`, sku: s, title: `Title of ${s}`, quantity: q }))
       : entry.order.lines,
   };
-  const [result] = await upsertOrders(app.db, entry.channelId, [next]);
+  const [result] = await saveOrders(app.db, entry.channelId, [next]);
   expect(result!.outcome).toBe('updated');
   entry.order = next;
 }

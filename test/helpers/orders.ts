@@ -1,5 +1,11 @@
-/** Builders for unified orders in tests. */
+/** Builders for unified orders in tests, and saving them the way the product does (one transaction per write). */
+import type { Db } from '../../src/db/index.ts';
+import { upsertOrders, type UpsertOptions, type UpsertResult } from '../../src/db/orders.ts';
 import type { UnifiedOrder, UnifiedOrderLine } from '../../src/domain/order.ts';
+
+export function saveOrders(db: Db, channelId: number, orders: UnifiedOrder[], options?: UpsertOptions): Promise<UpsertResult[]> {
+  return db.transaction().execute((trx) => upsertOrders(trx, channelId, orders, options));
+}
 
 export function line(overrides: Partial<UnifiedOrderLine> = {}): UnifiedOrderLine {
   return {

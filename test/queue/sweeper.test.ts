@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, flushQueues, type TestApp } from '../helpers/app.ts';
-import { owePush } from '../../jobs/channel-push.ts';
+import { requestPush } from '../../src/outbox/index.ts';
 import { sweep } from '../../jobs/sweeper.ts';
 import { JOBS } from '../../jobs/index.ts';
 
@@ -25,8 +25,8 @@ async function jobIds(queue: 'channel-push' | 'webhooks'): Promise<string[]> {
 describe('sweeper', () => {
   it('puts every pending item back on its queue after Redis is flushed', async () => {
     const { app } = t;
-    for (const shipment of [11, 12, 13]) await owePush(app, { channelId, kind: 'fulfillment', target: String(shipment) });
-    const done = await owePush(app, { channelId, kind: 'fulfillment', target: '14' });
+    for (const shipment of [11, 12, 13]) await requestPush(app, { channelId, kind: 'fulfillment', target: String(shipment) });
+    const done = await requestPush(app, { channelId, kind: 'fulfillment', target: '14' });
     await app.db.updateTable('channel_pushes').set({ status: 'done' }).where('id', '=', done).execute();
     const { id: deliveryId } = await app.db
       .insertInto('webhook_deliveries')
@@ -56,7 +56,7 @@ describe('sweeper', () => {
 
   it('leaves recent work alone (its job may still be on the way)', async () => {
     const { app } = t;
-    await owePush(app, { channelId, kind: 'fulfillment', target: '99' });
+    await requestPush(app, { channelId, kind: 'fulfillment', target: '99' });
     await flushQueues(app);
     const report = await sweep(app, JOBS, new Date(Date.now() - 60_000));
     expect(report.requeued).toEqual({});
@@ -65,8 +65,8 @@ describe('sweeper', () => {
   it('owing the same push twice makes one row and one job', async () => {
     const { app } = t;
     await flushQueues(app);
-    const a = await owePush(app, { channelId, kind: 'fulfillment', target: '500' });
-    const b = await owePush(app, { channelId, kind: 'fulfillment', target: '500' });
+    const a = await requestPush(app, { channelId, kind: 'fulfillment', target: '500' });
+    const b = await requestPush(app, { channelId, kind: 'fulfillment', target: '500' });
     expect(a).toBe(b);
     expect((await jobIds('channel-push')).filter((id) => id.startsWith('push-fulfillment.500.'))).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
 /** Rows for the operations tests: an order synced from a channel, then shipped, with a push owed. */
 import { sql } from 'kysely';
 import type { App } from '../../src/app.ts';
-import { owePush } from '../../jobs/channel-push.ts';
+import { requestPush } from '../../src/outbox/index.ts';
 
 /** Ships every line of an order in one fulfilment and shipment, and owes the channel the fulfilment push. */
 export async function shipOrder(
@@ -33,7 +33,7 @@ export async function shipOrder(
     .where('id', '=', orderId)
     .execute();
   await app.db.insertInto('order_history').values({ order_id: orderId, fulfillment_id: f.id, actor: 'test', from_state: 'received', to_state: 'shipped' }).execute();
-  const pushId = await owePush(app, { channelId: order.channel_id, kind: 'fulfillment', target: String(s.id) });
+  const pushId = await requestPush(app, { channelId: order.channel_id, kind: 'fulfillment', target: String(s.id) });
   return { fulfillmentId: f.id, shipmentId: s.id, pushId };
 }
 

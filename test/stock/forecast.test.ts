@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { upsertOrders } from '../../src/db/orders.ts';
+import { saveOrders, order, line } from '../helpers/orders.ts';
 import { ensureLocation, movementFor, recordMovements } from '../../src/stock/ledger.ts';
 import { draftPurchaseOrders, forecast } from '../../src/stock/forecast.ts';
-import { order, line } from '../helpers/orders.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -37,7 +36,7 @@ describe('reorder forecast', () => {
         channelState: cancelled ? 'cancelled' : 'open',
         lines: [line({ externalId: `${id}-1`, sku, quantity })],
       });
-    await upsertOrders(db, channel.id, [
+    await saveOrders(db, channel.id, [
       sale('1', 'MUG-A', 3, daysAgo(2)),
       sale('2', 'MUG-A', 6, daysAgo(10)),
       sale('3', 'MUG-A', 9, daysAgo(45)),
@@ -80,7 +79,7 @@ describe('reorder forecast', () => {
     const channel = await db.insertInto('channels').values({ kind: 'memory', name: 'returns', credentials_encrypted: 'unused' }).returning('id').executeTakeFirstOrThrow();
     const placed = (id: string, quantity: number, at: Date) =>
       order({ externalId: id, placedAt: at, updatedAt: at, lines: [line({ externalId: `${id}-1`, sku: 'MUG-C', quantity })] });
-    const results = await upsertOrders(db, channel.id, [placed('C1', 4, daysAgo(3)), placed('C2', 6, daysAgo(20))]);
+    const results = await saveOrders(db, channel.id, [placed('C1', 4, daysAgo(3)), placed('C2', 6, daysAgo(20))]);
     const lineOf = async (orderId: number) => (await db.selectFrom('order_lines').select('id').where('order_id', '=', orderId).executeTakeFirstOrThrow()).id;
     const giveBack = async (orderId: number, quantity: number, status: 'restocked' | 'rejected') => {
       const r = await db.insertInto('returns').values({ order_id: orderId, status }).returning('id').executeTakeFirstOrThrow();

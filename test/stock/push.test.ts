@@ -3,7 +3,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { startWorkers, type WorkerSet } from '../../src/queue/workers.ts';
 import { channelPushJob } from '../../jobs/channel-push.ts';
 import { ensureLocation, movementFor, recordMovements } from '../../src/stock/ledger.ts';
-import { notifyStockChanged } from '../../src/stock/notify.ts';
+import { kickStockPushes } from '../../src/outbox/index.ts';
 import { MemoryChannel, addMemoryChannel } from './memory-channel.ts';
 
 let t: TestApp;
@@ -51,7 +51,7 @@ describe('stock pushes', () => {
     shopA.stock.set('LAST-1', 0);
     const sold = Date.now();
     await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:A-1')]);
-    await notifyStockChanged(t.app, [id]);
+    await kickStockPushes(t.app, [id]);
     const ms = await until('shop B shows 0', () => shopB.stock.get('LAST-1') === 0);
     expect(Date.now() - sold).toBeLessThan(5_000);
     expect(ms).toBeLessThan(5_000);
@@ -67,7 +67,7 @@ describe('stock pushes', () => {
     shopB.pushCalls = [];
     for (let i = 0; i < 20; i++) {
       await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, `order:burst-${i}`)]);
-      await notifyStockChanged(t.app, [id]);
+      await kickStockPushes(t.app, [id]);
     }
     await until('shop B shows 30', () => shopB.stock.get('BURST-1') === 30);
     await new Promise((r) => setTimeout(r, 600));
@@ -81,11 +81,11 @@ describe('stock pushes', () => {
     shopB.latencyMs = 400;
     try {
       await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:race-1')]);
-      await notifyStockChanged(t.app, [id]);
+      await kickStockPushes(t.app, [id]);
       // Wait until shop B's push for 9 is in flight (the job is active, its dedup key held), then sell again.
       await until('push in flight', () => shopB.pushCalls.some((c) => c.some((l) => l.listing.sku === 'RACE-1')));
       await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:race-2')]);
-      await notifyStockChanged(t.app, [id]);
+      await kickStockPushes(t.app, [id]);
       await until('shop B shows 8', () => shopB.stock.get('RACE-1') === 8, 8_000);
       await until('push row done', async () => {
         const row = await t.app.db.selectFrom('channel_pushes').select('status').where('target', '=', 'RACE-1').where('channel_id', '=', shopBId).executeTakeFirst();
@@ -102,12 +102,12 @@ describe('stock pushes', () => {
     // The first push (9) is slow; a batch that carries the newer 8 overtakes it.
     shopB.pushLatencies = [600];
     await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:late-1')]);
-    await notifyStockChanged(t.app, [id]);
+    await kickStockPushes(t.app, [id]);
     await until('the push of 9 in flight', () => shopB.pushCalls.some((c) => c.some((l) => l.listing.sku === 'LATE-1' && l.available === 9)));
     // A sale whose own notification has not happened yet; another SKU's push batches the pending row with it.
     await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:late-2')]);
     await recordMovements(t.app.db, [movementFor.reservation(other, location, 1, 'order:late-3')]);
-    await notifyStockChanged(t.app, [other]);
+    await kickStockPushes(t.app, [other]);
     await until('the batch with 8 pushed', () => shopB.pushCalls.some((c) => c.some((l) => l.listing.sku === 'LATE-1' && l.available === 8)));
     // The slow 9 lands last; the channel must still end on 8.
     await until('shop B shows 8 after the late write', async () => {
@@ -123,7 +123,7 @@ describe('stock pushes', () => {
     for (let i = 0; i < 60; i++) ids.push(await listed(`BULK-${i}`, 5));
     shopA.pushCalls = [];
     await recordMovements(t.app.db, ids.map((id, i) => movementFor.reservation(id, location, 1, `order:bulk-${i}`)));
-    await notifyStockChanged(t.app, ids);
+    await kickStockPushes(t.app, ids);
     await until('all 60 show 4 on shop A', () => ids.every((_, i) => shopA.stock.get(`BULK-${i}`) === 4));
     const skusPushed = shopA.pushCalls.reduce((a, c) => a + c.length, 0);
     expect(skusPushed).toBeGreaterThanOrEqual(60);
