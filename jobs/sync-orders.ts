@@ -35,7 +35,8 @@ export const syncOrdersJob: JobDefinition<SyncOrdersData> = {
 export async function syncOrders(app: App, channelId: number): Promise<SyncReport> {
   const { connector } = await app.connectors.get(channelId);
   const report: SyncReport = { pages: 0, inserted: 0, updated: 0, stale: 0 };
-  const run = await withSessionLock(app.db, LOCKS.syncOrders, channelId, async (conn) => {
+  const run = await withSessionLock(app.config.databaseUrl, LOCKS.syncOrders, channelId, async (lockLost) => {
+    const conn = app.db;
     const saved = await conn
       .selectFrom('sync_cursors')
       .select('cursor')
@@ -44,6 +45,8 @@ export async function syncOrders(app: App, channelId: number): Promise<SyncRepor
       .executeTakeFirst();
     try {
       for await (const page of connector.pullOrders(saved?.cursor ?? null)) {
+        // Another process may take the channel once our lock is gone: stop before saving more.
+        lockLost.throwIfAborted();
         const results = await conn.transaction().execute(async (trx) => {
           // A page was read from the channel just now: at equal times its content wins.
           const results = await upsertOrders(trx, channelId, page.orders, { sameTimestamp: 'replace' });

@@ -51,7 +51,7 @@ export async function createApp(config: Readonly<Config>, options: CreateAppOpti
   if (options.migrate ?? true) {
     if (await ensureDatabase(config.databaseUrl)) log.info({ database: dbName(config.databaseUrl) }, 'created database');
   }
-  const db = createDb(config.databaseUrl, { max: Math.max(10, config.workerConcurrency + 4) });
+  const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
   if (options.migrate ?? true) {
     const { applied } = await migrate(db);
     if (applied.length) log.info({ applied }, 'applied migrations');

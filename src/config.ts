@@ -68,6 +68,7 @@ const schema = z.object({
     .default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_CONCURRENCY: int(1, 1000).default(10),
+  DATABASE_POOL_SIZE: int(2, 1000).optional(),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9{}_.-]+$/, { error: 'may hold only letters, digits, {}, _, . and -' })
@@ -119,6 +120,12 @@ export interface Config {
   trustProxy: boolean | number | string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   workerConcurrency: number;
+  /**
+   * Postgres connections in this process's pool. Default 2 x WORKER_CONCURRENCY + 4: a job holds a
+   * connection only while a statement or transaction runs (locks live on connections of their own),
+   * so this bounds concurrent transactions, not running jobs; a job that finds the pool busy waits.
+   */
+  databasePoolSize: number;
   queuePrefix: string;
   jobAttempts: number;
   syncIntervalSeconds: number;
@@ -166,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: parseTrustProxy(e.TRUST_PROXY)!,
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    databasePoolSize: e.DATABASE_POOL_SIZE ?? 2 * e.WORKER_CONCURRENCY + 4,
     queuePrefix: e.QUEUE_PREFIX,
     jobAttempts: e.JOB_ATTEMPTS,
     syncIntervalSeconds: e.SYNC_INTERVAL_SECONDS,

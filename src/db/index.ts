@@ -46,7 +46,9 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
-    connectionTimeoutMillis: 5_000,
+    // Also the longest a query waits for a free pooled connection: a burst (a reconcile's
+    // channels in parallel, many jobs at once) queues here rather than failing.
+    connectionTimeoutMillis: 30_000,
   });
   // An idle client losing its connection (server restart) must not crash the daemon.
   pool.on('error', () => {});

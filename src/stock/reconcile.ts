@@ -109,14 +109,14 @@ export async function reconcile(app: App, options: ReconcileOptions): Promise<Re
 }
 
 async function reconcileChannel(app: App, channelId: number, options: ReconcileOptions): Promise<ChannelReconcileReport> {
-  const run = await withSessionLock(app.db, LOCKS.reconcileStock, channelId, () => readAndCorrect(app, channelId, options));
+  const run = await withSessionLock(app.config.databaseUrl, LOCKS.reconcileStock, channelId, (lockLost) => readAndCorrect(app, channelId, options, lockLost));
   if (run.locked) return run.value;
   const why = 'an earlier reconciliation of this channel is still running';
   app.log.warn({ channel: channelId, slot: options.slot }, `stock reconciliation skipped this channel: ${why}`);
   return { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, skipped: why, ms: 0 };
 }
 
-async function readAndCorrect(app: App, channelId: number, options: ReconcileOptions): Promise<ChannelReconcileReport> {
+async function readAndCorrect(app: App, channelId: number, options: ReconcileOptions, lockLost: AbortSignal): Promise<ChannelReconcileReport> {
   const started = Date.now();
   const chunkSize = options.chunkSize ?? 2000;
   const inFlight = options.inFlight ?? 3;
@@ -154,6 +154,7 @@ async function readAndCorrect(app: App, channelId: number, options: ReconcileOpt
 
   const worker = async () => {
     for (;;) {
+      lockLost.throwIfAborted();
       const chunk = await nextChunk();
       if (chunk.length === 0) return;
       const refs: ListingRef[] = chunk.map((r) => ({

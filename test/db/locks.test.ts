@@ -1,0 +1,73 @@
+/**
+ * "One run per channel" locks live on connections of their own: twenty
+ * channels syncing at once do not take the pool from everything else, and a
+ * lock whose connection dies (a Postgres restart) is reported to its work,
+ * not thrown at the process.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { EMBEDDED } from '../helpers/embedded.ts';
+import { LOCKS, withSessionLock } from '../../src/db/locks.ts';
+import { RetryableError } from '../../src/domain/errors.ts';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  // The default pool: max(10, WORKER_CONCURRENCY + 4) connections.
+  t = await createTestApp({ WORKER_CONCURRENCY: '4' });
+});
+afterAll(() => t?.close());
+
+async function advisoryLocksHeld(): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${LOCKS.syncOrders}`.execute(t.app.db);
+  return rows[0]!.n;
+}
+
+describe('session locks', () => {
+  it('holds twenty channel locks at once while the pool keeps answering', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const runs = Array.from({ length: 20 }, (_, i) => withSessionLock(t.app.config.databaseUrl, LOCKS.syncOrders, 1000 + i, () => gate));
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await advisoryLocksHeld()) < 20) {
+        if (Date.now() > deadline) throw new Error(`only ${await advisoryLocksHeld()} of 20 locks taken`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Everything else still gets a connection at once: ten queries in parallel, each in well under a second.
+      const started = Date.now();
+      await Promise.all(Array.from({ length: 10 }, () => sql`SELECT pg_sleep(0.05)`.execute(t.app.db)));
+      expect(Date.now() - started).toBeLessThan(2_000);
+      // A second run for a held channel is told at once.
+      expect(await withSessionLock(t.app.config.databaseUrl, LOCKS.syncOrders, 1000, async () => 'ran')).toEqual({ locked: false });
+    } finally {
+      release();
+    }
+    expect((await Promise.all(runs)).every((r) => r.locked)).toBe(true);
+    expect(await advisoryLocksHeld()).toBe(0);
+  });
+
+  // Embedded PGlite is one session with no backends to kill: this one needs a real server.
+  const realServer = EMBEDDED ? () => {} : it;
+  realServer('tells the work when the lock connection dies, and the process lives on', async () => {
+    const admin = new pg.Client({ connectionString: t.database.url });
+    await admin.connect();
+    try {
+      const run = withSessionLock(t.app.config.databaseUrl, LOCKS.syncOrders, 2000, async (signal) => {
+        // What a Postgres restart does to the lock holder's backend.
+        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = 2000`, [LOCKS.syncOrders]);
+        for (let i = 0; i < 200 && !signal.aborted; i++) await new Promise((r) => setTimeout(r, 25));
+        signal.throwIfAborted();
+        return 'kept going without a lock';
+      });
+      await expect(run).rejects.toBeInstanceOf(RetryableError);
+      // The key is free again for the next run.
+      expect(await withSessionLock(t.app.config.databaseUrl, LOCKS.syncOrders, 2000, async () => 'ran')).toEqual({ locked: true, value: 'ran' });
+    } finally {
+      await admin.end();
+    }
+  });
+});
