@@ -96,6 +96,15 @@ export interface StockReading {
 export interface StockPush {
   listing: ListingRef;
   available: number;
+  /**
+   * The change this quantity serves, unique for all time: `push:<pushRowId>:<attempt>`
+   * for a push job's own row, `push:<rowId>:via:<pushRowId>:<attempt>` for a row riding
+   * along in that job's call, `reconcile:<slot>:<driftId>` for a correction. A channel
+   * with idempotency keys derives them from it, so a retried HTTP call of the same
+   * attempt replays safely while a new change (5 -> 3 again, later) never reuses a key.
+   * Channels without idempotency keys ignore it.
+   */
+  intent: string;
 }
 
 export interface StockPushResult {

@@ -420,9 +420,7 @@ export class ShopifyConnector implements Connector {
           quantity: c.push.available,
           changeFromQuantity: c.current,
         }));
-        // Same change from the same state -> same key: a retried job replays
-        // the first answer instead of applying the change twice.
-        const idempotencyKey = createHash('sha256').update(JSON.stringify(quantities)).digest('hex');
+        const idempotencyKey = stockIdempotencyKey(round, chunk.map((c) => c.push.intent), quantities);
         // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/inventorySetQuantities
         const data = await this.client.graphql<{
           inventorySetQuantities: { userErrors: Array<{ field: string[] | null; message: string; code: string | null }> } | null;
@@ -447,6 +445,10 @@ export class ShopifyConnector implements Connector {
           if (e.code === 'CHANGE_FROM_QUANTITY_STALE') {
             if (Number.isInteger(index)) stale.push(chunk[index]!.push);
             else staleAll = true;
+          } else if (e.code === 'IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED') {
+            // An earlier send of this very request failed (a lost answer, then the client's
+            // retry): read again; the next round's key is new.
+            staleAll = true;
           } else if (Number.isInteger(index)) failed.set(index, e.message);
           else for (let k = 0; k < chunk.length; k++) failed.set(k, e.message);
         }
@@ -510,6 +512,20 @@ export class ShopifyConnector implements Connector {
   async close(): Promise<void> {
     this.client.close();
   }
+}
+
+/**
+ * The `@idempotent` key of one inventorySetQuantities call: the intents its
+ * quantities serve (a push row's attempt, a reconcile drift), the quantities as
+ * sent (with their changeFromQuantity) and the read-and-set round within the call.
+ * A retried HTTP send of the same call reuses it, so Shopify replays the first
+ * answer; any new change, even to a number set before (5 -> 3 -> 5 -> 3), has a
+ * new intent and so a new key, which Shopify would otherwise answer from its
+ * 24-hour memory without setting anything.
+ * https://shopify.dev/docs/api/usage/implementing-idempotency
+ */
+export function stockIdempotencyKey(round: number, intents: string[], quantities: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify({ round, intents, quantities })).digest('hex');
 }
 
 const levelSchema = z

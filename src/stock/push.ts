@@ -54,6 +54,8 @@ export async function deliverStock(app: App, push: ChannelPush, job?: Job): Prom
   const own = rows[0];
   if (!own || own.push_id !== push.id) throw new PermanentError(`SKU ${push.target} is not listed on channel ${push.channel_id}`);
 
+  // The intent names this attempt of this row (`runPush` counted the attempt before
+  // delivering), so a channel's idempotency key never outlives the change it sends.
   const levels: StockPush[] = rows.map((r) => ({
     listing: {
       sku: r.sku,
@@ -62,6 +64,7 @@ export async function deliverStock(app: App, push: ChannelPush, job?: Job): Prom
       inventoryItemExternalId: r.inventory_item_external_id,
     },
     available: Math.max(0, r.expected),
+    intent: r.push_id === push.id ? `push:${push.id}:${push.attempts}` : `push:${r.push_id}:via:${push.id}:${push.attempts}`,
   }));
   const results = await connector.pushStock(levels);
   const okSkus = new Set(results.filter((r) => r.ok).map((r) => r.sku));
