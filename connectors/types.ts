@@ -110,8 +110,15 @@ export interface StockPush {
 export interface StockPushResult {
   sku: string;
   ok: boolean;
-  /** Why it failed, when it did (permanent for this SKU; others in the batch still apply). */
+  /** Why it failed, when it did (for this SKU only; others in the batch still apply). */
   error?: string;
+  /**
+   * The channel said "later" for this SKU (busy, locked, throttled, 5xx): the same push
+   * can succeed if sent again. Unset or false: permanent for this SKU as sent.
+   */
+  retryable?: boolean;
+  /** With `retryable`: how long the channel asked to wait, when it said. */
+  retryAfterMs?: number;
 }
 
 export interface FulfillmentPush {

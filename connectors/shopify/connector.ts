@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { PermanentError } from '../../src/domain/errors.ts';
+import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import type {
   BackfillProgress,
@@ -421,17 +421,27 @@ export class ShopifyConnector implements Connector {
           changeFromQuantity: c.current,
         }));
         const idempotencyKey = stockIdempotencyKey(round, chunk.map((c) => c.push.intent), quantities);
-        // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/inventorySetQuantities
-        const data = await this.client.graphql<{
-          inventorySetQuantities: { userErrors: Array<{ field: string[] | null; message: string; code: string | null }> } | null;
-        }>(
-          INVENTORY_SET_QUANTITIES_MUTATION,
-          {
-            input: { name: 'available', reason: 'correction', referenceDocumentUri: 'channelsync://stock-push', quantities },
-            idempotencyKey,
-          },
-          { idempotent: true },
-        );
+        let data: { inventorySetQuantities: { userErrors: Array<{ field: string[] | null; message: string; code: string | null }> } | null };
+        try {
+          // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/inventorySetQuantities
+          data = await this.client.graphql(
+            INVENTORY_SET_QUANTITIES_MUTATION,
+            {
+              input: { name: 'available', reason: 'correction', referenceDocumentUri: 'channelsync://stock-push', quantities },
+              idempotencyKey,
+            },
+            { idempotent: true },
+          );
+        } catch (err) {
+          // Still THROTTLED after the client's waits, or 5xx/timeouts after its retries: Shopify
+          // said "later" for these SKUs. Whether it ran is unknown; the next attempt reads again.
+          if (!(err instanceof RetryableError)) throw err;
+          for (const c of chunk) {
+            const sku = c.push.listing.sku;
+            results.set(sku, { sku, ok: false, error: err.message, retryable: true, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) });
+          }
+          continue;
+        }
         const errors = data.inventorySetQuantities?.userErrors ?? [];
         if (errors.length === 0) {
           for (const c of chunk) results.set(c.push.listing.sku, { sku: c.push.listing.sku, ok: true });
@@ -440,6 +450,7 @@ export class ShopifyConnector implements Connector {
         // The call is all-or-nothing: pin each error on its quantity, retry the rest.
         const failed = new Map<number, string>();
         let staleAll = false;
+        let busy: string | null = null;
         for (const e of errors) {
           const index = e.field && e.field[0] === 'input' && e.field[1] === 'quantities' ? Number(e.field[2]) : NaN;
           if (e.code === 'CHANGE_FROM_QUANTITY_STALE') {
@@ -449,6 +460,9 @@ export class ShopifyConnector implements Connector {
             // An earlier send of this very request failed (a lost answer, then the client's
             // retry): read again; the next round's key is new.
             staleAll = true;
+          } else if (e.code === 'IDEMPOTENCY_CONCURRENT_REQUEST') {
+            // "This request is currently in progress, please try again."
+            busy = e.message;
           } else if (Number.isInteger(index)) failed.set(index, e.message);
           else for (let k = 0; k < chunk.length; k++) failed.set(k, e.message);
         }
@@ -456,13 +470,15 @@ export class ShopifyConnector implements Connector {
           const sku = c.push.listing.sku;
           const message = failed.get(k);
           if (message) results.set(sku, { sku, ok: false, error: message });
+          else if (busy) results.set(sku, { sku, ok: false, error: `Shopify: ${busy}`, retryable: true });
           else if (staleAll || !stale.includes(c.push)) stale.push(c.push);
         });
       }
       pending = [...new Set(stale)].filter((p) => !results.has(p.listing.sku));
       if (round >= STALE_RETRIES && pending.length > 0) {
+        // A busy store, not a refusal: the push job tries again later, when the till may be quiet.
         for (const p of pending) {
-          results.set(p.listing.sku, { sku: p.listing.sku, ok: false, error: 'stock kept changing on Shopify while setting it; retry later' });
+          results.set(p.listing.sku, { sku: p.listing.sku, ok: false, retryable: true, error: 'stock kept changing on Shopify while setting it; retry later' });
         }
         pending = [];
       }

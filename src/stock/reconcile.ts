@@ -222,7 +222,8 @@ async function recordDrift(app: App, channelId: number, slot: string, readings: 
  * Pushes the expected level of each drifted SKU. Each correction's intent is
  * its drift row in this slot (`reconcile:<slot>:<driftId>`), so a channel's
  * idempotency key is new for every correction. A failure stays on the drift
- * row (`corrected_at` null, `error` set).
+ * row (`corrected_at` null, `error` set); one the channel said to retry later
+ * is marked so, and is detected and corrected again by the next run.
  */
 async function correct(
   app: App,
@@ -253,7 +254,11 @@ async function correct(
       UPDATE stock_drift sd SET corrected_at = now() FROM u WHERE sd.id = u.drift_id`.execute(app.db);
   }
   if (failed.length > 0) {
-    const errorOf = (d: DriftRow) => bySku.get(d.sku)?.error ?? 'no answer for this SKU';
+    const errorOf = (d: DriftRow) => {
+      const r = bySku.get(d.sku);
+      const error = r?.error ?? 'no answer for this SKU';
+      return r?.retryable ? `retry later: ${error}` : error;
+    };
     await sql`
       UPDATE stock_drift sd SET error = u.error
       FROM unnest(${failed.map((d) => d.drift_id)}::bigint[], ${failed.map(errorOf)}::text[]) AS u(id, error)
