@@ -96,13 +96,29 @@ export interface StockReading {
 export interface StockPush {
   listing: ListingRef;
   available: number;
+  /**
+   * The change this quantity serves, unique for all time: `push:<pushRowId>:<attempt>`
+   * for a push job's own row, `push:<rowId>:via:<pushRowId>:<attempt>` for a row riding
+   * along in that job's call, `reconcile:<slot>:<driftId>` for a correction. A channel
+   * with idempotency keys derives them from it, so a retried HTTP call of the same
+   * attempt replays safely while a new change (5 -> 3 again, later) never reuses a key.
+   * Channels without idempotency keys ignore it.
+   */
+  intent: string;
 }
 
 export interface StockPushResult {
   sku: string;
   ok: boolean;
-  /** Why it failed, when it did (permanent for this SKU; others in the batch still apply). */
+  /** Why it failed, when it did (for this SKU only; others in the batch still apply). */
   error?: string;
+  /**
+   * The channel said "later" for this SKU (busy, locked, throttled, 5xx): the same push
+   * can succeed if sent again. Unset or false: permanent for this SKU as sent.
+   */
+  retryable?: boolean;
+  /** With `retryable`: how long the channel asked to wait, when it said. */
+  retryAfterMs?: number;
 }
 
 export interface FulfillmentPush {

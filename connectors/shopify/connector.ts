@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { PermanentError } from '../../src/domain/errors.ts';
+import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import type {
   BackfillProgress,
@@ -420,20 +420,28 @@ export class ShopifyConnector implements Connector {
           quantity: c.push.available,
           changeFromQuantity: c.current,
         }));
-        // Same change from the same state -> same key: a retried job replays
-        // the first answer instead of applying the change twice.
-        const idempotencyKey = createHash('sha256').update(JSON.stringify(quantities)).digest('hex');
-        // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/inventorySetQuantities
-        const data = await this.client.graphql<{
-          inventorySetQuantities: { userErrors: Array<{ field: string[] | null; message: string; code: string | null }> } | null;
-        }>(
-          INVENTORY_SET_QUANTITIES_MUTATION,
-          {
-            input: { name: 'available', reason: 'correction', referenceDocumentUri: 'channelsync://stock-push', quantities },
-            idempotencyKey,
-          },
-          { idempotent: true },
-        );
+        const idempotencyKey = stockIdempotencyKey(round, chunk.map((c) => c.push.intent), quantities);
+        let data: { inventorySetQuantities: { userErrors: Array<{ field: string[] | null; message: string; code: string | null }> } | null };
+        try {
+          // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/inventorySetQuantities
+          data = await this.client.graphql(
+            INVENTORY_SET_QUANTITIES_MUTATION,
+            {
+              input: { name: 'available', reason: 'correction', referenceDocumentUri: 'channelsync://stock-push', quantities },
+              idempotencyKey,
+            },
+            { idempotent: true },
+          );
+        } catch (err) {
+          // Still THROTTLED after the client's waits, or 5xx/timeouts after its retries: Shopify
+          // said "later" for these SKUs. Whether it ran is unknown; the next attempt reads again.
+          if (!(err instanceof RetryableError)) throw err;
+          for (const c of chunk) {
+            const sku = c.push.listing.sku;
+            results.set(sku, { sku, ok: false, error: err.message, retryable: true, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) });
+          }
+          continue;
+        }
         const errors = data.inventorySetQuantities?.userErrors ?? [];
         if (errors.length === 0) {
           for (const c of chunk) results.set(c.push.listing.sku, { sku: c.push.listing.sku, ok: true });
@@ -442,11 +450,19 @@ export class ShopifyConnector implements Connector {
         // The call is all-or-nothing: pin each error on its quantity, retry the rest.
         const failed = new Map<number, string>();
         let staleAll = false;
+        let busy: string | null = null;
         for (const e of errors) {
           const index = e.field && e.field[0] === 'input' && e.field[1] === 'quantities' ? Number(e.field[2]) : NaN;
           if (e.code === 'CHANGE_FROM_QUANTITY_STALE') {
             if (Number.isInteger(index)) stale.push(chunk[index]!.push);
             else staleAll = true;
+          } else if (e.code === 'IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED') {
+            // An earlier send of this very request failed (a lost answer, then the client's
+            // retry): read again; the next round's key is new.
+            staleAll = true;
+          } else if (e.code === 'IDEMPOTENCY_CONCURRENT_REQUEST') {
+            // "This request is currently in progress, please try again."
+            busy = e.message;
           } else if (Number.isInteger(index)) failed.set(index, e.message);
           else for (let k = 0; k < chunk.length; k++) failed.set(k, e.message);
         }
@@ -454,13 +470,15 @@ export class ShopifyConnector implements Connector {
           const sku = c.push.listing.sku;
           const message = failed.get(k);
           if (message) results.set(sku, { sku, ok: false, error: message });
+          else if (busy) results.set(sku, { sku, ok: false, error: `Shopify: ${busy}`, retryable: true });
           else if (staleAll || !stale.includes(c.push)) stale.push(c.push);
         });
       }
       pending = [...new Set(stale)].filter((p) => !results.has(p.listing.sku));
       if (round >= STALE_RETRIES && pending.length > 0) {
+        // A busy store, not a refusal: the push job tries again later, when the till may be quiet.
         for (const p of pending) {
-          results.set(p.listing.sku, { sku: p.listing.sku, ok: false, error: 'stock kept changing on Shopify while setting it; retry later' });
+          results.set(p.listing.sku, { sku: p.listing.sku, ok: false, retryable: true, error: 'stock kept changing on Shopify while setting it; retry later' });
         }
         pending = [];
       }
@@ -510,6 +528,20 @@ export class ShopifyConnector implements Connector {
   async close(): Promise<void> {
     this.client.close();
   }
+}
+
+/**
+ * The `@idempotent` key of one inventorySetQuantities call: the intents its
+ * quantities serve (a push row's attempt, a reconcile drift), the quantities as
+ * sent (with their changeFromQuantity) and the read-and-set round within the call.
+ * A retried HTTP send of the same call reuses it, so Shopify replays the first
+ * answer; any new change, even to a number set before (5 -> 3 -> 5 -> 3), has a
+ * new intent and so a new key, which Shopify would otherwise answer from its
+ * 24-hour memory without setting anything.
+ * https://shopify.dev/docs/api/usage/implementing-idempotency
+ */
+export function stockIdempotencyKey(round: number, intents: string[], quantities: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify({ round, intents, quantities })).digest('hex');
 }
 
 const levelSchema = z

@@ -49,11 +49,40 @@ type Product = z.infer<typeof productSchema>;
 const noteSchema = z.looseObject({ id: z.number(), note: z.string(), customer_note: z.boolean() });
 const trackingSchema = z.looseObject({ tracking_id: z.string(), tracking_number: z.string() });
 const webhookSchema = z.looseObject({ id: z.number(), topic: z.string(), delivery_url: z.string(), status: z.string() });
+/**
+ * A batch answer: one entry per item, an item that failed carries a WP_Error
+ * (`{code, message, data: {status}}`; `data` is sometimes the bare status, as in
+ * the recorded refund error of `fixtures/woocommerce/captures/rest-v3.json`).
+ */
 const batchResultSchema = z.looseObject({
   update: z
-    .array(z.looseObject({ id: z.number(), error: z.looseObject({ message: z.string() }).optional() }))
+    .array(
+      z.looseObject({
+        id: z.number(),
+        error: z
+          .looseObject({
+            code: z.string().optional(),
+            message: z.string(),
+            data: z.union([z.looseObject({ status: z.number().optional() }), z.number(), z.null()]).optional(),
+          })
+          .optional(),
+      }),
+    )
     .default([]),
 });
+
+/** The error of one item in a batch answer. */
+export type BatchItemError = NonNullable<z.infer<typeof batchResultSchema>['update'][number]['error']>;
+
+/**
+ * Whether a batch item's error says "later": a 5xx (the item's save failed on the
+ * server), 429, or a lock (409 Conflict, 423 Locked). 4xx validation errors such as
+ * the recorded `woocommerce_rest_product_invalid_id` (400) are permanent.
+ */
+export function itemErrorIsRetryable(error: BatchItemError | undefined): boolean {
+  const status = typeof error?.data === 'number' ? error.data : (error?.data?.status ?? null);
+  return status !== null && (status >= 500 || status === 429 || status === 409 || status === 423);
+}
 
 const chunk = <T>(items: T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
@@ -289,7 +318,9 @@ export class WooCommerceConnector implements Connector {
               results.set(
                 b.sku,
                 !u ? { sku: b.sku, ok: false, error: 'missing from the batch response' } :
-                u.error ? { sku: b.sku, ok: false, error: u.error.message } : { sku: b.sku, ok: true },
+                u.error
+                  ? { sku: b.sku, ok: false, error: u.error.message, ...(itemErrorIsRetryable(u.error) ? { retryable: true } : {}) }
+                  : { sku: b.sku, ok: true },
               );
             }
           } catch (err) {

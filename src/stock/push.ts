@@ -18,7 +18,7 @@ import { sql } from 'kysely';
 import { DelayedError, type Job } from 'bullmq';
 import type { App } from '../app.ts';
 import type { ChannelPush } from '../db/schema.ts';
-import { PermanentError } from '../domain/errors.ts';
+import { PermanentError, RetryableError } from '../domain/errors.ts';
 import type { StockPush } from '../../connectors/types.ts';
 
 /** Most SKUs in one `pushStock` call from the push job; the connector splits it further per its API. */
@@ -54,6 +54,8 @@ export async function deliverStock(app: App, push: ChannelPush, job?: Job): Prom
   const own = rows[0];
   if (!own || own.push_id !== push.id) throw new PermanentError(`SKU ${push.target} is not listed on channel ${push.channel_id}`);
 
+  // The intent names this attempt of this row (`runPush` counted the attempt before
+  // delivering), so a channel's idempotency key never outlives the change it sends.
   const levels: StockPush[] = rows.map((r) => ({
     listing: {
       sku: r.sku,
@@ -62,10 +64,12 @@ export async function deliverStock(app: App, push: ChannelPush, job?: Job): Prom
       inventoryItemExternalId: r.inventory_item_external_id,
     },
     available: Math.max(0, r.expected),
+    intent: r.push_id === push.id ? `push:${push.id}:${push.attempts}` : `push:${r.push_id}:via:${push.id}:${push.attempts}`,
   }));
   const results = await connector.pushStock(levels);
   const okSkus = new Set(results.filter((r) => r.ok).map((r) => r.sku));
   const errors = new Map(results.filter((r) => !r.ok).map((r) => [r.sku, r.error ?? 'refused by the channel']));
+  const ownResult = results.find((r) => r.sku === own.sku);
 
   const pushed = rows.filter((r) => okSkus.has(r.sku));
   if (pushed.length > 0) {
@@ -83,6 +87,8 @@ export async function deliverStock(app: App, push: ChannelPush, job?: Job): Prom
         ${others.map((r) => Math.max(0, r.expected))}::int[]) AS u(id, stamp, available)
       WHERE p.id = u.id AND p.status = 'pending' AND p.updated_at = u.stamp`.execute(app.db);
   }
+  // Ridden-along rows that failed stay pending, whether the channel said "later" or "never":
+  // their own job runs next and retries or gives up by its own result.
   const failedOthers = rows.filter((r) => r.push_id !== push.id && errors.has(r.sku));
   for (const r of failedOthers) {
     await app.db.updateTable('channel_pushes').set({ last_error: errors.get(r.sku)! }).where('id', '=', r.push_id).execute();
@@ -90,7 +96,10 @@ export async function deliverStock(app: App, push: ChannelPush, job?: Job): Prom
 
   const ownError = errors.get(own.sku);
   if (ownError !== undefined || !okSkus.has(own.sku)) {
-    throw new PermanentError(`stock push for ${own.sku}: ${ownError ?? 'no answer from the channel for this SKU'}`);
+    const message = `stock push for ${own.sku}: ${ownError ?? 'no answer from the channel for this SKU'}`;
+    // The channel said "later" (busy, locked, throttled): the row stays pending and the job retries, after the channel's wait.
+    if (ownResult?.retryable) throw new RetryableError(message, ownResult.retryAfterMs);
+    throw new PermanentError(message);
   }
 
   // Two pushes of one SKU can overlap (a batch carrying it, and its own job): if the older

@@ -18,7 +18,7 @@
 import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import { LOCKS, withSessionLock } from '../db/locks.ts';
-import type { ListingRef, StockPush } from '../../connectors/types.ts';
+import type { ListingRef, StockPush, StockPushResult } from '../../connectors/types.ts';
 
 export interface ReconcileProgress {
   channelId: number;
@@ -168,7 +168,7 @@ async function readAndCorrect(app: App, channelId: number, options: ReconcileOpt
       report.listings += chunk.length;
       report.drift += drift.length;
       if (drift.length > 0) {
-        const { corrected, failed } = await correct(app, connector.pushStock.bind(connector), drift);
+        const { corrected, failed } = await correct(app, connector.pushStock.bind(connector), options.slot, drift);
         report.corrected += corrected;
         report.failed += failed;
       }
@@ -219,9 +219,17 @@ async function recordDrift(app: App, channelId: number, slot: string, readings: 
   return rows;
 }
 
+/**
+ * Pushes the expected level of each drifted SKU. Each correction's intent is
+ * its drift row in this slot (`reconcile:<slot>:<driftId>`), so a channel's
+ * idempotency key is new for every correction. A failure stays on the drift
+ * row (`corrected_at` null, `error` set); one the channel said to retry later
+ * is marked so, and is detected and corrected again by the next run.
+ */
 async function correct(
   app: App,
-  pushStock: (levels: StockPush[]) => Promise<Array<{ sku: string; ok: boolean; error?: string }>>,
+  pushStock: (levels: StockPush[]) => Promise<StockPushResult[]>,
+  slot: string,
   drift: DriftRow[],
 ): Promise<{ corrected: number; failed: number }> {
   const results = await pushStock(
@@ -233,6 +241,7 @@ async function correct(
         inventoryItemExternalId: d.inventory_item_external_id,
       },
       available: d.expected,
+      intent: `reconcile:${slot}:${d.drift_id}`,
     })),
   );
   const bySku = new Map(results.map((r) => [r.sku, r]));
@@ -246,9 +255,14 @@ async function correct(
       UPDATE stock_drift sd SET corrected_at = now() FROM u WHERE sd.id = u.drift_id`.execute(app.db);
   }
   if (failed.length > 0) {
+    const errorOf = (d: DriftRow) => {
+      const r = bySku.get(d.sku);
+      const error = r?.error ?? 'no answer for this SKU';
+      return r?.retryable ? `retry later: ${error}` : error;
+    };
     await sql`
       UPDATE stock_drift sd SET error = u.error
-      FROM unnest(${failed.map((d) => d.drift_id)}::bigint[], ${failed.map((d) => bySku.get(d.sku)?.error ?? 'no answer for this SKU')}::text[]) AS u(id, error)
+      FROM unnest(${failed.map((d) => d.drift_id)}::bigint[], ${failed.map(errorOf)}::text[]) AS u(id, error)
       WHERE sd.id = u.id`.execute(app.db);
   }
   return { corrected: ok.length, failed: failed.length };

@@ -83,7 +83,7 @@ describe.each([...connectorFactories.values()])('$kind connector', (factory) => 
     for await (const page of c.connector.listListings()) listings.push(...page);
     const mug = listings.find((l) => l.sku === 'CONF-MUG');
     expect(mug).toBeDefined();
-    const results = await c.connector.pushStock([{ listing: mug!, available: 17 }]);
+    const results = await c.connector.pushStock([{ listing: mug!, available: 17, intent: 'test:conformance:1' }]);
     expect(results).toEqual([{ sku: 'CONF-MUG', ok: true }]);
     expect(await c.sim.stockOf('CONF-MUG')).toBe(17);
     await c.sim.setStock('CONF-MUG', 3);

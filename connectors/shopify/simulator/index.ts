@@ -28,6 +28,8 @@ export interface ShopifySimulatorOptions extends SimulatorOptions {
   tokenTtlSeconds?: number;
   /** Products seeded at start (SKUs `SIM-0001`…, 1000 in stock); default 20. */
   products?: number;
+  /** The shop's clock (timestamps, the idempotency-key window); default `Date.now`. */
+  clock?: () => number;
 }
 
 /** A running Shopify simulator, with helpers for tests and the demo. */
@@ -61,12 +63,18 @@ export interface ShopifySimulator extends ChannelSimulator {
   graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<HttpResult<T>>;
   /** Send a raw delivery (tests of receivers). */
   sendWebhook(topic: string, body: string, url?: string): Promise<void>;
+  /**
+   * While on, the SKU's stock moves by one unit just before every
+   * `inventorySetQuantities` that touches it, so each set answers
+   * CHANGE_FROM_QUANTITY_STALE (a store busier than the connector's retries).
+   */
+  keepChangingStock(sku: string, on: boolean): void;
 }
 
 /** Start the simulator. Listens on 127.0.0.1 only; `port: 0` picks a free port. */
 export async function startShopifySimulator(options: ShopifySimulatorOptions = {}): Promise<ShopifySimulator> {
   const schema = adminSchema();
-  const state = new ShopState();
+  const state = new ShopState(options.clock);
   const accessToken = `shpat_${randomBytes(16).toString('hex')}`;
   const clientId = randomBytes(16).toString('hex');
   const clientSecret = `shpss_${randomBytes(16).toString('hex')}`;
@@ -202,6 +210,12 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
         headers: { 'content-type': 'application/json', 'x-shopify-access-token': token },
         body: JSON.stringify({ query, variables }),
       });
+    },
+    keepChangingStock(sku, on) {
+      const item = itemOf(sku);
+      if (!item) throw new Error(`no inventory item with SKU ${sku} on the Shopify simulator`);
+      if (on) state.contended.set(item.id, state.contended.get(item.id) ?? 0);
+      else state.contended.delete(item.id);
     },
     flushWebhooks: () => webhooks.settle(),
     sendWebhook: (topic, body, url) => webhooks.send(url ?? webhooks.directUrl ?? '', topic, body),

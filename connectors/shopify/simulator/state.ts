@@ -97,6 +97,12 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
   readonly fulfillmentOrderLineOwner = new Map<number, number>();
   readonly fulfillments = new Map<number, Fulfillment>();
   readonly primaryLocationId: number;
+  /**
+   * Inventory items whose stock moves by one unit (alternately down and up) just
+   * before every `inventorySetQuantities` that touches them: each compare-and-set
+   * then finds `changeFromQuantity` stale, as on a till that sells as fast as it is set.
+   */
+  readonly contended = new Map<number, number>();
 
   constructor(private readonly clock: () => number = Date.now) {
     super();
@@ -117,6 +123,13 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
     const t = Math.max(this.clock(), this.lastTimestamp + 1);
     this.lastTimestamp = t;
     return t;
+  }
+
+  /** The next move of a contended item: -1, +1, -1, … */
+  contend(itemId: number): number {
+    const moves = (this.contended.get(itemId) ?? 0) + 1;
+    this.contended.set(itemId, moves);
+    return moves % 2 === 1 ? -1 : 1;
   }
 
   addLocation(name: string): Location {

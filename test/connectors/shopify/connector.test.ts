@@ -194,15 +194,15 @@ describe('stock', () => {
     expect(await c.readStock([target])).toEqual([{ sku: SKUS[7], available: 40 }]);
 
     const results = await c.pushStock([
-      { listing: target, available: 17 },
-      { listing: { ...target, sku: 'NO-SUCH-SKU', inventoryItemExternalId: null }, available: 3 },
+      { listing: target, available: 17, intent: 'test:push:1' },
+      { listing: { ...target, sku: 'NO-SUCH-SKU', inventoryItemExternalId: null }, available: 3, intent: 'test:push:1' },
     ]);
     expect(results[0]).toEqual({ sku: SKUS[7], ok: true });
     expect(results[1]).toMatchObject({ sku: 'NO-SUCH-SKU', ok: false });
     expect(await sim.stockOf(SKUS[7]!)).toBe(17);
     expect(await c.readStock([target])).toEqual([{ sku: SKUS[7], available: 17 }]);
     // Same level again: nothing to change, still ok.
-    expect(await c.pushStock([{ listing: target, available: 17 }])).toEqual([{ sku: SKUS[7], ok: true }]);
+    expect(await c.pushStock([{ listing: target, available: 17, intent: 'test:push:2' }])).toEqual([{ sku: SKUS[7], ok: true }]);
   }, 30_000);
 });
 

@@ -162,6 +162,36 @@ describe('Shopify simulator', () => {
     expect(missing.body.errors[0]).toMatchObject({ message: 'The @idempotent directive is required for this mutation but was not provided.', extensions: { code: 'BAD_REQUEST' }, path: ['inventorySetQuantities'] });
   });
 
+  it('remembers an idempotency key for 24 hours, as Shopify documents: replay, mismatch, failed key, then a new request', async () => {
+    let now = Date.parse('2026-11-01T10:00:00Z');
+    const own = await startShopifySimulator({ port: 0, products: 0, clock: () => now });
+    try {
+      await own.createProduct({ sku: 'KEY-1', title: 'Lamp', price: '20.00', stock: 5 });
+      const itemId = (await own.graphql(`{ inventoryItems(first: 1, query: "sku:KEY-1") { nodes { id } } }`)).body.data.inventoryItems.nodes[0].id;
+      const set = async (key: string, quantity: number, changeFromQuantity: number) => (await own.graphql(
+        `mutation($input: InventorySetQuantitiesInput!, $key: String!) { inventorySetQuantities(input: $input) @idempotent(key: $key) { inventoryAdjustmentGroup { changes { name delta } } userErrors { field message code } } }`,
+        { key, input: { name: 'available', reason: 'correction', quantities: [{ inventoryItemId: itemId, locationId: own.locationId, quantity, changeFromQuantity }] } },
+      )).body.data.inventorySetQuantities;
+      expect((await set('a', 3, 5)).userErrors).toEqual([]);
+      expect((await set('b', 5, 3)).userErrors).toEqual([]);
+      // The same key and variables an hour later: the first answer again, and nothing is set.
+      now += 60 * 60_000;
+      expect((await set('a', 3, 5)).userErrors).toEqual([]);
+      expect(await own.stockOf('KEY-1')).toBe(5);
+      expect((await set('a', 4, 5)).userErrors).toEqual([{ field: ['input'], message: 'The same idempotency key cannot be used with different operation parameters.', code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH' }]);
+      expect((await set('c', 1, 9)).userErrors[0].code).toBe('CHANGE_FROM_QUANTITY_STALE');
+      expect((await set('c', 1, 9)).userErrors[0].code).toBe('IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED');
+      expect(await own.stockOf('KEY-1')).toBe(5);
+      // A day after its first use the key is forgotten: the same variables are a new request.
+      // (The shop's clock ticks a millisecond per change, so the first use was a few ms after the start.)
+      now += 23 * 60 * 60_000 + 1_000;
+      expect((await set('a', 3, 5)).inventoryAdjustmentGroup.changes).toEqual([{ name: 'available', delta: -2 }, { name: 'on_hand', delta: -2 }]);
+      expect(await own.stockOf('KEY-1')).toBe(3);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('finds inventory items by a disjunction of SKUs in id order, case-insensitively, and honours other terms', async () => {
     for (const sku of ['OR-3', 'OR-1', 'OR-2']) await sim.createProduct({ sku, title: sku, price: '1.00', stock: 1 });
     const skusOf = async (query: string) =>

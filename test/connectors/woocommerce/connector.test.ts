@@ -163,7 +163,7 @@ describe('woocommerce connector vs simulator', () => {
     const skus = [...Array.from({ length: 150 }, (_, i) => `BULK-${i}`), 'TEE-S', 'TEE-M', 'NOPE-1'];
     const before = sim.stats.requests;
     const results = await connector.pushStock(
-      skus.map((sku, i) => ({ listing: { sku, productExternalId: null, variantExternalId: null, inventoryItemExternalId: null }, available: i + 5 })),
+      skus.map((sku, i) => ({ listing: { sku, productExternalId: null, variantExternalId: null, inventoryItemExternalId: null }, available: i + 5, intent: 'test:bulk:1' })),
     );
     // 2 SKU lookups + 2 product batches + 1 variation batch
     expect(sim.stats.requests - before).toBe(5);

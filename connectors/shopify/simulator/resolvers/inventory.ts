@@ -91,8 +91,21 @@ const REASONS = new Set(['correction', 'cycle_count_available', 'damaged', 'move
 const MIN = -1_000_000_000;
 const MAX = 1_000_000_000;
 
-/** Results remembered per idempotency key, as Shopify does for a day. */
-const idempotencyResults = new WeakMap<object, Map<string, { params: string; result: unknown }>>();
+/**
+ * How long Shopify remembers an `@idempotent` key: 24 hours, after which the same
+ * key is a new request. https://shopify.dev/docs/api/usage/implementing-idempotency
+ */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** What a key remembers: the variables it came with, when, and what they did. */
+interface RememberedRequest {
+  params: string;
+  at: number;
+  result: { inventoryAdjustmentGroup: unknown; userErrors: UserError[] };
+}
+
+/** Per shop: the keys seen in the retention window. */
+const idempotencyResults = new WeakMap<object, Map<string, RememberedRequest>>();
 
 /**
  * The `@idempotent(key:)` directive on this field, resolved against variables.
@@ -134,16 +147,29 @@ export function inventorySetQuantities(args: { input: SetQuantitiesInput }, ctx:
       [info.fieldNodes[0]!, ...variableDefinitionOf(info, 'input')],
     );
   }
+  // Shopify's rules for a key it remembers (https://shopify.dev/docs/api/usage/implementing-idempotency
+  // and the InventorySetQuantitiesUserErrorCode descriptions of the 2026-07 schema): the same
+  // variables are a duplicate and get the first answer without running again, even if the
+  // stock moved since; other variables are refused (IDEMPOTENCY_KEY_PARAMETER_MISMATCH); a key
+  // whose first request failed must not be reused (IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED). The
+  // resolver runs to completion in one turn, so IDEMPOTENCY_CONCURRENT_REQUEST cannot arise here.
   let remembered = idempotencyResults.get(ctx.state);
   if (!remembered) idempotencyResults.set(ctx.state, (remembered = new Map()));
+  const now = ctx.state.now();
+  for (const [k, r] of remembered) if (now - r.at >= IDEMPOTENCY_RETENTION_MS) remembered.delete(k);
   const params = JSON.stringify(input);
   const previous = remembered.get(key);
   if (previous) {
-    if (previous.params === params) return previous.result;
-    return { inventoryAdjustmentGroup: null, userErrors: [{ field: ['input'], message: 'The same idempotency key cannot be used with different operation parameters.', code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH' }] };
+    if (previous.params !== params) {
+      return { inventoryAdjustmentGroup: null, userErrors: [{ field: ['input'], message: 'The same idempotency key cannot be used with different operation parameters.', code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH' }] };
+    }
+    if (previous.result.userErrors.length > 0) {
+      return { inventoryAdjustmentGroup: null, userErrors: [{ field: ['input'], message: 'A previous request with this idempotency key failed. Retry with a new idempotency key.', code: 'IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED' }] };
+    }
+    return previous.result;
   }
   const result = applySetQuantities(input, ctx);
-  remembered.set(key, { params, result });
+  remembered.set(key, { params, at: now, result });
   return result;
 }
 
@@ -166,6 +192,8 @@ function applySetQuantities(input: SetQuantitiesInput, ctx: Ctx) {
     if (!item) return void errors.push({ field: field('inventoryItemId'), message: 'The specified inventory item could not be found.', code: 'INVALID_INVENTORY_ITEM' });
     if (locationId === null || !state.locations.has(locationId)) return void errors.push({ field: field('locationId'), message: 'The specified location could not be found.', code: 'INVALID_LOCATION' });
     const level = item.levels.get(locationId);
+    // A busy till (see `ShopState.contended`): a sale or a return lands between the caller's read and this set.
+    if (level && state.contended.has(item.id)) level.available += state.contend(item.id);
     if (!level) return void errors.push({ field: field('locationId'), message: 'The specified inventory item is not stocked at the location.', code: 'ITEM_NOT_STOCKED_AT_LOCATION' });
     const pair = `${item.id}:${locationId}`;
     if (seen.has(pair)) return void errors.push({ field: field('inventoryItemId'), message: 'The combination of inventoryItemId and locationId must be unique.', code: 'NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR' });
