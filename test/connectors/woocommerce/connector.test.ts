@@ -104,6 +104,16 @@ describe('woocommerce connector vs simulator', () => {
     expect(connector.client.currentConcurrency).toBeLessThanOrEqual(4);
   }, 30_000);
 
+  it('pulls a new store from the beginning in a form WordPress accepts (no cursor, no initialSince)', async () => {
+    // WordPress 6.1 refuses modified_after=1970-01-01T00:00:00 ("Invalid date."), which failed the first pull for good.
+    for (const settings of [{}, { initialSince: '1970-01-01T00:00:00Z' }]) {
+      const { connector } = await setup({ orders: 3 }, settings);
+      const seen = new Set<string>();
+      for await (const page of connector.pullOrders(null)) for (const o of page.orders) seen.add(o.externalId);
+      expect(seen.size).toBe(3);
+    }
+  });
+
   it('resolves line items without a SKU through their product or variation', async () => {
     const { sim, connector } = await setup({ omitLineSkus: true });
     await sim.createProduct({ sku: 'MUG-1', title: 'Mug', price: '12.50', stock: 10 });
