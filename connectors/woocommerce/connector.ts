@@ -22,7 +22,7 @@ import type {
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import { ConfigError, PermanentError } from '../../src/domain/errors.ts';
 import { WooClient, WooNotFoundError, WooRequestError } from './client.ts';
-import { gmtToDate, linesMissingSku, mapOrder, productKey, wooOrderSchema, type ProductKey } from './mapping.ts';
+import { decodeEntities, gmtToDate, linesMissingSku, mapOrder, productKey, variationTitle, wooOrderSchema, type ProductKey } from './mapping.ts';
 import { OrderScan, PER_PAGE, gmtSeconds, type RawOrder } from './pull.ts';
 import { WEBHOOK_TOPICS, parseWooWebhook } from './webhooks.ts';
 import type { WooCommerceCredentials, WooCommerceSettings } from './index.ts';
@@ -43,6 +43,8 @@ const productSchema = z.looseObject({
   manage_stock: z.union([z.boolean(), z.string()]).nullish(),
   stock_quantity: z.number().nullish(),
   variations: z.array(z.number()).default([]),
+  // A variation's own attributes carry `option`; a parent's carry `options` (ignored here).
+  attributes: z.array(z.looseObject({ name: z.string().default(''), option: z.string().nullish() })).default([]),
 });
 type Product = z.infer<typeof productSchema>;
 
@@ -226,11 +228,13 @@ export class WooCommerceConnector implements Connector {
         if (p.type === 'variable') {
           for (const v of await this.listAll(`products/${p.id}/variations`, productSchema, `variations of ${p.id}`)) {
             const ref = toListing({ ...v, type: 'variation', parent_id: p.id });
-            if (ref) listings.push({ ...ref, title: `${p.name} - ${v.name || v.sku}`, available: availableOf(v) });
+            // The variations endpoint sends no name: build it as WooCommerce does, from the parent and the attributes.
+            const title = variationTitle(decodeEntities(p.name), v.attributes.map((a) => ({ name: a.name, option: a.option ?? '' })));
+            if (ref) listings.push({ ...ref, title, available: availableOf(v) });
           }
         } else {
           const ref = toListing(p);
-          if (ref) listings.push({ ...ref, title: p.name, available: availableOf(p) });
+          if (ref) listings.push({ ...ref, title: decodeEntities(p.name), available: availableOf(p) });
         }
       }
       if (listings.length) yield listings;

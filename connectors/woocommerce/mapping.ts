@@ -15,6 +15,9 @@ import type {
   UnifiedOrderLine,
 } from '../../src/domain/order.ts';
 import { addMoney, fromUnits, money, subMoney, toUnits } from '../../src/domain/money.ts';
+import { decodeEntities } from './entities.ts';
+
+export { decodeEntities };
 
 /** Money arrives as a decimal string ("12.30"); a few plugins send numbers. */
 const moneyField = z.union([z.string(), z.number()]).transform((v) => money(v));
@@ -155,20 +158,28 @@ export function mapStatus(order: Pick<WooOrder, 'status' | 'total' | 'refunds'>)
   return base;
 }
 
-const ENTITIES: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#039': "'", nbsp: '\u00a0',
-  ndash: '\u2013', mdash: '\u2014', hellip: '\u2026', rarr: '\u2192', times: '\u00d7',
-};
+/** One attribute of a variation, as `attributes[]` of the variations endpoint gives it. */
+export interface VariationAttribute {
+  name: string;
+  option: string;
+}
 
-/** Product names arrive HTML-escaped ("Ship Your Idea &ndash; Color: Black"). */
-export function decodeEntities(value: string): string {
-  return value.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
-    if (name[0] === '#') {
-      const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-      return Number.isFinite(code) ? String.fromCodePoint(code) : whole;
-    }
-    return ENTITIES[name.toLowerCase()] ?? whole;
-  });
+/**
+ * A variation's title as WooCommerce builds it
+ * (`WC_Product_Variation_Data_Store_CPT::generate_product_title`): the parent's
+ * name, " - ", then the attribute values joined by ", " (`wc_get_formatted_variation`
+ * flat, without names): "T-shirt - Blue, L". WooCommerce leaves the values out
+ * when the variation has 3 or more attributes, or 2 or more and one of them has
+ * a multi-word name (a "-" in its slug). Values left "any" ('') are skipped.
+ * `parentName` is used as given: pass it decoded to get text, encoded to get
+ * what the store stores.
+ * https://github.com/woocommerce/woocommerce/blob/7.9.0/plugins/woocommerce/includes/data-stores/class-wc-product-variation-data-store-cpt.php
+ */
+export function variationTitle(parentName: string, attributes: readonly VariationAttribute[]): string {
+  let include = attributes.length < 3;
+  if (include && attributes.length > 1 && attributes.some((a) => /[\s-]/.test(a.name.trim()))) include = false;
+  const suffix = include ? attributes.map((a) => a.option).filter((o) => o !== '').join(', ') : '';
+  return suffix ? `${parentName} - ${suffix}` : parentName;
 }
 
 const orNull = (v: string | undefined): string | null => (v && v.trim() !== '' ? v.trim() : null);

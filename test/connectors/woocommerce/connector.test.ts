@@ -163,6 +163,29 @@ describe('woocommerce connector vs simulator', () => {
     ).rejects.toMatchObject({ code: 'WOO_AUTH', retryable: false, message: expect.stringContaining('Read/Write') });
   });
 
+  it('shows product, variation and order line titles as text, not as the HTML WordPress stores', async () => {
+    const { sim, connector } = await setup();
+    await sim.createProduct({ sku: 'TEA-1', title: 'Tea – Earl Grey & Co', price: '4.00', stock: 10 });
+    // What the store answers: WordPress encodes names on save.
+    expect(sim.state.bySku('TEA-1')!.name).toBe('Tea – Earl Grey &amp; Co');
+    const parent = sim.state.createProduct({ name: 'T-shirt "Ben & Co"', type: 'variable', attributes: [
+      { name: 'Color', options: ['Blue'], variation: true }, { name: 'Size', options: ['L'], variation: true },
+    ] });
+    sim.state.createProduct({ sku: 'TS-BL', regular_price: '20.00', manage_stock: true, stock_quantity: 3, attributes: [
+      { name: 'Color', option: 'Blue' }, { name: 'Size', option: 'L' },
+    ] }, parent);
+
+    const listings: ChannelListing[] = [];
+    for await (const page of connector.listListings()) listings.push(...page);
+    expect(Object.fromEntries(listings.map((l) => [l.sku, l.title]))).toEqual({
+      'TEA-1': 'Tea – Earl Grey & Co',
+      'TS-BL': 'T-shirt "Ben & Co" - Blue, L',
+    });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'TEA-1', quantity: 1 }, { sku: 'TS-BL', quantity: 1 }] });
+    const order = await connector.fetchOrder(externalId);
+    expect(order?.lines.map((l) => l.title)).toEqual(['Tea – Earl Grey & Co', 'T-shirt "Ben & Co" - Blue, L']);
+  });
+
   it('reads and pushes stock by SKU in batches of at most 100, products and variations', async () => {
     const { sim, connector } = await setup();
     for (let i = 0; i < 150; i++) await sim.createProduct({ sku: `BULK-${i}`, title: `Bulk ${i}`, price: '1.00', stock: 1 });
