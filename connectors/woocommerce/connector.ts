@@ -22,7 +22,7 @@ import type {
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import { ConfigError, PermanentError } from '../../src/domain/errors.ts';
 import { WooClient, WooNotFoundError, WooRequestError } from './client.ts';
-import { decodeEntities, gmtToDate, linesMissingSku, mapOrder, productKey, variationTitle, wooOrderSchema, type ProductKey } from './mapping.ts';
+import { decodeEntities, gmtToDate, linesMissingSku, mapOrder, needsRefundedQuantities, productKey, variationTitle, wooOrderSchema, type ProductKey } from './mapping.ts';
 import { OrderScan, PER_PAGE, gmtSeconds, type RawOrder } from './pull.ts';
 import { WEBHOOK_TOPICS, parseWooWebhook } from './webhooks.ts';
 import type { WooCommerceCredentials, WooCommerceSettings } from './index.ts';
@@ -48,6 +48,12 @@ const productSchema = z.looseObject({
 });
 type Product = z.infer<typeof productSchema>;
 
+const refundSchema = z.looseObject({
+  id: z.number(),
+  line_items: z
+    .array(z.looseObject({ quantity: z.number(), meta_data: z.array(z.looseObject({ key: z.string(), value: z.unknown() })).default([]) }))
+    .default([]),
+});
 const noteSchema = z.looseObject({ id: z.number(), note: z.string(), customer_note: z.boolean() });
 const trackingSchema = z.looseObject({ tracking_id: z.string(), tracking_number: z.string() });
 const webhookSchema = z.looseObject({ id: z.number(), topic: z.string(), delivery_url: z.string(), status: z.string() });
@@ -332,7 +338,31 @@ export class WooCommerceConnector implements Connector {
     for (const { order } of parsed) for (const k of linesMissingSku(order)) keys.set(productKey(k), k);
     const skus = new Map<string, string | null>();
     await Promise.all([...keys].map(async ([key, k]) => skus.set(key, await this.skuOf(k))));
-    return parsed.map(({ raw, order }) => mapOrder(order, raw, (k) => skus.get(productKey(k))));
+    const refunded = new Map<number, Map<string, number>>();
+    await Promise.all(
+      parsed.filter(({ order }) => needsRefundedQuantities(order)).map(async ({ order }) => refunded.set(order.id, await this.refundedQuantities(order.id))),
+    );
+    return parsed.map(({ raw, order }) => mapOrder(order, raw, (k) => skus.get(productKey(k)), refunded.get(order.id)));
+  }
+
+  /**
+   * Units refunded per order line id. The order lists its refunds by amount
+   * only; each refund's `line_items` carry a negative quantity and the
+   * refunded line's id in `_refunded_item_id` (as recorded from WooCommerce 7.9).
+   */
+  private async refundedQuantities(orderId: number): Promise<Map<string, number>> {
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-refunds
+    const refunds = await this.listAll(`orders/${orderId}/refunds`, refundSchema, `refunds of order ${orderId}`);
+    const byLine = new Map<string, number>();
+    for (const refund of refunds) {
+      for (const item of refund.line_items) {
+        const lineId = item.meta_data.find((m) => m.key === '_refunded_item_id')?.value;
+        if (lineId === undefined || lineId === null) continue;
+        const key = String(lineId);
+        byLine.set(key, (byLine.get(key) ?? 0) + Math.abs(Math.trunc(item.quantity)));
+      }
+    }
+    return byLine;
   }
 
   /** SKU of a product or variation by id, cached for the connector's life (404: null). */

@@ -230,17 +230,33 @@ function unitPrice(subtotal: string, quantity: number, fallback: number | string
 
 export type SkuLookup = (key: ProductKey) => string | null | undefined;
 
-function mapLine(line: WooOrder['line_items'][number], completed: boolean, lookup?: SkuLookup): UnifiedOrderLine {
+/**
+ * Orders whose line quantities need their refunds read: an open order with a
+ * refund. A completed (shipped) or fully refunded order is history: its lines
+ * keep what was shipped, so a later return does not read as an edit.
+ */
+export function needsRefundedQuantities(order: Pick<WooOrder, 'status' | 'refunds'>): boolean {
+  return order.refunds.length > 0 && !['completed', 'refunded', 'cancelled', 'trash'].includes(order.status);
+}
+
+/** Refunded units per order line id (`orders/<id>/refunds`). */
+export type RefundedQuantities = ReadonlyMap<string, number>;
+
+function mapLine(line: WooOrder['line_items'][number], completed: boolean, lookup?: SkuLookup, refunded?: RefundedQuantities): UnifiedOrderLine {
   const productId = line.product_id && line.product_id > 0 ? line.product_id : 0;
   const variationId = line.variation_id && line.variation_id > 0 ? line.variation_id : 0;
-  const quantity = Math.max(0, Math.trunc(line.quantity));
+  // Units still owed: WooCommerce keeps the ordered quantity on the line after a
+  // refund, so refunded units come off here (as Shopify's currentQuantity does).
+  const ordered = Math.max(0, Math.trunc(line.quantity));
+  const quantity = Math.max(0, ordered - (refunded?.get(String(line.id)) ?? 0));
   const resolved = line.sku ? line.sku : lookup?.({ productId, variationId });
   return {
     externalId: String(line.id),
     sku: resolved ? resolved : null,
     title: decodeEntities(line.name),
     quantity,
-    unitPrice: unitPrice(line.subtotal, quantity, line.price),
+    // subtotal covers every unit ordered, refunded ones included.
+    unitPrice: unitPrice(line.subtotal, ordered, line.price),
     tax: line.total_tax,
     // subtotal is before coupons, total after: the difference is this line's discount (ex tax).
     discount: subMoney(line.subtotal, line.total),
@@ -255,8 +271,9 @@ function mapLine(line: WooOrder['line_items'][number], completed: boolean, looku
 /**
  * Maps a validated order. `lookup` resolves the SKU of lines whose payload has
  * none (deleted products, plugins that strip it); without it they stay null.
+ * `refunded` (from the order's refunds) takes refunded units off line quantities.
  */
-export function mapOrder(order: WooOrder, raw: unknown = order, lookup?: SkuLookup): UnifiedOrder {
+export function mapOrder(order: WooOrder, raw: unknown = order, lookup?: SkuLookup, refunded?: RefundedQuantities): UnifiedOrder {
   const status = mapStatus(order);
   const updatedAt = gmtToDate(order.date_modified_gmt);
   const completed = order.status === 'completed';
@@ -288,7 +305,7 @@ export function mapOrder(order: WooOrder, raw: unknown = order, lookup?: SkuLook
           ? gmtToDate(order.date_completed_gmt)
           : updatedAt
         : null,
-    lines: order.line_items.map((line) => mapLine(line, completed, lookup)),
+    lines: order.line_items.map((line) => mapLine(line, completed, lookup, refunded)),
     raw,
   };
 }

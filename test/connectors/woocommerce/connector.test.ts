@@ -186,6 +186,17 @@ describe('woocommerce connector vs simulator', () => {
     expect(order?.lines.map((l) => l.title)).toEqual(['Tea – Earl Grey & Co', 'T-shirt "Ben & Co" - Blue, L']);
   });
 
+  it('takes refunded units off an open order\'s lines, read from its refunds', async () => {
+    const { sim, connector } = await setup();
+    await sim.createProduct({ sku: 'MUG-1', title: 'Mug', price: '12.50', stock: 10 });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'MUG-1', quantity: 3 }] });
+    const o = sim.state.orders.get(Number(externalId))!;
+    sim.state.createRefund(o, { amount: '12.50', line_items: [{ id: o.lines[0]!.id, quantity: 1, refund_total: '12.50', restock_item: true }] });
+    const order = await connector.fetchOrder(externalId);
+    expect(order).toMatchObject({ financialStatus: 'partially_refunded' });
+    expect(order!.lines.map((l) => [l.quantity, l.unitPrice])).toEqual([[2, '12.50']]);
+  });
+
   it('reads and pushes stock by SKU in batches of at most 100, products and variations', async () => {
     const { sim, connector } = await setup();
     for (let i = 0; i < 150; i++) await sim.createProduct({ sku: `BULK-${i}`, title: `Bulk ${i}`, price: '1.00', stock: 1 });
