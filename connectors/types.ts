@@ -13,7 +13,7 @@
  */
 import type { z } from 'zod';
 import type { Logger } from 'pino';
-import type { UnifiedOrder } from '../src/domain/order.ts';
+import type { ChannelFulfillmentStatus, FinancialStatus, UnifiedOrder } from '../src/domain/order.ts';
 import type { RateBudget, SharedKV } from '../src/queue/shared-state.ts';
 
 /** A channel row as a connector sees it. Credentials are decrypted, never logged. */
@@ -212,6 +212,16 @@ export interface ConnectorFactory<S = any, C = any> {
   /** Validates the decrypted credentials (tokens, keys, webhook secret). */
   readonly credentialsSchema: z.ZodType<C>;
   create(ctx: ConnectorContext<S, C>): Connector;
+  /**
+   * Open orders in these states have already been taken out of the channel's
+   * own stock (a financial status or a channel fulfilment status matches), so
+   * channelsync reserves their units too, paid or not; they ship once payable
+   * (`ALLOCATE_WHEN`). Unset: only payable orders are reserved.
+   */
+  readonly holdsStock?: {
+    readonly financial: readonly FinancialStatus[];
+    readonly fulfillment: readonly ChannelFulfillmentStatus[];
+  };
   /** Starts this channel's API simulator (tests, the demo, `channelsync simulate`). */
   simulate(options: SimulatorOptions): Promise<ChannelSimulator>;
 }

@@ -64,6 +64,10 @@ export const shopifyFactory: ConnectorFactory<ShopifySettings, ShopifyCredential
   create(ctx: ConnectorContext<ShopifySettings, ShopifyCredentials>) {
     return new ShopifyConnector(ctx);
   },
+  // Shopify commits inventory when an order is created, whatever its payment
+  // status (pending and authorized included): every open order holds stock.
+  // https://help.shopify.com/en/manual/products/inventory/getting-started-with-inventory/inventory-states
+  holdsStock: { financial: ['pending', 'authorized', 'partially_paid', 'paid', 'partially_refunded', 'unknown'], fulfillment: [] },
   async simulate(options: SimulatorOptions): Promise<ChannelSimulator> {
     // Loaded on demand: production never imports the simulator (and graphql-js's schema build).
     // The specifier is a variable so that type-checking does not depend on the

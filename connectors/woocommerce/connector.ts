@@ -22,7 +22,7 @@ import type {
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import { ConfigError, PermanentError } from '../../src/domain/errors.ts';
 import { WooClient, WooNotFoundError, WooRequestError } from './client.ts';
-import { gmtToDate, linesMissingSku, mapOrder, productKey, wooOrderSchema, type ProductKey } from './mapping.ts';
+import { decodeEntities, gmtToDate, linesMissingSku, mapOrder, needsRefundedQuantities, productKey, variationTitle, wooOrderSchema, type ProductKey } from './mapping.ts';
 import { OrderScan, PER_PAGE, gmtSeconds, type RawOrder } from './pull.ts';
 import { WEBHOOK_TOPICS, parseWooWebhook } from './webhooks.ts';
 import type { WooCommerceCredentials, WooCommerceSettings } from './index.ts';
@@ -43,9 +43,17 @@ const productSchema = z.looseObject({
   manage_stock: z.union([z.boolean(), z.string()]).nullish(),
   stock_quantity: z.number().nullish(),
   variations: z.array(z.number()).default([]),
+  // A variation's own attributes carry `option`; a parent's carry `options` (ignored here).
+  attributes: z.array(z.looseObject({ name: z.string().default(''), option: z.string().nullish() })).default([]),
 });
 type Product = z.infer<typeof productSchema>;
 
+const refundSchema = z.looseObject({
+  id: z.number(),
+  line_items: z
+    .array(z.looseObject({ quantity: z.number(), meta_data: z.array(z.looseObject({ key: z.string(), value: z.unknown() })).default([]) }))
+    .default([]),
+});
 const noteSchema = z.looseObject({ id: z.number(), note: z.string(), customer_note: z.boolean() });
 const trackingSchema = z.looseObject({ tracking_id: z.string(), tracking_number: z.string() });
 const webhookSchema = z.looseObject({ id: z.number(), topic: z.string(), delivery_url: z.string(), status: z.string() });
@@ -255,11 +263,13 @@ export class WooCommerceConnector implements Connector {
         if (p.type === 'variable') {
           for (const v of await this.listAll(`products/${p.id}/variations`, productSchema, `variations of ${p.id}`)) {
             const ref = toListing({ ...v, type: 'variation', parent_id: p.id });
-            if (ref) listings.push({ ...ref, title: `${p.name} - ${v.name || v.sku}`, available: availableOf(v) });
+            // The variations endpoint sends no name: build it as WooCommerce does, from the parent and the attributes.
+            const title = variationTitle(decodeEntities(p.name), v.attributes.map((a) => ({ name: a.name, option: a.option ?? '' })));
+            if (ref) listings.push({ ...ref, title, available: availableOf(v) });
           }
         } else {
           const ref = toListing(p);
-          if (ref) listings.push({ ...ref, title: p.name, available: availableOf(p) });
+          if (ref) listings.push({ ...ref, title: decodeEntities(p.name), available: availableOf(p) });
         }
       }
       if (listings.length) yield listings;
@@ -359,7 +369,31 @@ export class WooCommerceConnector implements Connector {
     for (const { order } of parsed) for (const k of linesMissingSku(order)) keys.set(productKey(k), k);
     const skus = new Map<string, string | null>();
     await Promise.all([...keys].map(async ([key, k]) => skus.set(key, await this.skuOf(k))));
-    return parsed.map(({ raw, order }) => mapOrder(order, raw, (k) => skus.get(productKey(k))));
+    const refunded = new Map<number, Map<string, number>>();
+    await Promise.all(
+      parsed.filter(({ order }) => needsRefundedQuantities(order)).map(async ({ order }) => refunded.set(order.id, await this.refundedQuantities(order.id))),
+    );
+    return parsed.map(({ raw, order }) => mapOrder(order, raw, (k) => skus.get(productKey(k)), refunded.get(order.id)));
+  }
+
+  /**
+   * Units refunded per order line id. The order lists its refunds by amount
+   * only; each refund's `line_items` carry a negative quantity and the
+   * refunded line's id in `_refunded_item_id` (as recorded from WooCommerce 7.9).
+   */
+  private async refundedQuantities(orderId: number): Promise<Map<string, number>> {
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-refunds
+    const refunds = await this.listAll(`orders/${orderId}/refunds`, refundSchema, `refunds of order ${orderId}`);
+    const byLine = new Map<string, number>();
+    for (const refund of refunds) {
+      for (const item of refund.line_items) {
+        const lineId = item.meta_data.find((m) => m.key === '_refunded_item_id')?.value;
+        if (lineId === undefined || lineId === null) continue;
+        const key = String(lineId);
+        byLine.set(key, (byLine.get(key) ?? 0) + Math.abs(Math.trunc(item.quantity)));
+      }
+    }
+    return byLine;
   }
 
   /** SKU of a product or variation by id, cached for the connector's life (404: null). */

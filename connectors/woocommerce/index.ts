@@ -44,6 +44,11 @@ export const woocommerceFactory: ConnectorFactory<WooCommerceSettings, WooCommer
   settingsSchema: woocommerceSettingsSchema,
   credentialsSchema: woocommerceCredentialsSchema,
   create: (ctx) => new WooCommerceConnector(ctx),
+  // WooCommerce reduces stock when an order goes processing, completed or on-hold
+  // (wc_maybe_reduce_stock_levels; the recorded processing order's lines carry
+  // `_reduced_stock`), not for pending or failed. On-hold still waits for payment.
+  // https://github.com/woocommerce/woocommerce/blob/7.9.0/plugins/woocommerce/includes/wc-stock-functions.php
+  holdsStock: { financial: ['paid', 'partially_refunded'], fulfillment: ['on_hold'] },
   async simulate(options: SimulatorOptions): Promise<ChannelSimulator> {
     // The simulator stays out of the daemon's import graph until asked for.
     const { startWooCommerceSimulator } = await import('./simulator/index.ts');

@@ -15,6 +15,9 @@ import type {
   UnifiedOrderLine,
 } from '../../src/domain/order.ts';
 import { addMoney, fromUnits, money, subMoney, toUnits } from '../../src/domain/money.ts';
+import { decodeEntities } from './entities.ts';
+
+export { decodeEntities };
 
 /** Money arrives as a decimal string ("12.30"); a few plugins send numbers. */
 const moneyField = z.union([z.string(), z.number()]).transform((v) => money(v));
@@ -155,20 +158,28 @@ export function mapStatus(order: Pick<WooOrder, 'status' | 'total' | 'refunds'>)
   return base;
 }
 
-const ENTITIES: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#039': "'", nbsp: '\u00a0',
-  ndash: '\u2013', mdash: '\u2014', hellip: '\u2026', rarr: '\u2192', times: '\u00d7',
-};
+/** One attribute of a variation, as `attributes[]` of the variations endpoint gives it. */
+export interface VariationAttribute {
+  name: string;
+  option: string;
+}
 
-/** Product names arrive HTML-escaped ("Ship Your Idea &ndash; Color: Black"). */
-export function decodeEntities(value: string): string {
-  return value.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
-    if (name[0] === '#') {
-      const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-      return Number.isFinite(code) ? String.fromCodePoint(code) : whole;
-    }
-    return ENTITIES[name.toLowerCase()] ?? whole;
-  });
+/**
+ * A variation's title as WooCommerce builds it
+ * (`WC_Product_Variation_Data_Store_CPT::generate_product_title`): the parent's
+ * name, " - ", then the attribute values joined by ", " (`wc_get_formatted_variation`
+ * flat, without names): "T-shirt - Blue, L". WooCommerce leaves the values out
+ * when the variation has 3 or more attributes, or 2 or more and one of them has
+ * a multi-word name (a "-" in its slug). Values left "any" ('') are skipped.
+ * `parentName` is used as given: pass it decoded to get text, encoded to get
+ * what the store stores.
+ * https://github.com/woocommerce/woocommerce/blob/7.9.0/plugins/woocommerce/includes/data-stores/class-wc-product-variation-data-store-cpt.php
+ */
+export function variationTitle(parentName: string, attributes: readonly VariationAttribute[]): string {
+  let include = attributes.length < 3;
+  if (include && attributes.length > 1 && attributes.some((a) => /[\s-]/.test(a.name.trim()))) include = false;
+  const suffix = include ? attributes.map((a) => a.option).filter((o) => o !== '').join(', ') : '';
+  return suffix ? `${parentName} - ${suffix}` : parentName;
 }
 
 const orNull = (v: string | undefined): string | null => (v && v.trim() !== '' ? v.trim() : null);
@@ -219,17 +230,33 @@ function unitPrice(subtotal: string, quantity: number, fallback: number | string
 
 export type SkuLookup = (key: ProductKey) => string | null | undefined;
 
-function mapLine(line: WooOrder['line_items'][number], completed: boolean, lookup?: SkuLookup): UnifiedOrderLine {
+/**
+ * Orders whose line quantities need their refunds read: an open order with a
+ * refund. A completed (shipped) or fully refunded order is history: its lines
+ * keep what was shipped, so a later return does not read as an edit.
+ */
+export function needsRefundedQuantities(order: Pick<WooOrder, 'status' | 'refunds'>): boolean {
+  return order.refunds.length > 0 && !['completed', 'refunded', 'cancelled', 'trash'].includes(order.status);
+}
+
+/** Refunded units per order line id (`orders/<id>/refunds`). */
+export type RefundedQuantities = ReadonlyMap<string, number>;
+
+function mapLine(line: WooOrder['line_items'][number], completed: boolean, lookup?: SkuLookup, refunded?: RefundedQuantities): UnifiedOrderLine {
   const productId = line.product_id && line.product_id > 0 ? line.product_id : 0;
   const variationId = line.variation_id && line.variation_id > 0 ? line.variation_id : 0;
-  const quantity = Math.max(0, Math.trunc(line.quantity));
+  // Units still owed: WooCommerce keeps the ordered quantity on the line after a
+  // refund, so refunded units come off here (as Shopify's currentQuantity does).
+  const ordered = Math.max(0, Math.trunc(line.quantity));
+  const quantity = Math.max(0, ordered - (refunded?.get(String(line.id)) ?? 0));
   const resolved = line.sku ? line.sku : lookup?.({ productId, variationId });
   return {
     externalId: String(line.id),
     sku: resolved ? resolved : null,
     title: decodeEntities(line.name),
     quantity,
-    unitPrice: unitPrice(line.subtotal, quantity, line.price),
+    // subtotal covers every unit ordered, refunded ones included.
+    unitPrice: unitPrice(line.subtotal, ordered, line.price),
     tax: line.total_tax,
     // subtotal is before coupons, total after: the difference is this line's discount (ex tax).
     discount: subMoney(line.subtotal, line.total),
@@ -244,8 +271,9 @@ function mapLine(line: WooOrder['line_items'][number], completed: boolean, looku
 /**
  * Maps a validated order. `lookup` resolves the SKU of lines whose payload has
  * none (deleted products, plugins that strip it); without it they stay null.
+ * `refunded` (from the order's refunds) takes refunded units off line quantities.
  */
-export function mapOrder(order: WooOrder, raw: unknown = order, lookup?: SkuLookup): UnifiedOrder {
+export function mapOrder(order: WooOrder, raw: unknown = order, lookup?: SkuLookup, refunded?: RefundedQuantities): UnifiedOrder {
   const status = mapStatus(order);
   const updatedAt = gmtToDate(order.date_modified_gmt);
   const completed = order.status === 'completed';
@@ -277,7 +305,7 @@ export function mapOrder(order: WooOrder, raw: unknown = order, lookup?: SkuLook
           ? gmtToDate(order.date_completed_gmt)
           : updatedAt
         : null,
-    lines: order.line_items.map((line) => mapLine(line, completed, lookup)),
+    lines: order.line_items.map((line) => mapLine(line, completed, lookup, refunded)),
     raw,
   };
 }

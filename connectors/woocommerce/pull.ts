@@ -223,7 +223,9 @@ export class OrderScan {
     const res = await this.client.get<unknown>('orders', {
       what: 'orders list',
       query: {
-        modified_after: gmt(q.after),
+        // From the beginning: no lower bound. WordPress 6.1 refuses the epoch
+        // itself ("Invalid date.": its date check reads timestamp 0 as false).
+        modified_after: q.after > 0 ? gmt(q.after) : undefined,
         modified_before: q.before === undefined ? undefined : gmt(q.before),
         dates_are_gmt: true,
         orderby: 'modified',

@@ -19,6 +19,7 @@ import type { FulfillmentState } from '../db/schema.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { kickStockPushes } from '../outbox/index.ts';
 import { book, defaultLocation, lineCoverage, lockAvailable, type Booking, type LineCoverage } from './ledger.ts';
+import { channelHoldsStock, paymentView, payableStatuses } from './payable.ts';
 import { planAllocation, type Need } from './plan.ts';
 import { addDropshipOrder, addToDraftPurchaseOrder } from './purchasing.ts';
 import { enqueueStep } from './steps.ts';
@@ -43,6 +44,7 @@ export type AllocateOutcome =
   | 'partially_shipped'
   | 'nothing to do'
   | 'waiting for payment'
+  | 'reserved, waiting for payment'
   | 'on hold'
   | 'cancelled'
   | 'needs attention';
@@ -108,14 +110,19 @@ async function reconcileLocked(trx: Trx, payable: readonly string[], order: Lock
 
   const owed = lines.filter((l) => l.remaining > 0);
   const started = fulfilments.some((f) => f.state !== 'cancelled');
+  const view = await paymentView(trx, order.id);
+  const isPayable = payableStatuses(payable).includes(view.financial_status);
   if (owed.length === 0) {
     await settleOrderState(trx, order, by);
-    return { ...none, stockChanged: [...stockChanged] };
+    // Everything was reserved while the order waited for payment: now it may be picked.
+    return { ...none, ready: isPayable ? heldForPayment(fulfilments) : [], stockChanged: [...stockChanged] };
   }
   // Allocation starts when the order is open and payable; once started, added lines follow without asking again.
   // (A closed order seen for the first time is history, e.g. an archived order on the first import: never started.)
   if (!started && order.channel_state !== 'open') return { ...none, stockChanged: [...stockChanged] };
-  if (!started && !payable.includes(order.financial_status)) {
+  // Not payable but held by the channel (WooCommerce on-hold, any Shopify order): reserve, do not ship.
+  const reserveOnly = !isPayable && order.channel_state === 'open' && channelHoldsStock(view);
+  if (!started && !isPayable && !reserveOnly) {
     return { outcome: 'waiting for payment', ready: [], stockChanged: [...stockChanged] };
   }
   const unknown = owed.filter((l) => l.skuId === null);
@@ -127,23 +134,35 @@ async function reconcileLocked(trx: Trx, payable: readonly string[], order: Lock
     return { outcome: 'on hold', ready: [], stockChanged: [...stockChanged] };
   }
 
-  const created = await allocateLines(trx, order, owed, by);
+  const created = await allocateLines(trx, order, owed, by, reserveOnly);
   for (const sku of created.stockChanged) stockChanged.add(sku);
   const state = await settleOrderState(trx, order, by);
+  if (reserveOnly) return { outcome: 'reserved, waiting for payment', ready: [], stockChanged: [...stockChanged] };
   return {
     outcome: state === 'backordered' ? 'backordered' : state === 'partially_shipped' ? 'partially_shipped' : 'allocated',
-    ready: created.ready,
+    ready: [...heldForPayment(fulfilments), ...created.ready],
     stockChanged: [...stockChanged],
   };
 }
 
-/** Reserves what the locations have, backorders the rest, and sends dropship lines to their supplier. */
-async function allocateLines(trx: Trx, order: LockedOrder, owed: LineCoverage[], by: By): Promise<{ ready: number[]; stockChanged: number[] }> {
+/** Warehouse fulfilments reserved earlier and not yet picked: ready once the order is payable. */
+function heldForPayment(fulfilments: FulfilmentRow[]): number[] {
+  return fulfilments.filter((f) => f.kind === 'warehouse' && f.state === 'allocated').map((f) => f.id);
+}
+
+/**
+ * Reserves what the locations have, backorders the rest, and sends dropship
+ * lines to their supplier. `reserveOnly` (held by the channel, not paid):
+ * reserve what is on the shelf and nothing else, since a backorder or a
+ * dropship purchase order spends money before the customer has; the rest
+ * stays owed and is allocated once the order is paid.
+ */
+async function allocateLines(trx: Trx, order: LockedOrder, owed: LineCoverage[], by: By, reserveOnly = false): Promise<{ ready: number[]; stockChanged: number[] }> {
   const reference = `order:${order.id}`;
   const ready: number[] = [];
   const bookings: Booking[] = [];
 
-  const dropship = owed.filter((l) => l.dropship);
+  const dropship = reserveOnly ? [] : owed.filter((l) => l.dropship);
   const bySupplier = new Map<number | null, LineCoverage[]>();
   for (const l of dropship) bySupplier.set(l.supplierId, [...(bySupplier.get(l.supplierId) ?? []), l]);
   for (const [supplierId, supplierLines] of bySupplier) {
@@ -168,7 +187,7 @@ async function allocateLines(trx: Trx, order: LockedOrder, owed: LineCoverage[],
     byLocation.set(l.locationId, entry);
   }
   const plan = planAllocation(needs, [...byLocation.values()]);
-  const split = plan.allocations.length + (plan.backordered.length ? 1 : 0) > 1;
+  const split = plan.allocations.length + (plan.backordered.length && !reserveOnly ? 1 : 0) > 1;
   for (const group of plan.allocations) {
     const f = await createFulfilment(trx, order, { kind: 'warehouse', state: 'allocated', locationId: group.locationId, purchaseOrderId: null, lines: group.lines }, {
       ...by,
@@ -181,7 +200,7 @@ async function allocateLines(trx: Trx, order: LockedOrder, owed: LineCoverage[],
   }
   await book(trx, bookings);
 
-  if (plan.backordered.length) {
+  if (plan.backordered.length && !reserveOnly) {
     const locationId = await defaultLocation(trx);
     if (locationId === null) throw new ConfigError('no active location to backorder into: add a location first');
     await createFulfilment(trx, order, { kind: 'warehouse', state: 'backordered', locationId, purchaseOrderId: null, lines: plan.backordered }, {

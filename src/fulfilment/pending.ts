@@ -9,6 +9,7 @@ import type { PendingJob } from '../queue/job.ts';
 import { carrierAdapter, carrierAdapters } from './carriers/index.ts';
 import { OPEN_STATES, SHIPPED_STATES } from './states.ts';
 import { stepJobId, type FulfilmentJobData } from './steps.ts';
+import { holdsStockSql, payableStatuses } from './payable.ts';
 
 /** True when the fulfilment is of this kind and in this state now. */
 export async function inState(app: App, fulfilmentId: number, state: string, kind: string): Promise<boolean> {
@@ -35,7 +36,9 @@ export async function pendingSteps(app: App, before: Date): Promise<Array<Pendin
           ) c ON true
           WHERE l.order_id = o.id AND l.sku_id IS NOT NULL
             AND l.quantity <> GREATEST(c.shipped, l.quantity_fulfilled_on_channel) + c.open
-            AND ((o.channel_state = 'open' AND o.financial_status = ANY(${[...app.config.allocateWhen]}::text[])) OR c.shipped + c.open > 0))))
+            AND ((o.channel_state = 'open' AND (o.financial_status = ANY(${payableStatuses(app.config.allocateWhen)}::text[])
+              OR EXISTS (SELECT 1 FROM channels ch WHERE ch.id = o.channel_id AND ${holdsStockSql()})))
+              OR c.shipped + c.open > 0))))
     ORDER BY o.placed_at, o.id
     LIMIT 10000`.execute(app.db);
   for (const o of orders.rows) add('allocate', o.id);
@@ -44,11 +47,14 @@ export async function pendingSteps(app: App, before: Date): Promise<Array<Pendin
     const automatic = carrierAdapter(app.config, app.config.carrier).automatic;
     const steps = await app.db
       .selectFrom('fulfillments')
-      .select(['id', 'state'])
-      .where('kind', '=', 'warehouse')
-      .where('state', 'in', automatic ? ['allocated', 'picking', 'packed'] : ['allocated', 'picking'])
-      .where('updated_at', '<', before)
-      .orderBy('id')
+      .innerJoin('orders', 'orders.id', 'fulfillments.order_id')
+      .select(['fulfillments.id', 'fulfillments.state'])
+      .where('fulfillments.kind', '=', 'warehouse')
+      .where('fulfillments.state', 'in', automatic ? ['allocated', 'picking', 'packed'] : ['allocated', 'picking'])
+      // Reserved while the channel holds stock but not paid: picked once paid (the allocate job says so).
+      .where((eb) => eb.or([eb('fulfillments.state', '<>', 'allocated'), eb('orders.financial_status', 'in', payableStatuses(app.config.allocateWhen))]))
+      .where('fulfillments.updated_at', '<', before)
+      .orderBy('fulfillments.id')
       .limit(10_000)
       .execute();
     for (const f of steps) add(f.state === 'allocated' ? 'pick' : f.state === 'picking' ? 'pack' : 'ship', f.id);

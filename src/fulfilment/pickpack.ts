@@ -8,6 +8,7 @@ import type { Db } from '../db/index.ts';
 import { IllegalTransitionError, PermanentError } from '../domain/errors.ts';
 import { carrierAdapter } from './carriers/index.ts';
 import type { Parcel } from './carriers/types.ts';
+import { assertPayable } from './payable.ts';
 import { enqueueStep } from './steps.ts';
 import { inTransaction, lockOrder, moveFulfilment, type By, type FulfilmentRow, type LockedOrder, type Trx } from './transitions.ts';
 
@@ -37,6 +38,8 @@ export async function startPicking(app: App, fulfilmentId: number, by: By): Prom
   await inTransaction(app.db, async (trx) => {
     const { order, f } = await lockFulfilment(trx, fulfilmentId);
     assertWorkable(order, 'pick');
+    // Reserved for a channel that holds stock before payment (WooCommerce on-hold): not picked until paid.
+    await assertPayable(trx, order, app.config.allocateWhen, 'pick');
     await moveFulfilment(trx, f, 'picking', by);
   });
   if (app.config.fulfilmentMode === 'auto') await enqueueStep(app, 'pack', fulfilmentId);

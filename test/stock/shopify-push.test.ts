@@ -1,6 +1,6 @@
 /**
  * Stock pushes to the Shopify simulator through the real path (ledger change,
- * `notifyStockChanged`, the channel-push job, the Shopify connector) and
+ * `kickStockPushes`, the channel-push job, the Shopify connector) and
  * reconciliation: a level set before is set again, and a store too busy to
  * set now is retried later rather than given up.
  */
@@ -13,7 +13,7 @@ import { requireSecretKey } from '../../src/config.ts';
 import { startWorkers, type WorkerSet } from '../../src/queue/workers.ts';
 import { channelPushJob } from '../../jobs/channel-push.ts';
 import { ensureLocation, movementFor, recordMovements } from '../../src/stock/ledger.ts';
-import { notifyStockChanged } from '../../src/stock/notify.ts';
+import { kickStockPushes } from '../../src/outbox/index.ts';
 import { syncListings } from '../../src/stock/listings.ts';
 import { reconcile } from '../../src/stock/reconcile.ts';
 
@@ -63,7 +63,7 @@ describe('stock pushes to Shopify', () => {
     const shown: number[] = [];
     for (const step of steps) {
       await recordMovements(t.app.db, [step]);
-      await notifyStockChanged(t.app, [id]);
+      await kickStockPushes(t.app, [id]);
       await until('push done', async () => (await pushOf('FLIP-1')).status === 'done');
       shown.push((await sim.stockOf('FLIP-1'))!);
     }
@@ -76,7 +76,7 @@ describe('stock pushes to Shopify', () => {
     const id = await skuWithStock('BUSY-1', 5);
     sim.keepChangingStock('BUSY-1', true);
     await recordMovements(t.app.db, [movementFor.reservation(id, location, 2, 'order:busy-1')]);
-    await notifyStockChanged(t.app, [id]);
+    await kickStockPushes(t.app, [id]);
     await until('first attempt over', async () => (await pushOf('BUSY-1')).last_error !== null);
     // Given up for good would be 'failed' (and no later attempt); a retry keeps it pending.
     const first = await pushOf('BUSY-1');

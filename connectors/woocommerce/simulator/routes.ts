@@ -29,7 +29,6 @@ interface Route {
   public?: boolean;
 }
 
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}(:?\d{2})?)?$/;
 
 export function notFoundRoute(): WooError {
   return new WooError(404, 'rest_no_route', 'No route was found matching the URL and request method.');
@@ -53,14 +52,47 @@ function boolParam(q: URLSearchParams, name: string): boolean {
   throw invalidParam(name, 'rest_invalid_type', `${name} is not of type boolean.`);
 }
 
+/**
+ * A `format: date-time` parameter as WordPress 6.1 validates it
+ * (`rest_validate_value_from_schema` -> `rest_parse_date`): the RFC 3339 regex
+ * below, then PHP's `strtotime`, then `! $timestamp`. So a value is refused
+ * when it does not match the regex (lower-case `z`, `+0100` without a colon,
+ * a bare date), when strtotime cannot read a field (month 13, day 32, hour 25,
+ * minute 60, second 61), and when it is exactly the Unix epoch: strtotime
+ * returns 0, which PHP treats as false. (WordPress 6.5 tests `false ===`
+ * instead; the store this simulates does not.) Without a zone the value is
+ * UTC, PHP's default in WordPress. strtotime lets days overflow (Feb 31 is
+ * Mar 3), hour 24 and second 60 roll over, as Date.UTC does.
+ * https://developer.wordpress.org/reference/functions/rest_parse_date/
+ * https://developer.wordpress.org/reference/functions/rest_validate_value_from_schema/
+ */
+const WP_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}(?::\d{2})?)?$/;
+
+/** Epoch seconds of a WordPress `date-time` value, or null where WordPress answers "Invalid date.". */
+export function wpParseDate(raw: string): number | null {
+  const m = WP_DATE_TIME.exec(raw);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (month > 12 || day > 31 || hour > 24 || minute > 59 || second > 60) return null;
+  let offsetMinutes = 0;
+  const zone = m[7];
+  if (zone && zone !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    offsetMinutes = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6) || 0));
+  }
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day);
+  utc.setUTCHours(hour, minute, second, 0);
+  const seconds = Math.floor(utc.getTime() / 1000) - offsetMinutes * 60;
+  return seconds === 0 ? null : seconds;
+}
+
 function dateParam(q: URLSearchParams, name: string): number | null {
   const raw = q.get(name);
   if (raw === null) return null;
-  if (!DATE_TIME.test(raw)) throw invalidParam(name, 'rest_invalid_date', 'Invalid date.');
-  const hasZone = /([Zz]|[+-]\d{2}(:?\d{2})?)$/.test(raw);
-  const ms = Date.parse(hasZone ? raw.replace(' ', 'T') : `${raw.replace(' ', 'T')}Z`);
-  if (!Number.isFinite(ms)) throw invalidParam(name, 'rest_invalid_date', 'Invalid date.');
-  return Math.floor(ms / 1000);
+  const seconds = wpParseDate(raw);
+  if (seconds === null) throw invalidParam(name, 'rest_invalid_date', 'Invalid date.');
+  return seconds;
 }
 
 function listParam(q: URLSearchParams, name: string): string[] {

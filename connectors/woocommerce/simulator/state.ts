@@ -6,6 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { addMoney, mulMoney, subMoney, toUnits, money } from '../../../src/domain/money.ts';
+// The title rule is WooCommerce's own, written once (see variationTitle).
+import { variationTitle } from '../mapping.ts';
+import { ksesName } from './kses.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -181,8 +184,8 @@ export class StoreState {
     const type = parent ? 'variation' : input.type === 'variable' ? 'variable' : 'simple';
     const attrs = Array.isArray(input.attributes) ? (input.attributes as Json[]) : [];
     const name = parent
-      ? `${parent.name} - ${attrs.map((a) => String(a.option ?? '')).join(', ')}`
-      : String(input.name ?? 'Product');
+      ? variationTitle(parent.name, attrs.map((a) => ({ name: String(a.name ?? ''), option: String(a.option ?? '') })))
+      : ksesName(String(input.name ?? 'Product'));
     const p: SimProduct = {
       id: this.nextPostId(),
       name,
@@ -217,7 +220,7 @@ export class StoreState {
       p.sku = input.sku;
       if (p.sku) this.skuIndex.set(p.sku, p.id);
     }
-    if (typeof input.name === 'string') p.name = input.name;
+    if (typeof input.name === 'string') p.name = ksesName(input.name);
     if (input.regular_price !== undefined) p.regularPrice = money(String(input.regular_price));
     if (typeof input.manage_stock === 'boolean') {
       p.manageStock = input.manage_stock;

@@ -104,6 +104,16 @@ describe('woocommerce connector vs simulator', () => {
     expect(connector.client.currentConcurrency).toBeLessThanOrEqual(4);
   }, 30_000);
 
+  it('pulls a new store from the beginning in a form WordPress accepts (no cursor, no initialSince)', async () => {
+    // WordPress 6.1 refuses modified_after=1970-01-01T00:00:00 ("Invalid date."), which failed the first pull for good.
+    for (const settings of [{}, { initialSince: '1970-01-01T00:00:00Z' }]) {
+      const { connector } = await setup({ orders: 3 }, settings);
+      const seen = new Set<string>();
+      for await (const page of connector.pullOrders(null)) for (const o of page.orders) seen.add(o.externalId);
+      expect(seen.size).toBe(3);
+    }
+  });
+
   it('resolves line items without a SKU through their product or variation', async () => {
     const { sim, connector } = await setup({ omitLineSkus: true });
     await sim.createProduct({ sku: 'MUG-1', title: 'Mug', price: '12.50', stock: 10 });
@@ -151,6 +161,40 @@ describe('woocommerce connector vs simulator', () => {
         trackingUrl: null, notifyCustomer: true, completesOrder: false,
       }),
     ).rejects.toMatchObject({ code: 'WOO_AUTH', retryable: false, message: expect.stringContaining('Read/Write') });
+  });
+
+  it('shows product, variation and order line titles as text, not as the HTML WordPress stores', async () => {
+    const { sim, connector } = await setup();
+    await sim.createProduct({ sku: 'TEA-1', title: 'Tea – Earl Grey & Co', price: '4.00', stock: 10 });
+    // What the store answers: WordPress encodes names on save.
+    expect(sim.state.bySku('TEA-1')!.name).toBe('Tea – Earl Grey &amp; Co');
+    const parent = sim.state.createProduct({ name: 'T-shirt "Ben & Co"', type: 'variable', attributes: [
+      { name: 'Color', options: ['Blue'], variation: true }, { name: 'Size', options: ['L'], variation: true },
+    ] });
+    sim.state.createProduct({ sku: 'TS-BL', regular_price: '20.00', manage_stock: true, stock_quantity: 3, attributes: [
+      { name: 'Color', option: 'Blue' }, { name: 'Size', option: 'L' },
+    ] }, parent);
+
+    const listings: ChannelListing[] = [];
+    for await (const page of connector.listListings()) listings.push(...page);
+    expect(Object.fromEntries(listings.map((l) => [l.sku, l.title]))).toEqual({
+      'TEA-1': 'Tea – Earl Grey & Co',
+      'TS-BL': 'T-shirt "Ben & Co" - Blue, L',
+    });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'TEA-1', quantity: 1 }, { sku: 'TS-BL', quantity: 1 }] });
+    const order = await connector.fetchOrder(externalId);
+    expect(order?.lines.map((l) => l.title)).toEqual(['Tea – Earl Grey & Co', 'T-shirt "Ben & Co" - Blue, L']);
+  });
+
+  it('takes refunded units off an open order\'s lines, read from its refunds', async () => {
+    const { sim, connector } = await setup();
+    await sim.createProduct({ sku: 'MUG-1', title: 'Mug', price: '12.50', stock: 10 });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'MUG-1', quantity: 3 }] });
+    const o = sim.state.orders.get(Number(externalId))!;
+    sim.state.createRefund(o, { amount: '12.50', line_items: [{ id: o.lines[0]!.id, quantity: 1, refund_total: '12.50', restock_item: true }] });
+    const order = await connector.fetchOrder(externalId);
+    expect(order).toMatchObject({ financialStatus: 'partially_refunded' });
+    expect(order!.lines.map((l) => [l.quantity, l.unitPrice])).toEqual([[2, '12.50']]);
   });
 
   it('reads and pushes stock by SKU in batches of at most 100, products and variations', async () => {

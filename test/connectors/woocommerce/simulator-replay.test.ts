@@ -185,6 +185,25 @@ describe('woocommerce simulator replays the recorded WooCommerce 7.9 requests', 
     await replay('productAfterCancel');
   });
 
+  it('validates date parameters as WordPress 6.1 does, refusing the epoch itself', async () => {
+    // The recorded 400 for modified_after, with the value WordPress 6.1 refuses
+    // although it is well-formed: rest_parse_date() returns 0, read as false.
+    const badDate = capture.cases.ordersListBadDate!.response.body;
+    const refused = ['1970-01-01T00:00:00', '1970-01-01T00:00:00Z', '1970-01-01T01:00:00+01:00', '2026-11-26T01:28:53z',
+      '2026-11-26T01:28:53+0100', '2026-11-26', '2026-13-01T00:00:00', '2026-11-32T00:00:00', '2026-11-26T25:00:00',
+      '2026-11-26T01:60:00'];
+    for (const value of refused) {
+      const res = await send({ method: 'GET', path: '/wp-json/wc/v3/orders', query: { modified_after: value }, body: null });
+      expect([value, res.status, res.data]).toEqual([value, 400, badDate]);
+    }
+    const accepted = ['1970-01-01T00:00:01', '1969-12-31T23:59:59', '2026-11-26T01:28:53', '2026-11-26 01:28:53',
+      '2026-11-26T01:28:53.5Z', '2026-11-26T01:28:53-05:00', '2026-11-26T01:28:53+01', '2026-02-31T24:00:60'];
+    for (const value of accepted) {
+      const res = await send({ method: 'GET', path: '/wp-json/wc/v3/orders', query: { modified_after: value }, body: null });
+      expect([value, res.status]).toEqual([value, 200]);
+    }
+  });
+
   it('refuses Basic auth over plain HTTP, as WooCommerce does', async () => {
     const res = await fetch(`${sim.url}/wp-json/wc/v3/orders`, {
       headers: { authorization: `Basic ${Buffer.from(`${sim.consumerKey}:${sim.consumerSecret}`).toString('base64')}` },
