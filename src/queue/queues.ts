@@ -1,6 +1,7 @@
 /**
  * The queues. Every queue shares one prefix (with a Redis Cluster hash tag by
- * default, `{channelsync}`), exponential back-off with jitter, and keeps
+ * default, `{channelsync}`), one back-off strategy (`backoff.ts`: exponential
+ * with jitter, never shorter than a channel's `Retry-After`), and keeps
  * failed jobs for inspection in the queue UI.
  *
  * Job ids are deterministic (see `jobId`), so enqueueing the same work twice
@@ -8,6 +9,7 @@
  */
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { QueueBackend } from './backend.ts';
+import { backoffOptions } from './backoff.ts';
 
 export const QUEUE_NAMES = ['sync-orders', 'webhooks', 'fulfilment', 'channel-push', 'reconcile-stock', 'sweeper'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -20,7 +22,7 @@ export function jobId(kind: string, ...parts: Array<string | number>): string {
 export interface QueueSetOptions {
   prefix: string;
   attempts: number;
-  /** First retry delay; doubles each attempt, with 50% jitter. Default 2 s. */
+  /** First retry delay; doubles each attempt, with 50% jitter, lengthened to a channel's `Retry-After`. Default 2 s. */
   backoffMs?: number;
 }
 
@@ -38,7 +40,8 @@ export class QueueSet {
       queue = this.backend.createQueue(name, {
         defaultJobOptions: {
           attempts: this.options.attempts,
-          backoff: { type: 'exponential', delay: this.options.backoffMs ?? 2_000, jitter: 0.5 },
+          // Our own type, not 'exponential': BullMQ would use its builtin and never ask the workers' strategy.
+          backoff: backoffOptions(this.options.backoffMs),
           removeOnComplete: { age: 24 * 3600, count: 5_000 },
           removeOnFail: false,
         },

@@ -7,7 +7,8 @@
  */
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { App } from '../app.ts';
-import { PermanentError, RetryableError } from '../domain/errors.ts';
+import { PermanentError } from '../domain/errors.ts';
+import { backoffStrategy } from './backoff.ts';
 import type { JobDefinition } from './job.ts';
 import { instrumentWorker } from '../server/metrics.ts';
 
@@ -32,14 +33,8 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
       },
       {
         concurrency: definition.queue === 'sweeper' ? 1 : concurrency,
-        settings: {
-          backoffStrategy: (attemptsMade, _type, err) => {
-            const base = 2_000 * 2 ** Math.max(0, attemptsMade - 1);
-            const jittered = base / 2 + Math.random() * (base / 2);
-            const asked = err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0;
-            return Math.min(Math.max(jittered, asked), 10 * 60_000);
-          },
-        },
+        // Called only because jobs carry our BACKOFF_TYPE (see backoff.ts).
+        settings: { backoffStrategy },
       },
     );
     worker.on('failed', (job, err) => {
