@@ -10,6 +10,7 @@ import { DelayedError, type Job } from 'bullmq';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { pushJobId } from '../src/outbox/index.ts';
+import { retryJob } from '../src/queue/failures.ts';
 import type { ChannelPush } from '../src/db/schema.ts';
 import { PermanentError } from '../src/domain/errors.ts';
 import { deliverStock } from '../src/stock/push.ts';
@@ -52,7 +53,8 @@ export async function retryPush(app: App, pushId: number): Promise<void> {
     .returning(['id', 'channel_id', 'kind', 'target'])
     .executeTakeFirst();
   if (!row) throw new PermanentError(`push ${pushId} is not failed (only failed pushes can be retried)`);
-  await app.queues.ensure('channel-push', pushJobId(row), { pushId: row.id });
+  // Clears the job's failure record too, so the sweeper may revive it again if Redis loses it.
+  await retryJob(app, 'channel-push', pushJobId(row), { pushId: row.id });
 }
 
 export async function runPush(app: App, data: ChannelPushData, job?: Job): Promise<{ outcome: string }> {

@@ -11,6 +11,7 @@ import * as m0003 from './migrations/0003_stock.ts';
 import * as m0005 from './migrations/0005_shared_state.ts';
 import * as m0006 from './migrations/0006_returns.ts';
 import * as m0007 from './migrations/0007_budget_tickets.ts';
+import * as m0008 from './migrations/0008_job_failures.ts';
 import * as m0009 from './migrations/0009_stock_outbox.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_shared_state': m0005,
   '0006_returns': m0006,
   '0007_budget_tickets': m0007,
+  '0008_job_failures': m0008,
   '0009_stock_outbox': m0009,
 };
 

@@ -376,6 +376,19 @@ export interface SharedValuesTable {
   expires_at: Timestamp;
 }
 
+/** A job BullMQ gave up on, until a person retries it or it succeeds (0008_job_failures). */
+export interface JobFailuresTable {
+  id: Generated<number>;
+  queue: string;
+  job_id: string;
+  /** The job's payload, so a retry can re-add it after Redis lost the job. */
+  data: Json<Record<string, unknown>>;
+  error: string;
+  /** Attempts BullMQ made before giving up. */
+  attempts: number;
+  failed_at: CreatedAt;
+}
+
 export interface Database {
   channels: ChannelsTable;
   sync_cursors: SyncCursorsTable;
@@ -405,6 +418,7 @@ export interface Database {
   channel_stock_expected: ChannelStockExpectedView;
   rate_buckets: RateBucketsTable;
   shared_values: SharedValuesTable;
+  job_failures: JobFailuresTable;
 }
 
 export type Order = Selectable<OrdersTable>;

@@ -2,14 +2,15 @@
  * The fulfilment queue's job ids and how domain code asks for the next step.
  * Ids are deterministic (`allocate.<orderId>`, `pick.<fulfilmentId>`,
  * `pack.<f>`, `ship.<f>`, `deliver.<shipmentId>`), so asking twice is one job;
- * `ensure` re-adds an id whose earlier job finished, because the same order
- * can need allocating again after an edit; an edit that arrives while its
+ * `ensure` re-adds an id whose earlier job completed, because the same order
+ * can need allocating again after an edit (never one that failed for good); an edit that arrives while its
  * allocation runs queues one follow-up run (`allocate.<id>.again`). Postgres stays the truth: a lost
  * job is found again by the fulfilment job's `sweep`.
  */
 import type { App } from '../app.ts';
 import type { UpsertResult } from '../db/orders.ts';
 import { jobId } from '../queue/queues.ts';
+import { failedJobIds } from '../queue/failures.ts';
 
 export type StepName = 'allocate' | 'pick' | 'pack' | 'ship' | 'deliver';
 
@@ -21,17 +22,27 @@ export interface FulfilmentJobData {
 
 export const stepJobId = (step: StepName, id: number) => jobId(step, id);
 
-/** Makes sure a job for this step is waiting; never throws (the sweeper re-finds the work). */
+/**
+ * Makes sure a job for this step is waiting; never throws (the sweeper re-finds the work).
+ * A step whose job failed for good (`job_failures`) is not revived: a person retries it.
+ */
 export async function enqueueStep(app: App, step: StepName, id: number, delayMs = 0): Promise<void> {
+  const stepId = stepJobId(step, id);
+  const again = `${stepId}.again`;
   try {
-    if (delayMs > 0) await app.queues.add('fulfilment', stepJobId(step, id), { step, id }, { delay: delayMs });
-    else if (!(await app.queues.ensure<FulfilmentJobData>('fulfilment', stepJobId(step, id), { step, id })) && step === 'allocate') {
+    const failed = await failedJobIds(app.db, 'fulfilment', step === 'allocate' ? [stepId, again] : [stepId]);
+    if (failed.has(stepId)) {
+      app.log.info({ step, id }, 'not enqueueing a fulfilment step that failed for good: retry it from the admin API');
+      return;
+    }
+    if (delayMs > 0) await app.queues.add('fulfilment', stepId, { step, id }, { delay: delayMs });
+    else if (!(await app.queues.ensure<FulfilmentJobData>('fulfilment', stepId, { step, id })) && step === 'allocate' && !failed.has(again)) {
       // An allocation that is running now may have read the order before this change: run it once
       // more after. Allocation is idempotent and serialised by the order's row lock, so an extra
       // run costs nothing but a look.
-      const running = await app.queues.get('fulfilment').getJob(stepJobId(step, id));
+      const running = await app.queues.get('fulfilment').getJob(stepId);
       if (running && (await running.getState()) === 'active') {
-        await app.queues.ensure<FulfilmentJobData>('fulfilment', `${stepJobId(step, id)}.again`, { step, id });
+        await app.queues.ensure<FulfilmentJobData>('fulfilment', again, { step, id });
       }
     }
   } catch (err) {

@@ -1,6 +1,7 @@
 /**
  * The queues. Every queue shares one prefix (with a Redis Cluster hash tag by
- * default, `{channelsync}`), exponential back-off with jitter, and keeps
+ * default, `{channelsync}`), one back-off strategy (`backoff.ts`: exponential
+ * with jitter, never shorter than a channel's `Retry-After`), and keeps
  * failed jobs for inspection in the queue UI.
  *
  * Job ids are deterministic (see `jobId`), so enqueueing the same work twice
@@ -8,6 +9,7 @@
  */
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { QueueBackend } from './backend.ts';
+import { backoffOptions } from './backoff.ts';
 
 export const QUEUE_NAMES = ['sync-orders', 'webhooks', 'fulfilment', 'channel-push', 'reconcile-stock', 'sweeper'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -20,7 +22,7 @@ export function jobId(kind: string, ...parts: Array<string | number>): string {
 export interface QueueSetOptions {
   prefix: string;
   attempts: number;
-  /** First retry delay; doubles each attempt, with 50% jitter. Default 2 s. */
+  /** First retry delay; doubles each attempt, with 50% jitter, lengthened to a channel's `Retry-After`. Default 2 s. */
   backoffMs?: number;
 }
 
@@ -38,7 +40,8 @@ export class QueueSet {
       queue = this.backend.createQueue(name, {
         defaultJobOptions: {
           attempts: this.options.attempts,
-          backoff: { type: 'exponential', delay: this.options.backoffMs ?? 2_000, jitter: 0.5 },
+          // Our own type, not 'exponential': BullMQ would use its builtin and never ask the workers' strategy.
+          backoff: backoffOptions(this.options.backoffMs),
           removeOnComplete: { age: 24 * 3600, count: 5_000 },
           removeOnFail: false,
         },
@@ -58,21 +61,48 @@ export class QueueSet {
   }
 
   /**
-   * Makes sure a job for this work is waiting or running: a finished job with
-   * the same id (completed earlier, or failed for good) is removed and the work
-   * added again. Used by the sweeper for rows that Postgres still says are pending.
-   * Returns true when a job was (re)added.
+   * Makes sure a job for this work is waiting or running: a job with the same
+   * id that completed earlier is removed and the work added again. A job that
+   * failed for good is left alone (failed stays failed until a person retries
+   * it: `retry`, `failures.ts`). Used by the sweeper for rows that Postgres
+   * still says are pending; it also checks `job_failures`, since a Redis flush
+   * loses the failed job itself. Returns true when a job was (re)added.
    */
   async ensure<T extends object>(name: QueueName, id: string, data: T): Promise<boolean> {
     const queue = this.get(name);
     const existing = await queue.getJob(id);
     if (existing) {
       const state = await existing.getState();
-      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
+      if (state !== 'completed' && state !== 'unknown') return false;
       await existing.remove().catch(() => {});
     }
     await this.add(name, id, data);
     return true;
+  }
+
+  /**
+   * Puts work back after a person asked to: a failed (or completed) job with
+   * this id is removed and the work added again. Returns false, adding
+   * nothing, when a job with this id is waiting, delayed or running already.
+   * Callers clear the failure record first (`retryJob` in `failures.ts`).
+   */
+  async retry<T extends object>(name: QueueName, id: string, data: T): Promise<boolean> {
+    const existing = await this.get(name).getJob(id);
+    if (existing) {
+      const state = await existing.getState();
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
+      await existing.remove();
+    }
+    await this.add(name, id, data);
+    return true;
+  }
+
+  /** True when a job with this id is waiting, delayed or running (not finished, not absent). */
+  async isLive(name: QueueName, id: string): Promise<boolean> {
+    const existing = await this.get(name).getJob(id);
+    if (!existing) return false;
+    const state = await existing.getState();
+    return state !== 'completed' && state !== 'failed' && state !== 'unknown';
   }
 
   async close(): Promise<void> {

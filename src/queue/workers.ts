@@ -2,12 +2,15 @@
  * One BullMQ worker per queue. Errors are translated once, here:
  * `PermanentError` becomes BullMQ's `UnrecoverableError` (no more attempts),
  * `RetryableError.retryAfterMs` lengthens the back-off to what the channel
- * asked for, and a job that BullMQ gives up on calls its `onFailed`, which
- * records the failure in Postgres for admins to see and retry.
+ * asked for (`backoff.ts`), and a job that BullMQ gives up on is recorded in
+ * `job_failures` (so no sweep revives it; `failures.ts`) and calls its
+ * definition's `onFailed`, which marks its own row failed.
  */
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { App } from '../app.ts';
-import { PermanentError, RetryableError } from '../domain/errors.ts';
+import { PermanentError } from '../domain/errors.ts';
+import { backoffStrategy } from './backoff.ts';
+import { clearFailure, recordFailure } from './failures.ts';
 import type { JobDefinition } from './job.ts';
 import { instrumentWorker } from '../server/metrics.ts';
 
@@ -15,6 +18,41 @@ export interface WorkerSet {
   workers: Worker[];
   /** Stops taking jobs and waits for running ones up to `timeoutMs`; then forces the close. Returns true if all finished. */
   close(timeoutMs: number): Promise<boolean>;
+}
+
+/**
+ * Logs a failed attempt; when BullMQ gave up (a permanent error, attempts used
+ * up, or a job it moved to failed for stalling too often), records it in
+ * `job_failures` so that no sweep revives it, then calls the definition's own
+ * `onFailed`.
+ */
+async function onJobFailed(app: App, definition: JobDefinition, job: Job, err: Error): Promise<void> {
+  const report = (e: unknown) => app.log.error({ queue: definition.queue, jobId: job.id, err: (e as Error).message }, 'recording a failed job failed');
+  const final =
+    err instanceof UnrecoverableError ||
+    err.name === 'UnrecoverableError' ||
+    job.attemptsMade >= (job.opts.attempts ?? 1) ||
+    (await job.getState().catch(() => 'unknown')) === 'failed';
+  app.log[final ? 'error' : 'warn'](
+    { queue: definition.queue, jobId: job.id, attempt: job.attemptsMade, err: err.message },
+    final ? 'job failed for good' : 'job failed, will retry',
+  );
+  const key = failureKey(job);
+  if (!final || !key) return;
+  // Independent: one failing to write must not keep the other from being written.
+  await Promise.all([
+    recordFailure(app.db, { queue: definition.queue, jobId: key, data: job.data, error: err.message, attempts: job.attemptsMade }).catch(report),
+    definition.onFailed?.(app, job.data, err).catch(report),
+  ]);
+}
+
+/**
+ * The id a failure is recorded under: the job's id, or for a run of a schedule
+ * (a new job id every slot) the scheduler's id, so a schedule that keeps
+ * failing is one record, rewritten, and its next good run clears it.
+ */
+function failureKey(job: Job): string | undefined {
+  return job.repeatJobKey ?? job.id;
 }
 
 export function startWorkers(app: App, definitions: JobDefinition[], concurrency = app.config.workerConcurrency): WorkerSet {
@@ -32,26 +70,20 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
       },
       {
         concurrency: definition.queue === 'sweeper' ? 1 : concurrency,
-        settings: {
-          backoffStrategy: (attemptsMade, _type, err) => {
-            const base = 2_000 * 2 ** Math.max(0, attemptsMade - 1);
-            const jittered = base / 2 + Math.random() * (base / 2);
-            const asked = err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0;
-            return Math.min(Math.max(jittered, asked), 10 * 60_000);
-          },
-        },
+        // Called only because jobs carry our BACKOFF_TYPE (see backoff.ts).
+        settings: { backoffStrategy },
       },
     );
     worker.on('failed', (job, err) => {
       if (!job) return;
-      const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-      app.log[final ? 'error' : 'warn'](
-        { queue: definition.queue, jobId: job.id, attempt: job.attemptsMade, err: err.message },
-        final ? 'job failed for good' : 'job failed, will retry',
-      );
-      if (final && definition.onFailed) {
-        definition.onFailed(app, job.data, err).catch((e) => app.log.error({ err: e }, 'recording a failed job failed'));
-      }
+      void onJobFailed(app, definition, job, err);
+    });
+    // A job id with a failure record that now completes was retried outside our own retry
+    // (BullMQ's job.retry() from the queue UI): the failure is over.
+    worker.on('completed', (job) => {
+      const key = failureKey(job);
+      if (!key) return;
+      clearFailure(app.db, definition.queue, key).catch((e) => app.log.error({ queue: definition.queue, jobId: job.id, err: (e as Error).message }, 'clearing a job failure failed'));
     });
     worker.on('error', (err) => app.log.error({ queue: definition.queue, err: err.message }, 'worker error'));
     instrumentWorker(worker, definition.queue);

@@ -6,6 +6,8 @@
 import { sql } from 'kysely';
 import type { App } from '../../app.ts';
 import { readDrift } from '../metrics.ts';
+import { failureCounts } from '../../queue/failures.ts';
+import { QUEUE_NAMES } from '../../queue/queues.ts';
 
 /** Order states that mean "received but not yet all shipped". */
 export const IN_FULFILMENT_STATES = ['received', 'allocated', 'backordered', 'partially_shipped', 'on_hold', 'needs_attention'] as const;
@@ -158,7 +160,11 @@ export async function ordersPerHour(app: App): Promise<HourlySeries> {
   return { hours, series: [...byChannel.values()] };
 }
 
-/** Failed jobs per queue, from BullMQ. */
+/**
+ * Jobs failed for good per queue, from `job_failures` (Postgres), not BullMQ's
+ * failed counts: those vanish with a Redis flush while the work stays undone.
+ */
 export async function failedJobs(app: App): Promise<Array<{ queue: string; failed: number }>> {
-  return Promise.all(app.queues.all().map(async (q) => ({ queue: q.name, failed: await q.getFailedCount() })));
+  const counts = await failureCounts(app.db);
+  return QUEUE_NAMES.map((queue) => ({ queue, failed: counts.get(queue) ?? 0 }));
 }
