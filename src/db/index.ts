@@ -11,6 +11,7 @@ import * as m0003 from './migrations/0003_stock.ts';
 import * as m0005 from './migrations/0005_shared_state.ts';
 import * as m0006 from './migrations/0006_returns.ts';
 import * as m0007 from './migrations/0007_budget_tickets.ts';
+import * as m0010 from './migrations/0010_opening_balance.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_shared_state': m0005,
   '0006_returns': m0006,
   '0007_budget_tickets': m0007,
+  '0010_opening_balance': m0010,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -2,11 +2,13 @@
  * After any stock change: every channel that lists an affected SKU is owed a
  * push of its new available quantity. One outbox row per (channel, SKU); the
  * push job computes the quantity when it runs, so a burst of changes needs
- * only the latest push.
+ * only the latest push. A SKU with no stock movement (not initialised) is
+ * owed nothing: its 0 would only mean "nobody said".
  */
 import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import { pushJobId } from '../../jobs/channel-push.ts';
+import { stockInitialised } from './ledger.ts';
 
 export async function notifyStockChanged(app: App, skuIds: number[]): Promise<void> {
   if (skuIds.length === 0) return;
@@ -14,7 +16,7 @@ export async function notifyStockChanged(app: App, skuIds: number[]): Promise<vo
     INSERT INTO channel_pushes (channel_id, kind, target, status, updated_at)
     SELECT DISTINCT cl.channel_id, 'stock', s.sku, 'pending', now()
     FROM channel_listings cl JOIN skus s ON s.id = cl.sku_id JOIN channels c ON c.id = cl.channel_id
-    WHERE cl.sku_id = ANY(${skuIds}::bigint[]) AND c.enabled
+    WHERE cl.sku_id = ANY(${skuIds}::bigint[]) AND c.enabled AND ${stockInitialised('cl.sku_id')}
     ON CONFLICT (channel_id, kind, target) DO UPDATE SET status = 'pending', last_error = NULL, updated_at = now()
     RETURNING id, channel_id, kind, target`.execute(app.db);
   const queue = app.queues.get('channel-push');
