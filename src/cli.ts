@@ -37,6 +37,8 @@ program
       const { applied } = await migrate(db);
       if (created) console.log(`created database ${new URL(config.databaseUrl).pathname.slice(1)}`);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+      const locations = await import('./locations/index.ts'), location = await locations.ensureDefaultLocation(db);
+      if (location) console.log(locations.defaultLocationCreatedMessage(location.code));
     } finally {
       await db.destroy();
     }
@@ -268,6 +270,8 @@ program
   registerStockCommands(program, withApp);
 }
 // --- end stock ---
+
+(await import('./locations/cli.ts')).registerLocationCommands(program); // locations add|list|update|deactivate
 
 // --- returns: `return <order> --line SKU=qty [--no-restock] [--reason] [--ref]` (src/fulfilment/return-cli.ts) ---
 {

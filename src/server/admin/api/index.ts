@@ -15,6 +15,7 @@ import { stockRoutes } from './stock.ts';
 import { channelRoutes } from './channels.ts';
 import { fulfilmentRoutes } from './fulfilments.ts';
 import { returnRoutes } from './returns.ts';
+import { locationRoutes } from './locations.ts';
 
 export const OPENAPI_PATH = join(import.meta.dirname, '../../../../docs/openapi.json');
 
@@ -41,5 +42,6 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
     channelRoutes(api, app);
     fulfilmentRoutes(api, app);
     returnRoutes(api, app);
+    locationRoutes(api, app);
   });
 }
