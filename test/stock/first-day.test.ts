@@ -14,6 +14,7 @@ import { addChannel } from '../../src/db/channels.ts';
 import { requireSecretKey } from '../../src/config.ts';
 import { registerStockCommands } from '../../src/stock/cli.ts';
 import { notifyStockChanged } from '../../src/stock/notify.ts';
+import { runPush } from '../../jobs/channel-push.ts';
 
 const KINDS = ['shopify', 'woocommerce'] as const;
 const STORE = [
@@ -67,6 +68,10 @@ describe('connecting a live store', () => {
       expect(r.stdout).toMatch(new RegExp(`channel ${ids[kind]}: ${before[kind].size} listings, 0 drifted, 0 corrected, ${before[kind].size} not initialised`));
       expect(await storeStock(kind), kind).toEqual(before[kind]);
     }
+    // A stock push owed from before (an older version, a rule change) completes without sending anything.
+    const [left] = await t.app.db.insertInto('channel_pushes').values({ channel_id: ids.shopify, kind: 'stock', target: 'FD-MUG' }).returning('id').execute();
+    expect(await runPush(t.app, { pushId: left!.id })).toEqual({ outcome: 'done' });
+    expect(await sims.shopify.stockOf('FD-MUG')).toBe(12);
     const drift = await cli('stock', 'drift');
     expect(drift.stdout).toContain('no drift recorded');
     expect(drift.stdout).toMatch(/\d+ listings not initialised/);
