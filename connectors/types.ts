@@ -156,9 +156,25 @@ export interface BackfillProgress {
   total: number | null;
 }
 
+/** What one cheap read found when checking a channel's settings and credentials (`channels add`). */
+export interface VerifyResult {
+  /** The store as the channel names it (Shopify: the shop's name; WooCommerce: its URL). */
+  store: string;
+  /** One line on what was read, for the person adding the channel. */
+  detail: string;
+}
+
 export interface Connector {
   readonly kind: string;
   readonly capabilities: Capabilities;
+
+  /**
+   * One cheap read proving the settings and credentials work. Throws
+   * `PermanentError` with the channel's own words when it refuses them (a
+   * wrong key, a missing scope, an unknown shop), `RetryableError` when it
+   * cannot be reached or is overloaded.
+   */
+  verify(): Promise<VerifyResult>;
 
   /**
    * Pages of orders changed since `cursor` (null: from the channel's

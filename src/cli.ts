@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { loadConfig, requireSecretKey, type Config } from './config.ts';
 import { createApp, type App } from './app.ts';
 import { createDb, ensureDatabase, migrate } from './db/index.ts';
-import { addChannel, listChannels, removeChannel, resolveChannelId, setChannelEnabled } from './db/channels.ts';
+import { listChannels, removeChannel, resolveChannelId, setChannelEnabled } from './db/channels.ts';
 import { connectorFactories, connectorFactory } from '../connectors/index.ts';
 import { ChannelsyncError, ConfigError } from './domain/errors.ts';
 import { startDaemon, stopOnSignals } from './daemon.ts';
@@ -37,6 +37,8 @@ program
       const { applied } = await migrate(db);
       if (created) console.log(`created database ${new URL(config.databaseUrl).pathname.slice(1)}`);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+      const locations = await import('./locations/index.ts'), location = await locations.ensureDefaultLocation(db);
+      if (location) console.log(locations.defaultLocationCreatedMessage(location.code));
     } finally {
       await db.destroy();
     }
@@ -57,37 +59,8 @@ program
 
 const channels = program.command('channels').description('add, list, enable, disable and remove sales channels');
 
-channels
-  .command('add')
-  .description('add a channel; settings and credentials are checked by the channel kind')
-  .argument('<kind>', `channel kind (${[...connectorFactories.keys()].join(', ') || 'none installed'})`)
-  .argument('<name>', 'a unique name, e.g. "main-shopify"')
-  .option('-s, --setting <key=value>', 'a setting (repeatable)', collectPairs, {})
-  .option('-c, --credential <key=value>', 'a credential, stored encrypted (repeatable)', collectPairs, {})
-  .option('--register-webhooks', "create the channel's webhooks pointing at PUBLIC_URL/webhooks/<id>")
-  .action(async (kind: string, name: string, opts: { setting: Record<string, unknown>; credential: Record<string, unknown>; registerWebhooks?: boolean }) => {
-    const factory = connectorFactory(kind);
-    const settings = factory.settingsSchema.safeParse(opts.setting);
-    if (!settings.success) throw new ConfigError(`settings for ${kind}: ${formatIssue(settings.error.issues[0])}`);
-    const credentials = factory.credentialsSchema.safeParse(opts.credential);
-    if (!credentials.success) throw new ConfigError(`credentials for ${kind}: ${formatIssue(credentials.error.issues[0])}`);
-    await withApp(async (app) => {
-      const id = await addChannel(app.db, requireSecretKey(app.config), {
-        kind,
-        name,
-        settings: opts.setting,
-        credentials: opts.credential,
-      });
-      console.log(`added channel ${id} (${kind} "${name}")`);
-      console.log(`webhook URL: ${app.config.publicUrl}/webhooks/${id}`);
-      if (opts.registerWebhooks) {
-        const { connector } = await app.connectors.get(id);
-        if (!connector.registerWebhooks) throw new ConfigError(`${kind} channels have no webhook registration`);
-        const topics = await connector.registerWebhooks(`${app.config.publicUrl}/webhooks/${id}`);
-        console.log(`webhooks registered: ${topics.join(', ')}`);
-      }
-    });
-  });
+// channels add: checked against the store before it is saved (src/channels/add.ts)
+(await import('./channels/add.ts')).registerChannelAddCommand(channels, withApp);
 
 channels
   .command('list')
@@ -269,6 +242,8 @@ program
 }
 // --- end stock ---
 
+(await import('./locations/cli.ts')).registerLocationCommands(program); // locations add|list|update|deactivate
+
 // --- returns: `return <order> --line SKU=qty [--no-restock] [--reason] [--ref]` (src/fulfilment/return-cli.ts) ---
 {
   const { registerReturnCommands } = await import('./fulfilment/return-cli.ts');
@@ -288,16 +263,6 @@ async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
   }
 }
 
-function collectPairs(value: string, previous: Record<string, unknown>): Record<string, unknown> {
-  const eq = value.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
-  const key = value.slice(0, eq);
-  const raw = value.slice(eq + 1);
-  // Numbers and booleans arrive as such; everything else stays text.
-  const parsed = /^(-?\d+(\.\d+)?|true|false)$/.test(raw) ? JSON.parse(raw) : raw;
-  return { ...previous, [key]: parsed };
-}
-
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
@@ -314,11 +279,6 @@ function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
   return n;
-}
-
-function formatIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
-  if (!issue) return 'invalid';
-  return issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
 }
 
 function shellQuote(s: string): string {

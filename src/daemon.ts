@@ -11,6 +11,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { createApp, type App } from './app.ts';
+import { defaultLocationCreatedMessage, ensureDefaultLocation } from './locations/index.ts';
 import { buildServer } from './server/index.ts';
 import { startWorkers, type WorkerSet } from './queue/workers.ts';
 import { keepSchedules, type ScheduleHandle } from './queue/schedules.ts';
@@ -48,6 +49,9 @@ export async function startDaemon(config: Readonly<Config>, options: DaemonOptio
   let reconcileSchedule: ReconcileSchedule | null = null;
   let server: FastifyInstance | null = null;
   try {
+    // The first run: allocation, stock adjustments and opening balances need a location.
+    const location = await ensureDefaultLocation(app.db);
+    if (location) app.log.info({ location: location.code }, defaultLocationCreatedMessage(location.code));
     await options.prepare?.(app);
     if (options.workers ?? true) {
       workers = startWorkers(app, JOBS);

@@ -37,9 +37,13 @@ describe('channelsync CLI', () => {
       expect(first.stderr).toBe('');
       expect(first.stdout).toContain(`created database ${name}`);
       expect(first.stdout).toMatch(/applied: 0001_initial/);
+      // The first run gives the merchant somewhere to keep stock, and says so.
+      expect(first.stdout).toContain('no location existed: created the default location "MAIN"');
       const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });
       expect(second.code).toBe(0);
       expect(second.stdout.trim()).toBe('schema is up to date');
+      const listed = await runCli(['locations', 'list'], { ...env, DATABASE_URL: url });
+      expect(listed.stdout).toMatch(/^MAIN\s+Main warehouse\s+active\s+100\s+0\s+0$/m);
     } finally {
       const pg = await import('pg');
       const admin = new pg.default.Client({ connectionString: database.url });

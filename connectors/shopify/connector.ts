@@ -21,6 +21,7 @@ import type {
   StockPush,
   StockPushResult,
   StockReading,
+  VerifyResult,
   WebhookRequest,
 } from '../types.ts';
 import { QueryCostExceededError, ShopifyClient } from './client.ts';
@@ -61,6 +62,8 @@ import type { ShopifyCredentials, ShopifySettings } from './index.ts';
  * 13 orders x 5 lines requests 964 points. Orders with more lines are completed
  * with ORDER_LINE_ITEMS_QUERY (75 lines: 903 points).
  */
+/** `channels add` checks the credentials with this: an object costs 1 point. */
+const SHOP_QUERY = 'query ChannelsyncVerify { shop { name myshopifyDomain } }';
 const ORDERS_PER_PAGE = 13;
 const LINES_PER_ORDER_PAGE = 5;
 const LINES_PER_PAGE = 75;
@@ -163,6 +166,12 @@ export class ShopifyConnector implements Connector {
       if (!page.orders.pageInfo.hasNextPage || !page.orders.pageInfo.endCursor) return;
       after = page.orders.pageInfo.endCursor;
     }
+  }
+
+  async verify(): Promise<VerifyResult> {
+    // https://shopify.dev/docs/api/admin-graphql/2026-07/queries/shop
+    const data = await this.client.graphql<{ shop: { name: string; myshopifyDomain?: string } }>(SHOP_QUERY, {}, { estimate: 1 });
+    return { store: data.shop.name, detail: `connected to Shopify shop "${data.shop.name}"${data.shop.myshopifyDomain ? ` (${data.shop.myshopifyDomain})` : ''}` };
   }
 
   async fetchOrder(externalId: string): Promise<UnifiedOrder | null> {

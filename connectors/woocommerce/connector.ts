@@ -17,6 +17,7 @@ import type {
   StockPush,
   StockPushResult,
   StockReading,
+  VerifyResult,
   WebhookRequest,
 } from '../types.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
@@ -140,6 +141,17 @@ export class WooCommerceConnector implements Connector {
       const next = new Date(Math.max(since, page.progress) * 1000);
       yield { orders, cursor: JSON.stringify({ v: 1, modifiedAfter: next.toISOString() }) };
     }
+  }
+
+  async verify(): Promise<VerifyResult> {
+    // A one-order list: any key with Read access may call it, and a wrong key or secret gets WooCommerce's 401.
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-orders
+    const res = await this.client.get<unknown[]>('orders', { what: 'a one-order list (checking the credentials)', query: { per_page: 1 } });
+    if (!Array.isArray(res.body)) {
+      throw new PermanentError(`WooCommerce at ${this.settings.url} answered the orders list with something other than a list: is url the store's base URL?`);
+    }
+    const total = res.headers['x-wp-total'];
+    return { store: this.settings.url, detail: `connected to WooCommerce at ${this.settings.url}${total !== undefined ? ` (${total} orders)` : ''}` };
   }
 
   async fetchOrder(externalId: string): Promise<UnifiedOrder | null> {

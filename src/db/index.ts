@@ -13,6 +13,7 @@ import * as m0006 from './migrations/0006_returns.ts';
 import * as m0007 from './migrations/0007_budget_tickets.ts';
 import * as m0008 from './migrations/0008_job_failures.ts';
 import * as m0009 from './migrations/0009_stock_outbox.ts';
+import * as m0010 from './migrations/0010_opening_balance.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_budget_tickets': m0007,
   '0008_job_failures': m0008,
   '0009_stock_outbox': m0009,
+  '0010_opening_balance': m0010,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

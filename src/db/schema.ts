@@ -151,7 +151,7 @@ export interface StockMovementsTable {
   location_id: number;
   on_hand_delta: Generated<number>;
   reserved_delta: Generated<number>;
-  reason: 'receipt' | 'adjustment' | 'count' | 'damage' | 'reservation' | 'release' | 'shipment' | 'return_restock' | 'transfer';
+  reason: 'receipt' | 'adjustment' | 'count' | 'damage' | 'reservation' | 'release' | 'shipment' | 'return_restock' | 'transfer' | 'opening_balance';
   reference: string;
   note: string | null;
   actor: Generated<string>;

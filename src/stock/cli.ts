@@ -12,7 +12,8 @@ import { adjustStock, locationIdOf, skuIdOf, type Adjustment } from './ledger.ts
 import { kickStockPushes } from '../outbox/index.ts';
 import { driftReport, explainSku, stockLevels } from './explain.ts';
 import { draftPurchaseOrders, forecast } from './forecast.ts';
-import { syncListings } from './listings.ts';
+import { notInitialisedListings, syncListings } from './listings.ts';
+import { defaultLocationCreatedMessage } from '../locations/index.ts';
 import { reconcile, type ReconcileProgress } from './reconcile.ts';
 import { bar, progressDone, progressLine } from '../progress.ts';
 
@@ -103,11 +104,13 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
       await withApp(async (app) => {
         const channelId = opts.channel ? await resolveChannelId(app.db, opts.channel) : undefined;
         const rows = await driftReport(app.db, { since: opts.since, channelId, limit: opts.limit });
-        if (rows.length === 0) return void console.log('no drift recorded');
-        printTable(
+        if (rows.length === 0) console.log('no drift recorded');
+        else printTable(
           ['detected', 'channel', 'SKU', 'expected', 'found', 'corrected'],
           rows.map((r) => [r.at.toISOString(), r.channel, r.sku, r.expected, r.found ?? 'untracked', r.correctedAt?.toISOString() ?? `no${r.error ? `: ${r.error}` : ''}`]),
         );
+        const waiting = await notInitialisedListings(app.db, channelId);
+        if (waiting > 0) console.log(`${waiting} listings not initialised (their SKU has no stock in channelsync): not reconciled, nothing pushed until stock is set`);
       });
     });
 
@@ -180,13 +183,29 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
     .command('sync')
     .description("import the channel's products and variants and link them to SKUs (creating SKUs as needed)")
     .argument('<channel>', 'channel id or name')
-    .action(async (ref: string) => {
+    .option('--import-stock', "take the channel's quantities as opening stock for SKUs channelsync has no stock for yet (at the default location)")
+    .action(async (ref: string, opts: { importStock?: boolean }) => {
       await withApp(async (app) => {
         const channelId = await resolveChannelId(app.db, ref);
-        const r = await syncListings(app, channelId, (p) => progressLine(`listings read: ${p.listings}`));
+        const r = await syncListings(app, channelId, {
+          importStock: opts.importStock,
+          actor: `cli:${process.env.USER ?? 'unknown'}`,
+          onPage: (p) => progressLine(`listings read: ${p.listings}`),
+        });
         progressDone();
+        if (r.location?.created) console.log(defaultLocationCreatedMessage(r.location.code));
         console.log(`${r.listings} listings (${r.linked} new), ${r.skusCreated} SKUs created, ${r.orderLinesLinked} order lines linked` +
           (r.withoutSku ? `; ${r.withoutSku} products without a SKU were skipped (give them one on the channel)` : ''));
+        if (opts.importStock) {
+          console.log(`opening stock: ${r.stockImported} SKUs set to the channel's quantity at ${r.location!.code}` +
+            (r.stockKept ? `, ${r.stockKept} already had stock in channelsync and were left as they are` : '') +
+            (r.stockUntracked ? `, ${r.stockUntracked} not tracked by the channel` : ''));
+        }
+        if (r.notInitialised > 0) {
+          console.log(`${opts.importStock ? '' : 'stock was not imported: '}${r.notInitialised} listed SKUs have no stock in channelsync, ` +
+            'so nothing is pushed to them and reconciliation leaves the store\'s numbers alone until their stock is set ' +
+            '(rerun with --import-stock to take the channel\'s quantities, or "channelsync stock adjust <sku> <n> --count")');
+        }
       });
     });
 
@@ -221,7 +240,8 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
             console.log(`channel ${c.channelId}: skipped, ${c.skipped}`);
             continue;
           }
-          console.log(`channel ${c.channelId}: ${c.listings} listings, ${c.drift} drifted, ${c.corrected} corrected${c.failed ? `, ${c.failed} refused` : ''} (${(c.ms / 1000).toFixed(1)} s)`);
+          console.log(`channel ${c.channelId}: ${c.listings} listings, ${c.drift} drifted, ${c.corrected} corrected${c.failed ? `, ${c.failed} refused` : ''}` +
+            `${c.notInitialised ? `, ${c.notInitialised} not initialised (no stock in channelsync: left alone)` : ''} (${(c.ms / 1000).toFixed(1)} s)`);
         }
         if (report.channels.length === 0) console.log('no enabled channel has listings: run "channelsync listings sync <channel>" first');
       });

@@ -8,7 +8,7 @@
  * caller only kicks the push jobs after its commit (`kickStockPushes`), so a
  * push never reads a level that was rolled back.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database, StockMovementsTable } from '../db/schema.ts';
 import { ConfigError, PermanentError } from '../domain/errors.ts';
 
@@ -32,7 +32,8 @@ export interface Movement {
 /** Appends movements (one statement). Movements that change nothing are skipped. */
 export async function recordMovements(db: Executor, movements: Movement[]): Promise<number> {
   const rows = movements
-    .filter((m) => (m.onHand ?? 0) !== 0 || (m.reserved ?? 0) !== 0)
+    // An opening balance of 0 is kept: it is what makes the SKU initialised (0010_opening_balance).
+    .filter((m) => (m.onHand ?? 0) !== 0 || (m.reserved ?? 0) !== 0 || m.reason === 'opening_balance')
     .map((m) => ({
       sku_id: m.skuId,
       location_id: m.locationId,
@@ -54,7 +55,9 @@ export async function recordMovements(db: Executor, movements: Movement[]): Prom
  * - reservation / release: promised to an order / promise withdrawn (±reserved);
  * - shipment: a reserved unit leaves (−on hand, −reserved);
  * - return_restock: a returned unit back on the shelf (+on hand);
- * - damage: written off (−on hand); adjustment: any signed correction.
+ * - damage: written off (−on hand); adjustment: any signed correction;
+ * - openingBalance: what a channel showed when its listings were imported
+ *   (`listings sync --import-stock`); may be 0.
  */
 export const movementFor = {
   receipt: (skuId: number, locationId: number, qty: number, reference: string): Movement => ({ skuId, locationId, onHand: qty, reason: 'receipt', reference }),
@@ -63,6 +66,7 @@ export const movementFor = {
   shipment: (skuId: number, locationId: number, qty: number, reference: string): Movement => ({ skuId, locationId, onHand: -qty, reserved: -qty, reason: 'shipment', reference }),
   returnRestock: (skuId: number, locationId: number, qty: number, reference: string): Movement => ({ skuId, locationId, onHand: qty, reason: 'return_restock', reference }),
   damage: (skuId: number, locationId: number, qty: number, reference: string): Movement => ({ skuId, locationId, onHand: -qty, reason: 'damage', reference }),
+  openingBalance: (skuId: number, locationId: number, qty: number, reference: string): Movement => ({ skuId, locationId, onHand: qty, reason: 'opening_balance', reference }),
 };
 
 export interface Adjustment {
@@ -104,6 +108,17 @@ export async function adjustStock(db: Kysely<Database>, a: Adjustment): Promise<
   });
 }
 
+/**
+ * SQL, true when channelsync has been told this SKU's stock: it has at least
+ * one movement (an opening balance, a count, a receipt...). A SKU without one
+ * is "not initialised": its level would read 0 only because nobody said
+ * otherwise, so reconciliation and stock pushes leave the channel alone.
+ * `skuIdColumn` names the SKU id column of the outer query (`cl.sku_id`).
+ */
+export function stockInitialised(skuIdColumn: string): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (SELECT 1 FROM stock_movements sm_init WHERE sm_init.sku_id = ${sql.ref(skuIdColumn)})`;
+}
+
 /** Resolves a SKU code to its id, with a clear error when unknown. */
 export async function skuIdOf(db: Executor, sku: string): Promise<number> {
   const row = await db.selectFrom('skus').select('id').where('sku', '=', sku).executeTakeFirst();
@@ -117,7 +132,7 @@ export async function locationIdOf(db: Executor, code?: string): Promise<number>
   q = code ? q.where('code', '=', code) : q.where('active', '=', true).orderBy('priority').orderBy('id');
   const row = await q.executeTakeFirst();
   if (!row) {
-    throw new PermanentError(code ? `unknown location "${code}"` : 'no active location: add one first (locations table)');
+    throw new PermanentError(code ? `unknown location "${code}"` : 'no active location: add one with "channelsync locations add <code>"');
   }
   return row.id;
 }

@@ -20,6 +20,7 @@ import type { App } from '../app.ts';
 import type { ChannelPush } from '../db/schema.ts';
 import { PermanentError, RetryableError } from '../domain/errors.ts';
 import type { StockPush } from '../../connectors/types.ts';
+import { stockInitialised } from './ledger.ts';
 
 /** Most SKUs in one `pushStock` call from the push job; the connector splits it further per its API. */
 export const STOCK_PUSH_BATCH = 250;
@@ -48,11 +49,18 @@ export async function deliverStock(app: App, push: ChannelPush, job?: Job): Prom
     FROM channel_pushes p
     JOIN channel_stock_expected e ON e.channel_id = p.channel_id AND e.sku = p.target
     WHERE p.channel_id = ${push.channel_id} AND p.kind = 'stock'
-      AND (p.id = ${push.id} OR p.status = 'pending')
+      AND (p.id = ${push.id} OR p.status = 'pending') AND ${stockInitialised('e.sku_id')}
     ORDER BY (p.id = ${push.id}) DESC, p.updated_at
     LIMIT ${STOCK_PUSH_BATCH}`.execute(app.db);
   const own = rows[0];
-  if (!own || own.push_id !== push.id) throw new PermanentError(`SKU ${push.target} is not listed on channel ${push.channel_id}`);
+  if (!own || own.push_id !== push.id) {
+    const listed = await sql<{ sku_id: number }>`
+      SELECT sku_id FROM channel_stock_expected WHERE channel_id = ${push.channel_id} AND sku = ${push.target}`.execute(app.db);
+    if (listed.rows.length === 0) throw new PermanentError(`SKU ${push.target} is not listed on channel ${push.channel_id}`);
+    // Not initialised: channelsync was never told this SKU's stock, so the channel keeps its own number.
+    app.log.info({ channel: push.channel_id, sku: push.target }, 'stock push skipped: SKU has no stock in channelsync yet');
+    return null;
+  }
 
   // The intent names this attempt of this row (`runPush` counted the attempt before
   // delivering), so a channel's idempotency key never outlives the change it sends.

@@ -14,11 +14,16 @@
  * large catalogue on a slow plan can take longer than the schedule's period
  * (100,000 SKUs on Shopify Standard: about 50 minutes); the next slot then
  * skips that channel instead of spending the same budget twice.
+ *
+ * A listing whose SKU has no stock movement at all is "not initialised":
+ * channelsync was never told its stock, so it is neither read nor corrected
+ * (correcting it would set the store to 0), only counted (`notInitialised`).
  */
 import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import { LOCKS, withSessionLock } from '../db/locks.ts';
 import type { ListingRef, StockPush, StockPushResult } from '../../connectors/types.ts';
+import { stockInitialised } from './ledger.ts';
 
 export interface ReconcileProgress {
   channelId: number;
@@ -48,6 +53,8 @@ export interface ChannelReconcileReport {
   corrected: number;
   /** Corrections the channel refused (kept in `stock_drift.error`). */
   failed: number;
+  /** Listings whose SKU has no stock in channelsync yet: not read, never pushed. */
+  notInitialised: number;
   /** Why this channel was not reconciled in this run (an earlier run still holds it). */
   skipped?: string;
   ms: number;
@@ -67,6 +74,7 @@ interface ListingRow {
   product_external_id: string | null;
   variant_external_id: string | null;
   inventory_item_external_id: string | null;
+  initialised: boolean;
 }
 
 export async function reconcile(app: App, options: ReconcileOptions): Promise<ReconcileReport> {
@@ -88,14 +96,14 @@ export async function reconcile(app: App, options: ReconcileOptions): Promise<Re
     if (options.channelIds) q = q.where('id', 'in', options.channelIds.length ? options.channelIds : [-1]);
     const channels = await q.orderBy('id').execute();
     const reports = await Promise.all(channels.map((c) => reconcileChannel(app, c.id, options)));
-    const sum = (k: 'listings' | 'drift' | 'corrected') => reports.reduce((a, r) => a + r[k], 0);
+    const sum = (k: 'listings' | 'drift' | 'corrected' | 'notInitialised') => reports.reduce((a, r) => a + r[k], 0);
     await app.db
       .updateTable('reconcile_runs')
       .set({ finished_at: new Date(), listings: sum('listings'), drift: sum('drift'), corrected: sum('corrected') })
       .where('slot', '=', slot)
       .execute();
     const report = { slot, skipped: false, channels: reports, ms: Date.now() - started };
-    app.log.info({ slot, listings: sum('listings'), drift: sum('drift'), corrected: sum('corrected'), ms: report.ms }, 'stock reconciled');
+    app.log.info({ slot, listings: sum('listings'), drift: sum('drift'), corrected: sum('corrected'), notInitialised: sum('notInitialised'), ms: report.ms }, 'stock reconciled');
     return report;
   } catch (err) {
     await app.db
@@ -113,7 +121,7 @@ async function reconcileChannel(app: App, channelId: number, options: ReconcileO
   if (run.locked) return run.value;
   const why = 'an earlier reconciliation of this channel is still running';
   app.log.warn({ channel: channelId, slot: options.slot }, `stock reconciliation skipped this channel: ${why}`);
-  return { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, skipped: why, ms: 0 };
+  return { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, notInitialised: 0, skipped: why, ms: 0 };
 }
 
 async function readAndCorrect(app: App, channelId: number, options: ReconcileOptions, lockLost: AbortSignal): Promise<ChannelReconcileReport> {
@@ -126,7 +134,7 @@ async function readAndCorrect(app: App, channelId: number, options: ReconcileOpt
     .select((eb) => eb.fn.countAll<number>().as('total'))
     .where('channel_id', '=', channelId)
     .executeTakeFirstOrThrow();
-  const report: ChannelReconcileReport = { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, ms: 0 };
+  const report: ChannelReconcileReport = { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, notInitialised: 0, ms: 0 };
 
   // Keyset pages handed out one at a time to `inFlight` workers.
   let after = 0;
@@ -139,6 +147,7 @@ async function readAndCorrect(app: App, channelId: number, options: ReconcileOpt
         .selectFrom('channel_listings as cl')
         .innerJoin('skus as s', 's.id', 'cl.sku_id')
         .select(['cl.id', 's.sku', 'cl.product_external_id', 'cl.variant_external_id', 'cl.inventory_item_external_id'])
+        .select(stockInitialised('cl.sku_id').as('initialised'))
         .where('cl.channel_id', '=', channelId)
         .where('cl.id', '>', after)
         .orderBy('cl.id')
@@ -157,13 +166,15 @@ async function readAndCorrect(app: App, channelId: number, options: ReconcileOpt
       lockLost.throwIfAborted();
       const chunk = await nextChunk();
       if (chunk.length === 0) return;
-      const refs: ListingRef[] = chunk.map((r) => ({
+      const known = chunk.filter((r) => r.initialised);
+      report.notInitialised += chunk.length - known.length;
+      const refs: ListingRef[] = known.map((r) => ({
         sku: r.sku,
         productExternalId: r.product_external_id,
         variantExternalId: r.variant_external_id,
         inventoryItemExternalId: r.inventory_item_external_id,
       }));
-      const readings = await connector.readStock(refs);
+      const readings = refs.length ? await connector.readStock(refs) : [];
       const drift = await recordDrift(app, channelId, options.slot, readings);
       report.listings += chunk.length;
       report.drift += drift.length;

@@ -32,6 +32,9 @@ const factory: ConnectorFactory<{ key: string }, Record<string, never>> = {
     return {
       kind: FAKE_KIND,
       capabilities: { webhooks: false, backfill: false, cancel: false, refund: false },
+      async verify() {
+        return { store: ctx.channel.settings.key, detail: `fake channel ${ctx.channel.settings.key}` };
+      },
       async *pullOrders() {
         yield { orders: state().orders, cursor: String(state().orders.length) };
       },

@@ -22,6 +22,10 @@ export class MemoryChannel implements Connector {
 
   constructor(readonly name: string) {}
 
+  async verify(): Promise<{ store: string; detail: string }> {
+    return { store: this.name, detail: `memory channel ${this.name}` };
+  }
+
   async *pullOrders(): AsyncIterable<never> {}
   async fetchOrder(): Promise<null> {
     return null;

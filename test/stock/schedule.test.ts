@@ -8,6 +8,7 @@ import { startReconcileSchedule, slotOf, type ReconcileSchedule } from '../../sr
 import { reconcile } from '../../src/stock/reconcile.ts';
 import { loadConfig } from '../../src/config.ts';
 import { MemoryChannel, addMemoryChannel } from './memory-channel.ts';
+import { ensureLocation, movementFor, recordMovements } from '../../src/stock/ledger.ts';
 
 let t: TestApp;
 let second: App;
@@ -22,6 +23,8 @@ beforeAll(async () => {
   second.connectors.get = async () => ({ channel: record, connector: shop });
   const { id } = await t.app.db.insertInto('skus').values({ sku: 'CRON-1' }).returning('id').executeTakeFirstOrThrow();
   await t.app.db.insertInto('channel_listings').values({ channel_id: channelId, sku_id: id }).execute();
+  // Stock channelsync knows (0): a SKU without any movement would not be reconciled at all.
+  await recordMovements(t.app.db, [movementFor.openingBalance(id, await ensureLocation(t.app.db, 'MAIN'), 0, 'test')]);
   shop.stock.set('CRON-1', 0);
 });
 afterAll(async () => {

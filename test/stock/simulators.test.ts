@@ -55,18 +55,24 @@ describe('stock with the channel simulators', () => {
     }
     const skus = await t.app.db.selectFrom('skus').select(['id', 'sku']).where('sku', 'like', 'ST-%').orderBy('sku').execute();
     expect(skus).toHaveLength(N);
-    await recordMovements(t.app.db, skus.map((s, i) => movementFor.receipt(s.id, location, truth(i), 'po:seed')));
+    // Opening balances, so a SKU whose truth is 0 is initialised too (a receipt of 0 is no movement).
+    await recordMovements(t.app.db, skus.map((s, i) => movementFor.openingBalance(s.id, location, truth(i), 'po:seed')));
     const last = await t.app.db.selectFrom('skus').select('id').where('sku', '=', 'LAST-ONE').executeTakeFirstOrThrow();
     await recordMovements(t.app.db, [movementFor.receipt(last.id, location, 1, 'po:seed')]);
     // The stores show these quantities already: the pushes the movements owed have been made.
     await t.app.db.updateTable('channel_pushes').set({ status: 'done' }).where('kind', '=', 'stock').execute();
 
     const planted = { shopify: new Set<string>(), woocommerce: new Set<string>() };
-    // Products the simulators seed themselves (Shopify: SIM-0001... with 1000 each) have no stock in the ledger: drift too.
+    // Products the simulators seed themselves (Shopify: SIM-0001... with 1000 each) have no stock in the
+    // ledger: not initialised, so reconciliation counts them and leaves the stores' numbers alone.
     const seeded = await t.app.db
       .selectFrom('channel_listings').innerJoin('skus', 'skus.id', 'channel_listings.sku_id').innerJoin('channels', 'channels.id', 'channel_listings.channel_id')
       .select(['skus.sku', 'channels.kind']).where('skus.sku', 'not like', 'ST-%').where('skus.sku', '<>', 'LAST-ONE').execute();
-    for (const r of seeded) planted[r.kind as 'shopify' | 'woocommerce'].add(r.sku);
+    const notInitialised = { shopify: new Map<string, number | null>(), woocommerce: new Map<string, number | null>() };
+    for (const r of seeded) {
+      const kind = r.kind as 'shopify' | 'woocommerce';
+      notInitialised[kind].set(r.sku, await sims[kind].stockOf(r.sku));
+    }
     const listed = async (kind: 'shopify' | 'woocommerce') =>
       Number((await t.app.db.selectFrom('channel_listings').select((eb) => eb.fn.countAll().as('n')).where('channel_id', '=', ids[kind]).executeTakeFirstOrThrow()).n);
     for (let i = 5; i < N; i += 23) {
@@ -80,7 +86,8 @@ describe('stock with the channel simulators', () => {
     const report = await reconcile(t.app, { slot: 'sim-1', chunkSize: 120 });
     for (const kind of ['shopify', 'woocommerce'] as const) {
       const c = report.channels.find((x) => x.channelId === ids[kind])!;
-      expect(c, kind).toMatchObject({ listings: await listed(kind), drift: planted[kind].size, corrected: planted[kind].size, failed: 0 });
+      expect(c, kind).toMatchObject({ listings: await listed(kind), drift: planted[kind].size, corrected: planted[kind].size, failed: 0, notInitialised: notInitialised[kind].size });
+      for (const [s, before] of notInitialised[kind]) expect(await sims[kind].stockOf(s), `${kind} ${s}`).toBe(before);
       const drift = await driftReport(t.app.db, { channelId: ids[kind], limit: 1000 });
       expect(new Set(drift.map((d) => d.sku)), kind).toEqual(planted[kind]);
       for (const s of [...planted[kind]].filter((x) => x.startsWith('ST-'))) expect(await sims[kind].stockOf(s), `${kind} ${s}`).toBe(truth(Number(s.slice(3))));

@@ -24,6 +24,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       SELECT DISTINCT cl.channel_id, 'stock', s.sku, 'pending', clock_timestamp()
       FROM channel_listings cl JOIN skus s ON s.id = cl.sku_id JOIN channels c ON c.id = cl.channel_id
       WHERE cl.sku_id = ANY(sku_ids) AND c.enabled AND (channel_ids IS NULL OR cl.channel_id = ANY(channel_ids))
+        -- A SKU channelsync was never told the stock of ("not initialised") is owed nothing: its 0 would only mean "nobody said".
+        AND EXISTS (SELECT 1 FROM stock_movements m WHERE m.sku_id = cl.sku_id)
       -- One lock order for every writer, so two transactions owing overlapping SKUs cannot deadlock.
       ORDER BY cl.channel_id, s.sku
       ON CONFLICT (channel_id, kind, target)

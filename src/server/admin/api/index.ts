@@ -16,6 +16,7 @@ import { channelRoutes } from './channels.ts';
 import { fulfilmentRoutes } from './fulfilments.ts';
 import { returnRoutes } from './returns.ts';
 import { jobRoutes } from './jobs.ts';
+import { locationRoutes } from './locations.ts';
 
 export const OPENAPI_PATH = join(import.meta.dirname, '../../../../docs/openapi.json');
 
@@ -43,5 +44,6 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
     fulfilmentRoutes(api, app);
     returnRoutes(api, app);
     jobRoutes(api, app);
+    locationRoutes(api, app);
   });
 }

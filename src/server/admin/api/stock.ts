@@ -10,7 +10,7 @@ import type { App } from '../../../app.ts';
 import { before, instant, limit, page, parse } from './validate.ts';
 import { resolveChannel } from './orders.ts';
 
-const REASONS = ['receipt', 'adjustment', 'count', 'damage', 'reservation', 'release', 'shipment', 'return_restock', 'transfer'] as const;
+const REASONS = ['receipt', 'adjustment', 'count', 'damage', 'reservation', 'release', 'shipment', 'return_restock', 'transfer', 'opening_balance'] as const;
 
 const levelsQuery = z.object({
   sku: z.string().min(1).optional(),

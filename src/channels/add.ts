@@ -1,0 +1,104 @@
+/**
+ * `channelsync channels add <kind> <name>`: validates settings and
+ * credentials by the kind's schemas (naming what is missing), makes one read
+ * call against the store (`Connector.verify`) and saves the channel only when
+ * the store accepted them. `--no-verify` saves without asking the store.
+ *
+ * Loads fast: connectors and the app are imported when the command runs (or
+ * when its help is asked for, which lists every kind's settings).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import type { App } from '../app.ts';
+
+type WithApp = (fn: (app: App) => Promise<void>) => Promise<void>;
+
+interface AddOptions {
+  setting: Record<string, unknown>;
+  credential: Record<string, unknown>;
+  registerWebhooks?: boolean;
+  verify: boolean;
+}
+
+/** Adds `add` to the `channels` command group. */
+export function registerChannelAddCommand(channels: Command, withApp: WithApp): void {
+  let kindsHelp = '';
+  const add = channels
+    .command('add')
+    .description("add a channel: settings and credentials are checked by the channel kind, then against the store with one read call")
+    .argument('<kind>', 'channel kind (listed below)')
+    .argument('<name>', 'a unique name, e.g. "main-shopify"')
+    .option('-s, --setting <key=value>', 'a setting (repeatable)', collectPairs, {})
+    .option('-c, --credential <key=value>', 'a credential, stored encrypted (repeatable)', collectPairs, {})
+    .option('--no-verify', 'save without checking the credentials against the store')
+    .option('--register-webhooks', "create the channel's webhooks pointing at PUBLIC_URL/webhooks/<id>")
+    .action(async (kind: string, name: string, opts: AddOptions) => {
+      await withApp((app) => addChannelCommand(app, kind, name, opts));
+    });
+  add.addHelpText('after', () => kindsHelp);
+  // Help is printed synchronously: the registry is loaded just before `add` parses its options.
+  channels.hook('preSubcommand', async (_parent, sub) => {
+    if (sub !== add) return;
+    const [{ connectorFactories }, { describeKinds }] = await Promise.all([import('../../connectors/index.ts'), import('../../connectors/describe.ts')]);
+    kindsHelp = describeKinds(connectorFactories.values());
+  });
+}
+
+async function addChannelCommand(app: App, kind: string, name: string, opts: AddOptions): Promise<void> {
+  const [{ connectorFactory }, { missingFields }, { ConfigError, RetryableError }, { addChannel }, { requireSecretKey }] = await Promise.all([
+    import('../../connectors/index.ts'), import('../../connectors/describe.ts'), import('../domain/errors.ts'), import('../db/channels.ts'), import('../config.ts'),
+  ]);
+  const factory = connectorFactory(kind);
+  const settings = factory.settingsSchema.safeParse(opts.setting);
+  if (!settings.success) {
+    throw new ConfigError(`settings for ${kind}: ${missingFields(factory.settingsSchema, opts.setting) ?? formatIssue(settings.error.issues[0])} (see "channelsync channels add --help")`);
+  }
+  const credentials = factory.credentialsSchema.safeParse(opts.credential);
+  if (!credentials.success) {
+    throw new ConfigError(`credentials for ${kind}: ${missingFields(factory.credentialsSchema, opts.credential) ?? formatIssue(credentials.error.issues[0])} (see "channelsync channels add --help")`);
+  }
+  if (opts.verify) {
+    // Built from the values as given, before anything is saved: a refused key leaves no channel behind.
+    const connector = factory.create({
+      channel: { id: 0, kind, name, settings: settings.data, credentials: credentials.data },
+      budget: app.budget,
+      kv: app.kv,
+      log: app.log,
+    });
+    try {
+      const found = await connector.verify();
+      console.log(`verified: ${found.detail}`);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (err instanceof RetryableError) {
+        throw new Error(`channel not added: could not reach the store (${message}); try again, or add it with --no-verify`, { cause: err });
+      }
+      throw new ConfigError(`channel not added: the store refused the settings or credentials: ${message}`, { cause: err });
+    } finally {
+      await connector.close();
+    }
+  }
+  const id = await addChannel(app.db, requireSecretKey(app.config), { kind, name, settings: opts.setting, credentials: opts.credential });
+  console.log(`added channel ${id} (${kind} "${name}")${opts.verify ? '' : ', not verified against the store'}`);
+  console.log(`webhook URL: ${app.config.publicUrl}/webhooks/${id}`);
+  if (opts.registerWebhooks) {
+    const { connector } = await app.connectors.get(id);
+    if (!connector.registerWebhooks) throw new ConfigError(`${kind} channels have no webhook registration`);
+    const topics = await connector.registerWebhooks(`${app.config.publicUrl}/webhooks/${id}`);
+    console.log(`webhooks registered: ${topics.join(', ')}`);
+  }
+}
+
+function collectPairs(value: string, previous: Record<string, unknown>): Record<string, unknown> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
+  const key = value.slice(0, eq);
+  const raw = value.slice(eq + 1);
+  // Numbers and booleans arrive as such; everything else stays text.
+  const parsed = /^(-?\d+(\.\d+)?|true|false)$/.test(raw) ? JSON.parse(raw) : raw;
+  return { ...previous, [key]: parsed };
+}
+
+function formatIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
+  if (!issue) return 'invalid';
+  return issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
+}

@@ -1,0 +1,89 @@
+/**
+ * `channels add` checks the store before saving: one read call against the
+ * simulators, which refuse bad credentials as the real channels do. A refused
+ * key exits 2 with the channel's words and saves nothing; --no-verify skips
+ * the call; --help lists every kind's settings and credentials.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createTestApp, type TestApp } from './helpers/app.ts';
+import { runInProcess } from './helpers/in-process-cli.ts';
+import { connectorFactory } from '../connectors/index.ts';
+import type { ChannelSimulator } from '../connectors/types.ts';
+import { registerChannelAddCommand } from '../src/channels/add.ts';
+
+let t: TestApp;
+const sims = {} as Record<'shopify' | 'woocommerce', ChannelSimulator>;
+const add = (...args: string[]) => runInProcess(t.app, (p, withApp) => registerChannelAddCommand(p.command('channels'), withApp), 'channels', 'add', ...args);
+const channelNames = async () => (await t.app.db.selectFrom('channels').select('name').orderBy('id').execute()).map((c) => c.name);
+
+/** `-s k=v -c k=v` for a simulator, with `override` replacing some credentials. */
+function flags(sim: ChannelSimulator, override: Record<string, string> = {}): string[] {
+  const { settings, credentials } = sim.channelConfig();
+  return [
+    ...Object.entries(settings).flatMap(([k, v]) => ['-s', `${k}=${String(v)}`]),
+    ...Object.entries({ ...credentials, ...override }).flatMap(([k, v]) => ['-c', `${k}=${String(v)}`]),
+  ];
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  for (const kind of ['shopify', 'woocommerce'] as const) sims[kind] = await connectorFactory(kind).simulate({ log: pino({ level: 'silent' }) });
+}, 30_000);
+afterAll(async () => {
+  await t?.close();
+  await Promise.all(Object.values(sims).map((s) => s.close()));
+});
+
+describe('channels add', () => {
+  it('refuses a wrong Shopify token with Shopify\'s words and saves nothing', async () => {
+    const r = await add('shopify', 'bad-shop', ...flags(sims.shopify, { accessToken: 'shpat_wrong' }));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/channel not added: the store refused .*HTTP 401.*Invalid API key or access token/);
+    expect(await channelNames()).toEqual([]);
+  });
+
+  it('refuses a wrong WooCommerce secret with WooCommerce\'s words and saves nothing', async () => {
+    const r = await add('woocommerce', 'bad-woo', ...flags(sims.woocommerce, { consumerSecret: 'cs_wrong' }));
+    expect(r.code).toBe(2);
+    // Over http:// WooCommerce checks an OAuth 1.0a signature: a wrong secret is a signature that does not match.
+    expect(r.stderr).toMatch(/channel not added: .*401 woocommerce_rest_authentication_error: Invalid signature - provided signature does not match/);
+    expect(await channelNames()).toEqual([]);
+  });
+
+  it('saves a channel the store accepts, and says what it read', async () => {
+    const shop = await add('shopify', 'good-shop', ...flags(sims.shopify));
+    expect(shop.code, shop.stderr).toBe(0);
+    expect(shop.stdout).toMatch(/verified: connected to Shopify shop ".+"/);
+    expect(shop.stdout).toMatch(/added channel \d+ \(shopify "good-shop"\)\n/);
+    const woo = await add('woocommerce', 'good-woo', ...flags(sims.woocommerce));
+    expect(woo.code, woo.stderr).toBe(0);
+    expect(woo.stdout).toMatch(/verified: connected to WooCommerce at http/);
+    expect(await channelNames()).toEqual(['good-shop', 'good-woo']);
+  });
+
+  it('with --no-verify saves without asking the store', async () => {
+    const r = await add('woocommerce', 'unchecked-woo', '--no-verify', ...flags(sims.woocommerce, { consumerSecret: 'cs_wrong' }));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('not verified against the store');
+    expect(r.stdout).not.toContain('verified:');
+    expect(await channelNames()).toContain('unchecked-woo');
+  });
+
+  it('names a missing setting or credential, and lists them all in --help', async () => {
+    const noDomain = await add('shopify', 'x', '-c', 'accessToken=a', '-c', 'apiSecretKey=b');
+    expect(noDomain.stderr).toMatch(/settings for shopify: missing shopDomain/);
+    const half = await add('shopify', 'x', '-s', 'shopDomain=a.myshopify.com', '-c', 'accessToken=a');
+    expect(half.stderr).toMatch(/credentials for shopify: missing apiSecretKey \(give accessToken and apiSecretKey, or clientId and clientSecret\)/);
+    const woo = await add('woocommerce', 'x', '-s', 'url=https://shop.example', '-c', 'consumerKey=ck');
+    expect(woo.stderr).toMatch(/credentials for woocommerce: missing consumerSecret, webhookSecret/);
+
+    const help = await add('--help');
+    expect(help.stdout).toContain('--no-verify');
+    expect(help.stdout).toMatch(/shopify \(Shopify\)\n\s+settings:\s+shopDomain \(required\), apiVersion \(default \d{4}-\d{2}\)/);
+    expect(help.stdout).toMatch(/credentials: accessToken \(required\), apiSecretKey \(required\)\n\s+or clientId \(required\), clientSecret \(required\)/);
+    expect(help.stdout).toMatch(/woocommerce \(WooCommerce\)\n\s+settings:\s+url \(required\)/);
+    expect(help.stdout).toMatch(/consumerKey \(required\), consumerSecret \(required\), webhookSecret \(required\)/);
+    expect(await channelNames()).not.toContain('x');
+  });
+});
