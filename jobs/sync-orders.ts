@@ -37,6 +37,8 @@ export async function syncOrders(app: App, channelId: number): Promise<SyncRepor
   const report: SyncReport = { pages: 0, inserted: 0, updated: 0, stale: 0 };
   const run = await withSessionLock(app.config.databaseUrl, LOCKS.syncOrders, channelId, async (lockLost) => {
     const conn = app.db;
+    // The database's clock, like the stock readings reconcile compares with it.
+    const { rows: [clock] } = await sql<{ now: Date }>`SELECT now() AS now`.execute(conn);
     const saved = await conn
       .selectFrom('sync_cursors')
       .select('cursor')
@@ -63,6 +65,12 @@ export async function syncOrders(app: App, channelId: number): Promise<SyncRepor
         await ordersChanged(app, results);
         report.pages += 1;
       }
+      // The pull reached the channel's present: everything changed before it started is saved.
+      await conn
+        .insertInto('sync_cursors')
+        .values({ channel_id: channelId, resource: ORDERS, cursor: saved?.cursor ?? '', last_error: null, caught_up_at: clock!.now })
+        .onConflict((oc) => oc.columns(['channel_id', 'resource']).doUpdateSet({ caught_up_at: clock!.now, last_error: null }))
+        .execute();
     } catch (err) {
       await conn
         .insertInto('sync_cursors')

@@ -23,6 +23,8 @@ describe('layering', () => {
     const offenders: string[] = [];
     for (const dir of INNER) {
       for (const file of files(join(ROOT, dir))) {
+        // Command-line modules are the outer layer, whichever folder holds them.
+        if (file.endsWith('/cli.ts')) continue;
         const source = readFileSync(file, 'utf8');
         for (const match of source.matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)) {
           if (/(^|\/)jobs\//.test(match[1]!)) offenders.push(`${relative(ROOT, file)} imports ${match[1]}`);

@@ -53,6 +53,8 @@ export interface SyncCursorsTable {
   cursor: string;
   last_synced_at: CreatedAt;
   last_error: string | null;
+  /** Start of the last pull that ran to its end: every order changed before it is saved. */
+  caught_up_at: Date | null;
 }
 
 export interface SuppliersTable {

@@ -226,6 +226,7 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
         const report = await reconcile(app, {
           slot: `manual-${new Date().toISOString()}`,
           channelIds,
+          catchUp: async (channelId) => (await import('../../jobs/sync-orders.ts')).syncOrders(app, channelId),
           onProgress: (p) => {
             progress.set(p.channelId, p);
             const all = [...progress.values()];
@@ -241,7 +242,8 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
             continue;
           }
           console.log(`channel ${c.channelId}: ${c.listings} listings, ${c.drift} drifted, ${c.corrected} corrected${c.failed ? `, ${c.failed} refused` : ''}` +
-            `${c.notInitialised ? `, ${c.notInitialised} not initialised (no stock in channelsync: left alone)` : ''} (${(c.ms / 1000).toFixed(1)} s)`);
+            `${c.notInitialised ? `, ${c.notInitialised} not initialised (no stock in channelsync: left alone)` : ''}` +
+            `${c.held ? `, ${c.held} held (the store shows less: its orders may not be pulled yet; compared again next run)` : ''} (${(c.ms / 1000).toFixed(1)} s)`);
         }
         if (report.channels.length === 0) console.log('no enabled channel has listings: run "channelsync listings sync <channel>" first');
       });

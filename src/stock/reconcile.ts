@@ -24,6 +24,7 @@ import type { App } from '../app.ts';
 import { LOCKS, withSessionLock } from '../db/locks.ts';
 import type { ListingRef, StockPush, StockPushResult } from '../../connectors/types.ts';
 import { stockInitialised } from './ledger.ts';
+import { OPEN_STATES, SHIPPED_STATES } from '../fulfilment/states.ts';
 
 export interface ReconcileProgress {
   channelId: number;
@@ -44,6 +45,14 @@ export interface ReconcileOptions {
   /** Only these channels (default: every enabled channel with listings). */
   channelIds?: number[];
   onProgress?: (p: ReconcileProgress) => void;
+  /**
+   * Pulls a channel's orders now (the reconcile job and the CLI pass the
+   * order sync). Lower readings are compared again once it has run; without
+   * it they stay held until a later run finds the orders pulled.
+   */
+  catchUp?: (channelId: number) => Promise<unknown>;
+  /** How long to wait for the channel's orders to be pulled past the readings (another process may be pulling). Default 30 s. */
+  catchUpWaitMs?: number;
 }
 
 export interface ChannelReconcileReport {
@@ -55,6 +64,8 @@ export interface ChannelReconcileReport {
   failed: number;
   /** Listings whose SKU has no stock in channelsync yet: not read, never pushed. */
   notInitialised: number;
+  /** Lower readings not corrected because the ledger may not have seen those sales yet (see `recordDrift`). */
+  held: number;
   /** Why this channel was not reconciled in this run (an earlier run still holds it). */
   skipped?: string;
   ms: number;
@@ -121,7 +132,7 @@ async function reconcileChannel(app: App, channelId: number, options: ReconcileO
   if (run.locked) return run.value;
   const why = 'an earlier reconciliation of this channel is still running';
   app.log.warn({ channel: channelId, slot: options.slot }, `stock reconciliation skipped this channel: ${why}`);
-  return { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, notInitialised: 0, skipped: why, ms: 0 };
+  return { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, notInitialised: 0, held: 0, skipped: why, ms: 0 };
 }
 
 async function readAndCorrect(app: App, channelId: number, options: ReconcileOptions, lockLost: AbortSignal): Promise<ChannelReconcileReport> {
@@ -134,7 +145,8 @@ async function readAndCorrect(app: App, channelId: number, options: ReconcileOpt
     .select((eb) => eb.fn.countAll<number>().as('total'))
     .where('channel_id', '=', channelId)
     .executeTakeFirstOrThrow();
-  const report: ChannelReconcileReport = { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, notInitialised: 0, ms: 0 };
+  const report: ChannelReconcileReport = { channelId, listings: 0, drift: 0, corrected: 0, failed: 0, notInitialised: 0, held: 0, ms: 0 };
+  const held: HeldReading[] = [];
 
   // Keyset pages handed out one at a time to `inFlight` workers.
   let after = 0;
@@ -174,19 +186,43 @@ async function readAndCorrect(app: App, channelId: number, options: ReconcileOpt
         variantExternalId: r.variant_external_id,
         inventoryItemExternalId: r.inventory_item_external_id,
       }));
+      const readAt = await dbNow(app);
       const readings = refs.length ? await connector.readStock(refs) : [];
-      const drift = await recordDrift(app, channelId, options.slot, readings);
+      const found = await recordDrift(app, channelId, options.slot, readings, readAt);
+      const bySku = new Map(readings.map((r) => [r.sku, r.available]));
+      for (const h of found.filter((d) => d.held)) held.push({ sku: h.sku, available: bySku.get(h.sku) ?? null, readAt });
+      const drift = found.filter((d) => !d.held);
       report.listings += chunk.length;
-      report.drift += drift.length;
-      if (drift.length > 0) {
-        const { corrected, failed } = await correct(app, connector.pushStock.bind(connector), options.slot, drift);
-        report.corrected += corrected;
-        report.failed += failed;
-      }
+      await applyCorrections(drift);
       options.onProgress?.({ channelId, read: report.listings, total, drift: report.drift, corrected: report.corrected });
     }
   };
+  const applyCorrections = async (drift: DriftRow[]) => {
+    report.drift += drift.length;
+    if (drift.length === 0) return;
+    const { corrected, failed } = await correct(app, connector.pushStock.bind(connector), options.slot, drift);
+    report.corrected += corrected;
+    report.failed += failed;
+  };
   await Promise.all(Array.from({ length: Math.max(1, inFlight) }, worker));
+
+  // Lower readings: pull the channel's orders past them, then compare them again.
+  if (held.length > 0) {
+    lockLost.throwIfAborted();
+    const latest = new Date(Math.max(...held.map((h) => h.readAt.getTime())));
+    if (options.catchUp) {
+      await options.catchUp(channelId).catch((err) =>
+        app.log.warn({ channel: channelId, err: (err as Error).message }, 'could not pull orders to settle lower stock readings; they stay held'),
+      );
+    }
+    if (await caughtUpPast(app, channelId, latest, options.catchUp ? (options.catchUpWaitMs ?? 30_000) : 0)) {
+      const settled = await settleHeld(app, channelId, options.slot, held);
+      await applyCorrections(settled.drift);
+      report.held = settled.stillHeld;
+    } else {
+      report.held = held.length;
+    }
+  }
   report.ms = Date.now() - started;
   return report;
 }
@@ -199,35 +235,92 @@ interface DriftRow {
   variant_external_id: string | null;
   inventory_item_external_id: string | null;
   expected: number;
+  /** The channel shows less than the ledger and the ledger may not have seen those sales yet. */
+  held: boolean;
 }
+
+/** A reading that was lower than the ledger, kept to compare again once the channel's orders are pulled. */
+interface HeldReading {
+  sku: string;
+  available: number | null;
+  readAt: Date;
+}
+
+export const HELD_REASON = 'held: the channel shows less than the ledger, and its orders were not pulled past this reading yet';
 
 /**
  * Compares one chunk of readings with the ledger in a single statement: the
  * readings go in as arrays, the differences come out as `stock_drift` rows.
  * A SKU with a stock push still pending is skipped: that push is the correction.
+ *
+ * Sales the ledger has not seen yet: a channel lowers its own stock the moment
+ * it sells, and channelsync learns of the sale only when the order is pulled
+ * and allocated. A reading *lower* than the ledger is therefore only drift
+ * once the channel's orders have been pulled past the moment it was read
+ * (`sync_cursors.caught_up_at > readAt`) and the gap is more than the units
+ * of this channel's own orders still waiting for allocation; until then it is
+ * `held` (recorded with `HELD_REASON`, never pushed). A reading *higher* than
+ * the ledger is corrected at once: showing less can never oversell.
  */
-async function recordDrift(app: App, channelId: number, slot: string, readings: Array<{ sku: string; available: number | null }>): Promise<DriftRow[]> {
+async function recordDrift(
+  app: App,
+  channelId: number,
+  slot: string,
+  readings: Array<{ sku: string; available: number | null }>,
+  readAt: Date,
+): Promise<DriftRow[]> {
   if (readings.length === 0) return [];
   const { rows } = await sql<DriftRow>`
     WITH r AS (
       SELECT * FROM unnest(${readings.map((r) => r.sku)}::text[], ${readings.map((r) => r.available)}::int[]) AS r(sku, found)
+    ), caught AS (
+      SELECT COALESCE((SELECT caught_up_at > ${readAt} FROM sync_cursors WHERE channel_id = ${channelId} AND resource = 'orders'), false) AS up
     ), d AS (
       SELECT e.listing_id, e.sku_id, e.sku, e.product_external_id, e.variant_external_id, e.inventory_item_external_id,
-        GREATEST(e.expected, 0) AS expected, r.found
-      FROM r JOIN channel_stock_expected e ON e.channel_id = ${channelId} AND e.sku = r.sku
+        GREATEST(e.expected, 0) AS expected, r.found,
+        (r.found IS NOT NULL AND r.found < GREATEST(e.expected, 0) AND (NOT caught.up OR GREATEST(e.expected, 0) - r.found <= (
+          -- Units of this channel's open orders that no fulfilment covers yet (pulled, allocation to come).
+          SELECT COALESCE(sum(GREATEST(l.quantity - GREATEST(c.shipped, l.quantity_fulfilled_on_channel) - c.open, 0)), 0)
+          FROM order_lines l JOIN orders o ON o.id = l.order_id
+          CROSS JOIN LATERAL (
+            SELECT COALESCE(sum(fl.quantity) FILTER (WHERE f.state = ANY(${SHIPPED_STATES})), 0) AS shipped,
+                   COALESCE(sum(fl.quantity) FILTER (WHERE f.state = ANY(${OPEN_STATES})), 0) AS open
+            FROM fulfillment_lines fl JOIN fulfillments f ON f.id = fl.fulfillment_id WHERE fl.order_line_id = l.id) c
+          WHERE l.sku_id = e.sku_id AND o.channel_id = ${channelId} AND o.channel_state = 'open' AND o.state <> 'cancelled'))) AS held
+      FROM r JOIN channel_stock_expected e ON e.channel_id = ${channelId} AND e.sku = r.sku CROSS JOIN caught
       WHERE r.found IS DISTINCT FROM GREATEST(e.expected, 0)
         AND NOT EXISTS (SELECT 1 FROM channel_pushes p
           WHERE p.channel_id = ${channelId} AND p.kind = 'stock' AND p.target = e.sku AND p.status = 'pending')
     ), ins AS (
-      INSERT INTO stock_drift (channel_id, sku_id, slot, expected, found)
-      SELECT ${channelId}, sku_id, ${slot}, expected, found FROM d
+      INSERT INTO stock_drift (channel_id, sku_id, slot, expected, found, error)
+      SELECT ${channelId}, sku_id, ${slot}, expected, found, CASE WHEN held THEN ${HELD_REASON} END FROM d
       ON CONFLICT (slot, channel_id, sku_id) DO UPDATE
-        SET expected = EXCLUDED.expected, found = EXCLUDED.found, detected_at = now(), corrected_at = NULL, error = NULL
+        SET expected = EXCLUDED.expected, found = EXCLUDED.found, detected_at = now(), corrected_at = NULL, error = EXCLUDED.error
       RETURNING id, sku_id
     )
-    SELECT ins.id AS drift_id, d.listing_id, d.sku, d.product_external_id, d.variant_external_id, d.inventory_item_external_id, d.expected
+    SELECT ins.id AS drift_id, d.listing_id, d.sku, d.product_external_id, d.variant_external_id, d.inventory_item_external_id, d.expected, d.held
     FROM ins JOIN d ON d.sku_id = ins.sku_id`.execute(app.db);
   return rows;
+}
+
+/**
+ * Held readings, once the channel's orders are pulled past them: compared
+ * again (a sale now allocated is no drift, and its held row goes); what is
+ * still lower by more than the unallocated orders is drift, returned for
+ * correction; the rest stays held for the next run.
+ */
+async function settleHeld(app: App, channelId: number, slot: string, held: HeldReading[]): Promise<{ drift: DriftRow[]; stillHeld: number }> {
+  const latest = new Date(Math.max(...held.map((h) => h.readAt.getTime())));
+  const rows = await recordDrift(app, channelId, slot, held, latest);
+  const differing = new Set(rows.map((r) => r.sku));
+  const settled = held.map((h) => h.sku).filter((sku) => !differing.has(sku));
+  if (settled.length > 0) {
+    await sql`
+      DELETE FROM stock_drift sd USING skus s
+      WHERE sd.sku_id = s.id AND sd.slot = ${slot} AND sd.channel_id = ${channelId} AND s.sku = ANY(${settled}::text[])
+        AND sd.error = ${HELD_REASON}`.execute(app.db);
+  }
+  return { drift: rows.filter((r) => !r.held), stillHeld: rows.filter((r) => r.held).length };
 }
 
 /**
@@ -237,6 +330,27 @@ async function recordDrift(app: App, channelId: number, slot: string, readings: 
  * row (`corrected_at` null, `error` set); one the channel said to retry later
  * is marked so, and is detected and corrected again by the next run.
  */
+async function dbNow(app: App): Promise<Date> {
+  const { rows } = await sql<{ now: Date }>`SELECT now() AS now`.execute(app.db);
+  return rows[0]!.now;
+}
+
+/** True once the channel's last complete order pull started after `at`, waiting up to `waitMs` for one to finish. */
+async function caughtUpPast(app: App, channelId: number, at: Date, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const row = await app.db
+      .selectFrom('sync_cursors')
+      .select('caught_up_at')
+      .where('channel_id', '=', channelId)
+      .where('resource', '=', 'orders')
+      .executeTakeFirst();
+    if (row?.caught_up_at && row.caught_up_at > at) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function correct(
   app: App,
   pushStock: (levels: StockPush[]) => Promise<StockPushResult[]>,

@@ -5,7 +5,7 @@
  * compare), and until the channel simulators are registered.
  */
 import type { App } from '../../src/app.ts';
-import type { ChannelListing, Connector, ListingRef, StockPush, StockPushResult, StockReading } from '../../connectors/types.ts';
+import type { ChannelListing, Connector, ListingRef, OrderPage, StockPush, StockPushResult, StockReading } from '../../connectors/types.ts';
 import type { ChannelRecord } from '../../connectors/types.ts';
 
 export class MemoryChannel implements Connector {
@@ -26,7 +26,7 @@ export class MemoryChannel implements Connector {
     return { store: this.name, detail: `memory channel ${this.name}` };
   }
 
-  async *pullOrders(): AsyncIterable<never> {}
+  async *pullOrders(): AsyncIterable<OrderPage> {}
   async fetchOrder(): Promise<null> {
     return null;
   }

@@ -6,6 +6,7 @@ import { driftReport } from '../../src/stock/explain.ts';
 import { syncListings } from '../../src/stock/listings.ts';
 import { saveOrders, order, line } from '../helpers/orders.ts';
 import { MemoryChannel, addMemoryChannel } from './memory-channel.ts';
+import { syncOrders } from '../../jobs/sync-orders.ts';
 
 let t: TestApp;
 const shop = new MemoryChannel('recon-shop');
@@ -77,7 +78,7 @@ describe('reconciliation', () => {
     planted.get('recon-woo')!.add(skus[1]!.sku);
 
     const progress: number[] = [];
-    const report = await reconcile(t.app, { slot: 'test-1', chunkSize: 500, onProgress: (p) => progress.push(p.read) });
+    const report = await reconcile(t.app, { slot: 'test-1', chunkSize: 500, onProgress: (p) => progress.push(p.read), catchUp: (id) => syncOrders(t.app, id) });
     expect(report.skipped).toBe(false);
     const byChannel = new Map(report.channels.map((c) => [c.channelId, c]));
     expect(byChannel.get(shopId)).toMatchObject({ listings: N, drift: planted.get('recon-shop')!.size, corrected: planted.get('recon-shop')!.size, failed: 0 });
@@ -100,7 +101,7 @@ describe('reconciliation', () => {
 
     // A finished slot does not run again; the next slot finds nothing left.
     expect((await reconcile(t.app, { slot: 'test-1' })).skipped).toBe(true);
-    const second = await reconcile(t.app, { slot: 'test-2' });
+    const second = await reconcile(t.app, { slot: 'test-2', catchUp: (id) => syncOrders(t.app, id) });
     expect(second.channels.map((c) => c.drift)).toEqual([0, 0]);
   });
 });

@@ -26,6 +26,8 @@ beforeAll(async () => {
   // Stock channelsync knows (0): a SKU without any movement would not be reconciled at all.
   await recordMovements(t.app.db, [movementFor.openingBalance(id, await ensureLocation(t.app.db, 'MAIN'), 0, 'test')]);
   shop.stock.set('CRON-1', 0);
+  // The store shows it: the push that movement owed has been made.
+  await t.app.db.updateTable('channel_pushes').set({ status: 'done' }).execute();
 });
 afterAll(async () => {
   await second?.close();

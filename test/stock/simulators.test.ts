@@ -83,7 +83,7 @@ describe('stock with the channel simulators', () => {
       await sims.woocommerce.setStock(sku(i), truth(i) === 0 ? 4 : 0);
       planted.woocommerce.add(sku(i));
     }
-    const report = await reconcile(t.app, { slot: 'sim-1', chunkSize: 120 });
+    const report = await reconcile(t.app, { slot: 'sim-1', chunkSize: 120, catchUp: (id) => syncOrders(t.app, id) });
     for (const kind of ['shopify', 'woocommerce'] as const) {
       const c = report.channels.find((x) => x.channelId === ids[kind])!;
       expect(c, kind).toMatchObject({ listings: await listed(kind), drift: planted[kind].size, corrected: planted[kind].size, failed: 0, notInitialised: notInitialised[kind].size });
@@ -92,7 +92,7 @@ describe('stock with the channel simulators', () => {
       expect(new Set(drift.map((d) => d.sku)), kind).toEqual(planted[kind]);
       for (const s of [...planted[kind]].filter((x) => x.startsWith('ST-'))) expect(await sims[kind].stockOf(s), `${kind} ${s}`).toBe(truth(Number(s.slice(3))));
     }
-    const again = await reconcile(t.app, { slot: 'sim-2', chunkSize: 120 });
+    const again = await reconcile(t.app, { slot: 'sim-2', chunkSize: 120, catchUp: (id) => syncOrders(t.app, id) });
     expect(again.channels.map((c) => c.drift)).toEqual([0, 0]);
   });
 
