@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import { relative } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../domain/errors.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres.ts';
+import type { EmbeddedPostgres } from './postgres.ts';
 import type { SchedulerLog } from './session-scheduler.ts';
 
 /** Where embedded data lives unless told otherwise. */
@@ -80,6 +80,8 @@ export function describeRuntime(runtime: Runtime): string[] {
 }
 
 async function embedded(env: Record<string, string | undefined>, dataDir: string, reason: string, options: RuntimeOptions): Promise<Runtime> {
+  // PGlite loads only when embedded mode is chosen.
+  const { startEmbeddedPostgres } = await import('./postgres.ts');
   const server = await startEmbeddedPostgres({ dataDir, log: options.log });
   return { mode: 'embedded', reason, env: { ...env, DATABASE_URL: server.url }, embedded: server };
 }
