@@ -16,6 +16,8 @@ if (process.argv[2] === 'start') {
   const early = () => process.exit(0);
   process.on('SIGTERM', early);
   process.on('SIGINT', early);
+  // What `ps` shows; set with the handlers, so it also says they are in place.
+  process.title = 'channelsync daemon';
 }
 
 const root = new URL('../', import.meta.url);
