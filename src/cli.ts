@@ -23,6 +23,7 @@ import type { App } from './app.ts';
 import { CHANNEL_KINDS } from '../connectors/kinds.ts';
 import { ChannelsyncError, ConfigError } from './domain/errors.ts';
 import { bar, eta, progressDone, progressLine } from './progress.ts';
+import { withDemoEnv } from './demo-env.ts';
 import { registerFulfilmentCommands } from './fulfilment/cli.ts';
 import { registerStockCommands } from './stock/cli.ts';
 import { registerReturnCommands } from './fulfilment/return-cli.ts';
@@ -342,8 +343,11 @@ async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
     import('./embedded/runtime.ts'),
     import('./log.ts'),
   ]);
+  // Beside a running demo (and nothing of your own set), commands work on the demo's data.
+  const { env, note } = await withDemoEnv(process.env);
+  if (note) console.error(note);
   // Without DATABASE_URL/REDIS_URL and with no local services, commands work on the embedded data.
-  const runtime = await resolveRuntime(process.env);
+  const runtime = await resolveRuntime(env);
   const config: Config = loadConfig(runtime.env);
   const app = await createApp(config, { log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), embedded: runtime.embedded });
   try {
