@@ -186,39 +186,23 @@ channels
 
 program
   .command('status')
-  .description('per channel: last sync, cursor, orders, failures')
+  .description('per channel: last sync and how long ago, orders, pending and failed pushes, last error')
   .action(async () => {
-    const { sql } = await import('kysely');
+    const [{ sql }, { statusLines }] = await Promise.all([import('kysely'), import('./status.ts')]);
     await withApp(async (app) => {
-      const rows = await sql<{
-        id: number;
-        name: string;
-        kind: string;
-        enabled: boolean;
-        last_synced_at: Date | null;
-        cursor: string | null;
-        last_error: string | null;
-        orders: number;
-        failed_pushes: number;
-        failed_webhooks: number;
-      }>`
-        SELECT c.id, c.name, c.kind, c.enabled, sc.last_synced_at, sc.cursor, sc.last_error,
+      const rows = await sql<import('./status.ts').ChannelStatus>`
+        SELECT c.id, c.name, c.kind, c.enabled, sc.last_synced_at, sc.last_error,
           (SELECT count(*)::int FROM orders o WHERE o.channel_id = c.id) AS orders,
+          (SELECT count(*)::int FROM channel_pushes p WHERE p.channel_id = c.id AND p.status = 'pending') AS pending_pushes,
           (SELECT count(*)::int FROM channel_pushes p WHERE p.channel_id = c.id AND p.status = 'failed') AS failed_pushes,
           (SELECT count(*)::int FROM webhook_deliveries w WHERE w.channel_id = c.id AND w.status = 'failed') AS failed_webhooks
         FROM channels c LEFT JOIN sync_cursors sc ON sc.channel_id = c.id AND sc.resource = 'orders'
         ORDER BY c.id`.execute(app.db);
-      if (rows.rows.length === 0) console.log('no channels yet');
-      for (const r of rows.rows) {
-        console.log(
-          `${r.id} ${r.name} (${r.kind}, ${r.enabled ? 'enabled' : 'disabled'}): ` +
-            `last sync ${r.last_synced_at ? r.last_synced_at.toISOString() : 'never'}, cursor ${r.cursor ?? '-'}, ` +
-            `${r.orders} orders, ${r.failed_pushes} failed pushes, ${r.failed_webhooks} failed webhooks` +
-            (r.last_error ? `, last error: ${r.last_error}` : ''),
-        );
-      }
+      // The database's clock, like last_synced_at: "how long ago" is right even when this machine's clock is off.
+      const { rows: [clock] } = await sql<{ now: Date }>`SELECT now() AS now`.execute(app.db);
+      for (const line of statusLines(rows.rows, clock!.now)) console.log(line);
       const failed = await Promise.all(app.queues.all().map(async (q) => [q.name, await q.getFailedCount()] as const));
-      console.log(`failed jobs: ${failed.map(([n, c]) => `${n} ${c}`).join(', ')}`);
+      console.log(`\nfailed jobs: ${failed.map(([n, c]) => `${n} ${c}`).join(', ')}`);
     });
   });
 
