@@ -57,12 +57,12 @@ for (const top of DIRS) {
       );
     } else {
       // Data read beside its module (the trimmed Shopify schema).
-      symlinkSync(file, target);
+      symlinkSync(relative(dirname(target), file), target); // relative: the checkout may move
     }
   }
 }
 // Modules find docs/ (the OpenAPI file) at the same relative place.
-symlinkSync(join(root, 'docs'), join(out, 'docs'));
+symlinkSync('../docs', join(out, 'docs'));
 await Promise.all(jobs);
 writeFileSync(join(out, 'manifest.json'), JSON.stringify({ files: manifest }));
 console.log(`channelsync build: ${manifest.length} files in ${Date.now() - started} ms -> dist/`);
