@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ default: Bench }>> = {
   'shopify-push': () => import('./shopify-push.ts'),
   'woocommerce-pull': () => import('./woocommerce-pull.ts'),
   reconcile: () => import('./reconcile.ts'),
+  cli: () => import('./cli.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -10,5 +10,6 @@ if (!entry) {
   console.error('usage: node bin/run-ts.js <file.ts> [args...]');
   process.exit(2);
 }
-process.argv.splice(2, 1);
+// As if node ran the entry itself: argv[1] is the script, its arguments follow.
+process.argv.splice(1, 2, resolve(entry));
 await import(pathToFileURL(resolve(entry)).href);

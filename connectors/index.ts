@@ -1,6 +1,7 @@
 /**
  * The registry: channel kind -> connector factory. A plain map, no discovery:
- * a new channel is one folder under connectors/ and one line here.
+ * a new channel is one folder under connectors/ and one line here (and its
+ * kind in `kinds.ts`, which the CLI's help reads without loading connectors).
  */
 import type { ConnectorFactory } from './types.ts';
 import { ConfigError } from '../src/domain/errors.ts';

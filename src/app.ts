@@ -14,10 +14,8 @@ import { QueueSet } from './queue/queues.ts';
 import type { RateBudget, SharedKV } from './queue/shared-state.ts';
 import type { EmbeddedPostgres } from './embedded/postgres.ts';
 import { createLogger, type Logger } from './log.ts';
-import { connectorFactory } from '../connectors/index.ts';
 import type { ChannelRecord, Connector } from '../connectors/types.ts';
 import { PermanentError } from './domain/errors.ts';
-import { channelApiCalls } from './server/metrics.ts';
 
 export interface App {
   config: Readonly<Config>;
@@ -118,6 +116,9 @@ export class ConnectorCache {
   private async build(channelId: number, updatedAt: number): Promise<{ updatedAt: number; channel: ChannelRecord; connector: Connector }> {
     const record = await loadChannel(this.app.db, requireSecretKey(this.app.config), channelId);
     if (!record) throw new PermanentError(`channel ${channelId} does not exist`);
+    // Loaded on the first connector, not with the app: CLI commands that never
+    // talk to a channel skip the connectors and prom-client (see src/cli.ts).
+    const [{ connectorFactory }, { channelApiCalls }] = await Promise.all([import('../connectors/index.ts'), import('./server/metrics.ts')]);
     const factory = connectorFactory(record.kind);
     const settings = factory.settingsSchema.safeParse(record.settings);
     if (!settings.success) throw new PermanentError(`channel ${channelId} settings: ${settings.error.issues[0]?.message}`);

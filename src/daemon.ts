@@ -40,6 +40,11 @@ export interface DaemonOptions {
    * a previous run do not fire at the old ones).
    */
   prepare?: (app: App) => Promise<void>;
+  /**
+   * Aborted (a signal during start-up): start-up stops at its next step,
+   * closes what it opened, in reverse order, and rejects with the abort reason.
+   */
+  signal?: AbortSignal;
 }
 
 export async function startDaemon(config: Readonly<Config>, options: DaemonOptions = {}): Promise<Daemon> {
@@ -48,18 +53,24 @@ export async function startDaemon(config: Readonly<Config>, options: DaemonOptio
   let schedules: ScheduleHandle | null = null;
   let reconcileSchedule: ReconcileSchedule | null = null;
   let server: FastifyInstance | null = null;
+  // Between steps, not inside them: a migration or listen under way completes first.
+  const check = () => options.signal?.throwIfAborted();
   try {
+    check();
     // The first run: allocation, stock adjustments and opening balances need a location.
     const location = await ensureDefaultLocation(app.db);
     if (location) app.log.info({ location: location.code }, defaultLocationCreatedMessage(location.code));
     await options.prepare?.(app);
+    check();
     if (options.workers ?? true) {
       workers = startWorkers(app, JOBS);
       schedules = keepSchedules(app);
       reconcileSchedule = startReconcileSchedule(app);
     }
     server = await buildServer(app);
+    check();
     await server.listen({ port: config.port, host: config.host });
+    check();
   } catch (err) {
     schedules?.stop();
     await reconcileSchedule?.stop();

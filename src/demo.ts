@@ -23,6 +23,7 @@ import { pingRedis } from './queue/connection.ts';
 import { describeRuntime, resolveRuntime, type RuntimeOptions } from './embedded/runtime.ts';
 import { dashboardLines, demoAdminToken, startFaultBursts, type FaultBursts } from './server/admin/demo-support.ts';
 import pg from 'pg';
+import { removeDemoEnv, writeDemoEnv } from './demo-env.ts';
 
 export interface DemoOptions {
   ordersPerMinute: number;
@@ -36,7 +37,7 @@ export interface DemoOptions {
   /** Addresses probed for local services (tests point them at closed ports). */
   probe?: RuntimeOptions['probe'];
   /** Called once the daemon and simulators run (tests look inside). */
-  onStarted?(demo: { daemon: Daemon; sims: ReadonlyArray<{ sim: ChannelSimulator; channelId: number; name: string }> }): void;
+  onStarted?(demo: { daemon: Daemon; sims: ReadonlyArray<{ sim: ChannelSimulator; channelId: number; name: string }>; stop(): void }): void;
 }
 
 const PRODUCTS = [
@@ -51,8 +52,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const stateDir = options.stateDir ?? '.channelsync';
   mkdirSync(stateDir, { recursive: true });
   const env = { ...(options.env ?? process.env) };
+  // How the printed environment names the key: the file it is in, or the variable already set.
+  let keyShown = '"$CHANNELSYNC_SECRET_KEY"';
   if (!env.CHANNELSYNC_SECRET_KEY) {
     const keyFile = join(stateDir, 'demo.key');
+    keyShown = `"$(cat ${keyFile})"`;
     if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
     env.CHANNELSYNC_SECRET_KEY = readFileSync(keyFile, 'utf8').trim();
     console.log(`demo: using a generated CHANNELSYNC_SECRET_KEY kept in ${keyFile} (set your own for real channels)`);
@@ -107,6 +111,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     bursts?.stop();
     process.stdout.write('\n');
     console.log('demo: stopping...');
+    removeDemoEnv(stateDir);
     await daemon.stop();
     await closeSims();
     console.log('demo: stopped');
@@ -125,6 +130,18 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
 
   console.log(`demo: daemon at ${daemon.url} (health: ${daemon.url}/healthz)`);
+  // Commands run beside the demo find its data through this file (src/demo-env.ts).
+  const demoVars: Record<string, string> = runtime.embedded
+    ? { CHANNELSYNC_EMBEDDED_URL: config.databaseUrl }
+    : { DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl };
+  demoVars.QUEUE_PREFIX = config.queuePrefix;
+  demoVars.CHANNELSYNC_SECRET_KEY = env.CHANNELSYNC_SECRET_KEY!;
+  const envFile = writeDemoEnv(stateDir, demoVars);
+  const shown = Object.entries({ ...demoVars, CHANNELSYNC_SECRET_KEY: keyShown })
+    .map(([k, v]) => `${k}=${k === 'CHANNELSYNC_SECRET_KEY' || /^[\w@%+=:,./-]*$/.test(v) ? v : `'${v}'`}`)
+    .join(' ');
+  console.log(`demo: commands run in this folder use the demo's data while it runs (${envFile}); elsewhere, set:`);
+  console.log(`  export ${shown}`);
   for (const line of dashboardLines(daemon.url, admin.token)) console.log(line);
   if (sims.length > 0) {
     bursts = startFaultBursts(sims);
@@ -132,7 +149,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
   if (sims.length === 0) console.log('demo: no connectors installed yet, running the daemon with no channels');
   console.log('demo: press Ctrl-C to stop');
-  options.onStarted?.({ daemon, sims });
+  let stopFromCaller = () => {};
+  options.onStarted?.({ daemon, sims, stop: () => stopFromCaller() });
 
   let created = 0;
   if (sims.length > 0 && options.ordersPerMinute > 0) {
@@ -156,6 +174,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
   await new Promise<void>((resolve) => {
     const done = () => void stop().then(resolve);
+    stopFromCaller = done;
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
     if (options.durationMs) setTimeout(done, options.durationMs).unref();

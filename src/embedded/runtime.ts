@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import { relative } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../domain/errors.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres.ts';
+import type { EmbeddedPostgres } from './postgres.ts';
 import type { SchedulerLog } from './session-scheduler.ts';
 
 /** Where embedded data lives unless told otherwise. */
@@ -47,6 +47,7 @@ export interface RuntimeOptions {
 export async function resolveRuntime(env: Record<string, string | undefined>, options: RuntimeOptions = {}): Promise<Runtime> {
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
   const set = (name: string) => Boolean(env[name]);
+  if (env.CHANNELSYNC_EMBEDDED_URL) return attached(env, env.CHANNELSYNC_EMBEDDED_URL);
   if (options.embedded) return embedded(env, dataDir, '--embedded was given', options);
   if (set('DATABASE_URL') || set('REDIS_URL')) {
     const named = ['DATABASE_URL', 'REDIS_URL'].filter(set).join(' and ');
@@ -80,8 +81,25 @@ export function describeRuntime(runtime: Runtime): string[] {
 }
 
 async function embedded(env: Record<string, string | undefined>, dataDir: string, reason: string, options: RuntimeOptions): Promise<Runtime> {
+  // PGlite loads only when embedded mode is chosen.
+  const { startEmbeddedPostgres } = await import('./postgres.ts');
   const server = await startEmbeddedPostgres({ dataDir, log: options.log });
   return { mode: 'embedded', reason, env: { ...env, DATABASE_URL: server.url }, embedded: server };
+}
+
+/**
+ * `CHANNELSYNC_EMBEDDED_URL`: the embedded Postgres another process serves
+ * (the running demo writes it to .channelsync/demo.env). Queues are in that
+ * Postgres as for any embedded run; that process owns the data and closes it.
+ */
+function attached(env: Record<string, string | undefined>, url: string): Runtime {
+  const server: EmbeddedPostgres = {
+    url,
+    dataDir: null,
+    dump: () => Promise.reject(new Error('the embedded Postgres belongs to another process: dump it there')),
+    close: async () => {},
+  };
+  return { mode: 'embedded', reason: 'CHANNELSYNC_EMBEDDED_URL names the embedded Postgres another process serves', env: { ...env, DATABASE_URL: url }, embedded: server };
 }
 
 function hostPort(url: string, defaultPort: number): { host: string; port: number; label: string } {

@@ -8,13 +8,11 @@ import { userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { App } from '../app.ts';
 import { ConfigError } from '../domain/errors.ts';
-import { allocateOrder } from './allocate.ts';
-import type { ManualTracking, Parcel } from './carriers/types.ts';
-import { invoice, packingSlip, renderHtml, renderPdf, type PrintDocument } from './documents.ts';
-import { DEFAULT_PARCEL, packFulfilment, pickList, startPicking } from './pickpack.ts';
-import { listPurchaseOrders, receivePurchaseOrder } from './purchasing.ts';
-import { fulfilmentsInState, recordSupplierShipment, shipFulfilment } from './ship.ts';
+import { DEFAULT_PARCEL, type ManualTracking, type Parcel } from './carriers/types.ts';
+import type { PrintDocument } from './documents.ts';
 import type { By } from './transitions.ts';
+// The fulfilment modules (allocate, pickpack, ship, purchasing, documents and
+// pdfkit) load inside the actions: registration stays light (see src/cli.ts).
 
 type WithApp = (fn: (app: App) => Promise<void>) => Promise<void>;
 
@@ -67,6 +65,7 @@ export function registerFulfilmentCommands(program: Command, withApp: WithApp): 
     .description('what to take from the shelves: open fulfilments batched by SKU, per location')
     .argument('[location]', 'location code (default: every location)')
     .action(async (code: string | undefined) => {
+      const { pickList } = await import('./pickpack.ts');
       await withApp(async (app) => {
         let locationId: number | undefined;
         if (code) {
@@ -87,6 +86,7 @@ export function registerFulfilmentCommands(program: Command, withApp: WithApp): 
     .description('purchase orders, newest first')
     .option('-s, --status <status>', 'only this status (draft, sent, partially_received, received, cancelled)')
     .action(async (opts: { status?: string }) => {
+      const { listPurchaseOrders } = await import('./purchasing.ts');
       await withApp(async (app) => {
         const list = await listPurchaseOrders(app.db, opts.status);
         if (list.length === 0) console.log('no purchase orders');
@@ -107,6 +107,7 @@ export function registerFulfilmentCommands(program: Command, withApp: WithApp): 
     .option('--tracking <number>', 'dropship: the tracking number the supplier reported')
     .option('--url <url>', 'dropship: tracking URL')
     .action(async (id: number, opts: { sku?: Record<string, number>; carrier?: string; service?: string; tracking?: string; url?: string }) => {
+      const [{ receivePurchaseOrder }, { recordSupplierShipment }] = await Promise.all([import('./purchasing.ts'), import('./ship.ts')]);
       await withApp(async (app) => {
         if (opts.tracking || opts.carrier) {
           const shipped = await recordSupplierShipment(app, id, tracking(opts, `po receive ${id}`), actor());
@@ -121,6 +122,12 @@ export function registerFulfilmentCommands(program: Command, withApp: WithApp): 
 }
 
 async function fulfil(app: App, ref: string, action: Action, opts: FulfilOptions): Promise<void> {
+  const [{ allocateOrder }, { packFulfilment, startPicking }, { fulfilmentsInState, shipFulfilment }, { invoice, packingSlip }] = await Promise.all([
+    import('./allocate.ts'),
+    import('./pickpack.ts'),
+    import('./ship.ts'),
+    import('./documents.ts'),
+  ]);
   const orderId = await resolveOrder(app, ref);
   const by = actor();
   const only = async (states: Array<'allocated' | 'picking' | 'packed'>, what: string) => {
@@ -205,6 +212,7 @@ async function printStatus(app: App, orderId: number): Promise<void> {
 }
 
 async function output(doc: PrintDocument, file?: string): Promise<void> {
+  const { renderHtml, renderPdf } = await import('./documents.ts');
   if (!file) {
     process.stdout.write(renderHtml(doc));
     return;

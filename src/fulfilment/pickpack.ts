@@ -45,7 +45,8 @@ export async function startPicking(app: App, fulfilmentId: number, by: By): Prom
   if (app.config.fulfilmentMode === 'auto') await enqueueStep(app, 'pack', fulfilmentId);
 }
 
-export const DEFAULT_PARCEL: Parcel = { weightGrams: null, lengthCm: null, widthCm: null, heightCm: null };
+// Defined with the Parcel type, so the CLI's option parsing needs no fulfilment code.
+export { DEFAULT_PARCEL } from './carriers/types.ts';
 
 /** picking -> packed, recording the parcels. In auto mode with an automatic carrier, shipping follows. */
 export async function packFulfilment(app: App, fulfilmentId: number, parcels: Parcel[], by: By): Promise<void> {

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { App } from '../app.ts';
 import { actor, resolveOrder } from './cli.ts';
-import { recordReturn, type ReturnLineInput } from './returns.ts';
+import type { ReturnLineInput } from './returns.ts';
 
 type WithApp = (fn: (app: App) => Promise<void>) => Promise<void>;
 
@@ -26,6 +26,8 @@ export function registerReturnCommands(program: Command, withApp: WithApp): void
     .option('--reason <text>', 'why it came back, kept in the order history')
     .option('--ref <reference>', 'your reference, e.g. an RMA number: the same reference twice records one return')
     .action(async (ref: string, opts: ReturnCliOptions) => {
+      // Loaded here, not at the top: registration stays light (see src/cli.ts).
+      const { recordReturn } = await import('./returns.ts');
       await withApp(async (app) => {
         const orderId = await resolveOrder(app, ref);
         const r = await recordReturn(app, orderId, opts.line, { restock: opts.restock, reason: opts.reason, reference: opts.ref }, { ...actor(), reason: opts.reason ?? null });

@@ -4,18 +4,17 @@
  * Registered on the program by src/cli.ts.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { sql } from 'kysely';
 import type { App } from '../app.ts';
-import { resolveChannelId } from '../db/channels.ts';
 import { ConfigError } from '../domain/errors.ts';
-import { adjustStock, locationIdOf, skuIdOf, type Adjustment } from './ledger.ts';
-import { kickStockPushes } from '../outbox/index.ts';
-import { driftReport, explainSku, stockLevels } from './explain.ts';
-import { draftPurchaseOrders, forecast } from './forecast.ts';
-import { notInitialisedListings, syncListings } from './listings.ts';
-import { defaultLocationCreatedMessage } from '../locations/index.ts';
-import { reconcile, type ReconcileProgress } from './reconcile.ts';
+import type { Adjustment } from './ledger.ts';
+import type { ReconcileProgress } from './reconcile.ts';
 import { bar, progressDone, progressLine } from '../progress.ts';
+
+// The stock modules (and kysely) load inside the actions: registration stays
+// light (see src/cli.ts). One loader per action keeps each action's needs in view.
+const ledger = () => import('./ledger.ts');
+const outbox = () => import('../outbox/index.ts');
+const channels = () => import('../db/channels.ts');
 
 type WithApp = (fn: (app: App) => Promise<void>) => Promise<void>;
 
@@ -27,6 +26,7 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
     .description('on hand, reserved and available per SKU and location')
     .argument('[skus...]', 'SKUs to show (default: all)')
     .action(async (skus: string[]) => {
+      const { stockLevels } = await import('./explain.ts');
       await withApp(async (app) => {
         const rows = await stockLevels(app.db, skus);
         if (rows.length === 0) console.log(skus.length ? 'no stock recorded for these SKUs' : 'no stock recorded yet');
@@ -47,6 +47,7 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
     .action(async (sku: string, quantity: number, opts: { count?: boolean; reason: string; location?: string; reference?: string; note?: string }) => {
       const reasons = ['adjustment', 'count', 'damage', 'receipt'] as const;
       if (!(reasons as readonly string[]).includes(opts.reason)) throw new ConfigError(`--reason must be one of ${reasons.join(', ')}`);
+      const [{ adjustStock, locationIdOf, skuIdOf }, { kickStockPushes }] = await Promise.all([ledger(), outbox()]);
       await withApp(async (app) => {
         const skuId = await skuIdOf(app.db, sku);
         const locationId = await locationIdOf(app.db, opts.location);
@@ -69,6 +70,7 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
     .argument('<sku>', 'SKU')
     .option('-n, --limit <n>', 'most recent movements to list', parseInteger, 50)
     .action(async (sku: string, opts: { limit: number }) => {
+      const [{ explainSku }, { skuIdOf }] = await Promise.all([import('./explain.ts'), ledger()]);
       await withApp(async (app) => {
         const e = await explainSku(app.db, await skuIdOf(app.db, sku), opts.limit);
         console.log(`${e.sku}`);
@@ -101,6 +103,7 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
     .option('-c, --channel <channel>', 'channel id or name')
     .option('-n, --limit <n>', 'rows to show', parseInteger, 100)
     .action(async (opts: { since?: Date; channel?: string; limit: number }) => {
+      const [{ driftReport }, { resolveChannelId }, { notInitialisedListings }] = await Promise.all([import('./explain.ts'), channels(), import('./listings.ts')]);
       await withApp(async (app) => {
         const channelId = opts.channel ? await resolveChannelId(app.db, opts.channel) : undefined;
         const rows = await driftReport(app.db, { since: opts.since, channelId, limit: opts.limit });
@@ -123,6 +126,7 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
     .option('--draft', 'draft purchase orders (one per supplier) for what is listed')
     .option('-l, --location <code>', 'deliver-to location for drafted orders')
     .action(async (opts: { basis: 7 | 30 | 90; coverDays: number; all?: boolean; draft?: boolean; location?: string }) => {
+      const [{ draftPurchaseOrders, forecast }, { locationIdOf }] = await Promise.all([import('./forecast.ts'), ledger()]);
       await withApp(async (app) => {
         const items = await forecast(app.db, { basis: opts.basis, coverDays: opts.coverDays });
         const shown = opts.all ? items : items.filter((i) => i.reorder);
@@ -151,6 +155,7 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
     .option('--locations <codes>', 'comma-separated location codes whose stock counts')
     .option('--clear', 'remove the rule')
     .action(async (ref: string, sku: string | undefined, opts: { buffer?: number; share?: number; max?: number; locations?: string; clear?: boolean }) => {
+      const [{ sql }, { locationIdOf, skuIdOf }, { kickStockPushes }, { resolveChannelId }] = await Promise.all([import('kysely'), ledger(), outbox(), channels()]);
       await withApp(async (app) => {
         const channelId = await resolveChannelId(app.db, ref);
         const skuId = sku ? await skuIdOf(app.db, sku) : null;
@@ -168,8 +173,7 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
               location_ids = COALESCE(EXCLUDED.location_ids, stock_rules.location_ids),
               updated_at = now()`.execute(app.db);
         }
-        // Every listing the rule touches was owed a push of its new quantity by the rule's own
-        // statement (trigger, migration 0009); kick them now.
+        // Every listing the rule touches is owed a push of its new quantity.
         const affected = await app.db.selectFrom('channel_listings').select('sku_id').where('channel_id', '=', channelId)
           .$if(skuId !== null, (q) => q.where('sku_id', '=', skuId!)).execute();
         await kickStockPushes(app, affected.map((a) => a.sku_id));
@@ -185,6 +189,11 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
     .argument('<channel>', 'channel id or name')
     .option('--import-stock', "take the channel's quantities as opening stock for SKUs channelsync has no stock for yet (at the default location)")
     .action(async (ref: string, opts: { importStock?: boolean }) => {
+      const [{ syncListings }, { resolveChannelId }, { defaultLocationCreatedMessage }] = await Promise.all([
+        import('./listings.ts'),
+        channels(),
+        import('../locations/index.ts'),
+      ]);
       await withApp(async (app) => {
         const channelId = await resolveChannelId(app.db, ref);
         const r = await syncListings(app, channelId, {
@@ -219,6 +228,7 @@ export function registerStockCommands(program: Command, withApp: WithApp): void 
         console.log('reconciliation runs in the daemon on RECONCILE_CRON; use --now to run it here');
         return;
       }
+      const [{ reconcile }, { resolveChannelId }] = await Promise.all([import('./reconcile.ts'), channels()]);
       await withApp(async (app) => {
         const channelIds = opts.channel ? [await resolveChannelId(app.db, opts.channel)] : undefined;
         const progress = new Map<number, ReconcileProgress>();

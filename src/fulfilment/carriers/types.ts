@@ -13,6 +13,9 @@ export interface Parcel {
   heightCm: number | null;
 }
 
+/** A parcel nobody measured (pack without --parcel). */
+export const DEFAULT_PARCEL: Parcel = { weightGrams: null, lengthCm: null, widthCm: null, heightCm: null };
+
 /** What a person typed: required by the manual carrier, and for a dropship supplier's own shipment. */
 export interface ManualTracking {
   carrier: string;
