@@ -9,8 +9,8 @@
  * Light on purpose (node built-ins only): src/cli.ts imports it at start-up.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { answers as tcpAnswers, isAlive } from './net.ts';
 
 /** Where the demo writes its environment, under its state folder (default `.channelsync`). */
 export function demoEnvPath(stateDir = '.channelsync'): string {
@@ -58,7 +58,7 @@ export async function withDemoEnv(
   const pid = Number(vars.CHANNELSYNC_DEMO_PID);
   const database = vars.CHANNELSYNC_EMBEDDED_URL ?? vars.DATABASE_URL;
   // A file left by a demo that was killed: its data may be elsewhere now, so do not guess.
-  if (!pid || !isAlive(pid) || !database || !(await answers(database))) return { env };
+  if (!pid || !isAlive(pid) || !database || !(await answersAt(database))) return { env };
   const { CHANNELSYNC_DEMO_PID: _pid, ...rest } = vars;
   return { env: { ...env, ...rest }, note: `channelsync: using the running demo's data (pid ${pid}, from ${file})` };
 }
@@ -79,25 +79,7 @@ function shellValue(v: string): string {
   return /^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function answers(url: string, timeoutMs = 1_000): Promise<boolean> {
+function answersAt(url: string, timeoutMs = 1_000): Promise<boolean> {
   const u = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(u.port) || 5432 });
-    const done = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return tcpAnswers({ host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(u.port) || 5432 }, timeoutMs);
 }

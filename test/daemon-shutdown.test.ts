@@ -5,7 +5,6 @@
  * check (not failed), and the daemon still exits on time.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { connectorFactory } from '../connectors/index.ts';
@@ -13,7 +12,7 @@ import type { ChannelSimulator } from '../connectors/types.ts';
 import { loadConfig } from '../src/config.ts';
 import { createApp, type App } from '../src/app.ts';
 import { addChannel } from '../src/db/channels.ts';
-import { createTestDatabase, REDIS_URL, testPrefix, type TestDatabase } from './helpers/services.ts';
+import { createTestDatabase, daemonEnv, testPrefix, type TestDatabase } from './helpers/services.ts';
 import { BIN } from './helpers/cli.ts';
 
 let database: TestDatabase;
@@ -24,16 +23,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  env = {
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    QUEUE_PREFIX: redis.prefix,
-    CHANNELSYNC_SECRET_KEY: randomBytes(32).toString('hex'),
-    LOG_LEVEL: 'info',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SYNC_INTERVAL_SECONDS: '3600',
-  };
+  env = daemonEnv(database.url, redis.prefix);
   sim = await connectorFactory('woocommerce').simulate({ orders: 30, log: pino({ level: 'silent' }) });
   app = await createApp(loadConfig(env), { log: pino({ level: 'silent' }) });
 });

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN } from './helpers/cli.ts';
-import { PG_URL, REDIS_URL, testPrefix } from './helpers/services.ts';
+import { PG_URL, daemonEnv, testPrefix } from './helpers/services.ts';
 
 const redis = testPrefix();
 const databases: string[] = [];
@@ -44,17 +44,7 @@ describe('SIGTERM during start-up', () => {
     const url = new URL(PG_URL);
     url.pathname = `/${database}`;
     const child = spawn(process.execPath, [BIN, 'start'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        DATABASE_URL: url.toString(),
-        REDIS_URL,
-        QUEUE_PREFIX: redis.prefix,
-        CHANNELSYNC_SECRET_KEY: randomBytes(32).toString('hex'),
-        LOG_LEVEL: 'info',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        SYNC_INTERVAL_SECONDS: '3600',
-      },
+      env: { PATH: process.env.PATH ?? '', ...daemonEnv(url.toString(), redis.prefix) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

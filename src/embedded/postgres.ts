@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
 import { SessionScheduler, type SchedulerLog } from './session-scheduler.ts';
+import { isAlive } from '../net.ts';
 
 /** The schemas every connection sees, in order: ours first, then BullMQ's. */
 export const EMBEDDED_SEARCH_PATH = 'public, bullmq';
@@ -120,11 +121,3 @@ function lockDataDir(dataDir: string): () => void {
   throw new Error(`could not lock ${dataDir}`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -12,10 +12,10 @@
  * DATABASE_URL points at the in-process server) and hands `runtime.embedded`
  * to `createApp`/`startDaemon`, which then use Postgres for the queues too.
  */
-import { connect } from 'node:net';
 import { relative } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../domain/errors.ts';
+import { answers } from '../net.ts';
 import type { EmbeddedPostgres } from './postgres.ts';
 import type { SchedulerLog } from './session-scheduler.ts';
 
@@ -109,16 +109,3 @@ function hostPort(url: string, defaultPort: number): { host: string; port: numbe
   return { host, port, label: `${u.hostname || host}:${port}` };
 }
 
-/** True when something accepts a TCP connection there within `timeoutMs`. */
-export function answers(at: { host: string; port: number }, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: at.host, port: at.port });
-    const done = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}

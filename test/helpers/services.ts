@@ -91,6 +91,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** The environment of a daemon process started by a test: its database, Redis prefix, a fresh key, a quiet schedule. */
+export function daemonEnv(databaseUrl: string, prefix: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    CHANNELSYNC_SECRET_KEY: randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'info',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SYNC_INTERVAL_SECONDS: '3600',
+  };
+}
+
 /** A unique queue prefix (with a Cluster hash tag, like production) and a way to delete its keys. */
 export function testPrefix(): { prefix: string; cleanup(): Promise<void> } {
   const prefix = `{cs-test-${randomBytes(5).toString('hex')}}`;
