@@ -159,8 +159,15 @@ program
   .command('status')
   .description('per channel: last sync and how long ago, orders, pending and failed pushes, last error')
   .action(async () => {
-    const [{ sql }, { statusLines }] = await Promise.all([import('kysely'), import('./status.ts')]);
-    await withApp(async (app) => {
+    const [{ sql }, { statusLines }, { failureCounts }, { QUEUE_NAMES }] = await Promise.all([
+      import('kysely'),
+      import('./status.ts'),
+      import('./queue/failures.ts'),
+      import('./queue/queues.ts'),
+    ]);
+    // Everything status shows is in Postgres (failures too: job_failures survives a Redis flush),
+    // so it opens the database only: no queue client to load or connect.
+    await withDb(async (db) => {
       const rows = await sql<import('./status.ts').ChannelStatus>`
         SELECT c.id, c.name, c.kind, c.enabled, sc.last_synced_at, sc.last_error,
           (SELECT count(*)::int FROM orders o WHERE o.channel_id = c.id) AS orders,
@@ -168,12 +175,12 @@ program
           (SELECT count(*)::int FROM channel_pushes p WHERE p.channel_id = c.id AND p.status = 'failed') AS failed_pushes,
           (SELECT count(*)::int FROM webhook_deliveries w WHERE w.channel_id = c.id AND w.status = 'failed') AS failed_webhooks
         FROM channels c LEFT JOIN sync_cursors sc ON sc.channel_id = c.id AND sc.resource = 'orders'
-        ORDER BY c.id`.execute(app.db);
+        ORDER BY c.id`.execute(db);
       // The database's clock, like last_synced_at: "how long ago" is right even when this machine's clock is off.
-      const { rows: [clock] } = await sql<{ now: Date }>`SELECT now() AS now`.execute(app.db);
+      const { rows: [clock] } = await sql<{ now: Date }>`SELECT now() AS now`.execute(db);
       for (const line of statusLines(rows.rows, clock!.now)) console.log(line);
-      const failed = await Promise.all(app.queues.all().map(async (q) => [q.name, await q.getFailedCount()] as const));
-      console.log(`\nfailed jobs: ${failed.map(([n, c]) => `${n} ${c}`).join(', ')}`);
+      const failed = await failureCounts(db);
+      console.log(`\nfailed jobs (for good, waiting for a person): ${QUEUE_NAMES.map((q) => `${q} ${failed.get(q) ?? 0}`).join(', ')}`);
     });
   });
 
@@ -311,6 +318,28 @@ async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
     await fn(app);
   } finally {
     await app.close();
+  }
+}
+
+/** Like `withApp`, for commands that need only the database (a migrated one): no queues, no connectors. */
+async function withDb(fn: (db: import('./db/index.ts').Db) => Promise<void>): Promise<void> {
+  const [{ loadConfig }, { createDb, ensureDatabase, migrate }, { resolveRuntime }] = await Promise.all([
+    import('./config.ts'),
+    import('./db/index.ts'),
+    import('./embedded/runtime.ts'),
+  ]);
+  const { env, note } = await withDemoEnv(process.env);
+  if (note) console.error(note);
+  const runtime = await resolveRuntime(env);
+  const config: Config = loadConfig(runtime.env);
+  await ensureDatabase(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { max: 2 });
+  try {
+    await migrate(db);
+    await fn(db);
+  } finally {
+    await db.destroy();
+    await runtime.embedded?.close();
   }
 }
 

@@ -60,7 +60,7 @@ describe('channelsync status', () => {
     // The full error is there once, below the table; the cursor is not printed at all.
     expect(stdout).toContain(`main-shop: ${longError}`);
     expect(stdout).not.toContain('updatedAtMin');
-    expect(stdout).toMatch(/failed jobs: sync-orders 0/);
+    expect(stdout).toMatch(/failed jobs \(for good, waiting for a person\): sync-orders 0/);
   });
 
   it('says how long ago in the unit a person would', () => {
