@@ -37,6 +37,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011_sync_caught_up': m0011,
 };
 
+/** Every migration's name, in order (tests check a cached template has them all). */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
+
 class StaticMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return MIGRATIONS;

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { createDb, migrate } from '../../src/db/index.ts';
+import { MIGRATION_NAMES, createDb, migrate } from '../../src/db/index.ts';
 
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -18,10 +18,14 @@ function urlFor(database: string): string {
   return url.toString();
 }
 
-/** The template's name changes whenever a migration file does, so a stale template is never used. */
+/**
+ * The template's name changes whenever a migration file does, so a stale template is never used.
+ * The names this process will migrate with are hashed too: a run that loaded the code before a
+ * migration was added (files edited while it started) gets a name of its own, not the new one.
+ */
 export function templateName(): string {
   const dir = join(import.meta.dirname, '../../src/db/migrations');
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(MIGRATION_NAMES.join(','));
   for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(join(dir, file)));
   hash.update(readFileSync(join(import.meta.dirname, '../../src/db/index.ts')));
   return `cs_template_${hash.digest('hex').slice(0, 12)}`;
@@ -44,7 +48,9 @@ export async function ensureTemplate(): Promise<string> {
     await client.query('SELECT pg_advisory_lock(7302)');
     try {
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (exists.rowCount) return;
+      if (exists.rowCount && (await hasEveryMigration(name))) return;
+      // A template left half-made (or made by older code under this name) is made again.
+      if (exists.rowCount) await client.query(`DROP DATABASE ${name} WITH (FORCE)`);
       await client.query(`CREATE DATABASE ${name}`);
       const db = createDb(urlFor(name), { max: 1 });
       try {
@@ -60,6 +66,20 @@ export async function ensureTemplate(): Promise<string> {
     }
   });
   return name;
+}
+
+async function hasEveryMigration(database: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: urlFor(database) });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>('SELECT name FROM kysely_migration');
+    const applied = new Set(rows.map((r) => r.name));
+    return MIGRATION_NAMES.every((n) => applied.has(n));
+  } catch {
+    return false;
+  } finally {
+    await client.end();
+  }
 }
 
 export interface TestDatabase {
