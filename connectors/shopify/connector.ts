@@ -54,6 +54,7 @@ import {
   type GqlOrder,
 } from './mapping.ts';
 import { SUBSCRIPTION_TOPICS, parseShopifyWebhook } from './webhooks.ts';
+import { internalHostReason } from './webhook-address.ts';
 import type { ShopifyCredentials, ShopifySettings } from './index.ts';
 
 /**
@@ -322,6 +323,20 @@ export class ShopifyConnector implements Connector {
       ids.push(created.webhookSubscription.id);
     }
     return ids;
+  }
+
+  async checkWebhookAddress(callbackUrl: string): Promise<string[]> {
+    let u: URL;
+    try {
+      u = new URL(callbackUrl);
+    } catch {
+      return [`${callbackUrl} is not a URL`];
+    }
+    const problems: string[] = [];
+    if (u.protocol !== 'https:') problems.push(`it starts with ${u.protocol}//: Shopify takes only https:// webhook addresses`);
+    const internal = internalHostReason(u.hostname);
+    if (internal) problems.push(`the host ${u.hostname} is ${internal}: Shopify cannot reach it`);
+    return problems;
   }
 
   // ------------------------------------------------------------ fulfilment

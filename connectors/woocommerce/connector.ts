@@ -26,6 +26,7 @@ import { WooClient, WooNotFoundError, WooRequestError } from './client.ts';
 import { decodeEntities, gmtToDate, linesMissingSku, mapOrder, needsRefundedQuantities, productKey, variationTitle, wooOrderSchema, type ProductKey } from './mapping.ts';
 import { OrderScan, PER_PAGE, gmtSeconds, type RawOrder } from './pull.ts';
 import { WEBHOOK_TOPICS, parseWooWebhook } from './webhooks.ts';
+import { wordpressUrlRefusals } from './safe-url.ts';
 import type { WooCommerceCredentials, WooCommerceSettings } from './index.ts';
 
 /** Tracking extensions, in order of preference. */
@@ -198,6 +199,20 @@ export class WooCommerceConnector implements Connector {
       ids.push(String(webhookSchema.parse(res.body).id));
     }
     return ids;
+  }
+
+  async checkWebhookAddress(callbackUrl: string): Promise<string[]> {
+    // A stock WordPress; a store with a plugin filter may allow more, which the ping then shows.
+    return (await wordpressUrlRefusals(callbackUrl, this.settings.url)).map((r) => r.detail);
+  }
+
+  async pingWebhooks(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      // Saving an active webhook whose ping never got a 200 (pending_delivery) pings it again
+      // (WC_Webhook_Data_Store::update); one already delivered is left as it is.
+      // https://woocommerce.github.io/woocommerce-rest-api-docs/#update-a-webhook
+      await this.client.put(`webhooks/${encodeURIComponent(id)}`, { status: 'active' }, { what: `webhook ${id}` });
+    }
   }
 
   async pushFulfillment(push: FulfillmentPush): Promise<PushOutcome> {

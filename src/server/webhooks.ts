@@ -41,7 +41,19 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
         }
         throw err;
       }
-      if (parsed.event.type === 'ping') return reply.code(200).send({ ok: true, ping: true });
+      if (parsed.event.type === 'ping') {
+        // Recorded (already processed, no job) so `channels webhooks` can tell that the channel's
+        // test delivery reached this server: the ping is the proof PUBLIC_URL works from the store.
+        // Rows are inserted pending; one left so by a crash is a harmless `ping` for the webhooks job.
+        const ping = await app.db
+          .insertInto('webhook_deliveries')
+          .values({ channel_id: channelId, delivery_key: parsed.deliveryKey, topic: 'ping', headers: JSON.stringify(headers), raw_body: rawBody })
+          .onConflict((oc) => oc.columns(['channel_id', 'delivery_key']).doUpdateSet({ received_at: new Date() }))
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await app.db.updateTable('webhook_deliveries').set({ status: 'processed', processed_at: new Date() }).where('id', '=', ping.id).execute();
+        return reply.code(200).send({ ok: true, ping: true });
+      }
 
       const stored = await app.db
         .insertInto('webhook_deliveries')
