@@ -197,6 +197,13 @@ export interface Connector {
   registerWebhooks?(callbackUrl: string): Promise<string[]>;
 
   /**
+   * The channel's webhooks that call `callbackUrl`, with their state on the
+   * channel (`active`; WooCommerce also `paused` or `disabled`, which it sets
+   * after repeated failed deliveries).
+   */
+  listWebhooks?(callbackUrl: string): Promise<WebhookState[]>;
+
+  /**
    * The channel's own rules that `callbackUrl` breaks, in plain words (a
    * private host, a port, http:// where only https:// is taken); empty when
    * it keeps them. Used to say why webhooks do not arrive. Only DNS, no call
@@ -255,6 +262,14 @@ export interface ConnectorFactory<S = any, C = any> {
   };
   /** Starts this channel's API simulator (tests, the demo, `channelsync simulate`). */
   simulate(options: SimulatorOptions): Promise<ChannelSimulator>;
+}
+
+/** One webhook registered on a channel (`Connector.listWebhooks`). */
+export interface WebhookState {
+  id: string;
+  /** The channel's topic name (`order.created`, `ORDERS_CREATE`). */
+  topic: string;
+  status: string;
 }
 
 export interface SimulatorOptions {

@@ -91,10 +91,10 @@ describe('webhook registration checks delivery', () => {
     const sim = (await simulate('woocommerce', false)) as WooCommerceSimulator;
     const r = await cli('add', 'woocommerce', 'woo-stock', ...flags(sim), '--register-webhooks');
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/webhooks registered at http:\/\/127\.0\.0\.2:\d+\/webhooks\/\d+: 1, 2, 3/);
+    expect(r.stdout).toMatch(/webhooks registered at http:\/\/127\.0\.0\.2:\d+\/webhooks\/\d+:\n  1 order\.created: active, new\n/);
     expect(r.stderr).toMatch(/test delivery \(ping\) did not arrive at channelsync for webhooks 1, 2, 3/);
     expect(r.stderr).toMatch(/channelsync answers at http:\/\/127\.0\.0\.2:\d+\/healthz/);
-    expect(r.stderr).toMatch(/PUBLIC_URL \(http:\/\/127\.0\.0\.2:\d+\) breaks WordPress's rule for webhook addresses: the host 127\.0\.0\.2 is a private address \(127\.0\.0\.0\/8 \(loopback\)\).*; port \d+: WordPress sends webhooks only to ports 80, 443, 8080/);
+    expect(r.stderr).toMatch(/PUBLIC_URL \(http:\/\/127\.0\.0\.2:\d+\) breaks WordPress's rule for webhook addresses: the host 127\.0\.0\.2 is a private address \(127\.0\.0\.0\/8, loopback\).*; port \d+: WordPress sends webhooks only to ports 80, 443, 8080/);
     expect(r.stderr).toMatch(/PUBLIC_URL must be the public https:\/\/ address of this channelsync \(port 443, or 80\/8080\)/);
     // WordPress refused both the first pings and the ones asked for again.
     expect(sim.deliveryLog.filter((l) => l.topic === 'ping' && l.responseMessage.endsWith('A valid URL was not provided.'))).toHaveLength(6);
@@ -106,7 +106,16 @@ describe('webhook registration checks delivery', () => {
     const r = await cli('add', 'woocommerce', 'woo-good', ...flags(sim), '--register-webhooks');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/test delivery \(ping\) arrived at channelsync for webhooks 1, 2, 3/);
+    expect(r.stdout).toMatch(/\n  1 order\.created: active, new\n  2 order\.updated: active, new\n  3 order\.deleted: active, new\n/);
     expect(await pingsOf('woo-good')).toHaveLength(3);
+
+    // WooCommerce gave up on one after failed deliveries: the check turns it back on and says so.
+    (sim as WooCommerceSimulator).state.webhooks.get(2)!.status = 'disabled';
+    const again = await cli('webhooks', 'woo-good');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/\n  2 order\.updated: active, was disabled \(the store disables a webhook after repeated failed deliveries\)\n/);
+    expect(again.stdout).toMatch(/\n  1 order\.created: active\n/);
+    expect((sim as WooCommerceSimulator).state.webhooks.size).toBe(3);
   });
 
   it("Shopify refuses http:// with Shopify's words, and the rule is named", async () => {

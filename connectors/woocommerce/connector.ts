@@ -19,6 +19,7 @@ import type {
   StockReading,
   VerifyResult,
   WebhookRequest,
+  WebhookState,
 } from '../types.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import { ConfigError, PermanentError } from '../../src/domain/errors.ts';
@@ -199,6 +200,12 @@ export class WooCommerceConnector implements Connector {
       ids.push(String(webhookSchema.parse(res.body).id));
     }
     return ids;
+  }
+
+  async listWebhooks(callbackUrl: string): Promise<WebhookState[]> {
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-webhooks
+    const all = await this.listAll('webhooks', webhookSchema, 'webhooks');
+    return all.filter((w) => w.delivery_url === callbackUrl).map((w) => ({ id: String(w.id), topic: w.topic, status: w.status })).sort((a, b) => Number(a.id) - Number(b.id));
   }
 
   async checkWebhookAddress(callbackUrl: string): Promise<string[]> {

@@ -55,7 +55,7 @@ async function systemResolve(host: string): Promise<string | null> {
 /** The private range WordPress 6.1 refuses `ip` for, or null. */
 export function wordpressPrivateRange(ip: string): string | null {
   const [a = -1, b = -1] = ip.split('.').map(Number);
-  if (a === 127) return '127.0.0.0/8 (loopback)';
+  if (a === 127) return '127.0.0.0/8, loopback';
   if (a === 10) return '10.0.0.0/8';
   if (a === 0) return '0.0.0.0/8';
   if (a === 172 && b >= 16 && b <= 31) return '172.16.0.0/12';

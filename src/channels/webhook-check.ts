@@ -18,6 +18,7 @@
  *   address serves channelsync, not that Shopify can reach it).
  */
 import type { App } from '../app.ts';
+import type { WebhookState } from '../../connectors/types.ts';
 import { ConfigError, PermanentError, RetryableError } from '../domain/errors.ts';
 
 /** Options of `checkChannelWebhooks`. */
@@ -65,9 +66,10 @@ export async function checkChannelWebhooks(app: App, channelId: number, options:
   const url = `${publicUrl}/webhooks/${channelId}`;
   const { channel, connector } = await app.connectors.get(channelId);
   if (!connector.registerWebhooks) throw new ConfigError(`${channel.kind} channels have no webhook registration`);
-  const [problems, reachable] = await Promise.all([
+  const [problems, reachable, before] = await Promise.all([
     connector.checkWebhookAddress?.(url) ?? Promise.resolve([]),
     probe(publicUrl, options.probeTimeoutMs ?? 3000),
+    connector.listWebhooks?.(url) ?? Promise.resolve(null),
   ]);
 
   let registered: string[];
@@ -82,7 +84,13 @@ export async function checkChannelWebhooks(app: App, channelId: number, options:
     throw err;
   }
 
-  const lines = [`webhooks registered at ${url}: ${registered.join(', ')}`];
+  const lines: string[] = [];
+  if (before && connector.listWebhooks) {
+    const after = await connector.listWebhooks(url);
+    lines.push(`webhooks registered at ${url}:`, ...after.map((w) => `  ${w.id} ${w.topic}: ${describeState(w, before.find((b) => b.id === w.id))}`));
+  } else {
+    lines.push(`webhooks registered at ${url}: ${registered.join(', ')}`);
+  }
   const reachLine = reachable.ok ? `channelsync answers at ${publicUrl}/healthz (checked from this machine)` : reachable.detail;
   let pinged: string[] | null = null;
   let ok: boolean;
@@ -118,6 +126,14 @@ export async function checkChannelWebhooks(app: App, channelId: number, options:
   }
   if (!ok) lines.push(`${PUBLIC_URL_RULE}; then run "channelsync channels webhooks ${channelId}"`);
   return { url, registered, problems, pinged, reachable, ok, lines };
+}
+
+function describeState(now: WebhookState, was: WebhookState | undefined): string {
+  if (!was) return `${now.status}, new`;
+  if (was.status === now.status) return now.status;
+  // WC_Webhook::failed_delivery disables a webhook whose failure count passed 5.
+  const why = was.status === 'disabled' ? ' (the store disables a webhook after repeated failed deliveries)' : '';
+  return `${now.status}, was ${was.status}${why}`;
 }
 
 /** The registered ids whose ping is recorded, waiting up to `waitMs` for all of them. */

@@ -43,6 +43,9 @@ export async function printWebhookCheck(app: App, channelId: number, prefix = ''
     for (const line of check.lines) console.log(line);
     return;
   }
-  console.log(check.lines[0]);
-  throw new ConfigError(`${prefix ? `${prefix} ` : ''}webhooks do not reach channelsync:\n  ${check.lines.slice(1).join('\n  ')}`);
+  // What was registered goes to stdout; why deliveries fail and the fix, to the error.
+  const state = check.lines.filter((l, i) => i === 0 || l.startsWith('  '));
+  for (const line of state) console.log(line);
+  const reasons = check.lines.filter((l) => !state.includes(l));
+  throw new ConfigError(`${prefix ? `${prefix} ` : ''}webhooks do not reach channelsync:\n  ${reasons.join('\n  ')}`);
 }

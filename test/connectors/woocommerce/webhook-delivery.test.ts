@@ -4,6 +4,8 @@
  * 80/443/8080 ("A valid URL was not provided.", nothing sent), the ping on
  * creation is the one captured (fixtures/woocommerce/captures/webhooks.json),
  * failures are counted and the webhook is disabled once the count exceeds 5.
+ * The receiver is on 127.0.0.1 like the store, so only the port rule applies
+ * (WordPress skips the private-host rule for its own host).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,7 +48,7 @@ async function store(allowLocalWebhooks: boolean) {
 }
 
 describe('WooCommerce simulator webhook delivery', () => {
-  it('refuses a loopback address at a high port the way WordPress does, and disables the webhook after the sixth failure', async () => {
+  it('refuses a port other than 80/443/8080 the way WordPress does, and disables the webhook on the seventh failure in a row (count > 5)', async () => {
     const sim = await store(false);
     const before = received.length;
     // Made in the admin screen: no ping, deliveries only.
