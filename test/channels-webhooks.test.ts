@@ -75,7 +75,7 @@ describe('webhook registration checks delivery', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/channel \d+ was added, but webhooks do not reach channelsync/);
     expect(r.stderr).toMatch(/test delivery \(ping\) did not arrive/);
-    expect(r.stderr).toMatch(/nothing answers at http:\/\/127\.0\.0\.2:\d+\/healthz from this machine .*channelsync start/);
+    expect(r.stderr).toMatch(/nothing answers at http:\/\/127\.0\.0\.2:\d+\/webhooks\/\d+ from this machine .*channelsync start/);
 
     await listen();
     // The pings never got a 200, so WooCommerce pings again when the webhooks are saved.
@@ -93,7 +93,7 @@ describe('webhook registration checks delivery', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/webhooks registered at http:\/\/127\.0\.0\.2:\d+\/webhooks\/\d+:\n  1 order\.created: active, new\n/);
     expect(r.stderr).toMatch(/test delivery \(ping\) did not arrive at channelsync for webhooks 1, 2, 3/);
-    expect(r.stderr).toMatch(/channelsync answers at http:\/\/127\.0\.0\.2:\d+\/healthz/);
+    expect(r.stderr).toMatch(/channelsync's webhook route answers at http:\/\/127\.0\.0\.2:\d+\/webhooks\/\d+ \(checked from this machine\)/);
     expect(r.stderr).toMatch(/PUBLIC_URL \(http:\/\/127\.0\.0\.2:\d+\) breaks WordPress's rule for webhook addresses: the host 127\.0\.0\.2 is a private address \(127\.0\.0\.0\/8, loopback\).*; port \d+: WordPress sends webhooks only to ports 80, 443, 8080/);
     expect(r.stderr).toMatch(/PUBLIC_URL must be the public https:\/\/ address of this channelsync \(port 443, or 80\/8080\)/);
     // WordPress refused both the first pings and the ones asked for again.
@@ -127,11 +127,11 @@ describe('webhook registration checks delivery', () => {
     expect(r.stderr).toMatch(/the host 127\.0\.0\.2 is a loopback address: Shopify cannot reach it/);
   });
 
-  it('Shopify that accepts the address: says so, and that channelsync answers at PUBLIC_URL', async () => {
+  it("Shopify that accepts the address: says so, and that channelsync's route answers at PUBLIC_URL", async () => {
     const sim = await simulate('shopify', true);
     const r = await cli('add', 'shopify', 'shop-local', ...flags(sim), '--register-webhooks');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/the channel accepted every subscription \(it sends no test delivery\)/);
-    expect(r.stdout).toMatch(/channelsync answers at http:\/\/127\.0\.0\.2:\d+\/healthz/);
+    expect(r.stdout).toMatch(/channelsync's webhook route answers at http:\/\/127\.0\.0\.2:\d+\/webhooks\/\d+ \(checked from this machine\)/);
   });
 });

@@ -14,8 +14,9 @@
  *   fails naming the WordPress rule PUBLIC_URL breaks, if any.
  * - Shopify has no test delivery: the check is that Shopify accepted every
  *   subscription (its userErrors otherwise) and that channelsync's own
- *   `/healthz` answers at PUBLIC_URL (from this machine, which proves the
- *   address serves channelsync, not that Shopify can reach it).
+ *   webhook route for the channel answers at PUBLIC_URL (an unsigned probe,
+ *   refused with 401; from this machine, which proves the address serves
+ *   this channelsync, not that Shopify can reach it).
  */
 import type { App } from '../app.ts';
 import type { WebhookState } from '../../connectors/types.ts';
@@ -30,7 +31,7 @@ export interface WebhookCheckOptions {
    * already unless the store is slow.
    */
   waitMs?: number;
-  /** Timeout of the PUBLIC_URL/healthz probe, in ms. Default 3000. */
+  /** Timeout of the probe of PUBLIC_URL/webhooks/<id> from this machine, in ms. Default 3000. */
   probeTimeoutMs?: number;
 }
 
@@ -44,7 +45,7 @@ export interface WebhookCheck {
   problems: string[];
   /** Ids whose test delivery reached channelsync; null for channels without one (Shopify). */
   pinged: string[] | null;
-  /** Whether channelsync's /healthz answered at PUBLIC_URL from this machine, and what it said. */
+  /** Whether channelsync's webhook route for this channel answered at PUBLIC_URL from this machine, and what it said. */
   reachable: { ok: boolean; detail: string };
   /** True when deliveries are known to reach channelsync (WooCommerce) or were accepted and PUBLIC_URL serves channelsync (Shopify). */
   ok: boolean;
@@ -68,7 +69,7 @@ export async function checkChannelWebhooks(app: App, channelId: number, options:
   if (!connector.registerWebhooks) throw new ConfigError(`${channel.kind} channels have no webhook registration`);
   const [problems, reachable, before] = await Promise.all([
     connector.checkWebhookAddress?.(url) ?? Promise.resolve([]),
-    probe(publicUrl, options.probeTimeoutMs ?? 3000),
+    probe(url, options.probeTimeoutMs ?? 3000),
     connector.listWebhooks?.(url) ?? Promise.resolve(null),
   ]);
 
@@ -91,7 +92,7 @@ export async function checkChannelWebhooks(app: App, channelId: number, options:
   } else {
     lines.push(`webhooks registered at ${url}: ${registered.join(', ')}`);
   }
-  const reachLine = reachable.ok ? `channelsync answers at ${publicUrl}/healthz (checked from this machine)` : reachable.detail;
+  const reachLine = reachable.detail;
   let pinged: string[] | null = null;
   let ok: boolean;
   if (connector.pingWebhooks) {
@@ -152,16 +153,31 @@ async function recordedPings(app: App, channelId: number, ids: string[], waitMs:
   }
 }
 
-/** GET PUBLIC_URL/healthz: does channelsync answer there? */
-async function probe(publicUrl: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+/**
+ * POST an unsigned, empty delivery to the channel's own webhook route: the
+ * channelsync serving PUBLIC_URL refuses it (400/401) with its JSON error,
+ * which proves the route is there and knows the channel; nothing is stored.
+ */
+async function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
   try {
-    const res = await fetch(`${publicUrl}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await res.json().catch(() => null)) as { postgres?: unknown } | null;
-    // 503 is still channelsync (degraded): the address is right.
-    if (body && typeof body === 'object' && 'postgres' in body) return { ok: true, detail: `HTTP ${res.status}` };
-    return { ok: false, detail: `something other than channelsync answers at ${publicUrl}/healthz (HTTP ${res.status})` };
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'channelsync webhook check' },
+      body: '{}',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = (await res.json().catch(() => null)) as { error?: unknown } | null;
+    const error = body && typeof body === 'object' && typeof body.error === 'string' ? body.error : null;
+    if (error !== null && (res.status === 400 || res.status === 401)) {
+      return { ok: true, detail: `channelsync's webhook route answers at ${url} (checked from this machine)` };
+    }
+    if (error !== null && res.status === 404) {
+      return { ok: false, detail: `the channelsync at ${url} does not know this channel (${error}): does PUBLIC_URL point at a channelsync with another database?` };
+    }
+    return { ok: false, detail: `something other than channelsync's webhook route answers at ${url} (HTTP ${res.status})` };
   } catch (err) {
     const cause = (err as Error & { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    return { ok: false, detail: `nothing answers at ${publicUrl}/healthz from this machine (${cause}): is channelsync running (channelsync start) behind PUBLIC_URL?` };
+    return { ok: false, detail: `nothing answers at ${url} from this machine (${cause}): is channelsync running (channelsync start) behind PUBLIC_URL?` };
   }
 }
