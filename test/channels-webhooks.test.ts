@@ -134,4 +134,16 @@ describe('webhook registration checks delivery', () => {
     expect(r.stdout).toMatch(/the channel accepted every subscription \(it sends no test delivery\)/);
     expect(r.stdout).toMatch(/channelsync's webhook route answers at http:\/\/127\.0\.0\.2:\d+\/webhooks\/\d+ \(checked from this machine\)/);
   });
+
+  it('stores at most 100 unsigned pings per channel, so forged ones cannot fill the table', async () => {
+    const channel = await t.app.db.selectFrom('channels').select('id').where('name', '=', 'woo-good').executeTakeFirstOrThrow();
+    // One at a time: the cap is counted, not locked, so concurrent pings may pass it by a few.
+    for (let id = 1000; id < 1110; id++) {
+      const r = await fetch(`http://${HOST}:${port}/webhooks/${channel.id}`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `webhook_id=${id}`,
+      });
+      expect(r.status).toBe(200);
+    }
+    expect(await pingsOf('woo-good')).toHaveLength(100);
+  });
 });
