@@ -193,8 +193,30 @@ export interface Connector {
    */
   parseWebhook(request: WebhookRequest): ParsedWebhook;
 
-  /** Register the channel's webhooks to call `callbackUrl`. Safe to repeat. */
+  /** Register the channel's webhooks to call `callbackUrl`. Safe to repeat. Returns the webhooks' ids on the channel. */
   registerWebhooks?(callbackUrl: string): Promise<string[]>;
+
+  /**
+   * The channel's webhooks that call `callbackUrl`, with their state on the
+   * channel (`active`; WooCommerce also `paused` or `disabled`, which it sets
+   * after repeated failed deliveries).
+   */
+  listWebhooks?(callbackUrl: string): Promise<WebhookState[]>;
+
+  /**
+   * The channel's own rules that `callbackUrl` breaks, in plain words (a
+   * private host, a port, http:// where only https:// is taken); empty when
+   * it keeps them. Used to say why webhooks do not arrive. Only DNS, no call
+   * to the channel.
+   */
+  checkWebhookAddress?(callbackUrl: string): Promise<string[]>;
+
+  /**
+   * Ask the channel to send its test delivery (WooCommerce's ping,
+   * `webhook_id=<id>`) again to these registered webhooks. Present only on
+   * channels that have one; Shopify has no test delivery.
+   */
+  pingWebhooks?(ids: string[]): Promise<void>;
 
   /** Historic orders in bulk (Shopify bulk operations); progress is reported as it streams. */
   backfill?(since: Date, onProgress: (p: BackfillProgress) => void): AsyncIterable<UnifiedOrder[]>;
@@ -242,12 +264,28 @@ export interface ConnectorFactory<S = any, C = any> {
   simulate(options: SimulatorOptions): Promise<ChannelSimulator>;
 }
 
+/** One webhook registered on a channel (`Connector.listWebhooks`). */
+export interface WebhookState {
+  id: string;
+  /** The channel's topic name (`order.created`, `ORDERS_CREATE`). */
+  topic: string;
+  status: string;
+}
+
 export interface SimulatorOptions {
   port?: number;
   /** Orders to seed at start. */
   orders?: number;
   /** Where signed webhooks go (`http://127.0.0.1:3000/webhooks/<channel id>`); none when unset. */
   webhookUrl?: string;
+  /**
+   * Accept and deliver to local webhook addresses (loopback and private hosts,
+   * any port, and on Shopify http://), for tests and the demo, whose
+   * channelsync listens on http://127.0.0.1. Default false: the real channel's
+   * rules (WordPress's wp_http_validate_url; Shopify's https-only, no internal
+   * address), so a simulator refuses what the store would.
+   */
+  allowLocalWebhooks?: boolean;
   /** Rate limit overrides (Shopify: points per second and bucket size). */
   rateLimit?: { restoreRate?: number; bucketSize?: number; maxConcurrent?: number };
   log?: Logger;

@@ -113,6 +113,8 @@ const channels = program.command('channels').description('add, list, enable, dis
 
 // channels add: checked against the store before it is saved (src/channels/add.ts)
 (await import('./channels/add.ts')).registerChannelAddCommand(channels, withApp);
+// channels webhooks: register at PUBLIC_URL and check that deliveries arrive (src/channels/webhooks.ts)
+(await import('./channels/webhooks.ts')).registerChannelWebhooksCommand(channels, withApp);
 
 channels
   .command('list')
@@ -251,11 +253,12 @@ program
   .option('-o, --orders <count>', 'orders to seed', parseCount, 0)
   .option('--latency <ms>', 'added to every request, like a slow shop', parseCount, 0)
   .option('--json', 'print one JSON line {kind, url, settings, credentials} instead of instructions (for scripts)')
-  .action(async (kind: string, opts: { port: number; orders: number; latency: number; json?: boolean }) => {
+  .option('--allow-local-webhooks', "accept webhook addresses the real channel refuses (http://, localhost, private hosts, any port), for a channelsync on this machine")
+  .action(async (kind: string, opts: { port: number; orders: number; latency: number; json?: boolean; allowLocalWebhooks?: boolean }) => {
     const { connectorFactory } = await import('../connectors/index.ts');
     const { createLogger } = await import('./log.ts');
     const factory = connectorFactory(kind);
-    const sim = await factory.simulate({ port: opts.port, orders: opts.orders, log: createLogger(process.env.LOG_LEVEL ?? (opts.json ? 'warn' : 'info'), `${kind}-simulator`) });
+    const sim = await factory.simulate({ port: opts.port, orders: opts.orders, allowLocalWebhooks: opts.allowLocalWebhooks === true, log: createLogger(process.env.LOG_LEVEL ?? (opts.json ? 'warn' : 'info'), `${kind}-simulator`) });
     if (opts.latency) sim.setFaults({ latencyMs: opts.latency });
     const { settings, credentials } = sim.channelConfig();
     if (opts.json) {

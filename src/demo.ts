@@ -85,7 +85,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   // a restarted demo has jobs queued for the previous run's simulators.
   const prepare = async (app: App) => {
     for (const factory of connectorFactories.values()) {
-      const sim = await factory.simulate({ log: log.child({ simulator: factory.kind }) });
+      // The demo's channelsync listens on http://127.0.0.1: let the simulators deliver there.
+      const sim = await factory.simulate({ allowLocalWebhooks: true, log: log.child({ simulator: factory.kind }) });
       // Listed before the channel is saved, so a failure from here on still closes it.
       const entry = { sim, channelId: 0, name: `demo-${factory.kind}` };
       sims.push(entry);

@@ -23,6 +23,7 @@ import type {
   StockReading,
   VerifyResult,
   WebhookRequest,
+  WebhookState,
 } from '../types.ts';
 import { QueryCostExceededError, ShopifyClient } from './client.ts';
 import {
@@ -54,6 +55,7 @@ import {
   type GqlOrder,
 } from './mapping.ts';
 import { SUBSCRIPTION_TOPICS, parseShopifyWebhook } from './webhooks.ts';
+import { internalHostReason } from './webhook-address.ts';
 import type { ShopifyCredentials, ShopifySettings } from './index.ts';
 
 /**
@@ -289,7 +291,7 @@ export class ShopifyConnector implements Connector {
     return parseShopifyWebhook(request, this.webhookSecret);
   }
 
-  async registerWebhooks(callbackUrl: string): Promise<string[]> {
+  private async subscriptions(): Promise<Array<{ id: string; topic: string; uri: string }>> {
     const existing: Array<{ id: string; topic: string; uri: string }> = [];
     let after: string | null = null;
     do {
@@ -303,7 +305,16 @@ export class ShopifyConnector implements Connector {
       existing.push(...data.webhookSubscriptions.nodes);
       after = data.webhookSubscriptions.pageInfo.hasNextPage ? data.webhookSubscriptions.pageInfo.endCursor : null;
     } while (after);
+    return existing;
+  }
 
+  async listWebhooks(callbackUrl: string): Promise<WebhookState[]> {
+    // Shopify subscriptions have no state of their own: one that exists is delivered to.
+    return (await this.subscriptions()).filter((s) => s.uri === callbackUrl).map((s) => ({ id: s.id, topic: s.topic, status: 'active' }));
+  }
+
+  async registerWebhooks(callbackUrl: string): Promise<string[]> {
+    const existing = await this.subscriptions();
     const ids: string[] = [];
     for (const topic of SUBSCRIPTION_TOPICS) {
       const found = existing.find((s) => s.topic === topic && s.uri === callbackUrl);
@@ -322,6 +333,20 @@ export class ShopifyConnector implements Connector {
       ids.push(created.webhookSubscription.id);
     }
     return ids;
+  }
+
+  async checkWebhookAddress(callbackUrl: string): Promise<string[]> {
+    let u: URL;
+    try {
+      u = new URL(callbackUrl);
+    } catch {
+      return [`${callbackUrl} is not a URL`];
+    }
+    const problems: string[] = [];
+    if (u.protocol !== 'https:') problems.push(`it starts with ${u.protocol}//: Shopify takes only https:// webhook addresses`);
+    const internal = internalHostReason(u.hostname);
+    if (internal) problems.push(`the host ${u.hostname} is ${internal}: Shopify cannot reach it`);
+    return problems;
   }
 
   // ------------------------------------------------------------ fulfilment

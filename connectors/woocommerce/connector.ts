@@ -19,6 +19,7 @@ import type {
   StockReading,
   VerifyResult,
   WebhookRequest,
+  WebhookState,
 } from '../types.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import { ConfigError, PermanentError } from '../../src/domain/errors.ts';
@@ -26,6 +27,7 @@ import { WooClient, WooNotFoundError, WooRequestError } from './client.ts';
 import { decodeEntities, gmtToDate, linesMissingSku, mapOrder, needsRefundedQuantities, productKey, variationTitle, wooOrderSchema, type ProductKey } from './mapping.ts';
 import { OrderScan, PER_PAGE, gmtSeconds, type RawOrder } from './pull.ts';
 import { WEBHOOK_TOPICS, parseWooWebhook } from './webhooks.ts';
+import { wordpressUrlRefusals } from './safe-url.ts';
 import type { WooCommerceCredentials, WooCommerceSettings } from './index.ts';
 
 /** Tracking extensions, in order of preference. */
@@ -198,6 +200,26 @@ export class WooCommerceConnector implements Connector {
       ids.push(String(webhookSchema.parse(res.body).id));
     }
     return ids;
+  }
+
+  async listWebhooks(callbackUrl: string): Promise<WebhookState[]> {
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-webhooks
+    const all = await this.listAll('webhooks', webhookSchema, 'webhooks');
+    return all.filter((w) => w.delivery_url === callbackUrl).map((w) => ({ id: String(w.id), topic: w.topic, status: w.status })).sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  async checkWebhookAddress(callbackUrl: string): Promise<string[]> {
+    // A stock WordPress; a store with a plugin filter may allow more, which the ping then shows.
+    return (await wordpressUrlRefusals(callbackUrl, this.settings.url)).map((r) => r.detail);
+  }
+
+  async pingWebhooks(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      // Saving an active webhook whose ping never got a 200 (pending_delivery) pings it again
+      // (WC_Webhook_Data_Store::update); one already delivered is left as it is.
+      // https://woocommerce.github.io/woocommerce-rest-api-docs/#update-a-webhook
+      await this.client.put(`webhooks/${encodeURIComponent(id)}`, { status: 'active' }, { what: `webhook ${id}` });
+    }
   }
 
   async pushFulfillment(push: FulfillmentPush): Promise<PushOutcome> {

@@ -30,7 +30,7 @@ export function registerChannelAddCommand(channels: Command, withApp: WithApp): 
     .option('-s, --setting <key=value>', 'a setting (repeatable)', collectPairs, {})
     .option('-c, --credential <key=value>', 'a credential, stored encrypted (repeatable)', collectPairs, {})
     .option('--no-verify', 'save without checking the credentials against the store')
-    .option('--register-webhooks', "create the channel's webhooks pointing at PUBLIC_URL/webhooks/<id>")
+    .option('--register-webhooks', "create the channel's webhooks pointing at PUBLIC_URL/webhooks/<id> and check that they arrive (see channels webhooks)")
     .action(async (kind: string, name: string, opts: AddOptions) => {
       await withApp((app) => addChannelCommand(app, kind, name, opts));
     });
@@ -81,10 +81,9 @@ async function addChannelCommand(app: App, kind: string, name: string, opts: Add
   console.log(`added channel ${id} (${kind} "${name}")${opts.verify ? '' : ', not verified against the store'}`);
   console.log(`webhook URL: ${app.config.publicUrl}/webhooks/${id}`);
   if (opts.registerWebhooks) {
-    const { connector } = await app.connectors.get(id);
-    if (!connector.registerWebhooks) throw new ConfigError(`${kind} channels have no webhook registration`);
-    const topics = await connector.registerWebhooks(`${app.config.publicUrl}/webhooks/${id}`);
-    console.log(`webhooks registered: ${topics.join(', ')}`);
+    // The channel stays saved either way: the fix is PUBLIC_URL, then `channels webhooks <id>`.
+    const { printWebhookCheck } = await import('./webhooks.ts');
+    await printWebhookCheck(app, id, `channel ${id} was added, but`);
   }
 }
 

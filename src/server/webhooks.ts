@@ -9,6 +9,9 @@ import type { App } from '../app.ts';
 import { ChannelsyncError, WebhookRejectedError } from '../domain/errors.ts';
 import { webhookJobId } from '../../jobs/webhooks.ts';
 
+/** Pings stored per channel at most (they prove delivery to `channels webhooks`). */
+const MAX_PINGS = 100;
+
 export function webhookRoutes(server: FastifyInstance, app: App): void {
   server.register(async (scope) => {
     // Signatures are computed over the exact bytes: keep the raw body, whatever its content type.
@@ -41,7 +44,29 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
         }
         throw err;
       }
-      if (parsed.event.type === 'ping') return reply.code(200).send({ ok: true, ping: true });
+      if (parsed.event.type === 'ping') {
+        // Recorded (already processed, no job) so `channels webhooks` can tell that the channel's
+        // test delivery reached this server: the ping is the proof PUBLIC_URL works from the store.
+        // Pings are unsigned: anyone can send one, so a channel keeps at most MAX_PINGS of them
+        // (a store has a handful of webhooks); beyond that they are answered and not stored. Counted,
+        // not locked: pings arriving at once may pass it by a few, which is all it must bound.
+        const { n } = await app.db
+          .selectFrom('webhook_deliveries')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('channel_id', '=', channelId)
+          .where('topic', '=', 'ping')
+          .executeTakeFirstOrThrow();
+        if (Number(n) >= MAX_PINGS) return reply.code(200).send({ ok: true, ping: true });
+        // Rows are inserted pending; one left so by a crash is a harmless `ping` for the webhooks job.
+        const ping = await app.db
+          .insertInto('webhook_deliveries')
+          .values({ channel_id: channelId, delivery_key: parsed.deliveryKey, topic: 'ping', headers: JSON.stringify(headers), raw_body: rawBody })
+          .onConflict((oc) => oc.columns(['channel_id', 'delivery_key']).doUpdateSet({ received_at: new Date() }))
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await app.db.updateTable('webhook_deliveries').set({ status: 'processed', processed_at: new Date() }).where('id', '=', ping.id).execute();
+        return reply.code(200).send({ ok: true, ping: true });
+      }
 
       const stored = await app.db
         .insertInto('webhook_deliveries')

@@ -111,4 +111,13 @@ describe.each([...connectorFactories.values()])('$kind connector', (factory) => 
     expect(error).toBeInstanceOf(WebhookRejectedError);
     expect((error as WebhookRejectedError).status).toBe(401);
   });
+
+  it('names the rules a local http:// webhook address breaks, and none for a public https one', async () => {
+    // Every channel that registers webhooks says why its store would not deliver (channels webhooks prints it).
+    expect(c.connector.registerWebhooks && c.connector.checkWebhookAddress && c.connector.listWebhooks).toBeTruthy();
+    const problems = await c.connector.checkWebhookAddress!('http://192.168.1.20:3000/webhooks/1');
+    expect(problems.join('; ')).toMatch(/192\.168\.1\.20 is a private address/);
+    // 203.0.113.0/24 is documentation space: public as far as the rules go, and no DNS needed.
+    expect(await c.connector.checkWebhookAddress!('https://203.0.113.10/webhooks/1')).toEqual([]);
+  });
 });

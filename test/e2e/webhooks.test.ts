@@ -31,7 +31,8 @@ afterAll(async () => {
 });
 
 async function connect(kind: 'shopify' | 'woocommerce', name: string) {
-  const sim = await connectorFactory(kind).simulate({ log: pino({ level: 'silent' }) });
+  // The daemon listens on http://127.0.0.1: allowed as a plugin filter would on a real WordPress.
+  const sim = await connectorFactory(kind).simulate({ allowLocalWebhooks: true, log: pino({ level: 'silent' }) });
   sims.push(sim);
   const { settings, credentials } = sim.channelConfig();
   const channelId = await addChannel(daemon.app.db, daemon.app.config.secretKey!, { kind, name, settings, credentials });

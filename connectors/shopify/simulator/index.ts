@@ -81,6 +81,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   let shopDomain = '127.0.0.1';
   const webhooks = new WebhookSubscriptions(state, () => clientSecret, () => shopDomain, options.log);
   webhooks.directUrl = options.webhookUrl ?? null;
+  webhooks.allowLocal = options.allowLocalWebhooks === true;
   const root = rootValue();
   let baseUrl = '';
   const ctx: Ctx = { state, webhooks, bulk: undefined as unknown as BulkOperations, baseUrl };

@@ -53,6 +53,8 @@ export class WebhookSubscriptions {
   /** A URL that receives every order topic without a subscription (`setWebhookUrl`). */
   directUrl: string | null = null;
   faults: DeliveryFaults = { dropWebhookRate: 0, duplicateWebhookRate: 0 };
+  /** Subscriptions may point at http:// and internal hosts (`allowLocalWebhooks`); default Shopify's rules. */
+  allowLocal = false;
   private readonly pending = new Set<Promise<void>>();
 
   constructor(

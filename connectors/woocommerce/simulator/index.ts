@@ -18,8 +18,9 @@ import type {
   SimulatorOptions,
 } from '../../types.ts';
 import { signWebhookBody } from '../webhooks.ts';
+import { wordpressUrlRefusal } from '../safe-url.ts';
 import { type RouteRequest, type TrackingExtension, buildRoutes, notFoundRoute } from './routes.ts';
-import { type Json, StoreState, WooError } from './state.ts';
+import { type Json, type SimWebhook, StoreState, WooError } from './state.ts';
 
 export interface WooSimulatorOptions extends SimulatorOptions {
   /** Installed tracking extension. Default none. */
@@ -34,6 +35,31 @@ export interface WooSimulatorOptions extends SimulatorOptions {
   /** Emulate stores whose responses omit line item SKUs (old plugins, deleted products). */
   omitLineSkus?: boolean;
 }
+
+/**
+ * One line of WooCommerce's `webhooks-delivery` log (WC_Webhook::log_delivery):
+ * what was sent where and what came back. A URL WordPress refuses is logged
+ * with WP_Error's code and message, as WooCommerce logs it.
+ */
+export interface WooDeliveryLog {
+  webhookId: number;
+  /** `ping` for the test delivery sent when a webhook is created, else the topic. */
+  topic: string;
+  url: string;
+  /** The HTTP status, or the WP_Error code (`http_request_failed`). */
+  responseCode: number | string;
+  responseMessage: string;
+}
+
+/**
+ * After this many consecutive failures, the next failure disables the webhook
+ * (`woocommerce_max_webhook_delivery_failures`, default 5; WC_Webhook::failed_delivery
+ * disables when the count already exceeds it).
+ */
+export const MAX_WEBHOOK_DELIVERY_FAILURES = 5;
+
+/** WP_Http::request's answer for a URL wp_http_validate_url refuses. */
+const INVALID_URL = { code: 'http_request_failed', message: 'A valid URL was not provided.' } as const;
 
 export interface SimulatorStats {
   requests: number;
@@ -65,13 +91,15 @@ export class WooCommerceSimulator implements ChannelSimulator {
   private readonly nonces = new Map<string, number>();
   private readonly deliveries = new Set<Promise<void>>();
   private ownWebhooks: number[] = [];
+  /** Every delivery and ping attempted, oldest first (WooCommerce > Status > Logs, webhooks-delivery). */
+  readonly deliveryLog: WooDeliveryLog[] = [];
 
   constructor(private readonly options: WooSimulatorOptions) {
     this.state = new StoreState('');
     this.state.omitLineSkus = options.omitLineSkus === true;
     this.faults = { ...(options.faults ?? {}) };
     this.tracking = options.tracking ?? 'none';
-    this.routes = buildRoutes(this.state, { tracking: () => this.tracking });
+    this.routes = buildRoutes(this.state, { tracking: () => this.tracking, ping: (w) => this.ping(w) });
     this.state.onEvent = (e) => this.deliver(e.topic, e.orderId);
   }
 
@@ -104,7 +132,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
     for (const topic of ['order.created', 'order.updated', 'order.deleted']) {
       const w = this.state.createWebhook({ name: `simulator ${topic}`, topic, delivery_url: url, secret: this.webhookSecret });
       this.ownWebhooks.push(w.id);
-      this.ping(w.id, url);
+      this.track(this.ping(w));
     }
   }
 
@@ -261,7 +289,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
       }
       const raw = await readBody(req);
       const url = new URL(req.url ?? '/', this.url);
-      this.route(req, res, url, raw);
+      await this.route(req, res, url, raw);
     } catch (err) {
       if (!res.headersSent) this.send(res, 500, { code: 'internal_server_error', message: String(err), data: { status: 500 } });
     } finally {
@@ -269,7 +297,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
     }
   }
 
-  private route(req: IncomingMessage, res: ServerResponse, url: URL, raw: Buffer): void {
+  private async route(req: IncomingMessage, res: ServerResponse, url: URL, raw: Buffer): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname.replace(/\/{2,}/g, '/');
     const route = this.routes.find((r) => r.pattern.test(path));
@@ -297,7 +325,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
       const query = new URLSearchParams([...url.searchParams].filter(([k]) => !k.startsWith('oauth_') && k !== 'consumer_key' && k !== 'consumer_secret'));
       const request: RouteRequest = { method, path, query, body };
       const params = route.pattern.exec(path)!.slice(1);
-      const out = handler(request, params);
+      const out = await handler(request, params);
       this.send(res, out.status, out.body, { ...(allow ? { allow } : {}), ...out.headers });
     } catch (err) {
       if (err instanceof WooError) {
@@ -394,19 +422,98 @@ export class WooCommerceSimulator implements ChannelSimulator {
 
   // --- webhooks ------------------------------------------------------------
 
-  private ping(webhookId: number, url: string): void {
-    const body = `webhook_id=${webhookId}`;
-    this.track(
-      fetch(url, {
+  /**
+   * WordPress's wp_http_validate_url for this store: refuses private hosts and
+   * ports other than 80/443/8080 unless the simulator was started with
+   * `allowLocalWebhooks` (what a plugin's `http_request_host_is_external` and
+   * `http_allowed_safe_ports` filters do on a real store).
+   */
+  private refusal(url: string) {
+    const local = this.options.allowLocalWebhooks === true;
+    return wordpressUrlRefusal(url, this.url, { allowPrivateHosts: local, allowAnyPort: local });
+  }
+
+  /**
+   * WC_Webhook::deliver_ping: an unsigned form-encoded POST `webhook_id=<id>`.
+   * A 200 clears `pending_delivery`; anything else leaves it set (the next
+   * update of the webhook pings again). Failed pings are not counted as
+   * delivery failures.
+   */
+  private async ping(w: SimWebhook): Promise<void> {
+    const log = (responseCode: number | string, responseMessage: string) =>
+      void this.deliveryLog.push({ webhookId: w.id, topic: 'ping', url: w.deliveryUrl, responseCode, responseMessage });
+    const refused = await this.refusal(w.deliveryUrl);
+    if (refused) {
+      this.options.log?.warn({ webhook: w.id, url: w.deliveryUrl, reason: refused.detail }, `Error: Delivery URL cannot be reached: ${INVALID_URL.message}`);
+      return log(INVALID_URL.code, `Error: Delivery URL cannot be reached: ${INVALID_URL.message}`);
+    }
+    try {
+      const r = await fetch(w.deliveryUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'WooCommerce/7.9.0 Hookshot (WordPress/6.1.9)' },
-        body,
+        body: `webhook_id=${w.id}`,
         signal: AbortSignal.timeout(5000),
-      }).then(
-        (r) => void r.arrayBuffer(),
-        () => undefined,
-      ),
-    );
+      });
+      await r.arrayBuffer();
+      if (r.status === 200) w.pendingDelivery = false;
+      log(r.status, r.status === 200 ? 'OK' : `Error: Delivery URL returned response code: ${r.status}`);
+    } catch (err) {
+      log('http_request_failed', `Error: Delivery URL cannot be reached: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * WC_Webhook::deliver then log_delivery: a 2xx, 301 or 302 resets the
+   * failure count; anything else (a refused URL included) is a failure, and
+   * failed_delivery disables the webhook once the count exceeds
+   * MAX_WEBHOOK_DELIVERY_FAILURES.
+   */
+  private async deliverOne(hook: SimWebhook, topic: string, body: string): Promise<void> {
+    const [resource = '', event = ''] = topic.split('.');
+    let code: number | string;
+    let message: string;
+    const refused = await this.refusal(hook.deliveryUrl);
+    if (refused) {
+      ({ code, message } = INVALID_URL);
+    } else {
+      try {
+        const r = await fetch(hook.deliveryUrl, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'WooCommerce/7.9.0 Hookshot (WordPress/6.1.9)',
+            'x-wc-webhook-source': `${this.url}/`,
+            'x-wc-webhook-topic': topic,
+            'x-wc-webhook-resource': resource,
+            'x-wc-webhook-event': event,
+            'x-wc-webhook-signature': signWebhookBody(body, hook.secret),
+            'x-wc-webhook-id': String(hook.id),
+            'x-wc-webhook-delivery-id': randomBytes(16).toString('hex'),
+          },
+          body,
+          // Redirects are not followed: WooCommerce counts 301/302 as delivered.
+          redirect: 'manual',
+          signal: AbortSignal.timeout(5000),
+        });
+        await r.arrayBuffer();
+        code = r.status;
+        message = r.statusText;
+      } catch (err) {
+        code = 'http_request_failed';
+        message = (err as Error).message;
+      }
+    }
+    this.deliveryLog.push({ webhookId: hook.id, topic, url: hook.deliveryUrl, responseCode: code, responseMessage: message });
+    if (typeof code === 'number' && code >= 200 && code < 303) {
+      hook.failureCount = 0;
+      return;
+    }
+    if (hook.failureCount > MAX_WEBHOOK_DELIVERY_FAILURES) {
+      hook.status = 'disabled';
+      this.options.log?.warn({ webhook: hook.id, url: hook.deliveryUrl }, 'webhook disabled after repeated delivery failures');
+    } else {
+      hook.failureCount++;
+    }
   }
 
   private deliver(topic: string, orderId: number): void {
@@ -419,30 +526,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
     for (const hook of hooks) {
       if (this.faults.dropWebhookRate && Math.random() < this.faults.dropWebhookRate) continue;
       const copies = this.faults.duplicateWebhookRate && Math.random() < this.faults.duplicateWebhookRate ? 2 : 1;
-      const [resource = '', event = ''] = topic.split('.');
-      for (let i = 0; i < copies; i++) {
-        this.track(
-          fetch(hook.deliveryUrl, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'user-agent': 'WooCommerce/7.9.0 Hookshot (WordPress/6.1.9)',
-              'x-wc-webhook-source': `${this.url}/`,
-              'x-wc-webhook-topic': topic,
-              'x-wc-webhook-resource': resource,
-              'x-wc-webhook-event': event,
-              'x-wc-webhook-signature': signWebhookBody(body, hook.secret),
-              'x-wc-webhook-id': String(hook.id),
-              'x-wc-webhook-delivery-id': randomBytes(16).toString('hex'),
-            },
-            body,
-            signal: AbortSignal.timeout(5000),
-          }).then(
-            (r) => void r.arrayBuffer(),
-            () => undefined,
-          ),
-        );
-      }
+      for (let i = 0; i < copies; i++) this.track(this.deliverOne(hook, topic, body));
     }
   }
 

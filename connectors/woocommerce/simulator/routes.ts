@@ -4,7 +4,7 @@
  * the optional tracking extensions, with WordPress's validation errors.
  */
 import { randomBytes } from 'node:crypto';
-import { type Json, type SimOrder, type SimProduct, type StoreState, WooError, invalidEnum, invalidParam } from './state.ts';
+import { type Json, type SimOrder, type SimProduct, type SimWebhook, type StoreState, WooError, invalidEnum, invalidParam } from './state.ts';
 
 export type TrackingExtension = 'none' | 'shipment-tracking' | 'ast';
 
@@ -21,7 +21,7 @@ export interface RouteResponse {
   headers?: Record<string, string>;
 }
 
-type Handler = (req: RouteRequest, params: string[]) => RouteResponse;
+type Handler = (req: RouteRequest, params: string[]) => RouteResponse | Promise<RouteResponse>;
 interface Route {
   pattern: RegExp;
   methods: Record<string, Handler>;
@@ -167,7 +167,13 @@ function batch(
   return { status: 200, body };
 }
 
-export function buildRoutes(state: StoreState, opts: { tracking: () => TrackingExtension }): Route[] {
+export interface RouteOptions {
+  tracking: () => TrackingExtension;
+  /** WC_Webhook::deliver_ping: resolves once the ping was answered (or refused). */
+  ping: (webhook: SimWebhook) => Promise<void>;
+}
+
+export function buildRoutes(state: StoreState, opts: RouteOptions): Route[] {
   const base = (): string => state.baseUrl;
   // Advanced Shipment Tracking also answers on the Shipment Tracking namespace.
   const serves = (namespace: string): boolean =>
@@ -434,7 +440,7 @@ export function buildRoutes(state: StoreState, opts: { tracking: () => TrackingE
           const { page, headers } = paginate(rows, req, base());
           return { status: 200, body: page.map((w) => state.webhookJson(w)), headers };
         },
-        POST: (req) => {
+        POST: async (req) => {
           const TOPICS = /^(order|product|customer|coupon)\.(created|updated|deleted|restored)$|^action\./;
           if (typeof req.body.topic !== 'string' || !TOPICS.test(req.body.topic)) {
             throw new WooError(400, 'woocommerce_rest_webhook_invalid_topic', 'Webhook topic is required and must be valid.');
@@ -443,7 +449,11 @@ export function buildRoutes(state: StoreState, opts: { tracking: () => TrackingE
             throw new WooError(400, 'woocommerce_rest_webhook_invalid_delivery_url', 'Webhook delivery URL must be a valid URL starting with http:// or https://.');
           }
           const w = state.createWebhook(req.body);
-          return { status: 201, body: state.webhookJson(w), headers: { location: `${base()}/wp-json/wc/v3/webhooks/${w.id}` } };
+          const body = state.webhookJson(w);
+          // WC_REST_Webhooks_V1_Controller::create_item prepares the response, then
+          // sends the ping before answering; a failed ping changes nothing in the answer.
+          if (w.status === 'active') await opts.ping(w);
+          return { status: 201, body, headers: { location: `${base()}/wp-json/wc/v3/webhooks/${w.id}` } };
         },
       },
     },
@@ -455,13 +465,18 @@ export function buildRoutes(state: StoreState, opts: { tracking: () => TrackingE
           if (!w) throw new WooError(404, 'woocommerce_rest_webhook_invalid_id', 'Invalid ID.');
           return { status: 200, body: state.webhookJson(w) };
         },
-        PUT: (req, [id]) => {
+        PUT: async (req, [id]) => {
           const w = state.webhooks.get(Number(id));
           if (!w) throw new WooError(404, 'woocommerce_rest_webhook_invalid_id', 'Invalid ID.');
+          // failure_count is left as it is: only a successful delivery resets it (WC_Webhook::log_delivery).
           if (req.body.status === 'active' || req.body.status === 'paused' || req.body.status === 'disabled') w.status = req.body.status;
           if (typeof req.body.secret === 'string') w.secret = req.body.secret;
+          const urlChanged = typeof req.body.delivery_url === 'string' && req.body.delivery_url !== w.deliveryUrl;
           if (typeof req.body.delivery_url === 'string') w.deliveryUrl = req.body.delivery_url;
           w.modified = state.now();
+          // WC_Webhook_Data_Store::update pings an active webhook whose delivery URL changed or whose
+          // ping never got a 200 (pending_delivery).
+          if (w.status === 'active' && (urlChanged || w.pendingDelivery)) await opts.ping(w);
           return { status: 200, body: state.webhookJson(w) };
         },
         DELETE: (_req, [id]) => {

@@ -104,6 +104,10 @@ export interface SimWebhook {
   secret: string;
   created: number;
   modified: number | null;
+  /** Consecutive failed deliveries (WC_Webhook failure_count); reset by a success. */
+  failureCount: number;
+  /** True until a ping gets a 200 (WC_Webhook pending_delivery); an update of an active webhook pings again while true. */
+  pendingDelivery: boolean;
 }
 
 export const ORDER_STATUSES = [
@@ -765,6 +769,8 @@ export class StoreState {
       secret: String(input.secret ?? randomBytes(16).toString('hex')),
       created: now,
       modified: null,
+      failureCount: 0,
+      pendingDelivery: true,
     };
     this.webhooks.set(w.id, w);
     return w;

@@ -45,7 +45,8 @@ async function pullAll(c: ShopifyConnector, cursor: string | null): Promise<Orde
 const SKUS = Array.from({ length: 12 }, (_, i) => `CS-SKU-${i + 1}`);
 
 beforeAll(async () => {
-  sim = await shopifyFactory.simulate({ orders: 0, rateLimit: { restoreRate: 500, bucketSize: 1000 }, log });
+  // Webhooks go to a receiver on http://127.0.0.1, which real Shopify refuses.
+  sim = await shopifyFactory.simulate({ orders: 0, rateLimit: { restoreRate: 500, bucketSize: 1000 }, allowLocalWebhooks: true, log });
   for (const [i, sku] of SKUS.entries()) {
     await sim.createProduct({ sku, title: `Product ${i + 1}`, price: `${10 + i}.50`, stock: 500 });
   }

@@ -4,6 +4,7 @@
 import { parseGid, isoSeconds } from '../ids.ts';
 import { compare, matches, parseSearch } from '../search.ts';
 import type { WebhookSubscription } from '../webhooks.ts';
+import { shopifyAddressError } from '../../webhook-address.ts';
 import { connection, type ConnectionArgs, type Ctx } from './context.ts';
 
 function view(s: WebhookSubscription) {
@@ -52,21 +53,13 @@ export function webhookSubscription(args: { id: string }, ctx: Ctx) {
 
 interface SubscriptionInput { uri?: string | null; callbackUrl?: string | null; format?: string | null; includeFields?: string[] | null; metafieldNamespaces?: string[] | null; filter?: string | null }
 
-function invalidUri(input: SubscriptionInput): string | null {
-  const uri = input.uri ?? input.callbackUrl;
-  if (!uri) return "Address can't be blank";
-  try {
-    const u = new URL(uri);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:' && u.protocol !== 'pubsub:' && u.protocol !== 'arn:') return 'Address is invalid';
-  } catch {
-    return 'Address is invalid';
-  }
-  return null;
+function invalidUri(input: SubscriptionInput, ctx: Ctx): string | null {
+  return shopifyAddressError(input.uri ?? input.callbackUrl, ctx.webhooks.allowLocal);
 }
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/mutations/webhookSubscriptionCreate */
 export function webhookSubscriptionCreate(args: { topic: string; webhookSubscription: SubscriptionInput }, ctx: Ctx) {
-  const bad = invalidUri(args.webhookSubscription);
+  const bad = invalidUri(args.webhookSubscription, ctx);
   if (bad) return { webhookSubscription: null, userErrors: [{ field: ['webhookSubscription', 'callbackUrl'], message: bad }] };
   const uri = args.webhookSubscription.uri ?? args.webhookSubscription.callbackUrl;
   for (const s of ctx.webhooks.subscriptions.values()) {
@@ -83,7 +76,7 @@ export function webhookSubscriptionUpdate(args: { id: string; webhookSubscriptio
   if (!s) return { webhookSubscription: null, userErrors: [{ field: ['id'], message: 'Webhook subscription does not exist' }] };
   const input = args.webhookSubscription;
   if (input.uri !== undefined || input.callbackUrl !== undefined) {
-    const bad = invalidUri(input);
+    const bad = invalidUri(input, ctx);
     if (bad) return { webhookSubscription: null, userErrors: [{ field: ['webhookSubscription', 'callbackUrl'], message: bad }] };
     s.uri = (input.uri ?? input.callbackUrl)!;
   }
