@@ -5,6 +5,7 @@
  * interfaces are small so that another store can stand behind them.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.ts';
@@ -75,12 +76,22 @@ function newLeaseId(owner: string): string {
 
 /**
  * Waits until a reservation is covered, re-checking at least every
- * `recheckMs` so that refunds made meanwhile are used.
+ * `recheckMs` so that refunds made meanwhile are used. Rejects with
+ * `signal`'s reason when it aborts (the client closing at shutdown); the
+ * reservation then stops being renewed and its lease returns its points.
  */
-export async function awaitReservation(budget: RateBudget, key: string, reservation: Reservation, limits: BucketLimits, recheckMs = 100): Promise<void> {
+export async function awaitReservation(
+  budget: RateBudget,
+  key: string,
+  reservation: Reservation,
+  limits: BucketLimits,
+  recheckMs = 100,
+  signal?: AbortSignal,
+): Promise<void> {
   let wait = reservation.waitMs;
   while (wait > 0) {
-    await new Promise((r) => setTimeout(r, Math.min(wait, recheckMs)));
+    signal?.throwIfAborted();
+    await delay(Math.min(wait, recheckMs), undefined, signal ? { signal } : {});
     wait = await budget.waitFor(key, reservation, limits);
   }
 }
