@@ -11,6 +11,10 @@ import { runInProcess } from './helpers/in-process-cli.ts';
 import { connectorFactory } from '../connectors/index.ts';
 import type { ChannelSimulator } from '../connectors/types.ts';
 import { registerChannelAddCommand } from '../src/channels/add.ts';
+import { runCli } from './helpers/cli.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let t: TestApp;
 const sims = {} as Record<'shopify' | 'woocommerce', ChannelSimulator>;
@@ -85,5 +89,45 @@ describe('channels add', () => {
     expect(help.stdout).toMatch(/woocommerce \(WooCommerce\)\n\s+settings:\s+url \(required\)/);
     expect(help.stdout).toMatch(/consumerKey \(required\), consumerSecret \(required\), webhookSecret \(required\)/);
     expect(await channelNames()).not.toContain('x');
+  });
+});
+
+describe('channels add, credentials kept out of ps and shell history', () => {
+  const settingsFlags = (sim: ChannelSimulator) => Object.entries(sim.channelConfig().settings).flatMap(([k, v]) => ['-s', `${k}=${String(v)}`]);
+
+  it('reads them from a JSON file (--credentials-file), through the real command line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-creds-'));
+    const file = join(dir, 'woo.json');
+    writeFileSync(file, JSON.stringify(sims.woocommerce.channelConfig().credentials), { mode: 0o600 });
+    const args = ['channels', 'add', 'woocommerce', 'file-woo', ...settingsFlags(sims.woocommerce), '--credentials-file', file];
+    const r = await runCli(args, t.env);
+    expect(r.code, r.stderr).toBe(0);
+    // Verified against the store: the secret arrived, and it was never on the command line.
+    expect(r.stdout).toMatch(/verified: connected to WooCommerce/);
+    expect(args.join(' ')).not.toContain(String(sims.woocommerce.channelConfig().credentials.consumerSecret));
+    expect(await channelNames()).toContain('file-woo');
+  }, 60_000);
+
+  it('reads them from standard input as key=value lines (--credentials-stdin)', async () => {
+    const lines = Object.entries(sims.shopify.channelConfig().credentials).map(([k, v]) => `${k}=${String(v)}`).join('\n');
+    const r = await runCli(['channels', 'add', 'shopify', 'stdin-shop', ...settingsFlags(sims.shopify), '--credentials-stdin'], t.env, 60_000, `# from a vault\n${lines}\n`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/verified: connected to Shopify shop/);
+    expect(await channelNames()).toContain('stdin-shop');
+  }, 60_000);
+
+  it('refuses an unreadable or malformed source clearly, without echoing it, and saves nothing', async () => {
+    const missing = await add('woocommerce', 'bad-file', ...settingsFlags(sims.woocommerce), '--credentials-file', '/nonexistent/creds.json');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read --credentials-file \/nonexistent\/creds\.json: ENOENT/);
+    const dir = mkdtempSync(join(tmpdir(), 'cs-creds-'));
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{"consumerKey": "ck_secret_value", ');
+    const broken = await add('woocommerce', 'bad-json', ...settingsFlags(sims.woocommerce), '--credentials-file', file);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/not valid JSON/);
+    expect(broken.stderr).not.toContain('ck_secret_value');
+    expect(await channelNames()).not.toContain('bad-file');
+    expect(await channelNames()).not.toContain('bad-json');
   });
 });

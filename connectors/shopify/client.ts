@@ -86,6 +86,7 @@ const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 export class ShopifyClient {
   readonly endpoint: string;
   private readonly agent: https.Agent;
+  private readonly closed = new AbortController();
   private readonly budgetKey: string;
   private limits: BucketLimits | null = null;
   private readonly estimates = new Map<string, number>();
@@ -120,10 +121,13 @@ export class ShopifyClient {
     let reauthenticated = false;
 
     for (;;) {
+      // Closed (shutdown) between two attempts, or before the first: do not start another.
+      if (this.closed.signal.aborted) throw new RetryableError(`Shopify ${this.options.shopDomain}: client closed`);
       const limits = await this.currentLimits();
       const estimate = Math.min(this.estimates.get(costKey) ?? call.estimate ?? DEFAULT_ESTIMATE, limits.capacity);
       // Queue behind earlier reservations; go as soon as refunds or the refill cover this one.
-      await awaitReservation(this.options.budget, this.budgetKey, await this.options.budget.reserve(this.budgetKey, estimate, limits), limits);
+      const reservation = await this.options.budget.reserve(this.budgetKey, estimate, limits);
+      await this.closable(awaitReservation(this.options.budget, this.budgetKey, reservation, limits, 100, this.closed.signal));
 
       const token = await this.accessToken();
       let response: HttpResponse;
@@ -135,7 +139,7 @@ export class ShopifyClient {
         // Unknown whether Shopify ran it: the reservation stays spent.
         attempts++;
         if (idempotent && attempts < maxAttempts) {
-          await sleep(backoff(attempts));
+          await this.wait(backoff(attempts));
           continue;
         }
         throw new RetryableError(`Shopify ${this.options.shopDomain}: ${(err as Error).message}`, backoff(attempts), {
@@ -155,7 +159,7 @@ export class ShopifyClient {
           attempts++;
           const retryAfter = retryAfterMs(response.headers['retry-after']) ?? backoff(attempts);
           if ((idempotent || response.status === 429) && attempts < maxAttempts) {
-            await sleep(retryAfter);
+            await this.wait(retryAfter);
             continue;
           }
           throw new RetryableError(`Shopify ${this.options.shopDomain} answered HTTP ${response.status}`, retryAfter);
@@ -193,7 +197,7 @@ export class ShopifyClient {
         const error = classifyGraphqlErrors(this.options.shopDomain, errors);
         attempts++;
         if (error instanceof RetryableError && idempotent && attempts < maxAttempts) {
-          await sleep(backoff(attempts));
+          await this.wait(backoff(attempts));
           continue;
         }
         throw error;
@@ -247,8 +251,24 @@ export class ShopifyClient {
     return this.limits ?? DEFAULT_LIMITS;
   }
 
+  /** Destroys the sockets and ends every wait of this client (budget, back-off) with a RetryableError. */
   close(): void {
+    this.closed.abort();
     this.agent.destroy();
+  }
+
+  /** A back-off wait that `close()` ends: a daemon stopping must not sit out the waits of a job it lets go. */
+  private wait(ms: number): Promise<void> {
+    return this.closable(sleep(ms, this.closed.signal));
+  }
+
+  private async closable(wait: Promise<void>): Promise<void> {
+    try {
+      await wait;
+    } catch (err) {
+      if (this.closed.signal.aborted) throw new RetryableError(`Shopify ${this.options.shopDomain}: client closed while waiting`, undefined, { cause: err });
+      throw err;
+    }
   }
 
   private async settle(costKey: string, reserved: number, cost: QueryCost | undefined): Promise<void> {
@@ -424,6 +444,18 @@ function excerpt(text: string): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** A wait that ends early (rejecting) when `signal` aborts: `close()` during a back-off. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

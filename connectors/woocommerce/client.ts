@@ -150,9 +150,10 @@ class AdaptiveLimiter {
     return Math.min(MAX_DELAY_MS, this.baseDelayMs * 2 ** (this.failures - 1)) * (0.5 + Math.random() / 2);
   }
 
-  waitForPause(): Promise<void> {
+  /** Waits out a pause; rejects when `signal` aborts (the client closes). */
+  waitForPause(signal: AbortSignal): Promise<void> {
     const wait = this.pausedUntil - Date.now();
-    return wait > 0 ? sleep(wait) : Promise.resolve();
+    return wait > 0 ? sleep(wait, signal) : Promise.resolve();
   }
 
   close(): void {
@@ -178,8 +179,23 @@ class AdaptiveLimiter {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * A back-off wait that ends early when the client closes: a daemon stopping
+ * must not sit out a 30 s back-off (or a Retry-After) of a job it is letting go.
+ */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function parseRetryAfter(value: string | undefined): number | undefined {
@@ -311,7 +327,7 @@ export class WooClient {
     let retryAfterMs: number | undefined;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       if (this.abort.signal.aborted) throw new RetryableError(`WooCommerce client closed during ${what}`);
-      await this.limiter.waitForPause();
+      await this.backOff(this.limiter.waitForPause(this.abort.signal), what);
       await this.limiter.acquire();
       let res: AxiosLikeResponse;
       try {
@@ -361,12 +377,22 @@ export class WooClient {
         lastError = `HTTP ${status} ${message}`;
         const delay = this.limiter.failed();
         if (!idempotent) break;
-        await sleep(delay);
+        await this.backOff(sleep(delay, this.abort.signal), what);
         continue;
       }
       throw new WooRequestError(`WooCommerce refused ${what}: ${message} (${wooCode ?? status})`, status, wooCode);
     }
     throw new RetryableError(`WooCommerce ${what} failed after retries: ${lastError}`, retryAfterMs);
+  }
+
+  /** A back-off wait; the client closing (shutdown) ends it with a RetryableError, so the job is tried again later. */
+  private async backOff(wait: Promise<void>, what: string): Promise<void> {
+    try {
+      await wait;
+    } catch (err) {
+      if (this.abort.signal.aborted) throw new RetryableError(`WooCommerce client closed while backing off during ${what}`, undefined, { cause: err });
+      throw err;
+    }
   }
 
   private authError(method: string, what: string, status: number, message: string, wooCode: string | null): WooAuthError {

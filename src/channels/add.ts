@@ -15,6 +15,8 @@ type WithApp = (fn: (app: App) => Promise<void>) => Promise<void>;
 interface AddOptions {
   setting: Record<string, unknown>;
   credential: Record<string, unknown>;
+  credentialsFile?: string;
+  credentialsStdin?: boolean;
   registerWebhooks?: boolean;
   verify: boolean;
 }
@@ -28,7 +30,9 @@ export function registerChannelAddCommand(channels: Command, withApp: WithApp): 
     .argument('<kind>', 'channel kind (listed below)')
     .argument('<name>', 'a unique name, e.g. "main-shopify"')
     .option('-s, --setting <key=value>', 'a setting (repeatable)', collectPairs, {})
-    .option('-c, --credential <key=value>', 'a credential, stored encrypted (repeatable)', collectPairs, {})
+    .option('-c, --credential <key=value>', 'a credential, stored encrypted (repeatable; visible in ps and shell history: prefer the two below)', collectPairs, {})
+    .option('--credentials-file <path>', 'read credentials from a file: a JSON object, or key=value lines (-c values override)')
+    .option('--credentials-stdin', 'read credentials from standard input, same formats as --credentials-file')
     .option('--no-verify', 'save without checking the credentials against the store')
     .option('--register-webhooks', "create the channel's webhooks pointing at PUBLIC_URL/webhooks/<id> and check that they arrive (see channels webhooks)")
     .action(async (kind: string, name: string, opts: AddOptions) => {
@@ -48,6 +52,7 @@ async function addChannelCommand(app: App, kind: string, name: string, opts: Add
     import('../../connectors/index.ts'), import('../../connectors/describe.ts'), import('../domain/errors.ts'), import('../db/channels.ts'), import('../config.ts'),
   ]);
   const factory = connectorFactory(kind);
+  opts = { ...opts, credential: { ...(await readCredentials(opts, ConfigError)), ...opts.credential } };
   const settings = factory.settingsSchema.safeParse(opts.setting);
   if (!settings.success) {
     throw new ConfigError(`settings for ${kind}: ${missingFields(factory.settingsSchema, opts.setting) ?? formatIssue(settings.error.issues[0])} (see "channelsync channels add --help")`);
@@ -90,11 +95,70 @@ async function addChannelCommand(app: App, kind: string, name: string, opts: Add
 function collectPairs(value: string, previous: Record<string, unknown>): Record<string, unknown> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
-  const key = value.slice(0, eq);
-  const raw = value.slice(eq + 1);
-  // Numbers and booleans arrive as such; everything else stays text.
-  const parsed = /^(-?\d+(\.\d+)?|true|false)$/.test(raw) ? JSON.parse(raw) : raw;
-  return { ...previous, [key]: parsed };
+  return { ...previous, [value.slice(0, eq)]: scalar(value.slice(eq + 1)) };
+}
+
+/** Numbers and booleans arrive as such; everything else stays text. */
+function scalar(raw: string): unknown {
+  return /^(-?\d+(\.\d+)?|true|false)$/.test(raw) ? JSON.parse(raw) : raw;
+}
+
+/**
+ * Credentials from `--credentials-file` or `--credentials-stdin`, so secrets
+ * stay out of `ps` and shell history (`-c` puts them in both). Either format:
+ * a JSON object of strings, numbers and booleans, or `key=value` lines (blank
+ * lines and `#` comments skipped; the value is the rest of the line, as text).
+ */
+async function readCredentials(opts: AddOptions, ConfigError: new (message: string) => Error): Promise<Record<string, unknown>> {
+  if (opts.credentialsFile !== undefined && opts.credentialsStdin) throw new ConfigError('use --credentials-file or --credentials-stdin, not both');
+  let text: string;
+  let source: string;
+  if (opts.credentialsFile !== undefined) {
+    source = `--credentials-file ${opts.credentialsFile}`;
+    const { readFile } = await import('node:fs/promises');
+    try {
+      text = await readFile(opts.credentialsFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  } else if (opts.credentialsStdin) {
+    source = '--credentials-stdin';
+    if (process.stdin.isTTY) process.stderr.write('credentials (JSON, or key=value lines), then Ctrl-D:\n');
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
+    text = Buffer.concat(chunks).toString('utf8');
+  } else {
+    return {};
+  }
+  return parseCredentials(text, source, ConfigError);
+}
+
+function parseCredentials(text: string, source: string, ConfigError: new (message: string) => Error): Record<string, unknown> {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new ConfigError(`${source}: no credentials in it`);
+  if (trimmed.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch (err) {
+      // The parser's message, never the text: it holds secrets.
+      throw new ConfigError(`${source}: not valid JSON (${(err as Error).message.replace(/"[^"]*"/g, '"…"')})`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${source}: expected a JSON object of credentials`);
+    for (const [key, value] of Object.entries(parsed)) {
+      if (!['string', 'number', 'boolean'].includes(typeof value)) throw new ConfigError(`${source}: "${key}" must be a string, number or boolean`);
+    }
+    return parsed as Record<string, unknown>;
+  }
+  const credentials: Record<string, unknown> = {};
+  for (const [i, line] of trimmed.split(/\r?\n/).entries()) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${source}: line ${i + 1} is not key=value`);
+    // Text as written: a secret of digits stays a string.
+    credentials[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return credentials;
 }
 
 function formatIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {

@@ -360,6 +360,14 @@ export interface ChannelStockExpectedView {
 }
 
 /** Shared rate-limit buckets when there is no Redis (0005_shared_state). */
+/** A waiting reservation's lease on a rate bucket (0012): renewed while its holder waits, dropped with its points given back once it runs out. */
+export interface RateBudgetLeasesTable {
+  bucket: string;
+  id: string;
+  cost: number;
+  expires_at: Timestamp;
+}
+
 export interface RateBucketsTable {
   key: string;
   level: number;
@@ -419,6 +427,7 @@ export interface Database {
   reconcile_runs: ReconcileRunsTable;
   channel_stock_expected: ChannelStockExpectedView;
   rate_buckets: RateBucketsTable;
+  rate_budget_leases: RateBudgetLeasesTable;
   shared_values: SharedValuesTable;
   job_failures: JobFailuresTable;
 }

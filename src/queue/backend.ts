@@ -16,7 +16,7 @@ import { Queue, Worker, createPostgresBackend, runMigrations, withBackend, type 
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Db } from '../db/index.ts';
-import { createRedis, pingRedis } from './connection.ts';
+import { createRedis, createRequestRedis, pingRedis } from './connection.ts';
 import {
   PostgresRateBudget,
   PostgresSharedKV,
@@ -35,6 +35,11 @@ export interface QueueBackend {
   readonly description: string;
   /** The Redis connection when the queues are on Redis (for features that need Redis itself); null otherwise. */
   readonly redis: Redis | null;
+  /**
+   * A connection for HTTP request handlers when the queues are on Redis: it
+   * fails fast instead of waiting for Redis to come back (`createRequestRedis`); null otherwise.
+   */
+  readonly requestRedis: Redis | null;
   /** Creates what the backend needs before first use (BullMQ's tables on Postgres); safe to repeat and to run concurrently. */
   prepare(): Promise<void>;
   createQueue(name: string, settings: QueueSettings): Queue;
@@ -50,10 +55,12 @@ export interface QueueBackend {
 /** BullMQ on Redis: one connection for queues and shared state, one more per worker (BullMQ blocks on it). */
 export function redisBackend(url: string, prefix: string): QueueBackend {
   const redis = createRedis(url);
+  const requestRedis = createRequestRedis(url);
   return {
     kind: 'redis',
     description: `redis ${redactUrl(url)} prefix ${prefix}`,
     redis,
+    requestRedis,
     async prepare() {},
     createQueue: (name, settings) => new Queue(name, { ...settings, connection: redis, prefix }),
     createWorker(name, processor, settings) {
@@ -65,6 +72,7 @@ export function redisBackend(url: string, prefix: string): QueueBackend {
     ping: (timeoutMs) => pingRedis(url, timeoutMs),
     async close() {
       redis.disconnect();
+      requestRedis.disconnect();
     },
   };
 }
@@ -106,6 +114,7 @@ export function postgresBackend(databaseUrl: string, options: PostgresBackendOpt
     kind: 'postgres',
     description: `postgres ${redactUrl(databaseUrl)} schema ${BULLMQ_SCHEMA}`,
     redis: null,
+    requestRedis: null,
     async prepare() {
       const client = await pool.connect();
       try {

@@ -25,6 +25,20 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { App } from '../app.ts';
 import { safeEqual } from './admin/credentials.ts';
 
+/** Longest a scrape waits for the queue depths (they need the queue backend). */
+const QUEUE_COUNTS_TIMEOUT_MS = 1_000;
+
+// Not connection.ts's withTimeout: that module loads ioredis, and this one must stay prom-client only.
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Process-wide metrics: events counted by this process, plus Node's default process metrics. */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'channelsync_' });
@@ -124,6 +138,7 @@ export function stateRegistry(app: App): Registry {
   const pushes = new Gauge({ name: 'channelsync_channel_pushes', help: 'Outbox rows by channel id, kind and status (pending, failed; done is not counted)', labelNames: ['channel', 'kind', 'status'] as const, registers: [state] });
   const jobs = new Gauge({ name: 'channelsync_queue_jobs', help: 'Jobs in each queue by state, as BullMQ reports them', labelNames: ['queue', 'state'] as const, registers: [state] });
   const drift = new Gauge({ name: 'channelsync_stock_drift', help: 'SKUs whose channel stock differs from the ledger at the last reconcile, by channel id (absent until stock reconciliation runs)', labelNames: ['channel'] as const, registers: [state] });
+  const queuesUp = new Gauge({ name: 'channelsync_queues_up', help: 'Whether the queue backend (Redis, or Postgres when embedded) answered for this scrape: 1 yes, 0 no (channelsync_queue_jobs is then absent)', registers: [state] });
   const driftUnits = new Gauge({ name: 'channelsync_stock_drift_units', help: 'Sum of |channel stock - ledger| at the last reconcile, by channel id', labelNames: ['channel'] as const, registers: [state] });
 
   // One collect for all gauges, so a scrape runs each query once.
@@ -131,7 +146,7 @@ export function stateRegistry(app: App): Registry {
   const collectAll = () =>
     (collecting ??= (async () => {
       try {
-        for (const g of [info, orders, lag, pushes, jobs, drift, driftUnits]) g.reset();
+        for (const g of [info, orders, lag, pushes, jobs, drift, driftUnits, queuesUp]) g.reset();
         const channels = await app.db.selectFrom('channels').select(['id', 'name', 'kind', 'enabled']).execute();
         for (const c of channels) info.set({ channel: String(c.id), name: c.name, kind: c.kind, enabled: String(c.enabled) }, 1);
         const orderRows = await app.db.selectFrom('orders').select(['channel_id', 'state', sql<number>`count(*)::int`.as('n')]).groupBy(['channel_id', 'state']).execute();
@@ -150,16 +165,26 @@ export function stateRegistry(app: App): Registry {
           drift.set({ channel: String(r.channel_id) }, r.skus);
           driftUnits.set({ channel: String(r.channel_id) }, r.units);
         }
-        for (const queue of app.queues.all()) {
-          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
-          for (const [state, n] of Object.entries(counts)) jobs.set({ queue: queue.name, state }, n);
+        // Queue depths come from the queue backend: bounded, so a scrape with Redis down answers
+        // with the Postgres gauges and channelsync_queues_up 0 instead of hanging.
+        try {
+          const all = await withTimeout(
+            Promise.all(app.queues.all().map(async (queue) => [queue.name, await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized')] as const)),
+            QUEUE_COUNTS_TIMEOUT_MS,
+            app.backend.kind,
+          );
+          for (const [name, counts] of all) for (const [state, n] of Object.entries(counts)) jobs.set({ queue: name, state }, n);
+          queuesUp.set(1);
+        } catch (err) {
+          queuesUp.set(0);
+          app.log.warn({ err: (err as Error).message }, 'metrics: queue depths unavailable');
         }
       } finally {
         collecting = null;
       }
     })());
   // prom-client serialises all metrics of a registry in parallel, each awaiting its collect: share one run.
-  for (const g of [info, orders, lag, pushes, jobs, drift, driftUnits]) {
+  for (const g of [info, orders, lag, pushes, jobs, drift, driftUnits, queuesUp]) {
     (g as unknown as { collect: () => Promise<void> }).collect = collectAll;
   }
   return state;

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.ts';
 import { ChannelsyncError, WebhookRejectedError } from '../domain/errors.ts';
 import { webhookJobId } from '../../jobs/webhooks.ts';
+import { REQUEST_REDIS_TIMEOUT_MS, withTimeout } from '../queue/connection.ts';
 
 /** Pings stored per channel at most (they prove delivery to `channels webhooks`). */
 const MAX_PINGS = 100;
@@ -82,7 +83,10 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
         .executeTakeFirst();
       if (!stored) return reply.code(200).send({ ok: true, duplicate: true });
 
-      await app.queues.add('webhooks', webhookJobId(stored.id), { deliveryId: stored.id }).catch((err) => {
+      // The delivery is safe in Postgres: answer now whatever Redis does. The enqueue gets a short
+      // bound; past it the add may still land when Redis is back (BullMQ's connection queues it),
+      // and the sweeper enqueues the pending delivery anyway (same job id, so never twice).
+      await withTimeout(app.queues.add('webhooks', webhookJobId(stored.id), { deliveryId: stored.id }), REQUEST_REDIS_TIMEOUT_MS, 'redis').catch((err) => {
         app.log.warn({ delivery: stored.id, err: (err as Error).message }, 'could not enqueue webhook; the sweeper will');
       });
       return reply.code(200).send({ ok: true });

@@ -19,7 +19,13 @@ import { startTestEmbeddedPostgres } from '../helpers/embedded.ts';
 
 interface Store {
   /** Two handles, as two processes would have. */
-  open(): Promise<{ budgets: [RateBudget, RateBudget]; kv: SharedKV; close(): Promise<void> }>;
+  open(): Promise<{
+    budgets: [RateBudget, RateBudget];
+    /** Two more handles on the same store whose reservations lapse after `leaseMs` without a word from their holder. */
+    leased(leaseMs: number): [RateBudget, RateBudget];
+    kv: SharedKV;
+    close(): Promise<void>;
+  }>;
 }
 
 const STORES: Record<string, Store> = {
@@ -29,6 +35,7 @@ const STORES: Record<string, Store> = {
       const { prefix, cleanup } = testPrefix();
       return {
         budgets: [new RedisRateBudget(a, prefix), new RedisRateBudget(b, prefix)],
+        leased: (leaseMs: number) => [new RedisRateBudget(a, prefix, { leaseMs }), new RedisRateBudget(b, prefix, { leaseMs })],
         kv: new RedisSharedKV(a, prefix),
         async close() {
           await cleanup();
@@ -56,6 +63,8 @@ function postgresStore(url: string, drop: () => Promise<void>) {
   const dbs: [Db, Db] = [createDb(url, { max: 3 }), createDb(url, { max: 3 })];
   return {
     budgets: [new PostgresRateBudget(dbs[0], 'p'), new PostgresRateBudget(dbs[1], 'p')] as [RateBudget, RateBudget],
+    leased: (leaseMs: number) =>
+      [new PostgresRateBudget(dbs[0], 'p', { leaseMs }), new PostgresRateBudget(dbs[1], 'p', { leaseMs })] as [RateBudget, RateBudget],
     kv: new PostgresSharedKV(dbs[0], 'p'),
     async close() {
       await Promise.all(dbs.map((db) => db.destroy()));
@@ -131,6 +140,43 @@ for (const [name, store] of Object.entries(STORES)) {
       expect(waits.at(-1)).toBeLessThanOrEqual(2000);
       // Every wait is distinct: no two callers were given the same slot.
       expect(new Set(waits.filter((w) => w > 0)).size).toBe(waits.filter((w) => w > 0).length);
+    });
+
+    it('heals within the lease when a holder dies with reservations waiting, while traffic goes on', async () => {
+      const leaseMs = 600;
+      const [live, dying] = opened.leased(leaseMs);
+      // The dying process drains the bucket and queues 400 points behind it, then is SIGKILLed: it never polls, sends or refunds again.
+      await dying.reserve('shop-k', 100, limits);
+      expect((await dying.reserve('shop-k', 400, limits)).waitMs).toBeGreaterThan(7000);
+      // Shopify never saw those 400 points: its own bucket (modelled here) has only the first 100 and the live calls.
+      const shopify = { level: 0, at: Date.now() };
+      const shopifyAvailable = (spend = 0) => {
+        shopify.level = Math.min(limits.capacity, shopify.level + ((Date.now() - shopify.at) / 1000) * limits.refillPerSecond) - spend;
+        shopify.at = Date.now();
+        return shopify.level;
+      };
+      // A live client keeps sending 10-point calls, each aligning the bucket with what Shopify reports afterwards.
+      const started = Date.now();
+      const deadline = started + leaseMs + 1000;
+      const sent: number[] = [];
+      while (Date.now() < deadline) {
+        const reservation = await live.reserve('shop-k', 10, limits);
+        let wait = reservation.waitMs;
+        while (wait > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, Math.min(wait, 50)));
+          wait = await live.waitFor('shop-k', reservation, limits);
+        }
+        if (wait > 0) break;
+        await live.sync('shop-k', shopifyAvailable(10), limits);
+        sent.push(Date.now() - started);
+      }
+      // Without healing the first live call waits out the dead 400 points (8 s) and nothing is sent.
+      expect(sent.length).toBeGreaterThanOrEqual(3);
+      expect(sent[0]).toBeLessThan(leaseMs + 500);
+      // Once traffic pauses, the bucket shows what Shopify reports again: a call goes at once.
+      await new Promise((r) => setTimeout(r, 500));
+      await live.sync('shop-k', shopifyAvailable(), limits);
+      expect((await live.reserve('shop-k', 10, limits)).waitMs).toBe(0);
     });
 
     it('refuses nonsense limits', async () => {

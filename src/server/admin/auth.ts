@@ -14,7 +14,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
 import { AdminAuthenticator, readCookie } from './credentials.ts';
-import { MemoryLoginLimiter, RedisLoginLimiter, type LoginLimiter, type LoginLimits } from './login-limiter.ts';
+import { FallbackLoginLimiter, MemoryLoginLimiter, RedisLoginLimiter, type LoginLimiter, type LoginLimits } from './login-limiter.ts';
+import { RedisSharedKV, type SharedKV } from '../../queue/shared-state.ts';
+import { REQUEST_REDIS_TIMEOUT_MS, withTimeout } from '../../queue/connection.ts';
 import { esc, page } from './html.ts';
 
 export const SESSION_COOKIE = 'channelsync_admin';
@@ -36,15 +38,37 @@ export function createAdminAuth(app: App, limits?: LoginLimits): AdminAuth | nul
   if (!adminToken && !adminUser) return null;
   const authenticator = new AdminAuthenticator({ token: adminToken, user: adminUser }, app.config.secretKey);
   // Embedded mode has no Redis and runs one process: the window can live in memory there.
-  const limiter: LoginLimiter = app.redis ? new RedisLoginLimiter(app.redis, app.config.queuePrefix, limits) : new MemoryLoginLimiter(limits);
+  // With Redis, on the request-path connection (fails fast), falling back to this process's own
+  // window while Redis does not answer (see FallbackLoginLimiter for why neither open nor closed).
+  const requestRedis = app.backend.requestRedis;
+  const limiter: LoginLimiter = requestRedis
+    ? new FallbackLoginLimiter(new RedisLoginLimiter(requestRedis, app.config.queuePrefix, limits), REQUEST_REDIS_TIMEOUT_MS, (err) =>
+        app.log.warn({ err: err.message }, 'admin login limiter: Redis does not answer; counting failures in this process until it does'),
+      )
+    : new MemoryLoginLimiter(limits);
 
+  // Revocations live in the shared store (the same keys as app.kv), read on the fast connection. While
+  // Redis does not answer, a session counts as live unless this process revoked it: admins can still
+  // use the console during an outage; a logout then holds on this replica until Redis is back.
+  const revocations: SharedKV = requestRedis ? new RedisSharedKV(requestRedis, app.config.queuePrefix) : app.kv;
+  const revokedHere = new Map<string, number>();
   const revokedKey = (id: string) => `admin-session-revoked:${id}`;
   async function session(cookie: string | undefined): Promise<{ id: string; expires: number } | null> {
     const s = authenticator.session(cookie);
-    return s && (await app.kv.get(revokedKey(s.id))) === null ? s : null;
+    if (!s) return null;
+    if ((revokedHere.get(s.id) ?? 0) > Date.now()) return null;
+    const revoked = await withTimeout(revocations.get(revokedKey(s.id)), REQUEST_REDIS_TIMEOUT_MS, 'redis').catch((err: Error) => {
+      app.log.warn({ err: err.message }, 'admin session: revocations unreadable; trusting the signed cookie');
+      return null;
+    });
+    return revoked === null ? s : null;
   }
   async function revoke(s: { id: string; expires: number }): Promise<void> {
-    await app.kv.set(revokedKey(s.id), '1', Math.max(1, s.expires - Date.now()));
+    revokedHere.set(s.id, s.expires);
+    for (const [id, until] of revokedHere) if (until <= Date.now()) revokedHere.delete(id);
+    await withTimeout(revocations.set(revokedKey(s.id), '1', Math.max(1, s.expires - Date.now())), REQUEST_REDIS_TIMEOUT_MS, 'redis').catch((err: Error) => {
+      app.log.warn({ err: err.message }, 'admin logout: Redis does not answer; the session is revoked on this process only');
+    });
   }
 
   async function require(request: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { withTimeout } from '../../queue/connection.ts';
 
 export interface LoginLimits {
   /** Failures allowed per window; default 10. */
@@ -71,6 +72,61 @@ export class RedisLoginLimiter implements LoginLimiter {
 
   private key(ip: string): string {
     return `${this.prefix}:admin:login-failures:${ip}`;
+  }
+}
+
+/**
+ * The Redis window, falling back to this process's own window (in memory)
+ * for any call Redis does not answer within `timeoutMs`.
+ *
+ * Decision: with Redis down the limiter neither fails open (unlimited guesses
+ * for as long as the outage lasts) nor closed (no admin can log in, exactly
+ * when the console is needed to see what is wrong): each replica keeps
+ * counting failures itself, so a guesser gets at most `max` per window per
+ * replica. Failures counted locally are not copied to Redis when it returns.
+ * Use it with a connection that fails fast (`createRequestRedis`): a call
+ * left waiting in an offline queue would still end in Redis later.
+ */
+export class FallbackLoginLimiter implements LoginLimiter {
+  private readonly local: MemoryLoginLimiter;
+  private down = false;
+
+  constructor(
+    private readonly shared: LoginLimiter,
+    private readonly timeoutMs: number,
+    private readonly onFallback: (err: Error) => void = () => {},
+  ) {
+    this.local = new MemoryLoginLimiter(shared.limits);
+  }
+
+  get limits(): LoginLimits {
+    return this.shared.limits;
+  }
+
+  blockedFor(ip: string): Promise<number> {
+    return this.either((l) => l.blockedFor(ip));
+  }
+
+  fail(ip: string): Promise<number> {
+    return this.either((l) => l.fail(ip));
+  }
+
+  async reset(ip: string): Promise<void> {
+    await this.local.reset(ip);
+    await this.either((l) => l.reset(ip));
+  }
+
+  private async either<T>(call: (limiter: LoginLimiter) => Promise<T>): Promise<T> {
+    try {
+      const result = await withTimeout(call(this.shared), this.timeoutMs, 'redis');
+      this.down = false;
+      return result;
+    } catch (err) {
+      // Said once per outage, not once per request.
+      if (!this.down) this.onFallback(err as Error);
+      this.down = true;
+      return call(this.local);
+    }
   }
 }
 
