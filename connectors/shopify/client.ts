@@ -24,6 +24,7 @@ import { createInterface } from 'node:readline';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
+import { sleep } from '../../src/domain/async.ts';
 import { awaitReservation, type BucketLimits, type RateBudget, type SharedKV } from '../../src/queue/shared-state.ts';
 import type { ApiCallOutcome } from '../types.ts';
 
@@ -444,18 +445,3 @@ function excerpt(text: string): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-/** A wait that ends early (rejecting) when `signal` aborts: `close()` during a back-off. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -16,6 +16,7 @@
 import WooCommerceRestApiModule from '@woocommerce/woocommerce-rest-api';
 import type { Logger } from 'pino';
 import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
+import { sleep } from '../../src/domain/async.ts';
 import { wooErrorSchema } from './mapping.ts';
 import type { ApiCallOutcome } from '../types.ts';
 
@@ -179,24 +180,6 @@ class AdaptiveLimiter {
   }
 }
 
-/**
- * A back-off wait that ends early when the client closes: a daemon stopping
- * must not sit out a 30 s back-off (or a Retry-After) of a job it is letting go.
- */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 function parseRetryAfter(value: string | undefined): number | undefined {
   if (!value) return undefined;

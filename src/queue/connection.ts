@@ -1,5 +1,8 @@
 /** One place that opens Redis connections, so every part uses the same options. */
 import { Redis } from 'ioredis';
+import { withTimeout } from '../domain/async.ts';
+
+export { withTimeout };
 
 /**
  * A connection for BullMQ workers and queues: `maxRetriesPerRequest: null` is
@@ -62,12 +65,3 @@ export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
   }
 }
 
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}

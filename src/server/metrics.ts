@@ -24,20 +24,11 @@ import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App } from '../app.ts';
 import { safeEqual } from './admin/credentials.ts';
+import { withTimeout } from '../domain/async.ts';
 
 /** Longest a scrape waits for the queue depths (they need the queue backend). */
 const QUEUE_COUNTS_TIMEOUT_MS = 1_000;
 
-// Not connection.ts's withTimeout: that module loads ioredis, and this one must stay prom-client only.
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Process-wide metrics: events counted by this process, plus Node's default process metrics. */
 export const registry = new Registry();
