@@ -50,8 +50,12 @@ export type WebhookEvent =
   | { type: 'ping' }
   /** The order as the channel sent it, mapped; upserted with the newer-wins rule. */
   | { type: 'order'; order: UnifiedOrder }
-  /** The order is gone from the channel (deleted or trashed). */
-  | { type: 'order_deleted'; externalId: string; at: Date }
+  /**
+   * The delivery claims the order is gone (deleted or trashed). Only the body
+   * is signed, not the topic, so this is a claim: the job asks the channel
+   * (`fetchOrder`) and acts on its answer. No time: headers are unsigned.
+   */
+  | { type: 'order_deleted'; externalId: string }
   /** A verified delivery channelsync does not act on (an unsubscribed topic). */
   | { type: 'ignored'; reason: string };
 

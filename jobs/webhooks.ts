@@ -61,6 +61,19 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
       fetched = true;
     }
   }
+  // Channels sign the body, not the topic: any captured order body replayed under
+  // orders/delete (order.deleted) reads as a deletion. So a deletion is only what the
+  // channel itself says: gone (null), or the order as it is now, saved like a fetch.
+  let gone = false;
+  if (event.type === 'order_deleted') {
+    const current = await connector.fetchOrder(event.externalId);
+    if (current) {
+      order = current;
+      fetched = true;
+    } else {
+      gone = true;
+    }
+  }
 
   const saved = await app.db.transaction().execute(async (trx) => {
     // Another run of this delivery finished while we read the channel: nothing more to do.
@@ -71,9 +84,10 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
     if (order) {
       const [result] = await upsertOrders(trx, delivery.channel_id, [order], { sameTimestamp: fetched ? 'replace' : 'keep' });
       outcome = result?.outcome ?? 'stale';
+      if (event.type === 'order_deleted') outcome = `not deleted: the channel still has the order (${outcome})`;
       if (result) changed.push(result);
-    } else if (event.type === 'order_deleted') {
-      const deleted = await markOrderDeleted(trx, delivery.channel_id, event.externalId, event.at);
+    } else if (event.type === 'order_deleted' && gone) {
+      const deleted = await markOrderDeleted(trx, delivery.channel_id, event.externalId);
       outcome = deleted ? 'deleted' : 'stale';
       if (deleted) changed.push({ orderId: deleted, externalId: event.externalId, outcome: 'updated' });
     } else {

@@ -80,11 +80,17 @@ export function parseWooWebhook(request: WebhookRequest, secret: string): Parsed
         };
       }
       case 'order.deleted': {
+        // The topic header is not signed: a signed order body replayed under it would
+        // read as a deletion. So this is only a claim, confirmed with the store by the
+        // job (`fetchOrder`). The body is `{id}` in every real delivery, so the key
+        // takes WooCommerce's delivery id: a claim the store denied never shadows a
+        // real deletion later (re-checking a retried one is harmless).
         const { id } = deletedSchema.parse(body);
+        const delivery = headers['x-wc-webhook-delivery-id']?.trim() || bodyDigest(rawBody);
         return {
-          deliveryKey: `order-deleted:${id}`,
+          deliveryKey: `order-deleted:${id}:${delivery.slice(0, 64)}`,
           topic,
-          event: { type: 'order_deleted', externalId: String(id), at: new Date() },
+          event: { type: 'order_deleted', externalId: String(id) },
         };
       }
       default:

@@ -123,12 +123,16 @@ async function upsertHeaders(db: Trx, channelId: number, batch: UnifiedOrder[], 
           updated_at: sql`now()`,
         }))
         .where((eb) =>
-          eb.or([
-            eb('orders.channel_updated_at', '<', eb.ref('excluded.channel_updated_at')),
-            eb.and([
-              eb.lit(replaceSameTime),
-              eb('orders.channel_updated_at', '=', eb.ref('excluded.channel_updated_at')),
-              eb('orders.raw', 'is distinct from', eb.ref('excluded.raw')),
+          eb.and([
+            // Gone on the channel: any copy is from before the deletion.
+            sql<boolean>`NOT (${DELETED_ON_CHANNEL} = ANY(orders.flags))`,
+            eb.or([
+              eb('orders.channel_updated_at', '<', eb.ref('excluded.channel_updated_at')),
+              eb.and([
+                eb.lit(replaceSameTime),
+                eb('orders.channel_updated_at', '=', eb.ref('excluded.channel_updated_at')),
+                eb('orders.raw', 'is distinct from', eb.ref('excluded.raw')),
+              ]),
             ]),
           ]),
         ),
@@ -152,14 +156,34 @@ export async function differsAtSameTime(db: Executor, channelId: number, order: 
   return row?.differs ?? false;
 }
 
-/** Marks an order deleted on its channel (WooCommerce order.deleted) as cancelled there, newer-wins too. */
-export async function markOrderDeleted(db: Trx, channelId: number, externalId: string, at: Date): Promise<number | null> {
+/**
+ * The flag of an order the channel confirmed gone (deleted, not just
+ * cancelled). Such a row is never reopened by a copy of the order sent before
+ * the deletion (a delayed or replayed webhook body): nothing newer can exist.
+ */
+export const DELETED_ON_CHANNEL = 'deleted_on_channel';
+
+/**
+ * Marks an order as deleted on its channel: cancelled there, flagged
+ * `deleted_on_channel`. Only for an order the channel itself said is gone
+ * (`Connector.fetchOrder` returned null): a webhook's topic and headers are
+ * not signed, so they never decide this alone. The channel's own time of the
+ * order (`channel_updated_at`) is left alone, since no signed time comes with
+ * a deletion; `cancelled_at` keeps a cancellation time the channel gave, else
+ * now. Returns the order's id when it changed, null when unknown or already marked.
+ */
+export async function markOrderDeleted(db: Trx, channelId: number, externalId: string): Promise<number | null> {
   const row = await db
     .updateTable('orders')
-    .set({ channel_state: 'cancelled', cancelled_at: at, channel_updated_at: at, updated_at: sql`now()` })
+    .set({
+      channel_state: 'cancelled',
+      cancelled_at: sql`COALESCE(cancelled_at, now())`,
+      flags: sql`array_append(flags, ${DELETED_ON_CHANNEL})`,
+      updated_at: sql`now()`,
+    })
     .where('channel_id', '=', channelId)
     .where('external_id', '=', externalId)
-    .where('channel_updated_at', '<', at)
+    .where(sql<boolean>`NOT (${DELETED_ON_CHANNEL} = ANY(flags))`)
     .returning('id')
     .executeTakeFirst();
   return row?.id ?? null;
