@@ -17,6 +17,7 @@ import { ShopifyHeader } from '@shopify/shopify-api';
 import { WebhookRejectedError } from '../../src/domain/errors.ts';
 import type { ParsedWebhook, WebhookRequest } from '../types.ts';
 import { mapRestOrder, restOrderSchema, toGid } from './mapping.ts';
+import { describeIssues, mapOrRefuse } from '../values.ts';
 
 /** Topics whose body is an order, mapped and upserted. */
 export const ORDER_TOPICS = ['orders/create', 'orders/updated', 'orders/cancelled'] as const;
@@ -68,9 +69,9 @@ export function parseShopifyWebhook(request: WebhookRequest, secret: string): Pa
   if ((ORDER_TOPICS as readonly string[]).includes(topic)) {
     const parsed = restOrderSchema.safeParse(body);
     if (!parsed.success) {
-      throw new WebhookRejectedError(`Shopify webhook ${topic} body is not an order: ${parsed.error.message}`, 400);
+      throw new WebhookRejectedError(`Shopify webhook ${topic} body is not an order: ${describeIssues(parsed.error)}`, 400);
     }
-    return { deliveryKey, topic, event: { type: 'order', order: mapRestOrder(parsed.data, body) } };
+    return { deliveryKey, topic, event: { type: 'order', order: mapOrRefuse(() => mapRestOrder(parsed.data, body), `Shopify webhook ${topic}`) } };
   }
 
   if (topic === 'orders/delete') {

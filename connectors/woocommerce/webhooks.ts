@@ -11,6 +11,7 @@ import { ZodError, z } from 'zod';
 import type { ParsedWebhook, WebhookRequest } from '../types.ts';
 import { WebhookRejectedError } from '../../src/domain/errors.ts';
 import { mapOrder, wooOrderSchema } from './mapping.ts';
+import { describeIssues, mapOrRefuse } from '../values.ts';
 
 /** The topics channelsync subscribes to. */
 export const WEBHOOK_TOPICS = ['order.created', 'order.updated', 'order.deleted'] as const;
@@ -76,7 +77,7 @@ export function parseWooWebhook(request: WebhookRequest, secret: string): Parsed
         return {
           deliveryKey: `order:${order.id}:${order.date_modified_gmt}:${bodyDigest(rawBody)}`,
           topic,
-          event: { type: 'order', order: mapOrder(order, body) },
+          event: { type: 'order', order: mapOrRefuse(() => mapOrder(order, body), `WooCommerce webhook ${topic}`) },
         };
       }
       case 'order.deleted': {
@@ -102,11 +103,7 @@ export function parseWooWebhook(request: WebhookRequest, secret: string): Parsed
     }
   } catch (err) {
     if (err instanceof ZodError) {
-      const first = err.issues[0];
-      throw new WebhookRejectedError(
-        `WooCommerce webhook ${topic}: unexpected body (${first?.path.join('.') || 'body'}: ${first?.message})`,
-        400,
-      );
+      throw new WebhookRejectedError(`WooCommerce webhook ${topic}: unexpected body (${describeIssues(err)})`, 400);
     }
     throw err;
   }
