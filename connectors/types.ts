@@ -43,6 +43,12 @@ export interface OrderPage {
   orders: UnifiedOrder[];
   /** Opaque to everyone but the connector. Stored in the same transaction as the page. */
   cursor: string;
+  /**
+   * Orders of this page the connector could not read (a field its schema
+   * refuses): recorded as rejected with the page, so they never stop the
+   * pull and never pass silently. The cursor covers them.
+   */
+  rejected?: Array<{ externalId: string; reason: string; raw: unknown }>;
 }
 
 export type WebhookEvent =

@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
-import { differsAtSameTime, markOrderDeleted, upsertOrders, type UpsertResult } from '../src/db/orders.ts';
+import { differsAtSameTime, markOrderDeleted, saveOrdersSettingAside, type UpsertResult } from '../src/db/orders.ts';
 import { ordersChanged } from '../src/fulfilment/steps.ts';
 
 export interface WebhookData {
@@ -80,11 +80,15 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
     const still = await trx.selectFrom('webhook_deliveries').select('status').where('id', '=', delivery.id).forUpdate().executeTakeFirst();
     if (still?.status !== 'pending') return { outcome: `already ${still?.status ?? 'gone'}`, changed: [] as UpsertResult[] };
     let outcome: string;
+    let refused: string | null = null;
     const changed: UpsertResult[] = [];
     if (order) {
-      const [result] = await upsertOrders(trx, delivery.channel_id, [order], { sameTimestamp: fetched ? 'replace' : 'keep' });
-      outcome = result?.outcome ?? 'stale';
-      if (event.type === 'order_deleted') outcome = `not deleted: the channel still has the order (${outcome})`;
+      // An order the database refuses is set aside (rejected_orders) and the delivery marked
+      // failed with the reason: retrying the same body cannot help, and nothing half-saves.
+      const { results: [result], rejected } = await saveOrdersSettingAside(trx, delivery.channel_id, [order], { sameTimestamp: fetched ? 'replace' : 'keep', source: 'webhook' });
+      refused = rejected[0]?.reason ?? null;
+      outcome = refused ? `rejected: ${refused}` : (result?.outcome ?? 'stale');
+      if (event.type === 'order_deleted' && !refused) outcome = `not deleted: the channel still has the order (${outcome})`;
       if (result) changed.push(result);
     } else if (event.type === 'order_deleted' && gone) {
       const deleted = await markOrderDeleted(trx, delivery.channel_id, event.externalId);
@@ -95,7 +99,7 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
     }
     await trx
       .updateTable('webhook_deliveries')
-      .set({ status: event.type === 'ignored' ? 'ignored' : 'processed', processed_at: sql`now()`, error: null })
+      .set({ status: refused ? 'failed' : event.type === 'ignored' ? 'ignored' : 'processed', processed_at: sql`now()`, error: refused })
       .where('id', '=', delivery.id)
       .execute();
     return { outcome, changed };
