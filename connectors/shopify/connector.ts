@@ -54,6 +54,7 @@ import {
   type GqlOrder,
 } from './mapping.ts';
 import { SUBSCRIPTION_TOPICS, parseShopifyWebhook } from './webhooks.ts';
+import { describeIssues } from '../values.ts';
 import type { ShopifyCredentials, ShopifySettings } from './index.ts';
 
 /**
@@ -157,12 +158,22 @@ export class ShopifyConnector implements Connector {
       }
       const page = parse(gqlOrdersPageSchema, data, 'orders page');
       const orders: UnifiedOrder[] = [];
+      // An order the schema refuses is set aside with the page (the job records it with its
+      // reason), never failing the pull: the rest of the page and the pages after it still land.
+      const rejected: NonNullable<OrderPage['rejected']> = [];
       for (const node of page.orders.nodes) {
-        const order = await this.complete(parse(gqlOrderSchema, node, 'order'));
+        const parsed = gqlOrderSchema.safeParse(node);
+        if (!parsed.success) {
+          // Its own updatedAt never moves the cursor: an unreadable order may carry any date.
+          const head = node as { id?: unknown } | null;
+          rejected.push({ externalId: typeof head?.id === 'string' ? head.id : '(unknown)', reason: `Shopify sent an order channelsync cannot read: ${describeIssues(parsed.error)}`, raw: node });
+          continue;
+        }
+        const order = await this.complete(parsed.data);
         orders.push(order);
         if (!highWater || order.updatedAt > highWater) highWater = order.updatedAt;
       }
-      if (orders.length > 0 && highWater) yield { orders, cursor: encodeCursor(highWater) };
+      if ((orders.length > 0 || rejected.length > 0) && highWater) yield { orders, rejected, cursor: encodeCursor(highWater) };
       if (!page.orders.pageInfo.hasNextPage || !page.orders.pageInfo.endCursor) return;
       after = page.orders.pageInfo.endCursor;
     }
@@ -554,7 +565,7 @@ export function stockIdempotencyKey(round: number, intents: string[], quantities
 }
 
 const levelSchema = z
-  .object({ quantities: z.array(z.object({ name: z.string(), quantity: z.number().int() })) })
+  .object({ quantities: z.array(z.object({ name: z.string(), quantity: z.number().int().min(-2_147_483_648).max(2_147_483_647) })) })
   .nullish();
 
 const variantsPageSchema = z.object({
@@ -586,7 +597,7 @@ function availableOf(item: { tracked: boolean; inventoryLevel?: z.infer<typeof l
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new PermanentError(`Shopify sent an unexpected ${what}: ${result.error.message}`);
+    throw new PermanentError(`Shopify sent an unexpected ${what}: ${describeIssues(result.error)}`);
   }
   return result.data;
 }
