@@ -97,4 +97,19 @@ describe('admin API: the probe findings', () => {
     const res = await expectClean('GET', '/api/orders', undefined, { authorization: header.slice(0, 8000) });
     expect(res.statusCode).toBe(401);
   });
+
+  it.each([
+    'token=%00',
+    'token=' + 'x'.repeat(15_000),
+    'user=%E0%A4%A&password=x',
+    'next=%00&token=nope',
+    'token=a&token=b',
+    '%%%',
+    '',
+  ])('the login form %j is refused cleanly', async (form) => {
+    const res = await server.inject({ method: 'POST', url: '/admin/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.slice(0, 16_000), remoteAddress: `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` });
+    expect(res.statusCode, res.body.slice(0, 200)).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode).toBeLessThan(500);
+    expect(res.body).not.toMatch(INTERNAL);
+  });
 });
