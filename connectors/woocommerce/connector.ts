@@ -149,9 +149,13 @@ export class WooCommerceConnector implements Connector {
     const from = Math.max(0, since - this.settings.overlapSeconds);
     const scan = new OrderScan(this.client, this.settings.concurrency);
     for await (const page of scan.scan(from)) {
-      if (page.orders.length === 0) continue;
+      if (page.orders.length === 0 && page.unreadable.length === 0) continue;
       // An order the schema refuses is set aside with the page (the job records it), never failing the pull.
       const { orders, rejected } = await this.mapOrders(page.orders);
+      for (const u of page.unreadable) {
+        const id = (u.raw as { id?: unknown } | null)?.id;
+        rejected.push({ externalId: typeof id === 'number' || typeof id === 'string' ? String(id) : '(unknown)', reason: u.reason, raw: u.raw });
+      }
       const next = new Date(Math.max(since, page.progress) * 1000);
       yield { orders, rejected, cursor: JSON.stringify({ v: 1, modifiedAfter: next.toISOString() }) };
     }

@@ -164,6 +164,37 @@ describe('WooCommerce orders pages with one hostile order', () => {
     });
   }
 
+  type Edit = (o: Json) => Json;
+  const cases: Array<[string, Edit, (id: string) => string, RegExp]> = [
+    ['date_modified_gmt "garbage"', (o) => ({ ...o, date_modified_gmt: 'garbage' }), (id) => id, /date_modified_gmt/],
+    ['id as text', (o) => ({ ...o, id: 'x' }), () => 'x', /id: expected a whole number/],
+    ['the entry replaced by null', () => null, () => '(unknown)', /id: expected a whole number/],
+  ];
+  it.each(cases)('a list entry with %s is set aside, not dropped silently', async (_name, edit, expectedId, says) => {
+    const { channelId, connector, ids } = await channelWithOrders('woocommerce');
+    const bad = Number(ids[1]);
+    const restore = intercept(connector, 'get', ([path], res) => {
+      if (path === 'orders' && Array.isArray(res.body)) res.body = res.body.map((o: Json) => (o?.id === bad ? edit(o) : o));
+      return res;
+    });
+    const report = await syncOrders(t.app, channelId);
+    restore();
+    expect(report).toMatchObject({ inserted: 2, rejected: 1 });
+    const [rejected] = await rejectedOf(channelId);
+    expect(rejected!.external_id).toBe(expectedId(String(bad)));
+    expect(rejected!.reason).toMatch(says);
+  });
+
+  it('a list that is not a list fails the sync with a readable PermanentError', async () => {
+    const { channelId, connector } = await channelWithOrders('woocommerce');
+    const restore = intercept(connector, 'get', ([path], res) => (path === 'orders' ? { ...res, body: { orders: res.body } } : res));
+    const failure = await syncOrders(t.app, channelId).catch((e: unknown) => e);
+    restore();
+    expect(failure).toBeInstanceOf(PermanentError);
+    expect((failure as Error).message).toMatch(/expected a JSON array/);
+    expect(await stored(channelId)).toEqual([]);
+  });
+
   it.each([
     ['stock_quantity "abc"', 'abc'],
     ['stock_quantity 1.5', 1.5],
