@@ -160,6 +160,9 @@ export interface Capabilities {
   refund: boolean;
 }
 
+/** A batch of a bulk export: orders, and (as `rejected`) those the connector could not read. */
+export type BackfillBatch = UnifiedOrder[] & { rejected?: OrderPage['rejected'] };
+
 export interface BackfillProgress {
   done: number;
   /** Known total, when the channel tells one. */
@@ -207,7 +210,7 @@ export interface Connector {
   registerWebhooks?(callbackUrl: string): Promise<string[]>;
 
   /** Historic orders in bulk (Shopify bulk operations); progress is reported as it streams. */
-  backfill?(since: Date, onProgress: (p: BackfillProgress) => void): AsyncIterable<UnifiedOrder[]>;
+  backfill?(since: Date, onProgress: (p: BackfillProgress) => void): AsyncIterable<BackfillBatch>;
 
   /** Mark shipped with carrier and tracking. Checks the channel first: calling twice creates one. */
   pushFulfillment(push: FulfillmentPush): Promise<PushOutcome>;

@@ -127,7 +127,7 @@ export async function backfillOrders(
     onProgress({ ...p, saved: report.orders });
   })) {
     // Each batch is one transaction: an order is never saved without its lines.
-    const { results, rejected } = await app.db.transaction().execute((trx) => saveOrdersSettingAside(trx, channelId, batch, { sameTimestamp: 'replace', source: 'backfill' }));
+    const { results, rejected } = await app.db.transaction().execute((trx) => saveOrdersSettingAside(trx, channelId, batch, { sameTimestamp: 'replace', source: 'backfill', alsoRejected: batch.rejected }));
     report.rejected += rejected.length;
     count(report, results);
     report.orders += batch.length;

@@ -213,7 +213,8 @@ program
       });
       progressDone();
       console.log(
-        `backfill done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${report.orders} orders, ${report.inserted} new, ${report.updated} updated, ${report.stale} unchanged or older`,
+        `backfill done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${report.orders} orders, ${report.inserted} new, ${report.updated} updated, ${report.stale} unchanged or older` +
+          (report.rejected ? `, ${report.rejected} set aside (see GET /api/rejected-orders)` : ''),
       );
     });
   });

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { addChannel } from '../../src/db/channels.ts';
 import { PermanentError } from '../../src/domain/errors.ts';
-import { syncOrders } from '../../jobs/sync-orders.ts';
+import { backfillOrders, syncOrders } from '../../jobs/sync-orders.ts';
 import { connectorFactory } from '../../connectors/index.ts';
 import type { ChannelSimulator, Connector } from '../../connectors/types.ts';
 import { INVENTORY_ITEMS_QUERY, ORDERS_PAGE_QUERY } from '../../connectors/shopify/documents.ts';
@@ -131,6 +131,32 @@ describe('Shopify orders pages with one hostile order', () => {
     const failure = await connector.readStock([{ sku: 'HOSTILE-1', productExternalId: null, variantExternalId: null, inventoryItemExternalId: null }]).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(PermanentError);
     expect((failure as Error).message).toMatch(/inventory items: inventoryItems\.nodes\.0\.inventoryLevel\.quantities\.\d+\.quantity/);
+  });
+});
+
+describe('Shopify bulk export (backfill) with one hostile order', () => {
+  const cases: Array<[string, (record: Json, line: string) => string, RegExp]> = [
+    ['createdAt not a date', (r) => JSON.stringify({ ...r, createdAt: 'not-a-date' }), /createdAt/],
+    ['a line item with quantity -1', (r, line) => (r.__parentId ? JSON.stringify({ ...r, currentQuantity: -1 }) : line), /line item: currentQuantity/],
+  ];
+  it.each(cases)('%s: the rest saves, the bad one is set aside', async (_name, edit, says) => {
+    const { channelId, connector, ids } = await channelWithOrders('shopify');
+    const bad = ids[1]!;
+    const client = (connector as unknown as { client: { lines(url: string): AsyncIterable<string> } }).client;
+    const original = client.lines.bind(client);
+    client.lines = async function* (url: string) {
+      for await (const line of original(url)) {
+        const record = JSON.parse(line);
+        yield record.id === bad || record.__parentId === bad ? edit(record, line) : line;
+      }
+    };
+    const report = await backfillOrders(t.app, channelId, new Date('2000-01-01'));
+    client.lines = original;
+    expect(report).toMatchObject({ inserted: 2, rejected: 1 });
+    expect(await stored(channelId)).toEqual([ids[0], ids[2]].sort());
+    const [rejected] = await rejectedOf(channelId);
+    expect(rejected!.external_id).toBe(bad);
+    expect(rejected!.reason).toMatch(says);
   });
 });
 
