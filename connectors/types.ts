@@ -43,6 +43,12 @@ export interface OrderPage {
   orders: UnifiedOrder[];
   /** Opaque to everyone but the connector. Stored in the same transaction as the page. */
   cursor: string;
+  /**
+   * Orders of this page the connector could not read (a field its schema
+   * refuses): recorded as rejected with the page, so they never stop the
+   * pull and never pass silently. The cursor covers them.
+   */
+  rejected?: Array<{ externalId: string; reason: string; raw: unknown }>;
 }
 
 export type WebhookEvent =
@@ -50,8 +56,12 @@ export type WebhookEvent =
   | { type: 'ping' }
   /** The order as the channel sent it, mapped; upserted with the newer-wins rule. */
   | { type: 'order'; order: UnifiedOrder }
-  /** The order is gone from the channel (deleted or trashed). */
-  | { type: 'order_deleted'; externalId: string; at: Date }
+  /**
+   * The delivery claims the order is gone (deleted or trashed). Only the body
+   * is signed, not the topic, so this is a claim: the job asks the channel
+   * (`fetchOrder`) and acts on its answer. No time: headers are unsigned.
+   */
+  | { type: 'order_deleted'; externalId: string }
   /** A verified delivery channelsync does not act on (an unsubscribed topic). */
   | { type: 'ignored'; reason: string };
 
@@ -150,6 +160,9 @@ export interface Capabilities {
   refund: boolean;
 }
 
+/** A batch of a bulk export: orders, and (as `rejected`) those the connector could not read. */
+export type BackfillBatch = UnifiedOrder[] & { rejected?: OrderPage['rejected'] };
+
 export interface BackfillProgress {
   done: number;
   /** Known total, when the channel tells one. */
@@ -219,7 +232,7 @@ export interface Connector {
   pingWebhooks?(ids: string[]): Promise<void>;
 
   /** Historic orders in bulk (Shopify bulk operations); progress is reported as it streams. */
-  backfill?(since: Date, onProgress: (p: BackfillProgress) => void): AsyncIterable<UnifiedOrder[]>;
+  backfill?(since: Date, onProgress: (p: BackfillProgress) => void): AsyncIterable<BackfillBatch>;
 
   /** Mark shipped with carrier and tracking. Checks the channel first: calling twice creates one. */
   pushFulfillment(push: FulfillmentPush): Promise<PushOutcome>;

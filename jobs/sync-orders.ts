@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
-import { upsertOrders, type UpsertResult } from '../src/db/orders.ts';
+import { saveOrdersSettingAside, type UpsertResult } from '../src/db/orders.ts';
 import { LOCKS, withSessionLock } from '../src/db/locks.ts';
 import { PermanentError } from '../src/domain/errors.ts';
 import { ordersChanged } from '../src/fulfilment/steps.ts';
@@ -21,6 +21,8 @@ export interface SyncReport {
   inserted: number;
   updated: number;
   stale: number;
+  /** Orders set aside (`rejected_orders`): unreadable, or refused by the database. */
+  rejected: number;
   skipped?: string;
 }
 
@@ -34,7 +36,7 @@ export const syncOrdersJob: JobDefinition<SyncOrdersData> = {
 /** Runs one pull now (also used by `channelsync sync`). */
 export async function syncOrders(app: App, channelId: number): Promise<SyncReport> {
   const { connector } = await app.connectors.get(channelId);
-  const report: SyncReport = { pages: 0, inserted: 0, updated: 0, stale: 0 };
+  const report: SyncReport = { pages: 0, inserted: 0, updated: 0, stale: 0, rejected: 0 };
   const run = await withSessionLock(app.config.databaseUrl, LOCKS.syncOrders, channelId, async (lockLost) => {
     const conn = app.db;
     // The database's clock, like the stock readings reconcile compares with it.
@@ -49,9 +51,11 @@ export async function syncOrders(app: App, channelId: number): Promise<SyncRepor
       for await (const page of connector.pullOrders(saved?.cursor ?? null)) {
         // Another process may take the channel once our lock is gone: stop before saving more.
         lockLost.throwIfAborted();
-        const results = await conn.transaction().execute(async (trx) => {
-          // A page was read from the channel just now: at equal times its content wins.
-          const results = await upsertOrders(trx, channelId, page.orders, { sameTimestamp: 'replace' });
+        const { results, rejected } = await conn.transaction().execute(async (trx) => {
+          // A page was read from the channel just now: at equal times its content wins. An order
+          // that cannot be saved is set aside with its reason, in this transaction, and the cursor
+          // moves on: one bad order never stops the channel's polling.
+          const saved = await saveOrdersSettingAside(trx, channelId, page.orders, { sameTimestamp: 'replace', source: 'poll', alsoRejected: page.rejected });
           await trx
             .insertInto('sync_cursors')
             .values({ channel_id: channelId, resource: ORDERS, cursor: page.cursor, last_error: null })
@@ -59,8 +63,10 @@ export async function syncOrders(app: App, channelId: number): Promise<SyncRepor
               oc.columns(['channel_id', 'resource']).doUpdateSet({ cursor: page.cursor, last_synced_at: sql`now()`, last_error: null }),
             )
             .execute();
-          return results;
+          return saved;
         });
+        if (rejected.length > 0) app.log.warn({ channel: channelId, rejected: rejected.map((r) => ({ order: r.externalId, reason: r.reason })) }, 'orders set aside');
+        report.rejected += rejected.length;
         count(report, results);
         await ordersChanged(app, results);
         report.pages += 1;
@@ -95,6 +101,8 @@ export interface BackfillReport {
   inserted: number;
   updated: number;
   stale: number;
+  /** Orders set aside (`rejected_orders`). */
+  rejected: number;
 }
 
 /**
@@ -112,14 +120,15 @@ export async function backfillOrders(
   if (!connector.backfill) {
     throw new PermanentError(`${channel.kind} channels have no bulk export; "channelsync sync ${channelId}" pulls their history page by page`);
   }
-  const report: BackfillReport = { orders: 0, inserted: 0, updated: 0, stale: 0 };
+  const report: BackfillReport = { orders: 0, inserted: 0, updated: 0, stale: 0, rejected: 0 };
   let progress = { done: 0, total: null as number | null };
   for await (const batch of connector.backfill(since, (p) => {
     progress = p;
     onProgress({ ...p, saved: report.orders });
   })) {
     // Each batch is one transaction: an order is never saved without its lines.
-    const results = await app.db.transaction().execute((trx) => upsertOrders(trx, channelId, batch, { sameTimestamp: 'replace' }));
+    const { results, rejected } = await app.db.transaction().execute((trx) => saveOrdersSettingAside(trx, channelId, batch, { sameTimestamp: 'replace', source: 'backfill', alsoRejected: batch.rejected }));
+    report.rejected += rejected.length;
     count(report, results);
     report.orders += batch.length;
     onProgress({ ...progress, saved: report.orders });

@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
-import { differsAtSameTime, markOrderDeleted, upsertOrders, type UpsertResult } from '../src/db/orders.ts';
+import { differsAtSameTime, markOrderDeleted, saveOrdersSettingAside, type UpsertResult } from '../src/db/orders.ts';
 import { ordersChanged } from '../src/fulfilment/steps.ts';
 
 export interface WebhookData {
@@ -61,19 +61,37 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
       fetched = true;
     }
   }
+  // Channels sign the body, not the topic: any captured order body replayed under
+  // orders/delete (order.deleted) reads as a deletion. So a deletion is only what the
+  // channel itself says: gone (null), or the order as it is now, saved like a fetch.
+  let gone = false;
+  if (event.type === 'order_deleted') {
+    const current = await connector.fetchOrder(event.externalId);
+    if (current) {
+      order = current;
+      fetched = true;
+    } else {
+      gone = true;
+    }
+  }
 
   const saved = await app.db.transaction().execute(async (trx) => {
     // Another run of this delivery finished while we read the channel: nothing more to do.
     const still = await trx.selectFrom('webhook_deliveries').select('status').where('id', '=', delivery.id).forUpdate().executeTakeFirst();
     if (still?.status !== 'pending') return { outcome: `already ${still?.status ?? 'gone'}`, changed: [] as UpsertResult[] };
     let outcome: string;
+    let refused: string | null = null;
     const changed: UpsertResult[] = [];
     if (order) {
-      const [result] = await upsertOrders(trx, delivery.channel_id, [order], { sameTimestamp: fetched ? 'replace' : 'keep' });
-      outcome = result?.outcome ?? 'stale';
+      // An order the database refuses is set aside (rejected_orders) and the delivery marked
+      // failed with the reason: retrying the same body cannot help, and nothing half-saves.
+      const { results: [result], rejected } = await saveOrdersSettingAside(trx, delivery.channel_id, [order], { sameTimestamp: fetched ? 'replace' : 'keep', source: 'webhook' });
+      refused = rejected[0]?.reason ?? null;
+      outcome = refused ? `rejected: ${refused}` : (result?.outcome ?? 'stale');
+      if (event.type === 'order_deleted' && !refused) outcome = `not deleted: the channel still has the order (${outcome})`;
       if (result) changed.push(result);
-    } else if (event.type === 'order_deleted') {
-      const deleted = await markOrderDeleted(trx, delivery.channel_id, event.externalId, event.at);
+    } else if (event.type === 'order_deleted' && gone) {
+      const deleted = await markOrderDeleted(trx, delivery.channel_id, event.externalId);
       outcome = deleted ? 'deleted' : 'stale';
       if (deleted) changed.push({ orderId: deleted, externalId: event.externalId, outcome: 'updated' });
     } else {
@@ -81,7 +99,7 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
     }
     await trx
       .updateTable('webhook_deliveries')
-      .set({ status: event.type === 'ignored' ? 'ignored' : 'processed', processed_at: sql`now()`, error: null })
+      .set({ status: refused ? 'failed' : event.type === 'ignored' ? 'ignored' : 'processed', processed_at: sql`now()`, error: refused })
       .where('id', '=', delivery.id)
       .execute();
     return { outcome, changed };

@@ -175,7 +175,8 @@ program
           (SELECT count(*)::int FROM orders o WHERE o.channel_id = c.id) AS orders,
           (SELECT count(*)::int FROM channel_pushes p WHERE p.channel_id = c.id AND p.status = 'pending') AS pending_pushes,
           (SELECT count(*)::int FROM channel_pushes p WHERE p.channel_id = c.id AND p.status = 'failed') AS failed_pushes,
-          (SELECT count(*)::int FROM webhook_deliveries w WHERE w.channel_id = c.id AND w.status = 'failed') AS failed_webhooks
+          (SELECT count(*)::int FROM webhook_deliveries w WHERE w.channel_id = c.id AND w.status = 'failed') AS failed_webhooks,
+          (SELECT count(*)::int FROM rejected_orders r WHERE r.channel_id = c.id) AS rejected_orders
         FROM channels c LEFT JOIN sync_cursors sc ON sc.channel_id = c.id AND sc.resource = 'orders'
         ORDER BY c.id`.execute(db);
       // The database's clock, like last_synced_at: "how long ago" is right even when this machine's clock is off.
@@ -198,7 +199,8 @@ program
       console.log(
         report.skipped
           ? `skipped: ${report.skipped}`
-          : `${report.pages} pages: ${report.inserted} new, ${report.updated} updated, ${report.stale} unchanged or older`,
+          : `${report.pages} pages: ${report.inserted} new, ${report.updated} updated, ${report.stale} unchanged or older` +
+              (report.rejected ? `, ${report.rejected} set aside (see GET /api/rejected-orders)` : ''),
       );
     });
   });
@@ -220,7 +222,8 @@ program
       });
       progressDone();
       console.log(
-        `backfill done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${report.orders} orders, ${report.inserted} new, ${report.updated} updated, ${report.stale} unchanged or older`,
+        `backfill done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${report.orders} orders, ${report.inserted} new, ${report.updated} updated, ${report.stale} unchanged or older` +
+          (report.rejected ? `, ${report.rejected} set aside (see GET /api/rejected-orders)` : ''),
       );
     });
   });

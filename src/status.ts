@@ -15,6 +15,8 @@ export interface ChannelStatus {
   pending_pushes: number;
   failed_pushes: number;
   failed_webhooks: number;
+  /** Orders set aside because they cannot be saved (`rejected_orders`). */
+  rejected_orders: number;
 }
 
 const ERROR_WIDTH = 48;
@@ -34,7 +36,7 @@ export function ago(at: Date | null, now: Date): string {
 export function statusLines(rows: ChannelStatus[], now: Date): string[] {
   if (rows.length === 0) return ['no channels yet: add one with "channelsync channels add <kind> <name> ..."'];
   const oneLine = (e: string) => e.replace(/\s+/g, ' ').trim();
-  const head = ['id', 'channel', 'kind', 'enabled', 'last synced (UTC)', 'ago', 'orders', 'pushes pending/failed', 'failed webhooks', 'last error'];
+  const head = ['id', 'channel', 'kind', 'enabled', 'last synced (UTC)', 'ago', 'orders', 'pushes pending/failed', 'failed webhooks', 'rejected orders', 'last error'];
   const body = rows.map((r) => {
     const error = r.last_error ? oneLine(r.last_error) : '-';
     return [
@@ -47,10 +49,11 @@ export function statusLines(rows: ChannelStatus[], now: Date): string[] {
       String(r.orders),
       `${r.pending_pushes}/${r.failed_pushes}`,
       String(r.failed_webhooks),
+      String(r.rejected_orders),
       error.length > ERROR_WIDTH ? `${error.slice(0, ERROR_WIDTH - 1)}…` : error,
     ];
   });
-  const numeric = new Set([0, 6, 7, 8]);
+  const numeric = new Set([0, 6, 7, 8, 9]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];

@@ -43,16 +43,23 @@ describe('channelsync status', () => {
         { channel_id: shop!.id, kind: 'stock', target: 'TEE', status: 'done' },
       ])
       .execute();
+    await db
+      .insertInto('rejected_orders')
+      .values([
+        { channel_id: shop!.id, external_id: 'gid://shopify/Order/1', source: 'poll', reason: 'quantity out of range', raw: '{}' },
+        { channel_id: shop!.id, external_id: 'gid://shopify/Order/2', source: 'webhook', reason: 'quantity out of range', raw: '{}' },
+      ])
+      .execute();
 
     const { code, stdout, stderr } = await runCli(['status'], t.env);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = stdout.split('\n');
-    expect(lines[0]).toMatch(/^id\s+channel\s+kind\s+enabled\s+last synced \(UTC\)\s+ago\s+orders\s+pushes pending\/failed\s+failed webhooks\s+last error$/);
+    expect(lines[0]).toMatch(/^id\s+channel\s+kind\s+enabled\s+last synced \(UTC\)\s+ago\s+orders\s+pushes pending\/failed\s+failed webhooks\s+rejected orders\s+last error$/);
     const shopRow = lines.find((l) => l.includes('main-shop'))!;
-    expect(shopRow).toMatch(/main-shop\s+shopify\s+yes\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+5 min ago\s+0\s+2\/1\s+0\s+Shopify answered 401 Unauthorized/);
+    expect(shopRow).toMatch(/main-shop\s+shopify\s+yes\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+5 min ago\s+0\s+2\/1\s+0\s+2\s+Shopify answered 401 Unauthorized/);
     const wooRow = lines.find((l) => l.includes('outlet'))!;
-    expect(wooRow).toMatch(/outlet\s+woocommerce\s+no\s+never\s+-\s+0\s+0\/0\s+0\s+-$/);
+    expect(wooRow).toMatch(/outlet\s+woocommerce\s+no\s+never\s+-\s+0\s+0\/0\s+0\s+0\s+-$/);
     // Columns line up: every row's "ago" starts where the header's does.
     const col = lines[0]!.indexOf('ago');
     expect(shopRow.slice(col).startsWith('5 min ago')).toBe(true);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import type {
+  BackfillBatch,
   BackfillProgress,
   Capabilities,
   ChannelListing,
@@ -56,6 +57,7 @@ import {
 } from './mapping.ts';
 import { SUBSCRIPTION_TOPICS, parseShopifyWebhook } from './webhooks.ts';
 import { internalHostReason } from './webhook-address.ts';
+import { describeIssues } from '../values.ts';
 import type { ShopifyCredentials, ShopifySettings } from './index.ts';
 
 /**
@@ -159,12 +161,22 @@ export class ShopifyConnector implements Connector {
       }
       const page = parse(gqlOrdersPageSchema, data, 'orders page');
       const orders: UnifiedOrder[] = [];
+      // An order the schema refuses is set aside with the page (the job records it with its
+      // reason), never failing the pull: the rest of the page and the pages after it still land.
+      const rejected: NonNullable<OrderPage['rejected']> = [];
       for (const node of page.orders.nodes) {
-        const order = await this.complete(parse(gqlOrderSchema, node, 'order'));
+        const parsed = gqlOrderSchema.safeParse(node);
+        if (!parsed.success) {
+          // Its own updatedAt never moves the cursor: an unreadable order may carry any date.
+          const head = node as { id?: unknown } | null;
+          rejected.push({ externalId: typeof head?.id === 'string' ? head.id : '(unknown)', reason: `Shopify sent an order channelsync cannot read: ${describeIssues(parsed.error)}`, raw: node });
+          continue;
+        }
+        const order = await this.complete(parsed.data);
         orders.push(order);
         if (!highWater || order.updatedAt > highWater) highWater = order.updatedAt;
       }
-      if (orders.length > 0 && highWater) yield { orders, cursor: encodeCursor(highWater) };
+      if ((orders.length > 0 || rejected.length > 0) && highWater) yield { orders, rejected, cursor: encodeCursor(highWater) };
       if (!page.orders.pageInfo.hasNextPage || !page.orders.pageInfo.endCursor) return;
       after = page.orders.pageInfo.endCursor;
     }
@@ -246,44 +258,73 @@ export class ShopifyConnector implements Connector {
     if (!url) return; // nothing matched
 
     let done = 0;
-    let batch: Array<{ head: z.infer<typeof gqlOrderHeadSchema>; lines: GqlLineItem[]; raw: unknown }> = [];
+    let batch: Array<{ head: z.infer<typeof gqlOrderHeadSchema>; lines: GqlLineItem[]; raw: unknown; bad?: string }> = [];
     const byId = new Map<string, (typeof batch)[number]>();
-    const flush = (): UnifiedOrder[] => {
-      const mapped = batch.map((o) => mapGraphqlOrder(o.head, o.lines, o.raw));
+    // Orders the file describes in a way the schema refuses: set aside with the batch, never ending the export.
+    const rejected: NonNullable<BackfillBatch['rejected']> = [];
+    const unreadable = (issue: string) => `Shopify's bulk export has an order channelsync cannot read: ${issue}`;
+    const flush = (): BackfillBatch => {
+      const good = batch.filter((o) => !o.bad);
+      for (const o of batch) if (o.bad) rejected.push({ externalId: o.head.id, reason: unreadable(o.bad), raw: o.raw });
+      const mapped: BackfillBatch = Object.assign(good.map((o) => mapGraphqlOrder(o.head, o.lines, o.raw)), { rejected: rejected.splice(0) });
       batch = [];
       byId.clear();
       done += mapped.length;
       return mapped;
     };
     const orphans = new Set<string>();
+    const refusedHeads = new Set<string>();
     for await (const line of this.client.lines(url)) {
-      const record = JSON.parse(line) as { id?: string; __parentId?: string };
-      if (record.__parentId) {
+      let record: { id?: unknown; __parentId?: unknown };
+      try {
+        record = JSON.parse(line);
+      } catch {
+        rejected.push({ externalId: '(unknown)', reason: unreadable('a line of the file is not JSON'), raw: line.slice(0, 10_000) });
+        continue;
+      }
+      if (typeof record?.__parentId === 'string') {
         const parent = byId.get(record.__parentId);
-        if (parent) parent.lines.push(parse(gqlLineItemSchema, record, 'bulk line item'));
-        else orphans.add(record.__parentId); // parent already handed over: refetched below
+        if (refusedHeads.has(record.__parentId)) continue; // its order is set aside already
+        if (parent) {
+          const item = gqlLineItemSchema.safeParse(record);
+          if (item.success) parent.lines.push(item.data);
+          else parent.bad ??= `line item: ${describeIssues(item.error)}`;
+        } else orphans.add(record.__parentId); // parent already handed over: refetched below
         continue;
       }
       if (batch.length >= BACKFILL_BATCH) {
         yield flush();
         onProgress({ done, total });
       }
-      const entry = { head: parse(gqlOrderHeadSchema, record, 'bulk order'), lines: [], raw: record };
+      const head = gqlOrderHeadSchema.safeParse(record);
+      if (!head.success) {
+        if (typeof record?.id === 'string') refusedHeads.add(record.id);
+        rejected.push({ externalId: typeof record?.id === 'string' ? record.id : '(unknown)', reason: unreadable(describeIssues(head.error)), raw: record });
+        continue;
+      }
+      const entry = { head: head.data, lines: [], raw: record };
       batch.push(entry);
       byId.set(entry.head.id, entry);
     }
-    if (batch.length > 0) {
+    if (batch.length > 0 || rejected.length > 0) {
       yield flush();
       onProgress({ done, total });
     }
     if (orphans.size > 0) {
       this.ctx.log.warn({ count: orphans.size }, 'shopify bulk file split orders from their lines; refetching them');
       const refetched: UnifiedOrder[] = [];
+      const refused: NonNullable<BackfillBatch['rejected']> = [];
       for (const id of orphans) {
-        const order = await this.fetchOrder(id);
-        if (order) refetched.push(order);
+        try {
+          const order = await this.fetchOrder(id);
+          if (order) refetched.push(order);
+        } catch (err) {
+          // Unreadable as fetched too: set aside like the rest; a channel failure still ends the export.
+          if (!(err instanceof PermanentError)) throw err;
+          refused.push({ externalId: id, reason: err.message, raw: null });
+        }
       }
-      yield refetched;
+      yield Object.assign(refetched, { rejected: refused });
     }
   }
 
@@ -579,7 +620,7 @@ export function stockIdempotencyKey(round: number, intents: string[], quantities
 }
 
 const levelSchema = z
-  .object({ quantities: z.array(z.object({ name: z.string(), quantity: z.number().int() })) })
+  .object({ quantities: z.array(z.object({ name: z.string(), quantity: z.number().int().min(-2_147_483_648).max(2_147_483_647) })) })
   .nullish();
 
 const variantsPageSchema = z.object({
@@ -611,7 +652,7 @@ function availableOf(item: { tracked: boolean; inventoryLevel?: z.infer<typeof l
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new PermanentError(`Shopify sent an unexpected ${what}: ${result.error.message}`);
+    throw new PermanentError(`Shopify sent an unexpected ${what}: ${describeIssues(result.error)}`);
   }
   return result.data;
 }

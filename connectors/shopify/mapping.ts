@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { addMoney, money, mulMoney } from '../../src/domain/money.ts';
+import { currencyCode, dateTimeText, decimalAmount, lineQuantity } from '../values.ts';
 import type {
   Address,
   ChannelFulfillmentStatus,
@@ -22,7 +23,8 @@ import type {
 
 // ---------------------------------------------------------------- GraphQL
 
-const amount = z.union([z.string(), z.number()]);
+// Checked here, so a bad amount or time is a parse error naming its field, never an exception in the mapping.
+const amount = decimalAmount;
 const moneyBag = z.object({ shopMoney: z.object({ amount, currencyCode: z.string().optional() }) });
 const idRef = z.object({ id: z.string() });
 
@@ -44,9 +46,9 @@ export const gqlLineItemSchema = z.object({
   id: z.string(),
   name: z.string(),
   sku: z.string().nullish(),
-  quantity: z.number().int(),
-  currentQuantity: z.number().int(),
-  unfulfilledQuantity: z.number().int(),
+  quantity: lineQuantity,
+  currentQuantity: lineQuantity,
+  unfulfilledQuantity: lineQuantity,
   originalUnitPriceSet: moneyBag,
   taxLines: z.array(z.object({ priceSet: moneyBag })),
   discountAllocations: z.array(z.object({ allocatedAmountSet: moneyBag })),
@@ -61,15 +63,15 @@ const pageInfo = z.object({ hasNextPage: z.boolean(), endCursor: z.string().null
 export const gqlOrderHeadSchema = z.object({
   id: z.string(),
   name: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  cancelledAt: z.string().nullish(),
+  createdAt: dateTimeText,
+  updatedAt: dateTimeText,
+  cancelledAt: dateTimeText.nullish(),
   closed: z.boolean(),
-  closedAt: z.string().nullish(),
+  closedAt: dateTimeText.nullish(),
   displayFinancialStatus: z.string().nullish(),
   displayFulfillmentStatus: z.string(),
-  currencyCode: z.string(),
-  presentmentCurrencyCode: z.string(),
+  currencyCode: currencyCode,
+  presentmentCurrencyCode: currencyCode,
   email: z.string().nullish(),
   phone: z.string().nullish(),
   currentShippingPriceSet: moneyBag,
@@ -198,9 +200,9 @@ const restLineItem = z.object({
   name: z.string().nullish(),
   title: z.string().nullish(),
   sku: z.string().nullish(),
-  quantity: z.number().int(),
-  current_quantity: z.number().int().optional(),
-  fulfillable_quantity: z.number().int().nullish(),
+  quantity: lineQuantity,
+  current_quantity: lineQuantity.optional(),
+  fulfillable_quantity: lineQuantity.nullish(),
   fulfillment_status: z.string().nullish(),
   price_set: restMoneySet,
   tax_lines: z.array(z.object({ price_set: restMoneySet })).default([]),
@@ -214,14 +216,14 @@ export const restOrderSchema = z.object({
   id: numericId,
   admin_graphql_api_id: z.string().optional(),
   name: z.string(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  cancelled_at: z.string().nullish(),
-  closed_at: z.string().nullish(),
+  created_at: dateTimeText,
+  updated_at: dateTimeText,
+  cancelled_at: dateTimeText.nullish(),
+  closed_at: dateTimeText.nullish(),
   financial_status: z.string().nullish(),
   fulfillment_status: z.string().nullish(),
-  currency: z.string(),
-  presentment_currency: z.string().nullish(),
+  currency: currencyCode,
+  presentment_currency: currencyCode.nullish(),
   email: z.string().nullish(),
   phone: z.string().nullish(),
   current_shipping_price_set: restMoneySet.nullish(),

@@ -17,6 +17,7 @@ import { ShopifyHeader } from '@shopify/shopify-api';
 import { WebhookRejectedError } from '../../src/domain/errors.ts';
 import type { ParsedWebhook, WebhookRequest } from '../types.ts';
 import { mapRestOrder, restOrderSchema, toGid } from './mapping.ts';
+import { describeIssues, mapOrRefuse } from '../values.ts';
 
 /** Topics whose body is an order, mapped and upserted. */
 export const ORDER_TOPICS = ['orders/create', 'orders/updated', 'orders/cancelled'] as const;
@@ -28,7 +29,6 @@ const header = (name: string) => name.toLowerCase();
 const HMAC = header(ShopifyHeader.Hmac);
 const TOPIC = header(ShopifyHeader.Topic);
 const WEBHOOK_ID = header(ShopifyHeader.WebhookId);
-const TRIGGERED_AT = header(ShopifyHeader.TriggeredAt);
 
 /** The signature Shopify sends for `rawBody` (also used by tests and the simulator's callers). */
 export function signWebhook(rawBody: Buffer | string, secret: string): string {
@@ -69,22 +69,20 @@ export function parseShopifyWebhook(request: WebhookRequest, secret: string): Pa
   if ((ORDER_TOPICS as readonly string[]).includes(topic)) {
     const parsed = restOrderSchema.safeParse(body);
     if (!parsed.success) {
-      throw new WebhookRejectedError(`Shopify webhook ${topic} body is not an order: ${parsed.error.message}`, 400);
+      throw new WebhookRejectedError(`Shopify webhook ${topic} body is not an order: ${describeIssues(parsed.error)}`, 400);
     }
-    return { deliveryKey, topic, event: { type: 'order', order: mapRestOrder(parsed.data, body) } };
+    return { deliveryKey, topic, event: { type: 'order', order: mapOrRefuse(() => mapRestOrder(parsed.data, body), `Shopify webhook ${topic}`) } };
   }
 
   if (topic === 'orders/delete') {
+    // The topic header is not signed: any signed order body can be replayed under it.
+    // So this is only a claim, confirmed with Shopify by the job (`fetchOrder`), and it
+    // carries no time (X-Shopify-Triggered-At is unsigned too).
     const id = (body as { id?: unknown } | null)?.id;
-    if (typeof id !== 'number' && typeof id !== 'string') {
+    if (!(typeof id === 'number' && Number.isSafeInteger(id) && id > 0) && !(typeof id === 'string' && /^\d{1,20}$/.test(id))) {
       throw new WebhookRejectedError('Shopify webhook orders/delete body has no order id', 400);
     }
-    const at = new Date(headers[TRIGGERED_AT] ?? Date.now());
-    return {
-      deliveryKey,
-      topic,
-      event: { type: 'order_deleted', externalId: toGid('Order', id), at: Number.isNaN(at.getTime()) ? new Date() : at },
-    };
+    return { deliveryKey, topic, event: { type: 'order_deleted', externalId: toGid('Order', id) } };
   }
 
   return { deliveryKey, topic, event: { type: 'ignored', reason: `topic ${topic} is not one channelsync acts on` } };

@@ -28,6 +28,7 @@ import { decodeEntities, gmtToDate, linesMissingSku, mapOrder, needsRefundedQuan
 import { OrderScan, PER_PAGE, gmtSeconds, type RawOrder } from './pull.ts';
 import { WEBHOOK_TOPICS, parseWooWebhook } from './webhooks.ts';
 import { wordpressUrlRefusals } from './safe-url.ts';
+import { describeIssues } from '../values.ts';
 import type { WooCommerceCredentials, WooCommerceSettings } from './index.ts';
 
 /** Tracking extensions, in order of preference. */
@@ -44,7 +45,8 @@ const productSchema = z.looseObject({
   sku: z.string().nullish(),
   parent_id: z.number().nullish(),
   manage_stock: z.union([z.boolean(), z.string()]).nullish(),
-  stock_quantity: z.number().nullish(),
+  // Negative is real (backorders allowed); a fraction or a huge number is not a stock level.
+  stock_quantity: z.number().int().min(-2_147_483_648).max(2_147_483_647).nullish(),
   variations: z.array(z.number()).default([]),
   // A variation's own attributes carry `option`; a parent's carry `options` (ignored here).
   attributes: z.array(z.looseObject({ name: z.string().default(''), option: z.string().nullish() })).default([]),
@@ -109,6 +111,17 @@ function toListing(p: Product): ListingRef | null {
   };
 }
 
+/**
+ * Parses a response body; a shape the schema refuses is a `PermanentError`
+ * naming the field (the same answer again will not parse either), never a
+ * bare ZodError that a job would retry as unknown.
+ */
+function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const result = schema.safeParse(body);
+  if (!result.success) throw new PermanentError(`WooCommerce sent an unexpected ${what}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
 const availableOf = (p: Product): number | null => (p.manage_stock === true ? (p.stock_quantity ?? 0) : null);
 
 export class WooCommerceConnector implements Connector {
@@ -138,10 +151,15 @@ export class WooCommerceConnector implements Connector {
     const from = Math.max(0, since - this.settings.overlapSeconds);
     const scan = new OrderScan(this.client, this.settings.concurrency);
     for await (const page of scan.scan(from)) {
-      if (page.orders.length === 0) continue;
-      const orders = await this.mapOrders(page.orders);
+      if (page.orders.length === 0 && page.unreadable.length === 0) continue;
+      // An order the schema refuses is set aside with the page (the job records it), never failing the pull.
+      const { orders, rejected } = await this.mapOrders(page.orders);
+      for (const u of page.unreadable) {
+        const id = (u.raw as { id?: unknown } | null)?.id;
+        rejected.push({ externalId: typeof id === 'number' || typeof id === 'string' ? String(id) : '(unknown)', reason: u.reason, raw: u.raw });
+      }
       const next = new Date(Math.max(since, page.progress) * 1000);
-      yield { orders, cursor: JSON.stringify({ v: 1, modifiedAfter: next.toISOString() }) };
+      yield { orders, rejected, cursor: JSON.stringify({ v: 1, modifiedAfter: next.toISOString() }) };
     }
   }
 
@@ -162,7 +180,8 @@ export class WooCommerceConnector implements Connector {
       const res = await this.client.get<RawOrder>(`orders/${encodeURIComponent(externalId)}`, {
         what: `order ${externalId}`,
       });
-      const [order] = await this.mapOrders([res.body]);
+      const { orders: [order], rejected: [bad] } = await this.mapOrders([res.body]);
+      if (bad) throw new PermanentError(bad.reason);
       return order ?? null;
     } catch (err) {
       if (err instanceof WooNotFoundError) return null;
@@ -397,8 +416,18 @@ export class WooCommerceConnector implements Connector {
     return this.settings.initialSince ? Math.floor(Date.parse(this.settings.initialSince) / 1000) : 0;
   }
 
-  private async mapOrders(raws: unknown[]): Promise<UnifiedOrder[]> {
-    const parsed = raws.map((raw) => ({ raw, order: wooOrderSchema.parse(raw) }));
+  /** Validates and maps; orders the schema refuses come back in `rejected` with the field and the problem. */
+  private async mapOrders(raws: unknown[]): Promise<{ orders: UnifiedOrder[]; rejected: Array<{ externalId: string; reason: string; raw: unknown }> }> {
+    const rejected: Array<{ externalId: string; reason: string; raw: unknown }> = [];
+    const parsed: Array<{ raw: unknown; order: z.infer<typeof wooOrderSchema> }> = [];
+    for (const raw of raws) {
+      const result = wooOrderSchema.safeParse(raw);
+      if (result.success) parsed.push({ raw, order: result.data });
+      else {
+        const id = (raw as { id?: unknown } | null)?.id;
+        rejected.push({ externalId: typeof id === 'number' || typeof id === 'string' ? String(id) : '(unknown)', reason: `WooCommerce sent an order channelsync cannot read: ${describeIssues(result.error)}`, raw });
+      }
+    }
     const keys = new Map<string, ProductKey>();
     for (const { order } of parsed) for (const k of linesMissingSku(order)) keys.set(productKey(k), k);
     const skus = new Map<string, string | null>();
@@ -407,7 +436,7 @@ export class WooCommerceConnector implements Connector {
     await Promise.all(
       parsed.filter(({ order }) => needsRefundedQuantities(order)).map(async ({ order }) => refunded.set(order.id, await this.refundedQuantities(order.id))),
     );
-    return parsed.map(({ raw, order }) => mapOrder(order, raw, (k) => skus.get(productKey(k)), refunded.get(order.id)));
+    return { orders: parsed.map(({ raw, order }) => mapOrder(order, raw, (k) => skus.get(productKey(k)), refunded.get(order.id))), rejected };
   }
 
   /**
@@ -469,7 +498,7 @@ export class WooCommerceConnector implements Connector {
           what: `products with SKU ${batch.length === 1 ? batch[0] : `(${batch.length} SKUs)`}`,
           query: { sku: batch.join(','), per_page: PER_PAGE },
         });
-        for (const p of z.array(productSchema).parse(res.body)) if (p.sku) found.set(p.sku, p);
+        for (const p of parseBody(z.array(productSchema), res.body, 'products list')) if (p.sku) found.set(p.sku, p);
       }),
     );
     return found;
@@ -479,7 +508,7 @@ export class WooCommerceConnector implements Connector {
     const all: T[] = [];
     for (let page = 1; ; page++) {
       const res = await this.client.get<unknown>(path, { what, query: { per_page: PER_PAGE, page } });
-      const items = z.array(schema).parse(res.body);
+      const items = parseBody(z.array(schema), res.body, what);
       all.push(...items);
       if (items.length < PER_PAGE || page >= Number(res.headers['x-wp-totalpages'] ?? page)) return all;
     }

@@ -16,13 +16,20 @@ import type {
 } from '../../src/domain/order.ts';
 import { addMoney, fromUnits, money, subMoney, toUnits } from '../../src/domain/money.ts';
 import { decodeEntities } from './entities.ts';
+import { currencyCode, decimalAmount, lineQuantity } from '../values.ts';
 
 export { decodeEntities };
 
-/** Money arrives as a decimal string ("12.30"); a few plugins send numbers. */
-const moneyField = z.union([z.string(), z.number()]).transform((v) => money(v));
-/** `*_gmt` fields: "2017-03-22T19:28:08", no offset, UTC. */
-const gmtDate = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/, 'expected YYYY-MM-DDTHH:MM:SS');
+/** Money arrives as a decimal string ("12.30"); a few plugins send numbers. Checked before it is normalised. */
+const moneyField = decimalAmount.transform((v) => money(v));
+/** `*_gmt` fields: "2017-03-22T19:28:08", no offset, UTC; a real date (not month 13). */
+const gmtDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/, 'expected YYYY-MM-DDTHH:MM:SS')
+  .refine((v) => {
+    const d = new Date(`${v}Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 19) === v;
+  }, 'not a real date');
 const text = z.string().nullish().transform((v) => v ?? '');
 
 const billingSchema = z.looseObject({
@@ -44,12 +51,16 @@ const lineItemSchema = z.looseObject({
   name: text,
   product_id: z.number().int().nullish(),
   variation_id: z.number().int().nullish(),
-  quantity: z.number(),
+  // A fraction or a negative count is not an order line: refused, never rounded or clamped.
+  quantity: lineQuantity,
   subtotal: moneyField,
   total: moneyField,
   total_tax: moneyField,
   sku: z.string().nullish(),
-  price: z.union([z.number(), z.string()]).nullish(),
+  price: z
+    .union([z.number(), z.string()])
+    .refine((v) => Number.isFinite(Number(v)) && Math.abs(Number(v)) < 1e16, 'expected a price')
+    .nullish(),
 });
 
 export const WOO_ORDER_STATUSES = [
@@ -69,7 +80,7 @@ export const wooOrderSchema = z.looseObject({
   id: z.number().int().positive(),
   number: z.union([z.string(), z.number()]).transform(String),
   status: z.string(),
-  currency: z.string().min(3),
+  currency: currencyCode,
   date_created_gmt: gmtDate,
   date_modified_gmt: gmtDate,
   date_completed_gmt: gmtDate.nullish(),
@@ -247,7 +258,7 @@ function mapLine(line: WooOrder['line_items'][number], completed: boolean, looku
   const variationId = line.variation_id && line.variation_id > 0 ? line.variation_id : 0;
   // Units still owed: WooCommerce keeps the ordered quantity on the line after a
   // refund, so refunded units come off here (as Shopify's currentQuantity does).
-  const ordered = Math.max(0, Math.trunc(line.quantity));
+  const ordered = line.quantity;
   const quantity = Math.max(0, ordered - (refunded?.get(String(line.id)) ?? 0));
   const resolved = line.sku ? line.sku : lookup?.({ productId, variationId });
   return {

@@ -19,6 +19,7 @@
  */
 import type { WooClient } from './client.ts';
 import { dateToGmt } from './mapping.ts';
+import { PermanentError } from '../../src/domain/errors.ts';
 
 export const PER_PAGE = 100;
 const MAX_CLUSTER_PASSES = 5;
@@ -33,6 +34,11 @@ export interface ScanPage {
   orders: RawOrder[];
   /** Every order modified before this second has been yielded (in this or an earlier page). */
   progress: number;
+  /**
+   * Entries of the list without a numeric id or a readable `date_modified_gmt`: the scan
+   * cannot place them in time, so they are handed over to be set aside, never dropped silently.
+   */
+  unreadable: Array<{ raw: unknown; reason: string }>;
 }
 
 /** Epoch seconds of a `*_gmt` value. */
@@ -83,6 +89,9 @@ class PageQueue<T> implements AsyncIterable<T> {
 export class OrderScan {
   /** id -> modified second of the version already yielded. */
   private readonly seen = new Map<number, number>();
+  /** Unreadable entries not yet handed over, and those already seen (a list is read more than once). */
+  private unreadable: Array<{ raw: unknown; reason: string }> = [];
+  private readonly unreadableSeen = new Set<string>();
   /** Set when the consumer stops early: producers stop at their next request. */
   private stopped = false;
 
@@ -215,7 +224,7 @@ export class OrderScan {
       fresh.push(order);
     }
     const last = orders[orders.length - 1];
-    emit({ orders: fresh, progress: last ? Math.max(progress, gmtSeconds(last.date_modified_gmt)) : progress });
+    emit({ orders: fresh, progress: last ? Math.max(progress, gmtSeconds(last.date_modified_gmt)) : progress, unreadable: this.unreadable.splice(0) });
   }
 
   private async list(q: { after: number; before?: number; page: number; perPage?: number }): Promise<ListResult> {
@@ -234,12 +243,21 @@ export class OrderScan {
         page: q.page,
       },
     });
-    if (!Array.isArray(res.body)) throw new TypeError('WooCommerce orders list: expected a JSON array');
-    const orders = res.body.filter(
-      (o): o is RawOrder =>
-        typeof o === 'object' && o !== null && typeof (o as RawOrder).id === 'number' &&
-        typeof (o as RawOrder).date_modified_gmt === 'string',
-    );
+    if (!Array.isArray(res.body)) throw new PermanentError('WooCommerce sent an unexpected orders list: expected a JSON array');
+    const orders: RawOrder[] = [];
+    for (const o of res.body as unknown[]) {
+      const id = (o as RawOrder | null)?.id;
+      const modified = (o as RawOrder | null)?.date_modified_gmt;
+      if (typeof id === 'number' && Number.isSafeInteger(id) && typeof modified === 'string' && Number.isFinite(gmtSeconds(modified))) {
+        orders.push(o as RawOrder);
+        continue;
+      }
+      const key = JSON.stringify(o) ?? String(o);
+      if (this.unreadableSeen.has(key)) continue;
+      this.unreadableSeen.add(key);
+      const reason = typeof id !== 'number' || !Number.isSafeInteger(id) ? 'id: expected a whole number' : 'date_modified_gmt: expected YYYY-MM-DDTHH:MM:SS';
+      this.unreadable.push({ raw: o, reason: `WooCommerce sent an order channelsync cannot read: ${reason}` });
+    }
     const date = res.headers['date'] ? Date.parse(res.headers['date']) : NaN;
     return {
       orders,

@@ -11,6 +11,7 @@ import { ZodError, z } from 'zod';
 import type { ParsedWebhook, WebhookRequest } from '../types.ts';
 import { WebhookRejectedError } from '../../src/domain/errors.ts';
 import { mapOrder, wooOrderSchema } from './mapping.ts';
+import { describeIssues, mapOrRefuse } from '../values.ts';
 
 /** The topics channelsync subscribes to. */
 export const WEBHOOK_TOPICS = ['order.created', 'order.updated', 'order.deleted'] as const;
@@ -76,15 +77,21 @@ export function parseWooWebhook(request: WebhookRequest, secret: string): Parsed
         return {
           deliveryKey: `order:${order.id}:${order.date_modified_gmt}:${bodyDigest(rawBody)}`,
           topic,
-          event: { type: 'order', order: mapOrder(order, body) },
+          event: { type: 'order', order: mapOrRefuse(() => mapOrder(order, body), `WooCommerce webhook ${topic}`) },
         };
       }
       case 'order.deleted': {
+        // The topic header is not signed: a signed order body replayed under it would
+        // read as a deletion. So this is only a claim, confirmed with the store by the
+        // job (`fetchOrder`). The body is `{id}` in every real delivery, so the key
+        // takes WooCommerce's delivery id: a claim the store denied never shadows a
+        // real deletion later (re-checking a retried one is harmless).
         const { id } = deletedSchema.parse(body);
+        const delivery = headers['x-wc-webhook-delivery-id']?.trim() || bodyDigest(rawBody);
         return {
-          deliveryKey: `order-deleted:${id}`,
+          deliveryKey: `order-deleted:${id}:${delivery.slice(0, 64)}`,
           topic,
-          event: { type: 'order_deleted', externalId: String(id), at: new Date() },
+          event: { type: 'order_deleted', externalId: String(id) },
         };
       }
       default:
@@ -96,11 +103,7 @@ export function parseWooWebhook(request: WebhookRequest, secret: string): Parsed
     }
   } catch (err) {
     if (err instanceof ZodError) {
-      const first = err.issues[0];
-      throw new WebhookRejectedError(
-        `WooCommerce webhook ${topic}: unexpected body (${first?.path.join('.') || 'body'}: ${first?.message})`,
-        400,
-      );
+      throw new WebhookRejectedError(`WooCommerce webhook ${topic}: unexpected body (${describeIssues(err)})`, 400);
     }
     throw err;
   }

@@ -16,6 +16,7 @@ import * as m0009 from './migrations/0009_stock_outbox.ts';
 import * as m0010 from './migrations/0010_opening_balance.ts';
 import * as m0011 from './migrations/0011_sync_caught_up.ts';
 import * as m0012 from './migrations/0012_budget_leases.ts';
+import * as m0013 from './migrations/0013_rejected_orders.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010_opening_balance': m0010,
   '0011_sync_caught_up': m0011,
   '0012_budget_leases': m0012,
+  '0013_rejected_orders': m0013,
 };
 
 /** Every migration's name, in order (tests check a cached template has them all). */

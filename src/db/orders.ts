@@ -15,6 +15,7 @@ import { sql } from 'kysely';
 import type { Db, Trx } from './index.ts';
 import type { UnifiedOrder } from '../domain/order.ts';
 import { money } from '../domain/money.ts';
+import { clearRejectedOrders, recordRejectedOrders, type RejectedOrder, type RejectionSource } from './rejected.ts';
 
 export type UpsertOutcome = 'inserted' | 'updated' | 'stale';
 
@@ -89,6 +90,71 @@ export async function upsertOrders(
   });
 }
 
+/**
+ * Postgres refused a value of the order itself: a data exception (SQLSTATE
+ * class 22: out of range, bad text or encoding, such as a NUL in a string) or
+ * a CHECK or NOT NULL the row breaks. Saving the same order again cannot
+ * succeed. Anything else (a lost connection, a deadlock, a foreign key a
+ * concurrent change broke) is not the order's fault and fails the write.
+ */
+function refusedValue(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code === '23514' || code === '23502');
+}
+
+/** What `saveOrdersSettingAside` saved and what it set aside. */
+export interface SavedPage {
+  results: UpsertResult[];
+  /** Orders that could not be saved, recorded in `rejected_orders`, with the caller's own. */
+  rejected: RejectedOrder[];
+}
+
+/**
+ * Saves a page like `upsertOrders`, but an order the database refuses is set
+ * aside instead of failing the page: the page is tried in one go; on a refused
+ * value it is rolled back to a savepoint and saved one order at a time, each
+ * in its own savepoint, and the refused ones are recorded in `rejected_orders`
+ * (with `alsoRejected`, the orders the connector could not read), all in the
+ * caller's transaction. So the cursor saved with the page moves past them
+ * visibly, and one bad order never blocks the others. Orders that save clear
+ * their earlier rejection.
+ */
+export async function saveOrdersSettingAside(
+  trx: Trx,
+  channelId: number,
+  orders: UnifiedOrder[],
+  options: UpsertOptions & { source: RejectionSource; alsoRejected?: readonly RejectedOrder[] },
+): Promise<SavedPage> {
+  const rejected: RejectedOrder[] = [...(options.alsoRejected ?? [])];
+  let results: UpsertResult[];
+  await sql`SAVEPOINT cs_page`.execute(trx);
+  try {
+    results = await upsertOrders(trx, channelId, orders, options);
+    await sql`RELEASE SAVEPOINT cs_page`.execute(trx);
+  } catch (err) {
+    if (!refusedValue(err)) throw err;
+    await sql`ROLLBACK TO SAVEPOINT cs_page`.execute(trx);
+    results = [];
+    for (const order of orders) {
+      await sql`SAVEPOINT cs_order`.execute(trx);
+      try {
+        results.push(...(await upsertOrders(trx, channelId, [order], options)));
+        await sql`RELEASE SAVEPOINT cs_order`.execute(trx);
+      } catch (orderErr) {
+        if (!refusedValue(orderErr)) throw orderErr;
+        await sql`ROLLBACK TO SAVEPOINT cs_order`.execute(trx);
+        rejected.push({ externalId: order.externalId, reason: `the database refused the order: ${orderErr.message}`, raw: order.raw });
+      }
+    }
+    // A page can carry two copies of one order: keep one result per order, as upsertOrders does.
+    results = [...new Map(results.map((r) => [r.externalId, r])).values()];
+  }
+  const refused = new Set(rejected.map((r) => r.externalId));
+  await clearRejectedOrders(trx, channelId, results.filter((r) => r.outcome !== 'stale' && !refused.has(r.externalId)).map((r) => r.externalId));
+  if (rejected.length > 0) await recordRejectedOrders(trx, channelId, options.source, rejected);
+  return { results, rejected };
+}
+
 async function upsertHeaders(db: Trx, channelId: number, batch: UnifiedOrder[], skuIds: Map<string, number>, replaceSameTime: boolean) {
   return db
     .insertInto('orders')
@@ -123,12 +189,16 @@ async function upsertHeaders(db: Trx, channelId: number, batch: UnifiedOrder[], 
           updated_at: sql`now()`,
         }))
         .where((eb) =>
-          eb.or([
-            eb('orders.channel_updated_at', '<', eb.ref('excluded.channel_updated_at')),
-            eb.and([
-              eb.lit(replaceSameTime),
-              eb('orders.channel_updated_at', '=', eb.ref('excluded.channel_updated_at')),
-              eb('orders.raw', 'is distinct from', eb.ref('excluded.raw')),
+          eb.and([
+            // Gone on the channel: any copy is from before the deletion.
+            sql<boolean>`NOT (${DELETED_ON_CHANNEL} = ANY(orders.flags))`,
+            eb.or([
+              eb('orders.channel_updated_at', '<', eb.ref('excluded.channel_updated_at')),
+              eb.and([
+                eb.lit(replaceSameTime),
+                eb('orders.channel_updated_at', '=', eb.ref('excluded.channel_updated_at')),
+                eb('orders.raw', 'is distinct from', eb.ref('excluded.raw')),
+              ]),
             ]),
           ]),
         ),
@@ -152,14 +222,34 @@ export async function differsAtSameTime(db: Executor, channelId: number, order: 
   return row?.differs ?? false;
 }
 
-/** Marks an order deleted on its channel (WooCommerce order.deleted) as cancelled there, newer-wins too. */
-export async function markOrderDeleted(db: Trx, channelId: number, externalId: string, at: Date): Promise<number | null> {
+/**
+ * The flag of an order the channel confirmed gone (deleted, not just
+ * cancelled). Such a row is never reopened by a copy of the order sent before
+ * the deletion (a delayed or replayed webhook body): nothing newer can exist.
+ */
+export const DELETED_ON_CHANNEL = 'deleted_on_channel';
+
+/**
+ * Marks an order as deleted on its channel: cancelled there, flagged
+ * `deleted_on_channel`. Only for an order the channel itself said is gone
+ * (`Connector.fetchOrder` returned null): a webhook's topic and headers are
+ * not signed, so they never decide this alone. The channel's own time of the
+ * order (`channel_updated_at`) is left alone, since no signed time comes with
+ * a deletion; `cancelled_at` keeps a cancellation time the channel gave, else
+ * now. Returns the order's id when it changed, null when unknown or already marked.
+ */
+export async function markOrderDeleted(db: Trx, channelId: number, externalId: string): Promise<number | null> {
   const row = await db
     .updateTable('orders')
-    .set({ channel_state: 'cancelled', cancelled_at: at, channel_updated_at: at, updated_at: sql`now()` })
+    .set({
+      channel_state: 'cancelled',
+      cancelled_at: sql`COALESCE(cancelled_at, now())`,
+      flags: sql`array_append(flags, ${DELETED_ON_CHANNEL})`,
+      updated_at: sql`now()`,
+    })
     .where('channel_id', '=', channelId)
     .where('external_id', '=', externalId)
-    .where('channel_updated_at', '<', at)
+    .where(sql<boolean>`NOT (${DELETED_ON_CHANNEL} = ANY(flags))`)
     .returning('id')
     .executeTakeFirst();
   return row?.id ?? null;

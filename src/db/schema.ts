@@ -399,6 +399,20 @@ export interface JobFailuresTable {
   failed_at: CreatedAt;
 }
 
+/** An order set aside because it cannot be saved (migration 0013). */
+export interface RejectedOrdersTable {
+  id: Generated<number>;
+  channel_id: number;
+  external_id: string;
+  source: 'poll' | 'webhook' | 'backfill';
+  reason: string;
+  /** The payload as JSON text, when there was one. */
+  raw: string | null;
+  occurrences: Generated<number>;
+  first_seen_at: CreatedAt;
+  last_seen_at: CreatedAt;
+}
+
 export interface Database {
   channels: ChannelsTable;
   sync_cursors: SyncCursorsTable;
@@ -430,6 +444,7 @@ export interface Database {
   rate_budget_leases: RateBudgetLeasesTable;
   shared_values: SharedValuesTable;
   job_failures: JobFailuresTable;
+  rejected_orders: RejectedOrdersTable;
 }
 
 export type Order = Selectable<OrdersTable>;

@@ -18,6 +18,15 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
     // Signatures are computed over the exact bytes: keep the raw body, whatever its content type.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    // A channel reads our answer: fastify's own 4xx (a body over the limit) keep their
+    // status and words; anything else is ours to fix, logged here, and the body names
+    // no internal detail (a database or driver message is no business of the sender's).
+    scope.setErrorHandler((err: { statusCode?: number; message: string }, request, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status < 500) return reply.code(status).send({ error: err.message });
+      app.log.error({ err, url: request.url }, 'webhook delivery failed');
+      return reply.code(500).send({ error: 'the delivery could not be stored; send it again later' });
+    });
 
     scope.post<{ Params: { channelId: string } }>('/webhooks/:channelId', async (request, reply) => {
       const channelId = Number(request.params.channelId);

@@ -93,11 +93,19 @@ describe('order upsert', () => {
     expect(lines.length).toBe(3);
   });
 
-  it('applies a deletion only when it is newer than the stored order', async () => {
-    await saveOrders(db, channelId, [order({ externalId: 'del', updatedAt: new Date('2026-11-03T00:00:00Z') })]);
-    expect(await db.transaction().execute((trx) => markOrderDeleted(trx, channelId, 'del', new Date('2026-11-02T00:00:00Z')))).toBeNull();
-    expect((await stored('del')).channel_state).toBe('open');
-    expect(await db.transaction().execute((trx) => markOrderDeleted(trx, channelId, 'del', new Date('2026-11-04T00:00:00Z')))).not.toBeNull();
+  it('a confirmed deletion cancels once, keeps the channel time, and no older copy reopens it', async () => {
+    const at = new Date('2026-11-03T00:00:00Z');
+    await saveOrders(db, channelId, [order({ externalId: 'del', updatedAt: at })]);
+    expect(await db.transaction().execute((trx) => markOrderDeleted(trx, channelId, 'del'))).not.toBeNull();
+    const deleted = await stored('del');
+    expect(deleted.channel_state).toBe('cancelled');
+    expect(deleted.channel_updated_at).toEqual(at);
+    expect(deleted.flags).toContain('deleted_on_channel');
+    // Twice changes nothing more.
+    expect(await db.transaction().execute((trx) => markOrderDeleted(trx, channelId, 'del'))).toBeNull();
+    // A copy sent before the deletion (a delayed webhook) is stale, however new its time.
+    const delayed = order({ externalId: 'del', updatedAt: new Date('2026-11-04T00:00:00Z') });
+    expect((await saveOrders(db, channelId, [delayed]))[0]!.outcome).toBe('stale');
     expect((await stored('del')).channel_state).toBe('cancelled');
   });
 });

@@ -99,12 +99,23 @@ export class AdminAuthenticator {
   }
 }
 
-/** Reads one cookie from a Cookie header. */
+/**
+ * Reads one cookie from a Cookie header. A value that is not valid
+ * percent-encoding (`%E0%A4%A`) throws an error with `statusCode` 400, which
+ * fastify's and the API's error handlers answer as a 400 naming the cookie:
+ * the client sent it, so it is never a 500.
+ */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        throw Object.assign(new Error(`malformed cookie ${name}: log in again at /admin/login`), { statusCode: 400 });
+      }
+    }
   }
   return undefined;
 }

@@ -17,6 +17,7 @@ import { fulfilmentRoutes } from './fulfilments.ts';
 import { returnRoutes } from './returns.ts';
 import { jobRoutes } from './jobs.ts';
 import { locationRoutes } from './locations.ts';
+import { rejectedRoutes } from './rejected.ts';
 
 export const OPENAPI_PATH = join(import.meta.dirname, '../../../../docs/openapi.json');
 
@@ -30,6 +31,13 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
       // Input a person must fix (a carrier that needs tracking typed in): 400; a move the state machine refuses: 409.
       if (err instanceof ConfigError) return reply.code(400).send({ error: err.message });
       if (err instanceof ChannelsyncError && !err.retryable) return reply.code(409).send({ error: err.message });
+      // Postgres refused a value the schemas let through (class 22, data exception: out of
+      // range, bad text, bad encoding): the input's fault, so 400, without the driver's words.
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('22')) {
+        request.log.warn({ err, url: request.url }, 'admin API: a value the database refuses');
+        return reply.code(400).send({ error: 'invalid input: a value is out of range or not valid text' });
+      }
       request.log.error({ err, url: request.url }, 'admin API error');
       return reply.code(500).send({ error: 'internal error: see the daemon log' });
     });
@@ -45,5 +53,6 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
     returnRoutes(api, app);
     jobRoutes(api, app);
     locationRoutes(api, app);
+    rejectedRoutes(api, app);
   });
 }

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { App } from '../../../app.ts';
-import { before, instant, limit, page, parse } from './validate.ts';
+import { before, instant, int32, limit, page, parse } from './validate.ts';
 import { resolveChannel } from './orders.ts';
 
 const REASONS = ['receipt', 'adjustment', 'count', 'damage', 'reservation', 'release', 'shipment', 'return_restock', 'transfer', 'opening_balance'] as const;
@@ -16,7 +16,7 @@ const levelsQuery = z.object({
   sku: z.string().min(1).optional(),
   location: z.string().min(1).optional(),
   /** Only levels whose available stock (on hand - reserved) is below this. */
-  below: z.coerce.number().int().optional(),
+  below: int32.optional(),
   limit: z.coerce.number().int().min(1).max(5000).default(500),
 });
 

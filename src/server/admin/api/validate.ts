@@ -12,8 +12,26 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The first string (key or value) in `value` holding a NUL character, by path.
+ * Postgres text cannot store NUL and refuses a query that binds one, so such
+ * input is refused here, for every route at once.
+ */
+function nulAt(value: unknown, path: string[] = [], depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\0') ? path.join('.') || '(value)' : null;
+  if (value === null || typeof value !== 'object' || depth > 32) return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes('\0')) return [...path, k].join('.');
+    const found = nulAt(v, [...path, k], depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Parses or throws a 400 naming every bad field. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'query' | 'body' | 'path'): z.output<S> {
+  const nul = nulAt(value);
+  if (nul !== null) throw new ApiError(400, `invalid ${where}: ${nul} contains a NUL character`, [{ field: nul, message: 'contains a NUL character' }]);
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
@@ -21,6 +39,12 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'qu
 }
 
 export const id = z.coerce.number({ error: 'must be a positive whole number' }).int().positive();
+/** A whole number that fits the `integer` columns it is compared with (quantities, levels). */
+export const int32 = z.coerce
+  .number({ error: 'must be a whole number' })
+  .int()
+  .min(-2_147_483_648, { error: 'must be at least -2147483648' })
+  .max(2_147_483_647, { error: 'must be at most 2147483647' });
 export const limit = z.coerce.number().int().min(1).max(500).default(50);
 /** Keyset pagination: pass the `next` of the previous page. */
 export const before = id.optional();
