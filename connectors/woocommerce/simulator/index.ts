@@ -19,7 +19,8 @@ import type {
 } from '../../types.ts';
 import { signWebhookBody } from '../webhooks.ts';
 import { type RouteRequest, type TrackingExtension, buildRoutes, notFoundRoute } from './routes.ts';
-import { type Json, StoreState, WooError } from './state.ts';
+import { type Json, StoreState, type StoreSnapshot, WooError } from './state.ts';
+import { loadSimulatorFile, persistSimulator, type SimulatorPersistence } from '../../simulator-file.ts';
 
 export interface WooSimulatorOptions extends SimulatorOptions {
   /** Installed tracking extension. Default none. */
@@ -65,6 +66,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
   private readonly nonces = new Map<string, number>();
   private readonly deliveries = new Set<Promise<void>>();
   private ownWebhooks: number[] = [];
+  private persistence: SimulatorPersistence | null = null;
 
   constructor(private readonly options: WooSimulatorOptions) {
     this.state = new StoreState('');
@@ -76,6 +78,8 @@ export class WooCommerceSimulator implements ChannelSimulator {
   }
 
   async start(): Promise<void> {
+    // Read before listening: a file that cannot be used leaves nothing open.
+    const saved = this.options.statePath ? loadSimulatorFile<StoreSnapshot>(this.options.statePath, 'woocommerce') : null;
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
     this.server = this.options.https ? https.createServer(this.options.https, handler) : http.createServer(handler);
     this.server.on('connection', (s: Socket) => {
@@ -86,7 +90,9 @@ export class WooCommerceSimulator implements ChannelSimulator {
     const { port } = this.server.address() as AddressInfo;
     this.url = `${this.options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
     this.state.baseUrl = this.url;
-    if (this.options.orders) this.seed(this.options.orders);
+    if (saved) this.state.restore(saved.state, saved.clean);
+    else if (this.options.orders) this.seed(this.options.orders);
+    if (this.options.statePath) this.persistence = persistSimulator(this.options.statePath, 'woocommerce', () => this.state.snapshot());
     if (this.options.webhookUrl) this.setWebhookUrl(this.options.webhookUrl);
   }
 
@@ -180,6 +186,8 @@ export class WooCommerceSimulator implements ChannelSimulator {
     await this.flushWebhooks();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // After the server stopped: nothing can change the store once this clean copy is written.
+    this.persistence?.close();
   }
 
   // --- seeding -------------------------------------------------------------
