@@ -17,6 +17,7 @@ import { fulfilmentRoutes } from './fulfilments.ts';
 import { returnRoutes } from './returns.ts';
 import { jobRoutes } from './jobs.ts';
 import { locationRoutes } from './locations.ts';
+import { backlogRoutes } from './backlog.ts';
 
 export const OPENAPI_PATH = join(import.meta.dirname, '../../../../docs/openapi.json');
 
@@ -45,5 +46,6 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
     returnRoutes(api, app);
     jobRoutes(api, app);
     locationRoutes(api, app);
+    backlogRoutes(api, app);
   });
 }
