@@ -89,6 +89,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   const env = { ...(options.env ?? process.env) };
   const speed = options.speed ?? (env.DEMO_SPEED ? Number(env.DEMO_SPEED) : 1);
+  if (options.speed === undefined && env.DEMO_SPEED && !(speed > 0 && speed <= 100)) {
+    throw new Error(`DEMO_SPEED must be a number above 0 and at most 100, e.g. 10 (got ${JSON.stringify(env.DEMO_SPEED)})`);
+  }
   const timings = demoTimings(speed);
   // How the printed environment names the key: the file it is in, or the variable already set.
   let keyShown = '"$CHANNELSYNC_SECRET_KEY"';
