@@ -302,6 +302,13 @@ export interface SimulatorOptions {
   /** Rate limit overrides (Shopify: points per second and bucket size). */
   rateLimit?: { restoreRate?: number; bucketSize?: number; maxConcurrent?: number };
   log?: Logger;
+  /**
+   * Keep the store in this JSON file (the demo: `.channelsync/demo-sim-<kind>.json`):
+   * loaded at start when it exists (no seeding then), saved atomically every
+   * second and on close, so a restart keeps products, stock, orders and id
+   * sequences and never hands out an id twice. In memory only when unset.
+   */
+  statePath?: string;
 }
 
 export interface SimulatedProduct {

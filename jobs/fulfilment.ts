@@ -15,6 +15,7 @@ import { DEFAULT_PARCEL, packFulfilment, startPicking } from '../src/fulfilment/
 import { pendingSteps, inState } from '../src/fulfilment/pending.ts';
 import { checkDelivery, shipFulfilment } from '../src/fulfilment/ship.ts';
 import type { FulfilmentJobData } from '../src/fulfilment/steps.ts';
+import { IllegalTransitionError } from '../src/domain/errors.ts';
 
 export type { FulfilmentJobData } from '../src/fulfilment/steps.ts';
 
@@ -27,6 +28,31 @@ export const fulfilmentJob: JobDefinition<FulfilmentJobData> = {
 };
 
 export async function runStep(app: App, data: FulfilmentJobData): Promise<{ outcome: string }> {
+  try {
+    return await runStepOnce(app, data);
+  } catch (err) {
+    // A pick, pack or ship job that was already queued when the customer cancelled: the allocate
+    // job the cancellation queued releases the stock; this one has nothing left to do (not a
+    // failure for a person to retry). A person confirming the step still gets the refusal.
+    if (err instanceof IllegalTransitionError && data.step !== 'allocate' && data.step !== 'deliver' && (await orderCancelled(app, data.id))) {
+      return { outcome: 'skipped: order cancelled' };
+    }
+    throw err;
+  }
+}
+
+/** True when the fulfilment's order is cancelled here or on its channel. */
+async function orderCancelled(app: App, fulfilmentId: number): Promise<boolean> {
+  const o = await app.db
+    .selectFrom('fulfillments')
+    .innerJoin('orders', 'orders.id', 'fulfillments.order_id')
+    .select(['orders.state', 'orders.channel_state'])
+    .where('fulfillments.id', '=', fulfilmentId)
+    .executeTakeFirst();
+  return o?.state === 'cancelled' || o?.channel_state === 'cancelled';
+}
+
+async function runStepOnce(app: App, data: FulfilmentJobData): Promise<{ outcome: string }> {
   switch (data.step) {
     case 'allocate':
       return { outcome: (await allocateOrder(app, data.id, BY)).outcome };

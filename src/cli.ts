@@ -291,10 +291,18 @@ program
   .description('a live demo against the built-in simulators (the local services, or embedded when none answers)')
   .option('--orders-per-minute <n>', 'order stream rate', parseCount, 30)
   .option('--embedded', 'run without Postgres and Redis: in-process Postgres in .channelsync/demo-data')
-  .action(async (opts: { ordersPerMinute: number; embedded?: boolean }) => {
+  .option('--speed <factor>', 'run the shop this many times faster than real time: orders, supplier, deliveries, reconciliation (default DEMO_SPEED or 1)', parseSpeed)
+  .option('--no-faults', 'no simulated outage bursts (by default one store fails every call for a while each minute)')
+  .action(async (opts: { ordersPerMinute: number; embedded?: boolean; speed?: number; faults: boolean }) => {
     const { runDemo } = await import('./demo.ts');
-    await runDemo({ ordersPerMinute: opts.ordersPerMinute, embedded: opts.embedded });
+    await runDemo({ ordersPerMinute: opts.ordersPerMinute, embedded: opts.embedded, speed: opts.speed, faults: opts.faults });
   });
+
+function parseSpeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 100) throw new InvalidArgumentError('must be a number above 0 and at most 100 (e.g. 10)');
+  return n;
+}
 
 // --- stock: `stock show|adjust|explain|drift|reorder|rule`, `listings sync`, `reconcile --now` (src/stock/cli.ts) ---
 registerStockCommands(program, withApp);

@@ -1,14 +1,21 @@
 /**
  * `npm run demo`: the product running live against the built-in simulators.
  * Starts one simulator per installed connector, connects a channel to each,
- * seeds products and stock, sends a steady stream of orders (some cancelled
- * later), and runs the daemon. Data goes to the `channelsync_demo` database
+ * seeds products in the stores, links the listings (importing the stores'
+ * stock as the ledger's opening balance), sends a steady stream of orders
+ * (some cancelled later), plays the supplier (src/demo-supplier.ts) and runs
+ * the daemon in auto mode with the simulated carrier and a reconciliation
+ * every minute. Data goes to the `channelsync_demo` database
  * (unless DATABASE_URL is set) so a demo never mixes with real channels; with
  * no services at all it runs embedded, data in `.channelsync/demo-data`.
- * Ctrl-C stops everything cleanly, and a restart keeps the data.
+ * Ctrl-C stops everything cleanly, and a restart keeps the data: the
+ * simulators keep their stores in `.channelsync/demo-sim-<kind>.json`, so no
+ * order id is ever reused. `--speed` (DEMO_SPEED) runs the shop's clock faster.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { startDemoSupplier, type DemoSupplier } from './demo-supplier.ts';
+import { syncListings } from './stock/listings.ts';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig, type Config } from './config.ts';
@@ -26,7 +33,17 @@ import pg from 'pg';
 import { removeDemoEnv, writeDemoEnv } from './demo-env.ts';
 
 export interface DemoOptions {
+  /** Orders per minute at speed 1 (the CLI's default is 30). */
   ordersPerMinute: number;
+  /**
+   * How much faster than real time the shop runs (default DEMO_SPEED, else
+   * 1): scales the order rate, the supplier's lead time, delivery checks,
+   * reconciliation and the fault bursts together, so a minute at speed 10
+   * shows ten minutes of trading.
+   */
+  speed?: number;
+  /** One simulator failing every call for a while each minute (default true): pushes to retry in the queue UI. */
+  faults?: boolean;
   /** Stop by itself after this many ms (tests); runs until Ctrl-C when unset. */
   durationMs?: number;
   stateDir?: string;
@@ -40,6 +57,7 @@ export interface DemoOptions {
   onStarted?(demo: { daemon: Daemon; sims: ReadonlyArray<{ sim: ChannelSimulator; channelId: number; name: string }>; stop(): void }): void;
 }
 
+/** The demo's catalogue; `stock` is what each store starts with (the buyer orders twice that beyond the backorders). */
 const PRODUCTS = [
   { sku: 'MUG-BLUE', title: 'Blue Mug', price: '12.50', stock: 40 },
   { sku: 'MUG-RED', title: 'Red Mug', price: '12.50', stock: 25 },
@@ -48,10 +66,33 @@ const PRODUCTS = [
   { sku: 'CAP-ONE', title: 'Cap', price: '15.00', stock: 12 },
 ];
 
+/** The shop's timings at a speed: every delay of the demo divided by it. */
+export function demoTimings(speed: number) {
+  if (!Number.isFinite(speed) || speed <= 0 || speed > 100) throw new Error(`the demo's speed must be a number above 0 and at most 100 (got ${speed})`);
+  const scaled = (ms: number) => Math.max(1, Math.round(ms / speed));
+  const reconcileSeconds = Math.min(60, Math.max(5, Math.round(60 / speed)));
+  return {
+    /** A draft purchase order waits this long for the buyer before it is sent. */
+    sendAfterMs: scaled(30_000),
+    /** The supplier delivers this long after an order is sent. */
+    leadTimeMs: scaled(2 * 60_000),
+    deliverySeconds: Math.max(1, Math.round(60 / speed)),
+    // node-cron takes a seconds field first when there are six.
+    reconcileCron: reconcileSeconds === 60 ? '* * * * *' : `*/${reconcileSeconds} * * * * *`,
+    cancelAfterMs: scaled(30_000),
+    bursts: { everyMs: scaled(60_000), burstMs: scaled(20_000), firstAfterMs: scaled(30_000) },
+  };
+}
+
 export async function runDemo(options: DemoOptions): Promise<void> {
   const stateDir = options.stateDir ?? '.channelsync';
   mkdirSync(stateDir, { recursive: true });
   const env = { ...(options.env ?? process.env) };
+  const speed = options.speed ?? (env.DEMO_SPEED ? Number(env.DEMO_SPEED) : 1);
+  if (options.speed === undefined && env.DEMO_SPEED && !(speed > 0 && speed <= 100)) {
+    throw new Error(`DEMO_SPEED must be a number above 0 and at most 100, e.g. 10 (got ${JSON.stringify(env.DEMO_SPEED)})`);
+  }
+  const timings = demoTimings(speed);
   // How the printed environment names the key: the file it is in, or the variable already set.
   let keyShown = '"$CHANNELSYNC_SECRET_KEY"';
   if (!env.CHANNELSYNC_SECRET_KEY) {
@@ -69,12 +110,17 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/channelsync_demo';
   env.QUEUE_PREFIX ??= '{channelsync-demo}';
   env.LOG_LEVEL ??= 'warn';
-  env.SYNC_INTERVAL_SECONDS ??= '10';
+  env.SYNC_INTERVAL_SECONDS ??= speed >= 2 ? '5' : '10';
   // The whole cycle without a person: allocate, pick, pack and ship with the simulated carrier's tracking.
   env.FULFILMENT_MODE ??= 'auto';
   env.CARRIER ??= 'simulated';
-  // Two attempts, so a push whose retries fall inside a fault burst fails for good and waits in the queue UI.
-  env.JOB_ATTEMPTS ??= '2';
+  env.SIMULATED_DELIVERY_SECONDS ??= String(timings.deliverySeconds);
+  // Five SKUs cost the stores next to nothing to read: every minute (faster with the speed) shows drift found and corrected.
+  env.RECONCILE_CRON ??= timings.reconcileCron;
+  // With outage bursts, three attempts (2 s, then 4 s apart), so a push whose retries all fall inside a burst fails for
+  // good and waits in the queue UI; without them the default, so a store busy selling (Shopify's stock changing while
+  // it is set) is ridden out rather than turned into a failure.
+  if (options.faults !== false) env.JOB_ATTEMPTS ??= '3';
   const config: Config = loadConfig(env);
   if (!runtime.embedded) await requireServices(config);
 
@@ -85,15 +131,21 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   // a restarted demo has jobs queued for the previous run's simulators.
   const prepare = async (app: App) => {
     for (const factory of connectorFactories.values()) {
+      const statePath = join(stateDir, `demo-sim-${factory.kind}.json`);
+      const restored = existsSync(statePath);
       // The demo's channelsync listens on http://127.0.0.1: let the simulators deliver there.
-      const sim = await factory.simulate({ allowLocalWebhooks: true, log: log.child({ simulator: factory.kind }) });
+      const sim = await factory.simulate({ allowLocalWebhooks: true, log: log.child({ simulator: factory.kind }), statePath });
       // Listed before the channel is saved, so a failure from here on still closes it.
       const entry = { sim, channelId: 0, name: `demo-${factory.kind}` };
       sims.push(entry);
-      entry.channelId = await upsertDemoChannel(app, factory.kind, entry.name, sim.channelConfig());
-      for (const p of PRODUCTS) await sim.createProduct(p);
+      entry.channelId = await upsertDemoChannel(app, factory.kind, entry.name, sim.channelConfig(), restored);
+      // A kept store keeps its stock: only a product it lacks is created.
+      for (const p of PRODUCTS) if ((await sim.stockOf(p.sku)) === null) await sim.createProduct(p);
     }
-    await seedCatalog(app);
+    // Listings linked, and the first store's quantities booked as opening stock (SKUs with movements keep theirs):
+    // without links no stock push or reconciliation would ever reach a store.
+    for (const s of sims) await syncListings(app, s.channelId, { importStock: true });
+    await assignDemoSupplier(app);
   };
   const daemon = await startDaemon(config, { log, embedded: runtime.embedded, prepare }).catch(async (err: unknown) => {
     await closeSims();
@@ -103,6 +155,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   let stream: NodeJS.Timeout | undefined;
   let status: NodeJS.Timeout | undefined;
   let bursts: FaultBursts | undefined;
+  let supplier: DemoSupplier | undefined;
+  const supplied = { sent: 0, received: 0 };
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -110,6 +164,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     clearInterval(stream);
     clearInterval(status);
     bursts?.stop();
+    await supplier?.stop();
     process.stdout.write('\n');
     console.log('demo: stopping...');
     removeDemoEnv(stateDir);
@@ -144,10 +199,24 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   console.log(`demo: commands run in this folder use the demo's data while it runs (${envFile}); elsewhere, set:`);
   console.log(`  export ${shown}`);
   for (const line of dashboardLines(daemon.url, admin.token)) console.log(line);
-  if (sims.length > 0) {
-    bursts = startFaultBursts(sims);
-    console.log('demo: one simulator fails every API call for 20 s each minute (from 30 s in): retry the failed pushes in the queue UI');
+  if (speed !== 1) console.log(`demo: running ${speed}x faster than real time (orders, supplier, deliveries, reconciliation)`);
+  if (sims.length > 0 && options.faults !== false) {
+    bursts = startFaultBursts(sims, timings.bursts);
+    console.log(
+      `demo: one simulator fails every API call for ${timings.bursts.burstMs / 1000} s every ${timings.bursts.everyMs / 1000} s (from ${timings.bursts.firstAfterMs / 1000} s in): retry the failed pushes in the queue UI`,
+    );
   }
+  supplier = startDemoSupplier(daemon.app, {
+    sendAfterMs: timings.sendAfterMs,
+    leadTimeMs: timings.leadTimeMs,
+    // Twice the opening stock beyond the backorders: shelves refill, and only a SKU that sells out again is reordered.
+    topUp: (sku) => 2 * (PRODUCTS.find((p) => p.sku === sku)?.stock ?? 0),
+    onEvent: (e) => (e.kind === 'sent' ? (supplied.sent += 1) : (supplied.received += 1)),
+    onError: (err) => log.warn({ err: err.message }, 'demo supplier: will try again'),
+  });
+  console.log(
+    `demo: backorders go on draft purchase orders; the supplier gets them after ${timings.sendAfterMs / 1000} s and delivers ${timings.leadTimeMs / 1000} s later (channelsync po list)`,
+  );
   if (sims.length === 0) console.log('demo: no connectors installed yet, running the daemon with no channels');
   console.log('demo: press Ctrl-C to stop');
   let stopFromCaller = () => {};
@@ -162,15 +231,19 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       target.sim
         .createOrder({ lines: [{ sku: product.sku, quantity: 1 + Math.floor(Math.random() * 2) }], email: `customer${created}@example.com` })
         .then(({ externalId }) => {
-          // About one order in ten is cancelled by the customer a little later.
-          if (Math.random() < 0.1) setTimeout(() => void target.sim.cancelOrder(externalId).catch(() => {}), 5_000).unref();
+          // A customer in four gives up if the order is still waiting for stock a while later. Only backordered
+          // orders: one cancelled while it is being packed ships anyway (the cancellation reaches us after the
+          // shipment), and that is a person's problem, not a demo's.
+          if (Math.random() < 0.25) {
+            setTimeout(() => void cancelIfUntouched(daemon, target.channelId, target.sim, externalId).catch(() => {}), timings.cancelAfterMs).unref();
+          }
         })
         .catch((err) => log.warn({ err: (err as Error).message }, 'demo order failed'));
-    }, Math.max(100, Math.round(60_000 / options.ordersPerMinute)));
+    }, Math.max(20, Math.round(60_000 / (options.ordersPerMinute * speed))));
   }
   status = setInterval(() => {
     const burst = bursts?.describe();
-    void statusLine(daemon, created).then((line) => process.stdout.write(`\r${line}${burst ? ` | ${burst}` : ''}   `), () => {});
+    void statusLine(daemon, created, supplied).then((line) => process.stdout.write(`\r${line}${burst ? ` | ${burst}` : ''}   `), () => {});
   }, 2_000);
 
   await new Promise<void>((resolve) => {
@@ -180,6 +253,24 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     process.once('SIGTERM', done);
     if (options.durationMs) setTimeout(done, options.durationMs).unref();
   });
+}
+
+/** Cancels the order on its store when channelsync has it backordered, every fulfilment still waiting for stock. */
+async function cancelIfUntouched(daemon: Daemon, channelId: number, sim: ChannelSimulator, externalId: string): Promise<void> {
+  const order = await daemon.app.db
+    .selectFrom('orders')
+    .select(['id', 'state'])
+    .where('channel_id', '=', channelId)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+  if (order?.state !== 'backordered') return;
+  const started = await daemon.app.db
+    .selectFrom('fulfillments')
+    .select('id')
+    .where('order_id', '=', order.id)
+    .where('state', 'not in', ['backordered', 'cancelled'])
+    .executeTakeFirst();
+  if (!started) await sim.cancelOrder(externalId);
 }
 
 async function requireServices(config: Config): Promise<void> {
@@ -197,7 +288,13 @@ async function requireServices(config: Config): Promise<void> {
   }
 }
 
-async function upsertDemoChannel(app: App, kind: string, name: string, cfg: ReturnType<ChannelSimulator['channelConfig']>): Promise<number> {
+async function upsertDemoChannel(
+  app: App,
+  kind: string,
+  name: string,
+  cfg: ReturnType<ChannelSimulator['channelConfig']>,
+  storeKept: boolean,
+): Promise<number> {
   const { db, config } = app;
   const existing = await db.selectFrom('channels').select('id').where('name', '=', name).executeTakeFirst();
   if (!existing) return addChannel(db, config.secretKey!, { kind, name, settings: cfg.settings, credentials: cfg.credentials });
@@ -212,35 +309,51 @@ async function upsertDemoChannel(app: App, kind: string, name: string, cfg: Retu
     })
     .where('id', '=', existing.id)
     .execute();
-  await db.deleteFrom('sync_cursors').where('channel_id', '=', existing.id).execute();
+  // A kept store has the orders the cursor points past; an empty one starts over, and the pull with it.
+  if (!storeKept) {
+    const orders = await db.selectFrom('orders').select(sql<number>`count(*)::int`.as('n')).where('channel_id', '=', existing.id).executeTakeFirstOrThrow();
+    if (orders.n > 0) {
+      console.warn(
+        `demo: channel "${name}" has ${orders.n} orders but its simulator's store file is missing: the store starts empty and may reuse their ids; ` +
+          'for a clean start drop the demo database (or remove .channelsync/demo-data when embedded)',
+      );
+    }
+    await db.deleteFrom('sync_cursors').where('channel_id', '=', existing.id).execute();
+  }
   return existing.id;
 }
 
-async function seedCatalog(app: App): Promise<void> {
+/**
+ * One supplier for the demo's SKUs, so backorders go on its purchase orders
+ * (its lead time in days dates the drafts; the demo's own supplier loop sets
+ * the real delivery when it sends them). Leaves a SKU someone gave another
+ * supplier alone.
+ */
+async function assignDemoSupplier(app: App): Promise<void> {
   const { db } = app;
-  await db.insertInto('locations').values({ code: 'MAIN', name: 'Main warehouse' }).onConflict((oc) => oc.column('code').doNothing()).execute();
-  const location = await db.selectFrom('locations').select('id').where('code', '=', 'MAIN').executeTakeFirstOrThrow();
-  for (const p of PRODUCTS) {
-    const inserted = await db
-      .insertInto('skus')
-      .values({ sku: p.sku, title: p.title })
-      .onConflict((oc) => oc.column('sku').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) {
-      await db
-        .insertInto('stock_movements')
-        .values({ sku_id: inserted.id, location_id: location.id, on_hand_delta: p.stock, reason: 'receipt', reference: 'demo:seed', actor: 'demo' })
-        .execute();
-    }
-  }
+  let supplier = await db.selectFrom('suppliers').select('id').where('name', '=', DEMO_SUPPLIER).executeTakeFirst();
+  supplier ??= await db.insertInto('suppliers').values({ name: DEMO_SUPPLIER, email: 'orders@supplier.example', lead_time_days: 3 }).returning('id').executeTakeFirstOrThrow();
+  await db
+    .updateTable('skus')
+    .set({ supplier_id: supplier.id })
+    .where('sku', 'in', PRODUCTS.map((p) => p.sku))
+    .where('supplier_id', 'is', null)
+    .execute();
 }
 
-async function statusLine(daemon: Daemon, created: number): Promise<string> {
+const DEMO_SUPPLIER = 'Demo Supplier Co.';
+
+async function statusLine(daemon: Daemon, created: number, supplied: { sent: number; received: number }): Promise<string> {
   const { rows } = await sql<{ name: string; orders: number }>`
     SELECT c.name, count(o.id)::int AS orders FROM channels c LEFT JOIN orders o ON o.channel_id = c.id
     WHERE c.name LIKE 'demo-%' GROUP BY c.name ORDER BY c.name`.execute(daemon.app.db);
   const failed = await daemon.app.queues.get('channel-push').getFailedCount();
   const perChannel = rows.map((r) => `${r.name} ${r.orders}`).join(', ') || 'no channels';
-  return `[${new Date().toISOString().slice(11, 19)}] orders sent ${created} | in Postgres: ${perChannel} | failed pushes ${failed}`;
+  const { rows: f } = await sql<{ shipped: number; backordered: number }>`
+    SELECT count(*) FILTER (WHERE state IN ('shipped', 'delivered'))::int AS shipped, count(*) FILTER (WHERE state = 'backordered')::int AS backordered
+    FROM orders`.execute(daemon.app.db);
+  return (
+    `[${new Date().toISOString().slice(11, 19)}] orders sent ${created} | in Postgres: ${perChannel} | shipped ${f[0]?.shipped ?? 0}, ` +
+    `backordered ${f[0]?.backordered ?? 0} | POs sent ${supplied.sent}, received ${supplied.received} | failed pushes ${failed}`
+  );
 }

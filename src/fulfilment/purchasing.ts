@@ -57,6 +57,34 @@ export async function addDropshipOrder(trx: Trx, supplierId: number | null, line
   return po.id;
 }
 
+/**
+ * Sends a draft stock purchase order to its supplier: draft -> sent, with the
+ * delivery date the supplier confirmed. Backorders from then on start a new
+ * draft (one draft per supplier and location), so a sent order never grows.
+ * `topUp` adds units per SKU id first (stock to keep on the shelf beyond what
+ * the backorders need), in the same transaction. Refuses an order that is
+ * not a draft (sent twice, received, cancelled): nothing changes then.
+ */
+export async function sendPurchaseOrder(
+  app: App,
+  purchaseOrderId: number,
+  options: { expectedAt: Date; topUp?: ReadonlyMap<number, number> },
+): Promise<void> {
+  await inTransaction(app.db, async (trx) => {
+    const po = await trx.selectFrom('purchase_orders').select(['id', 'kind', 'status']).where('id', '=', purchaseOrderId).forUpdate().executeTakeFirst();
+    if (!po) throw new PermanentError(`purchase order ${purchaseOrderId} does not exist`);
+    if (po.kind !== 'stock' || po.status !== 'draft') throw new ConfigError(`purchase order ${po.id} is a ${po.kind} order, ${po.status}: only a draft stock order can be sent`);
+    for (const [skuId, quantity] of options.topUp ?? []) {
+      if (!Number.isInteger(quantity) || quantity <= 0) throw new ConfigError(`cannot order ${quantity} more of SKU ${skuId}`);
+      await sql`
+        INSERT INTO purchase_order_lines (purchase_order_id, sku_id, quantity) VALUES (${po.id}, ${skuId}, ${quantity})
+        ON CONFLICT (purchase_order_id, sku_id) WHERE order_line_id IS NULL
+        DO UPDATE SET quantity = purchase_order_lines.quantity + EXCLUDED.quantity`.execute(trx);
+    }
+    await trx.updateTable('purchase_orders').set({ status: 'sent', expected_at: options.expectedAt, updated_at: sql`now()` }).where('id', '=', po.id).execute();
+  });
+}
+
 export interface ReceiveResult {
   purchaseOrderId: number;
   /** Units booked in, per SKU. */

@@ -17,7 +17,8 @@ import { buildOrder } from './resolvers/orders.ts';
 import { adminSchema, API_VERSION } from './schema.ts';
 import { seedOrders, seedProducts } from './seed.ts';
 import { SimulatorServer, type LoggedRequest } from './server.ts';
-import { ShopState } from './state.ts';
+import { ShopState, type ShopSnapshot } from './state.ts';
+import { loadSimulatorFile, persistSimulator } from '../../simulator-file.ts';
 import { selfSignedCertificate } from './tls.ts';
 import { simulatorRequest, type HttpResult } from './admin-client.ts';
 import { WebhookSubscriptions, type WebhookDelivery } from './webhooks.ts';
@@ -89,8 +90,13 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   ctx.bulk = bulk;
   const bucket = new LeakyBucket(options.rateLimit?.bucketSize ?? 1000, options.rateLimit?.restoreRate ?? 100);
 
-  seedProducts(state, options.products ?? 20);
-  seedOrders(state, options.orders ?? 0);
+  const saved = options.statePath ? loadSimulatorFile<ShopSnapshot>(options.statePath, 'shopify') : null;
+  if (saved) state.restore(saved.state, saved.clean);
+  else {
+    seedProducts(state, options.products ?? 20);
+    seedOrders(state, options.orders ?? 0);
+  }
+  const persistence = options.statePath ? persistSimulator(options.statePath, 'shopify', () => state.snapshot()) : null;
 
   const cert = await selfSignedCertificate();
   const server = new SimulatorServer(
@@ -223,6 +229,8 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     async close() {
       await server.close();
       await webhooks.settle();
+      // After the server stopped: nothing can change the shop once this clean copy is written.
+      persistence?.close();
     },
   };
 }

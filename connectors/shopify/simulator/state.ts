@@ -77,6 +77,14 @@ export interface Fulfillment {
 /** What changed, for webhooks: Shopify topics in REST form. */
 export type OrderTopic = 'orders/create' | 'orders/updated' | 'orders/cancelled' | 'orders/fulfilled' | 'orders/paid';
 
+/** What `ShopState.snapshot` saves: the counters and the records; indexes are rebuilt. */
+export interface ShopSnapshot {
+  seq: number; lastTimestamp: number; orderNumber: number; primaryLocationId: number;
+  locations: Map<number, Location>; products: Map<number, Product>; variants: Map<number, Variant>;
+  inventoryItems: Map<number, InventoryItem>; customers: Map<number, Customer>; orders: Map<number, Order>;
+  fulfillmentOrders: Map<number, FulfillmentOrder>; fulfillments: Map<number, Fulfillment>;
+}
+
 /** Emits `order` (topic, order) whenever an order is created or changes. */
 export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
   readonly shopName = 'channelsync-simulator';
@@ -96,7 +104,8 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
   readonly fulfillmentOrders = new Map<number, FulfillmentOrder>();
   readonly fulfillmentOrderLineOwner = new Map<number, number>();
   readonly fulfillments = new Map<number, Fulfillment>();
-  readonly primaryLocationId: number;
+  /** Set by the constructor; `restore` replaces it with the saved shop's. */
+  primaryLocationId: number;
   /**
    * Inventory items whose stock moves by one unit (alternately down and up) just
    * before every `inventorySetQuantities` that touches them: each compare-and-set
@@ -107,6 +116,55 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
   constructor(private readonly clock: () => number = Date.now) {
     super();
     this.primaryLocationId = this.addLocation('Shop location').id;
+  }
+
+  /**
+   * The shop as plain data (Maps included) for `connectors/simulator-file.ts`.
+   * Not kept: `contended` (a test switch) and anything outside the state
+   * (tokens, webhook subscriptions, bulk operations, idempotency keys).
+   */
+  snapshot(): ShopSnapshot {
+    return {
+      seq: this.seq, lastTimestamp: this.lastTimestamp, orderNumber: this.orderNumber, primaryLocationId: this.primaryLocationId,
+      locations: this.locations, products: this.products, variants: this.variants, inventoryItems: this.inventoryItems,
+      customers: this.customers, orders: this.orders, fulfillmentOrders: this.fulfillmentOrders, fulfillments: this.fulfillments,
+    };
+  }
+
+  /**
+   * Replaces this shop with a snapshot. `clean` false (the snapshot was not
+   * written at a stop): ids and order numbers may have been handed out after
+   * it, so the counters move on by a margin far above what a second of the
+   * simulator can use, and no id is ever handed out twice. Shopify's ids have
+   * gaps anyway; an order number gap is what a deleted draft leaves too.
+   */
+  restore(s: ShopSnapshot, clean: boolean): void {
+    this.seq = s.seq + (clean ? 0 : 1_000_000);
+    this.orderNumber = s.orderNumber + (clean ? 0 : 10_000);
+    this.lastTimestamp = s.lastTimestamp;
+    this.primaryLocationId = s.primaryLocationId;
+    const fill = <K, V>(target: Map<K, V>, from: Map<K, V>) => {
+      target.clear();
+      for (const [k, v] of from) target.set(k, v);
+    };
+    fill(this.locations, s.locations);
+    fill(this.products, s.products);
+    fill(this.variants, s.variants);
+    fill(this.inventoryItems, s.inventoryItems);
+    fill(this.customers, s.customers);
+    fill(this.orders, s.orders);
+    fill(this.fulfillmentOrders, s.fulfillmentOrders);
+    fill(this.fulfillments, s.fulfillments);
+    // The indexes point at the restored objects, so they are rebuilt, not saved.
+    this.inventoryBySku.clear();
+    for (const item of this.inventoryItems.values()) if (item.sku) this.inventoryBySku.set(item.sku, item.id);
+    this.customersByEmail.clear();
+    for (const c of this.customers.values()) if (c.email) this.customersByEmail.set(c.email, c);
+    this.lineItemOrder.clear();
+    for (const o of this.orders.values()) for (const l of o.lines) this.lineItemOrder.set(l.id, o.id);
+    this.fulfillmentOrderLineOwner.clear();
+    for (const fo of this.fulfillmentOrders.values()) for (const l of fo.lines) this.fulfillmentOrderLineOwner.set(l.id, fo.id);
+    this.contended.clear();
   }
 
   /** A fresh id, increasing across every type like Shopify's. */

@@ -20,7 +20,8 @@ import type {
 import { signWebhookBody } from '../webhooks.ts';
 import { wordpressUrlRefusal } from '../safe-url.ts';
 import { type RouteRequest, type TrackingExtension, buildRoutes, notFoundRoute } from './routes.ts';
-import { type Json, type SimWebhook, StoreState, WooError } from './state.ts';
+import { type Json, type SimWebhook, StoreState, type StoreSnapshot, WooError } from './state.ts';
+import { loadSimulatorFile, persistSimulator, type SimulatorPersistence } from '../../simulator-file.ts';
 
 export interface WooSimulatorOptions extends SimulatorOptions {
   /** Installed tracking extension. Default none. */
@@ -93,6 +94,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
   private ownWebhooks: number[] = [];
   /** Every delivery and ping attempted, oldest first (WooCommerce > Status > Logs, webhooks-delivery). */
   readonly deliveryLog: WooDeliveryLog[] = [];
+  private persistence: SimulatorPersistence | null = null;
 
   constructor(private readonly options: WooSimulatorOptions) {
     this.state = new StoreState('');
@@ -104,6 +106,8 @@ export class WooCommerceSimulator implements ChannelSimulator {
   }
 
   async start(): Promise<void> {
+    // Read before listening: a file that cannot be used leaves nothing open.
+    const saved = this.options.statePath ? loadSimulatorFile<StoreSnapshot>(this.options.statePath, 'woocommerce') : null;
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
     this.server = this.options.https ? https.createServer(this.options.https, handler) : http.createServer(handler);
     this.server.on('connection', (s: Socket) => {
@@ -114,7 +118,9 @@ export class WooCommerceSimulator implements ChannelSimulator {
     const { port } = this.server.address() as AddressInfo;
     this.url = `${this.options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
     this.state.baseUrl = this.url;
-    if (this.options.orders) this.seed(this.options.orders);
+    if (saved) this.state.restore(saved.state, saved.clean);
+    else if (this.options.orders) this.seed(this.options.orders);
+    if (this.options.statePath) this.persistence = persistSimulator(this.options.statePath, 'woocommerce', () => this.state.snapshot());
     if (this.options.webhookUrl) this.setWebhookUrl(this.options.webhookUrl);
   }
 
@@ -208,6 +214,8 @@ export class WooCommerceSimulator implements ChannelSimulator {
     await this.flushWebhooks();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // After the server stopped: nothing can change the store once this clean copy is written.
+    this.persistence?.close();
   }
 
   // --- seeding -------------------------------------------------------------

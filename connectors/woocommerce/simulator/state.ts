@@ -138,6 +138,12 @@ export class WooError extends Error {
 
 export type StoreEvent = { topic: 'order.created' | 'order.updated' | 'order.deleted'; orderId: number };
 
+/** What `StoreState.snapshot` saves: the counters and the records; indexes are rebuilt. */
+export interface StoreSnapshot {
+  postId: number; commentId: number; itemId: number; metaId: number; webhookId: number;
+  products: Map<number, SimProduct>; orders: Map<number, SimOrder>; notes: Map<number, SimNote[]>; trackings: Map<number, SimTracking[]>;
+}
+
 export class StoreState {
   products = new Map<number, SimProduct>();
   /** SKU -> product id, kept by createProduct/updateProduct (SKUs are unique in WooCommerce). */
@@ -164,6 +170,42 @@ export class StoreState {
   ) {}
 
   nextPostId = (): number => ++this.postId;
+
+  /**
+   * The store as plain data for `connectors/simulator-file.ts`. Webhooks are
+   * not kept: their URLs and secrets belong to the run that registered them
+   * (the simulator registers its own again, `setWebhookUrl`); their id
+   * counter is, so an id is never handed out twice.
+   */
+  snapshot(): StoreSnapshot {
+    return {
+      postId: this.postId, commentId: this.commentId, itemId: this.itemId, metaId: this.metaId, webhookId: this.webhookId,
+      products: this.products, orders: this.orders, notes: this.notes, trackings: this.trackings,
+    };
+  }
+
+  /**
+   * Replaces this store with a snapshot. `clean` false (not written at a
+   * stop): ids may have been handed out after it, so every counter moves on
+   * by a margin far above what a second of the simulator can use. WordPress
+   * post ids have gaps anyway (drafts, revisions, pages share the sequence).
+   */
+  restore(s: StoreSnapshot, clean: boolean): void {
+    const margin = clean ? 0 : 100_000;
+    this.postId = s.postId + margin;
+    this.commentId = s.commentId + margin;
+    this.itemId = s.itemId + margin;
+    this.metaId = s.metaId + margin;
+    this.webhookId = s.webhookId + margin;
+    this.products = s.products;
+    this.orders = s.orders;
+    this.notes = s.notes;
+    this.trackings = s.trackings;
+    this.webhooks = new Map();
+    this.skuIndex.clear();
+    for (const p of this.products.values()) if (p.sku) this.skuIndex.set(p.sku, p.id);
+    this.sorted = null;
+  }
   private meta(key: string, value: string, displayKey = key, displayValue = value): Meta {
     return { id: ++this.metaId, key, value, display_key: displayKey, display_value: displayValue };
   }

@@ -1,7 +1,8 @@
 /**
  * GET /admin: one server-rendered page with what operations staff look at
  * first. Per channel: sync lag, orders today, orders in fulfilment, failed
- * pushes and stock drift; failed jobs per queue with links into the queue
+ * pushes and stock drift; backorders, SKUs out of stock and what is on
+ * order; failed jobs per queue with links into the queue
  * UI; order cycle times; orders per hour per channel over the last day.
  * It refreshes itself every 30 s (a meta refresh: no script to load).
  */
@@ -10,11 +11,11 @@ import type { App } from '../../app.ts';
 import { QUEUE_UI_PATH } from '../queue-ui.ts';
 import { lineChart } from './chart.ts';
 import { esc, page } from './html.ts';
-import { channelHealth, cycleTimes, failedJobs, ordersPerHour, type ChannelHealth, type CycleTimes } from './stats.ts';
+import { channelHealth, cycleTimes, failedJobs, ordersPerHour, stockBacklog, type ChannelHealth, type CycleTimes, type StockBacklog } from './stats.ts';
 
 export function dashboardRoutes(server: FastifyInstance, app: App): void {
   server.get('/admin', async (_request, reply) => {
-    const [channels, cycles, hourly, failed] = await Promise.all([channelHealth(app), cycleTimes(app), ordersPerHour(app), failedJobs(app)]);
+    const [channels, cycles, hourly, failed, backlog] = await Promise.all([channelHealth(app), cycleTimes(app), ordersPerHour(app), failedJobs(app), stockBacklog(app)]);
     const labels = hourly.hours.map((h) => `${String(h.getUTCHours()).padStart(2, '0')}:00`);
     const chart = lineChart(
       hourly.series.map((s) => ({ name: s.name, values: s.counts })),
@@ -26,12 +27,16 @@ export function dashboardRoutes(server: FastifyInstance, app: App): void {
 <section class="cards">
   <div class="card"><span class="muted">Orders today</span><b>${channels.reduce((a, c) => a + c.ordersToday, 0)}</b></div>
   <div class="card"><span class="muted">In fulfilment</span><b>${channels.reduce((a, c) => a + c.ordersInFulfilment, 0)}</b></div>
+  <div class="card" id="backordered"><span class="muted">Backordered orders</span><b class="${backlog.backorderedOrders ? 'bad' : ''}">${backlog.backorderedOrders}</b><span class="muted">${plural(backlog.backorderedFulfilments, 'fulfilment')} waiting for stock</span></div>
+  <div class="card" id="stock-outs"><span class="muted">Out of stock</span><b class="${backlog.stockOuts.length ? 'bad' : ''}">${plural(backlog.stockOuts.length, 'SKU')}</b><span class="muted">purchase orders: ${backlog.purchaseOrders.draft} draft, ${backlog.purchaseOrders.sent} sent</span></div>
   <div class="card"><span class="muted">Failed jobs</span><b class="${totalFailed ? 'bad' : ''}">${totalFailed}</b></div>
   <div class="card"><span class="muted">Placed → shipped (median / p90)</span><b>${duration(cycles.shipped.medianSeconds)} / ${duration(cycles.shipped.p90Seconds)}</b><span class="muted">${plural(cycles.shipped.count, 'order')}, 30 days</span></div>
   <div class="card"><span class="muted">Placed → delivered (median / p90)</span><b>${duration(cycles.delivered.medianSeconds)} / ${duration(cycles.delivered.p90Seconds)}</b><span class="muted">${plural(cycles.delivered.count, 'order')}, 30 days</span></div>
 </section>
 <h2>Channels</h2>
 ${channelTable(channels)}
+<h2>Out of stock</h2>
+${stockOutTable(backlog)}
 <h2>Orders per hour, last 24 hours (UTC)</h2>
 <div class="panel">${chart}</div>
 <h2>Failed jobs by queue</h2>
@@ -70,6 +75,19 @@ function channelTable(channels: ChannelHealth[]): string {
   return `<table id="channels"><thead><tr><th>Channel</th><th>Health</th><th class="num">Sync lag</th><th class="num">Orders today</th>
 <th class="num">In fulfilment</th><th class="num">Pending pushes</th><th class="num">Failed pushes</th><th class="num">Stock drift (SKUs)</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
+}
+
+function stockOutTable(backlog: StockBacklog): string {
+  if (backlog.stockOuts.length === 0) return '<p class="muted" id="stock-out-list">Every SKU with stock has some available.</p>';
+  const rows = backlog.stockOuts
+    .map(
+      (o) => `<tr><td>${esc(o.sku)} <span class="muted">${esc(o.title)}</span></td><td class="num bad">${o.available}</td>
+<td class="num">${o.backorderedUnits}</td><td class="num">${o.onOrder}</td>
+<td>${o.nextDeliveryAt ? esc(o.nextDeliveryAt.slice(0, 16).replace('T', ' ')) : '<span class="muted">not sent yet</span>'}</td></tr>`,
+    )
+    .join('');
+  return `<table id="stock-out-list"><thead><tr><th>SKU</th><th class="num">Available</th><th class="num">Backordered units</th>
+<th class="num">On order</th><th>Next delivery (UTC)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function cycleNote(c: CycleTimes): string {

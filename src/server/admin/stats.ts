@@ -168,3 +168,69 @@ export async function failedJobs(app: App): Promise<Array<{ queue: string; faile
   const counts = await failureCounts(app.db);
   return QUEUE_NAMES.map((queue) => ({ queue, failed: counts.get(queue) ?? 0 }));
 }
+
+/** One SKU with nothing left to sell (see `stockOuts`). */
+export interface StockOut {
+  sku: string;
+  title: string;
+  /** On hand less reserved over the active locations (0 or below). */
+  available: number;
+  /** Units on backordered fulfilments waiting for this SKU. */
+  backorderedUnits: number;
+  /** Units on open stock purchase orders (draft, sent, partially received). */
+  onOrder: number;
+  /** The soonest delivery date of a sent purchase order for it; null when none is sent. */
+  nextDeliveryAt: string | null;
+}
+
+/** Orders waiting for stock, SKUs sold out, and what is on order: the dashboard's "stock" cards. */
+export interface StockBacklog {
+  /** Orders in the `backordered` state (every fulfilment waiting for stock). */
+  backorderedOrders: number;
+  /** Backordered fulfilments, including those of partly shipped orders. */
+  backorderedFulfilments: number;
+  stockOuts: StockOut[];
+  purchaseOrders: { draft: number; sent: number };
+}
+
+/**
+ * Stock-outs and backorders. A SKU counts as out of stock when it has a
+ * ledger (a SKU never initialised is not "0", see design.md) and nothing is
+ * available at any active location.
+ */
+export async function stockBacklog(app: App): Promise<StockBacklog> {
+  const counts = await sql<{ orders: number; fulfilments: number; draft: number; sent: number }>`
+    SELECT (SELECT count(*)::int FROM orders WHERE state = 'backordered') AS orders,
+      (SELECT count(*)::int FROM fulfillments WHERE state = 'backordered') AS fulfilments,
+      (SELECT count(*)::int FROM purchase_orders WHERE kind = 'stock' AND status = 'draft') AS draft,
+      (SELECT count(*)::int FROM purchase_orders WHERE kind = 'stock' AND status IN ('sent', 'partially_received')) AS sent`.execute(app.db);
+  const outs = await sql<{ sku: string; title: string; available: number; backordered: number; on_order: number; next_at: Date | null }>`
+    WITH avail AS (
+      SELECT sl.sku_id, sum(CASE WHEN l.active THEN sl.on_hand - sl.reserved ELSE 0 END)::int AS available
+      FROM stock_levels sl JOIN locations l ON l.id = sl.location_id GROUP BY sl.sku_id
+    )
+    SELECT s.sku, s.title, a.available,
+      (SELECT coalesce(sum(fl.quantity), 0)::int FROM fulfillment_lines fl JOIN fulfillments f ON f.id = fl.fulfillment_id
+        JOIN order_lines ol ON ol.id = fl.order_line_id WHERE f.state = 'backordered' AND ol.sku_id = s.id) AS backordered,
+      (SELECT coalesce(sum(pl.quantity - pl.quantity_received), 0)::int FROM purchase_order_lines pl JOIN purchase_orders po ON po.id = pl.purchase_order_id
+        WHERE pl.sku_id = s.id AND po.kind = 'stock' AND po.status IN ('draft', 'sent', 'partially_received')) AS on_order,
+      (SELECT min(po.expected_at) FROM purchase_order_lines pl JOIN purchase_orders po ON po.id = pl.purchase_order_id
+        WHERE pl.sku_id = s.id AND po.kind = 'stock' AND po.status IN ('sent', 'partially_received')) AS next_at
+    FROM avail a JOIN skus s ON s.id = a.sku_id
+    WHERE a.available <= 0
+    ORDER BY s.sku`.execute(app.db);
+  const c = counts.rows[0]!;
+  return {
+    backorderedOrders: c.orders,
+    backorderedFulfilments: c.fulfilments,
+    stockOuts: outs.rows.map((r) => ({
+      sku: r.sku,
+      title: r.title,
+      available: r.available,
+      backorderedUnits: r.backordered,
+      onOrder: r.on_order,
+      nextDeliveryAt: r.next_at?.toISOString() ?? null,
+    })),
+    purchaseOrders: { draft: c.draft, sent: c.sent },
+  };
+}

@@ -18,6 +18,7 @@ import { returnRoutes } from './returns.ts';
 import { jobRoutes } from './jobs.ts';
 import { locationRoutes } from './locations.ts';
 import { rejectedRoutes } from './rejected.ts';
+import { backlogRoutes } from './backlog.ts';
 
 export const OPENAPI_PATH = join(import.meta.dirname, '../../../../docs/openapi.json');
 
@@ -54,5 +55,6 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
     jobRoutes(api, app);
     locationRoutes(api, app);
     rejectedRoutes(api, app);
+    backlogRoutes(api, app);
   });
 }
