@@ -26,7 +26,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   redis = testPrefix();
   const env = { PATH: process.env.PATH, DATABASE_URL: database.url, REDIS_URL, QUEUE_PREFIX: redis.prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
-  // Outage bursts fail pushes for good on purpose (for the queue UI): off here, where every failure is a bug.
+  // Outage bursts off: here every failure is a bug, and a burst could still outlast a push's attempts at this speed.
   base = { stateDir, env, speed: 10, faults: false };
 });
 afterAll(async () => {
