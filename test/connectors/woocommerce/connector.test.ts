@@ -94,11 +94,21 @@ describe('woocommerce connector vs simulator', () => {
 
   it('finishes a pull on a host capped at 2 concurrent requests with 20% 503s, losing nothing', async () => {
     const { sim, connector } = await setup(
-      { orders: 1000, rateLimit: { maxConcurrent: 2 }, faults: { errorRate: 0.2 }, errorStatuses: [503] },
+      { orders: 1000, rateLimit: { maxConcurrent: 2 }, faults: { errorRate: 1 }, errorStatuses: [503] },
       { concurrency: 4 },
     );
+    // The first answer is always a 503, then one in five: a pull of ~10 pages can otherwise miss every fault (0.8^10).
+    const settle = setInterval(() => {
+      if (sim.stats.faulted === 0) return;
+      sim.setFaults({ errorRate: 0.2 });
+      clearInterval(settle);
+    }, 5);
     const seen = new Set<string>();
-    for await (const page of connector.pullOrders(null)) for (const o of page.orders) seen.add(o.externalId);
+    try {
+      for await (const page of connector.pullOrders(null)) for (const o of page.orders) seen.add(o.externalId);
+    } finally {
+      clearInterval(settle);
+    }
     expect(seen.size).toBe(1000);
     expect(sim.stats.faulted + sim.stats.rejectedOverCapacity).toBeGreaterThan(0);
     expect(connector.client.currentConcurrency).toBeLessThanOrEqual(4);
