@@ -15,6 +15,7 @@ import * as m0008 from './migrations/0008_job_failures.ts';
 import * as m0009 from './migrations/0009_stock_outbox.ts';
 import * as m0010 from './migrations/0010_opening_balance.ts';
 import * as m0011 from './migrations/0011_sync_caught_up.ts';
+import * as m0014 from './migrations/0014_credential_key_id.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_stock_outbox': m0009,
   '0010_opening_balance': m0010,
   '0011_sync_caught_up': m0011,
+  '0014_credential_key_id': m0014,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
