@@ -11,7 +11,7 @@
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { allocateOrder } from '../src/fulfilment/allocate.ts';
-import { DEFAULT_PARCEL, packFulfilment, startPicking } from '../src/fulfilment/pickpack.ts';
+import { DEFAULT_PARCEL, OrderCancelledError, packFulfilment, startPicking } from '../src/fulfilment/pickpack.ts';
 import { pendingSteps, inState } from '../src/fulfilment/pending.ts';
 import { checkDelivery, shipFulfilment } from '../src/fulfilment/ship.ts';
 import type { FulfilmentJobData } from '../src/fulfilment/steps.ts';
@@ -27,6 +27,17 @@ export const fulfilmentJob: JobDefinition<FulfilmentJobData> = {
 };
 
 export async function runStep(app: App, data: FulfilmentJobData): Promise<{ outcome: string }> {
+  try {
+    return await runStepOnce(app, data);
+  } catch (err) {
+    // Cancelled between this job's enqueue and its run (a webhook or poll saved the cancel; the
+    // allocate job it kicked has not run yet): not a failure for a person to retry, nothing to do here.
+    if (err instanceof OrderCancelledError && data.step !== 'allocate') return { outcome: `skipped: ${err.message}` };
+    throw err;
+  }
+}
+
+async function runStepOnce(app: App, data: FulfilmentJobData): Promise<{ outcome: string }> {
   switch (data.step) {
     case 'allocate':
       return { outcome: (await allocateOrder(app, data.id, BY)).outcome };
