@@ -4,6 +4,8 @@
  * does nothing and does not fail for good (found by the chaos run: a `pack`
  * job left in job_failures for a person to retry, for an order already
  * cancelled). The allocate job then cancels the fulfilment and frees the stock.
+ * And one step run twice at once (at-least-once delivery): one moves it, the
+ * other does nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -37,5 +39,26 @@ describe('a step job for an order cancelled meanwhile', () => {
     await allocateOrder(app, orderId);
     expect(await orderState(app, orderId)).toBe('cancelled');
     expect((await level(app, s, loc)).reserved).toBe(0);
+  });
+});
+
+describe('one step run twice at once', () => {
+  it('moves the fulfilment once and neither run fails for good (found by the chaos run: pick.<id> "picking to picking")', async () => {
+    const { app } = t;
+    const ch = await channel(app, 'twice');
+    const loc = await location(app, 'TWICE', 1);
+    const s = await sku(app, 'TWICE-1');
+    await stock(app, s, loc, 100);
+    const ids: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const orderId = await placeOrder(app, ch, [['TWICE-1', 1]]);
+      await allocateOrder(app, orderId);
+      ids.push((await app.db.selectFrom('fulfillments').select('id').where('order_id', '=', orderId).executeTakeFirstOrThrow()).id);
+    }
+    // Both runs read "allocated" before either commits; the second finds "picking" under its lock.
+    const results = await Promise.allSettled(ids.flatMap((id) => [runStep(app, { step: 'pick', id }), runStep(app, { step: 'pick', id })]));
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    const states = await app.db.selectFrom('fulfillments').select('state').where('id', 'in', ids).execute();
+    expect(states.map((r) => r.state)).toEqual(ids.map(() => 'picking'));
   });
 });
