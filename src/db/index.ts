@@ -60,6 +60,11 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   });
   // An idle client losing its connection (server restart) must not crash the daemon.
   pool.on('error', () => {});
+  // Nor one that is checked out between two statements (a transaction, a job between queries): pg
+  // emits the server's "terminating connection" on the client itself, where the pool listens only
+  // while it is idle, and an 'error' with no listener kills the process. The statement that uses the
+  // client next fails (retried like any database error), and the pool drops the client on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
