@@ -12,7 +12,8 @@ import type { JobDefinition } from '../src/queue/job.ts';
 import { pushJobId } from '../src/outbox/index.ts';
 import { retryJob } from '../src/queue/failures.ts';
 import type { ChannelPush } from '../src/db/schema.ts';
-import { PermanentError } from '../src/domain/errors.ts';
+import { PermanentError, RetryableError } from '../src/domain/errors.ts';
+import { LOCKS, withSessionLock } from '../src/db/locks.ts';
 import { deliverStock } from '../src/stock/push.ts';
 
 export interface ChannelPushData {
@@ -66,6 +67,22 @@ export async function runPush(app: App, data: ChannelPushData, job?: Job): Promi
     .executeTakeFirst();
   if (!push) return { outcome: 'gone' };
   if (push.status === 'done') return { outcome: 'already done' };
+  if (push.kind !== 'stock') {
+    // One delivery of a fulfilment, cancel or refund at a time, across processes. Two runs of one push
+    // happen (a Redis flush hides a running job and the sweeper adds it again; a lock that expired):
+    // both would check the channel, find nothing, and create it twice. The second waits its turn and
+    // then finds the push done. Stock pushes set absolute numbers and check after, so they may overlap.
+    const run = await withSessionLock(app.config.databaseUrl, LOCKS.channelPush, push.id, async () => {
+      const now = await app.db.selectFrom('channel_pushes').select('status').where('id', '=', push.id).executeTakeFirst();
+      return now?.status === 'done' ? { outcome: 'already done' } : deliverAndRecord(app, push, job);
+    });
+    if (!run.locked) throw new RetryableError(`push ${push.id} is being delivered by another run; trying again after it`);
+    return run.value;
+  }
+  return deliverAndRecord(app, push, job);
+}
+
+async function deliverAndRecord(app: App, push: ChannelPush, job?: Job): Promise<{ outcome: string }> {
   try {
     const ref = await deliver(app, push, job);
     await app.db

@@ -11,11 +11,11 @@
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
 import { allocateOrder } from '../src/fulfilment/allocate.ts';
-import { DEFAULT_PARCEL, packFulfilment, startPicking } from '../src/fulfilment/pickpack.ts';
+import { IllegalTransitionError } from '../src/domain/errors.ts';
+import { DEFAULT_PARCEL, OrderCancelledError, packFulfilment, startPicking } from '../src/fulfilment/pickpack.ts';
 import { pendingSteps, inState } from '../src/fulfilment/pending.ts';
 import { checkDelivery, shipFulfilment } from '../src/fulfilment/ship.ts';
 import type { FulfilmentJobData } from '../src/fulfilment/steps.ts';
-import { IllegalTransitionError } from '../src/domain/errors.ts';
 
 export type { FulfilmentJobData } from '../src/fulfilment/steps.ts';
 
@@ -27,10 +27,23 @@ export const fulfilmentJob: JobDefinition<FulfilmentJobData> = {
   sweep: (app, before) => pendingSteps(app, before),
 };
 
+/** The state each automatic step moves a warehouse fulfilment out of. */
+const STEP_FROM: Partial<Record<FulfilmentJobData['step'], string>> = { pick: 'allocated', pack: 'picking', ship: 'packed' };
+
 export async function runStep(app: App, data: FulfilmentJobData): Promise<{ outcome: string }> {
   try {
     return await runStepOnce(app, data);
   } catch (err) {
+    // Cancelled between this job's enqueue and its run (a webhook or poll saved the cancel; the
+    // allocate job it kicked has not run yet): not a failure for a person to retry, nothing to do here.
+    if (err instanceof OrderCancelledError && data.step !== 'allocate') return { outcome: `skipped: ${err.message}` };
+    // Two runs of one step at once (a killed daemon's job handed on while a sweep re-added it, a person
+    // confirming as the job runs): the state checked before the transaction moved under it. The other run
+    // did the step; this one has nothing to do.
+    const from = STEP_FROM[data.step];
+    if (err instanceof IllegalTransitionError && from && !(await inState(app, data.id, from, 'warehouse'))) {
+      return { outcome: `skipped: no longer ${from} (${err.message})` };
+    }
     // A pick, pack or ship job that was already queued when the customer cancelled: the allocate
     // job the cancellation queued releases the stock; this one has nothing left to do (not a
     // failure for a person to retry). A person confirming the step still gets the refusal.

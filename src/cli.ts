@@ -309,6 +309,7 @@ registerStockCommands(program, withApp);
 // --- end stock ---
 
 (await import('./locations/cli.ts')).registerLocationCommands(program); // locations add|list|update|deactivate
+(await import('./secrets/cli.ts')).registerSecretsCommands(program); // secrets rotate
 
 // --- returns: `return <order> --line SKU=qty [--no-restock] [--reason] [--ref]` (src/fulfilment/return-cli.ts) ---
 registerReturnCommands(program, withApp);

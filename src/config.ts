@@ -78,6 +78,7 @@ const schema = z.object({
   SWEEP_INTERVAL_SECONDS: int(1, 3600).default(30),
   SWEEP_AFTER_SECONDS: int(1, 86400).default(60),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(8),
+  JOB_LOCK_SECONDS: int(2, 600).default(30),
   FULFILMENT_MODE: z.enum(['manual', 'auto'], { error: 'must be manual or auto' }).default('manual'),
   ALLOCATE_WHEN: z
     .string()
@@ -132,6 +133,13 @@ export interface Config {
   sweepIntervalSeconds: number;
   sweepAfterSeconds: number;
   shutdownTimeoutSeconds: number;
+  /**
+   * How long a running job's lock lasts without renewal (renewed every half of it while the process lives);
+   * default 30. A job whose process died is handed to another worker within about twice this (the lock
+   * expires, then the stalled-job check, run at the same interval, finds it). The sweeper does not revive it:
+   * the job is still live in Redis.
+   */
+  jobLockSeconds: number;
   /** `manual` (default): people confirm pick, pack and ship; `auto`: jobs run them. */
   fulfilmentMode: 'manual' | 'auto';
   /** Financial statuses that make an order allocatable; default paid and authorized. */
@@ -180,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     sweepAfterSeconds: e.SWEEP_AFTER_SECONDS,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    jobLockSeconds: e.JOB_LOCK_SECONDS,
     fulfilmentMode: e.FULFILMENT_MODE,
     allocateWhen: Object.freeze(statusList(e.ALLOCATE_WHEN)!),
     carrier: e.CARRIER,

@@ -4,7 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from './index.ts';
-import { decryptJson, encryptJson } from '../crypto.ts';
+import { decryptJson, encryptJson, keyId, opens } from '../crypto.ts';
 import { ConfigError } from '../domain/errors.ts';
 import type { ChannelRecord } from '../../connectors/types.ts';
 
@@ -38,7 +38,7 @@ export async function addChannel(db: Db, key: Buffer, input: NewChannel): Promis
       .executeTakeFirstOrThrow();
     await trx
       .updateTable('channels')
-      .set({ credentials_encrypted: encryptJson(key, input.credentials, aad(id)) })
+      .set({ credentials_encrypted: encryptJson(key, input.credentials, aad(id)), credential_key_id: keyId(key) })
       .where('id', '=', id)
       .execute();
     return id;
@@ -65,8 +65,83 @@ export async function loadChannel(db: Db, key: Buffer, id: number): Promise<(Cha
     enabled: row.enabled,
     updatedAt: row.updated_at,
     settings: row.settings,
-    credentials: decryptJson<Record<string, unknown>>(key, row.credentials_encrypted, aad(row.id)),
+    credentials: openCredentials(key, row),
   };
+}
+
+function openCredentials(key: Buffer, row: { id: number; credentials_encrypted: string; credential_key_id: string | null }): Record<string, unknown> {
+  try {
+    return decryptJson<Record<string, unknown>>(key, row.credentials_encrypted, aad(row.id));
+  } catch (err) {
+    // Say which key the row wants: mid-rotation, a process still on the old key is the usual cause.
+    if (row.credential_key_id && row.credential_key_id !== keyId(key)) {
+      throw new ConfigError(
+        `channel credentials cannot be decrypted: CHANNELSYNC_SECRET_KEY is not the key they were stored with (channel ${row.id}'s are ` +
+          `under key ${row.credential_key_id}, CHANNELSYNC_SECRET_KEY is key ${keyId(key)}: run every process with the key "channelsync secrets rotate" moved them to)`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+/** What `rotateCredentials` did. */
+export interface RotationReport {
+  /** Channels re-sealed under the new key by this run. */
+  rotated: number;
+  /** Channels already under the new key (a resumed run). */
+  alreadyNew: number;
+}
+
+/**
+ * Re-seals every channel's credentials under `newKey`. Rows are checked first:
+ * when any row opens under neither key nothing is changed (a `ConfigError`
+ * names the rows). Then each row is re-sealed in a transaction of its own,
+ * with `credential_key_id` recording the key, so an interrupted run is
+ * resumed by running it again: rows already under the new key are skipped.
+ * `onRotated` is called after each row commits (progress).
+ */
+export async function rotateCredentials(
+  db: Db,
+  oldKey: Buffer,
+  newKey: Buffer,
+  onRotated: (channelId: number) => void = () => {},
+): Promise<RotationReport> {
+  const newId = keyId(newKey);
+  const rows = await db.selectFrom('channels').select(['id', 'name', 'credentials_encrypted', 'credential_key_id']).orderBy('id').execute();
+  const unopenable = rows.filter((r) => !opens(oldKey, r.credentials_encrypted, aad(r.id)) && !opens(newKey, r.credentials_encrypted, aad(r.id)));
+  if (unopenable.length > 0) {
+    throw new ConfigError(
+      `neither key opens the credentials of ${unopenable.map((r) => `channel ${r.id} ("${r.name}")`).join(', ')}: nothing was changed. ` +
+        'CHANNELSYNC_SECRET_KEY must be the key they are sealed under now',
+    );
+  }
+  const report: RotationReport = { rotated: 0, alreadyNew: 0 };
+  for (const { id } of rows) {
+    const moved = await db.transaction().execute(async (trx) => {
+      // Locked and read again: another process may have changed the row since the check.
+      const row = await trx.selectFrom('channels').select(['credentials_encrypted', 'credential_key_id']).where('id', '=', id).forUpdate().executeTakeFirst();
+      if (!row) return false;
+      if (opens(newKey, row.credentials_encrypted, aad(id))) {
+        if (row.credential_key_id !== newId) await trx.updateTable('channels').set({ credential_key_id: newId }).where('id', '=', id).execute();
+        return false;
+      }
+      const credentials = decryptJson(oldKey, row.credentials_encrypted, aad(id));
+      await trx
+        .updateTable('channels')
+        .set({ credentials_encrypted: encryptJson(newKey, credentials, aad(id)), credential_key_id: newId, updated_at: sql`now()` })
+        .where('id', '=', id)
+        .execute();
+      return true;
+    });
+    if (moved) {
+      report.rotated += 1;
+      onRotated(id);
+    } else {
+      report.alreadyNew += 1;
+    }
+  }
+  return report;
 }
 
 /** Finds a channel by id (digits) or name. */

@@ -17,6 +17,7 @@ import * as m0010 from './migrations/0010_opening_balance.ts';
 import * as m0011 from './migrations/0011_sync_caught_up.ts';
 import * as m0012 from './migrations/0012_budget_leases.ts';
 import * as m0013 from './migrations/0013_rejected_orders.ts';
+import * as m0014 from './migrations/0014_credential_key_id.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011_sync_caught_up': m0011,
   '0012_budget_leases': m0012,
   '0013_rejected_orders': m0013,
+  '0014_credential_key_id': m0014,
 };
 
 /** Every migration's name, in order (tests check a cached template has them all). */
@@ -65,6 +67,11 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   });
   // An idle client losing its connection (server restart) must not crash the daemon.
   pool.on('error', () => {});
+  // Nor one that is checked out between two statements (a transaction, a job between queries): pg
+  // emits the server's "terminating connection" on the client itself, where the pool listens only
+  // while it is idle, and an 'error' with no listener kills the process. The statement that uses the
+  // client next fails (retried like any database error), and the pool drops the client on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -20,8 +20,8 @@
 import pg from 'pg';
 import { RetryableError } from '../domain/errors.ts';
 
-/** Advisory lock namespaces (the second key is the channel id). */
-export const LOCKS = { syncOrders: 7_301, reconcileStock: 7_304 } as const;
+/** Advisory lock namespaces (the second key is the channel id; for `channelPush`, the push row's id). */
+export const LOCKS = { syncOrders: 7_301, reconcileStock: 7_304, channelPush: 7_305 } as const;
 
 const heldHere = new Map<string, Set<string>>();
 

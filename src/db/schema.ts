@@ -42,6 +42,8 @@ export interface ChannelsTable {
   name: string;
   settings: JsonDefault<Record<string, unknown>>;
   credentials_encrypted: string;
+  /** Fingerprint of the key the credentials are sealed under (`keyId`); null for rows older than migration 0014. */
+  credential_key_id: Generated<string | null>;
   enabled: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: CreatedAt;

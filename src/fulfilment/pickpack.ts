@@ -26,10 +26,21 @@ export async function lockFulfilment(trx: Trx, fulfilmentId: number): Promise<{ 
   return { order, f };
 }
 
+/**
+ * A step refused because the order is cancelled (here or on its channel). A
+ * person asking gets the error; an automatic step job treats it as nothing to
+ * do, because the allocate job that the cancellation kicked owns the
+ * fulfilment's fate (cancels it, puts reserved stock back, or flags a shipped one).
+ */
+export class OrderCancelledError extends IllegalTransitionError {}
+
 /** Refuses work on an order a person must look at, or that is gone. */
 export function assertWorkable(order: LockedOrder, step: string): void {
-  if (order.state === 'cancelled' || order.state === 'needs_attention' || order.channel_state === 'cancelled') {
-    throw new IllegalTransitionError(`cannot ${step} order ${order.order_number} (${order.id}): it is ${order.channel_state === 'cancelled' ? 'cancelled on its channel' : order.state}`);
+  if (order.state === 'cancelled' || order.channel_state === 'cancelled') {
+    throw new OrderCancelledError(`cannot ${step} order ${order.order_number} (${order.id}): it is ${order.channel_state === 'cancelled' ? 'cancelled on its channel' : order.state}`);
+  }
+  if (order.state === 'needs_attention') {
+    throw new IllegalTransitionError(`cannot ${step} order ${order.order_number} (${order.id}): it is ${order.state}`);
   }
 }
 

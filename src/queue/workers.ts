@@ -70,6 +70,9 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
       },
       {
         concurrency: definition.queue === 'sweeper' ? 1 : concurrency,
+        // A killed process's jobs come back after the lock expires and the next stalled check (JOB_LOCK_SECONDS).
+        lockDuration: app.config.jobLockSeconds * 1000,
+        stalledInterval: app.config.jobLockSeconds * 1000,
         // Called only because jobs carry our BACKOFF_TYPE (see backoff.ts).
         settings: { backoffStrategy },
       },
