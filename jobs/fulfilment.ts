@@ -44,25 +44,8 @@ export async function runStep(app: App, data: FulfilmentJobData): Promise<{ outc
     if (err instanceof IllegalTransitionError && from && !(await inState(app, data.id, from, 'warehouse'))) {
       return { outcome: `skipped: no longer ${from} (${err.message})` };
     }
-    // A pick, pack or ship job that was already queued when the customer cancelled: the allocate
-    // job the cancellation queued releases the stock; this one has nothing left to do (not a
-    // failure for a person to retry). A person confirming the step still gets the refusal.
-    if (err instanceof IllegalTransitionError && data.step !== 'allocate' && data.step !== 'deliver' && (await orderCancelled(app, data.id))) {
-      return { outcome: 'skipped: order cancelled' };
-    }
     throw err;
   }
-}
-
-/** True when the fulfilment's order is cancelled here or on its channel. */
-async function orderCancelled(app: App, fulfilmentId: number): Promise<boolean> {
-  const o = await app.db
-    .selectFrom('fulfillments')
-    .innerJoin('orders', 'orders.id', 'fulfillments.order_id')
-    .select(['orders.state', 'orders.channel_state'])
-    .where('fulfillments.id', '=', fulfilmentId)
-    .executeTakeFirst();
-  return o?.state === 'cancelled' || o?.channel_state === 'cancelled';
 }
 
 async function runStepOnce(app: App, data: FulfilmentJobData): Promise<{ outcome: string }> {
