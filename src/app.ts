@@ -16,6 +16,7 @@ import type { EmbeddedPostgres } from './embedded/postgres.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { ChannelRecord, Connector } from '../connectors/types.ts';
 import { PermanentError } from './domain/errors.ts';
+import { sleep } from './domain/async.ts';
 
 export interface App {
   config: Readonly<Config>;
@@ -42,16 +43,27 @@ export interface CreateAppOptions {
    * it last.
    */
   embedded?: EmbeddedPostgres;
+  /**
+   * How long to wait for a Postgres that does not answer yet (or is restarting) before failing;
+   * default 0 (a command fails at once). The daemon waits a minute.
+   */
+  waitForPostgresMs?: number;
+  /** Ends that wait early (a SIGTERM during start-up). */
+  signal?: AbortSignal;
 }
 
 export async function createApp(config: Readonly<Config>, options: CreateAppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
   if (options.migrate ?? true) {
-    if (await ensureDatabase(config.databaseUrl)) log.info({ database: dbName(config.databaseUrl) }, 'created database');
+    const created = await whilePostgresStarts(log, options.waitForPostgresMs ?? 0, options.signal, () => ensureDatabase(config.databaseUrl));
+    if (created) log.info({ database: dbName(config.databaseUrl) }, 'created database');
   }
   const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
   if (options.migrate ?? true) {
-    const { applied } = await migrate(db);
+    const { applied } = await whilePostgresStarts(log, options.waitForPostgresMs ?? 0, options.signal, () => migrate(db)).catch(async (err) => {
+      await db.destroy();
+      throw err;
+    });
     if (applied.length) log.info({ applied }, 'applied migrations');
   }
   const backend = options.embedded
@@ -146,6 +158,32 @@ export class ConnectorCache {
     const all = [...this.built.values()];
     this.built.clear();
     await Promise.all(all.map((e) => e.connector.close().catch(() => {})));
+  }
+}
+
+/** Errors that mean "Postgres is not there yet / just went away", not "something is wrong with us". */
+function isConnectionLoss(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; cause?: unknown };
+  if (e?.code && ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'].includes(e.code)) return true;
+  if (/ECONNREFUSED|Connection terminated|connection has been discarded|the database system is (starting up|shutting down)|timeout exceeded when trying to connect/i.test(e?.message ?? '')) return true;
+  return e?.cause !== undefined && e.cause !== err && isConnectionLoss(e.cause);
+}
+
+/**
+ * Runs a start-up step, retrying it while Postgres is unreachable or restarting
+ * (a machine booting, a managed database failing over, a restart during a
+ * daemon's start): the daemon waits, saying so, instead of exiting 1.
+ */
+async function whilePostgresStarts<T>(log: Logger, waitMs: number, signal: AbortSignal | undefined, step: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!isConnectionLoss(err) || Date.now() > deadline || signal?.aborted) throw err;
+      if (attempt === 1) log.warn({ err: (err as Error).message }, 'Postgres does not answer yet: waiting for it');
+      await sleep(Math.min(2_000, 200 * attempt), signal ?? new AbortController().signal);
+    }
   }
 }
 

@@ -48,7 +48,8 @@ export interface DaemonOptions {
 }
 
 export async function startDaemon(config: Readonly<Config>, options: DaemonOptions = {}): Promise<Daemon> {
-  const app = await createApp(config, { log: options.log, embedded: options.embedded });
+  // A daemon started while Postgres boots or restarts waits for it (a supervisor would only restart it into the same wait).
+  const app = await createApp(config, { log: options.log, embedded: options.embedded, waitForPostgresMs: options.embedded ? 0 : 60_000, signal: options.signal });
   let workers: WorkerSet | null = null;
   let schedules: ScheduleHandle | null = null;
   let reconcileSchedule: ReconcileSchedule | null = null;

@@ -17,7 +17,7 @@ import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import type { FulfillmentState } from '../db/schema.ts';
 import { ConfigError } from '../domain/errors.ts';
-import { kickStockPushes } from '../outbox/index.ts';
+import { kickStockPushes, oweStockPushes } from '../outbox/index.ts';
 import { book, defaultLocation, lineCoverage, lockAvailable, type Booking, type LineCoverage } from './ledger.ts';
 import { channelHoldsStock, paymentView, payableStatuses } from './payable.ts';
 import { planAllocation, type Need } from './plan.ts';
@@ -262,6 +262,14 @@ export async function releaseOpen(trx: Trx, order: LockedOrder, fulfilments: Ful
 
 async function cancelLocked(trx: Trx, order: LockedOrder, fulfilments: FulfilmentRow[], by: By): Promise<AllocateResult> {
   const released = await releaseOpen(trx, order, fulfilments, { ...by, reason: 'order cancelled on the channel' });
+  // A store restocks a cancelled order's units by itself (WooCommerce's cancellation restock), on top of
+  // whatever channelsync last pushed: when a push since the sale already set the store to the ledger's
+  // number, that restock leaves it showing more than the ledger, with nothing owed (found by the chaos
+  // run, seed 22). So a cancellation re-asserts the ledger's number for the order's SKUs everywhere.
+  const lines = await trx.selectFrom('order_lines').select('sku_id').where('order_id', '=', order.id).where('sku_id', 'is not', null).execute();
+  const skuIds = [...new Set(lines.map((l) => l.sku_id!))];
+  await oweStockPushes(trx, skuIds);
+  for (const sku of skuIds) if (!released.includes(sku)) released.push(sku);
   const shipped = fulfilments.filter((f) => SHIPPED_STATES.includes(f.state));
   if (shipped.length) {
     await flagOrder(trx, order.id, 'cancelled_after_shipping');
