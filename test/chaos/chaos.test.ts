@@ -36,6 +36,7 @@ import { syncListings } from '../../src/stock/listings.ts';
 import { ensureLocation, levelsOutOfLedger, recordMovements, skuIdOf } from '../../src/stock/ledger.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 import { BIN } from '../helpers/cli.ts';
+import { rng } from '../../connectors/shopify/simulator/seed.ts';
 
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 12);
 const ORDERS_PER_SECOND = Number(process.env.CHAOS_RATE ?? 3);
@@ -52,18 +53,6 @@ const SKUS = ['CH-MUG', 'CH-TEE', 'CH-CAP', 'CH-BAG'];
 const STORES = ['shop-a', 'shop-b', 'woo'] as const;
 type StoreName = (typeof STORES)[number];
 const ROOT = join(import.meta.dirname, '../..');
-
-/** mulberry32: small, seeded, good enough to pick stores and moments. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let redisServer: ChildProcess | null = null;
 let pgDir: string | null = null;
@@ -309,7 +298,7 @@ async function activeJobs(): Promise<number> {
 describe('chaos', () => {
   it(`settles after ${SECONDS} s of orders, faults, a killed daemon, a Redis flush and a Postgres restart`, async () => {
     console.log(`chaos: seed ${SEED} (replay with CHAOS_SEED=${SEED}), ${SECONDS} s at ${ORDERS_PER_SECOND} orders/s`);
-    const random = prng(SEED);
+    const random = rng(SEED);
     const pick = <T,>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
     const at = (fraction: number) => Math.round(SECONDS * 1000 * fraction);
     const events = [

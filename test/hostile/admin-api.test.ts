@@ -6,25 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { buildServer } from '../../src/server/index.ts';
+import { adminServer } from '../helpers/admin-server.ts';
 import { OPENAPI_PATH } from '../../src/server/admin/api/index.ts';
 import { SESSION_COOKIE } from '../../src/server/admin/auth.ts';
 
 const TOKEN = 'hostile-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
-let t: TestApp;
-let server: FastifyInstance;
-beforeAll(async () => {
-  t = await createTestApp({ ADMIN_TOKEN: TOKEN });
-  server = await buildServer(t.app);
-});
-afterAll(async () => {
-  await server?.close();
-  await t?.close();
-});
+const admin = adminServer(TOKEN);
 
 /** Query and path values, already URL-encoded as a client would send them. */
 const VALUES = ['%00', 'a%00b', '99999999999', '-99999999999', '99999999999999999999999', '1e400', 'NaN', 'abc', '-1', '0', '1.5', "'%3B%20DROP%20TABLE%20orders%3B--", 'x'.repeat(3000), '%E0%A4%A', '2026-13-45', '%F0%9F%92%A9'];
@@ -44,7 +33,7 @@ const OPERATIONS: Operation[] = Object.entries(spec.paths).flatMap(([path, ops])
 const fill = (path: string, value = '1') => path.replace(/\{[^}]+\}/g, value);
 
 async function expectClean(method: string, url: string, payload?: string, headers: Record<string, string> = auth) {
-  const res = await server.inject({ method: method as 'GET', url, headers: { ...headers, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) }, payload });
+  const res = await admin.server.inject({ method: method as 'GET', url, headers: { ...headers, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) }, payload });
   expect(res.statusCode, `${method} ${url.slice(0, 200)} -> ${res.body.slice(0, 300)}`).toBeLessThan(500);
   expect(res.body, `${method} ${url.slice(0, 200)}`).not.toMatch(INTERNAL);
   return res;
@@ -107,7 +96,7 @@ describe('admin API: the probe findings', () => {
     '%%%',
     '',
   ])('the login form %j is refused cleanly', async (form) => {
-    const res = await server.inject({ method: 'POST', url: '/admin/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.slice(0, 16_000), remoteAddress: `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` });
+    const res = await admin.server.inject({ method: 'POST', url: '/admin/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.slice(0, 16_000), remoteAddress: `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` });
     expect(res.statusCode, res.body.slice(0, 200)).toBeGreaterThanOrEqual(400);
     expect(res.statusCode).toBeLessThan(500);
     expect(res.body).not.toMatch(INTERNAL);

@@ -5,30 +5,19 @@
  * receipt clears them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { buildServer } from '../../src/server/index.ts';
+import { adminServer } from '../helpers/admin-server.ts';
 import { allocateOrder } from '../../src/fulfilment/allocate.ts';
 import { receivePurchaseOrder, sendPurchaseOrder } from '../../src/fulfilment/purchasing.ts';
 import { channel, location, placeOrder, sku, stock, supplier } from '../fulfilment/fixtures.ts';
 
 const TOKEN = 'dashboard-backlog-token-0123456789';
-let t: TestApp;
-let server: FastifyInstance;
-beforeAll(async () => {
-  t = await createTestApp({ ADMIN_TOKEN: TOKEN });
-  server = await buildServer(t.app);
-});
-afterAll(async () => {
-  await server?.close();
-  await t?.close();
-});
+const admin = adminServer(TOKEN);
 
-const get = (url: string) => server.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } });
+const get = (url: string) => admin.server.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } });
 
 describe('stock-outs and backorders on the dashboard', () => {
   it('shows the sold-out SKU, its waiting and ordered units, then nothing once the supplier delivers', async () => {
-    const { app } = t;
+    const { app } = admin.t;
     const ch = await channel(app, 'backlog');
     const loc = await location(app, 'BL', 1);
     const sup = await supplier(app, 'Mugs Ltd', { leadTimeDays: 3 });

@@ -6,8 +6,8 @@
 import type { Order, ShopState } from './state.ts';
 import { emptyAddress } from './state.ts';
 
-/** mulberry32: tiny, fast, good enough for test data. */
-function rng(seed: number): () => number {
+/** mulberry32: tiny, fast, good enough for test data (and for the chaos run's moments). */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
