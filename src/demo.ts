@@ -137,6 +137,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       const entry = { sim, channelId: 0, name: `demo-${factory.kind}` };
       sims.push(entry);
       entry.channelId = await upsertDemoChannel(app, factory.kind, entry.name, sim.channelConfig(), restored);
+      // Deliveries the previous run's simulator sent and nothing processed yet were signed with its secret,
+      // which this run's simulator does not share: processing them now would fail their signature check.
+      // The kept store still has those orders, and the first poll reads them again.
+      await app.db
+        .updateTable('webhook_deliveries')
+        .set({ status: 'ignored', error: "signed by the previous demo run's simulator; the poll re-reads these orders", processed_at: new Date() })
+        .where('channel_id', '=', entry.channelId)
+        .where('status', '=', 'pending')
+        .execute();
       // A kept store keeps its stock: only a product it lacks is created.
       for (const p of PRODUCTS) if ((await sim.stockOf(p.sku)) === null) await sim.createProduct(p);
     }

@@ -111,13 +111,15 @@ for (const [name, store] of Object.entries(STORES)) {
       await budget.reserve('shop-t', 100, limits);
       const first = await budget.reserve('shop-t', 50, limits);
       const second = await other.reserve('shop-t', 50, limits);
+      const reservedAt = Date.now();
       expect(first.waitMs).toBeGreaterThan(800);
       expect(second.waitMs).toBeGreaterThan(1800);
       // The first query cost 40 of the 100 it asked for: 60 come back.
       await budget.refund('shop-t', 60, limits);
       expect(await other.waitFor('shop-t', first, limits)).toBe(0);
       const left = await budget.waitFor('shop-t', second, limits);
-      expect(left).toBeGreaterThan(700);
+      // The refill goes on in real time while these calls run (slowly on PGlite under load): allow for it.
+      expect(left).toBeGreaterThan(700 - Math.max(0, Date.now() - reservedAt - 100));
       expect(left).toBeLessThanOrEqual(second.waitMs - 1000);
       // awaitReservation re-checks, so it returns once covered rather than after the wait it was first given.
       await budget.refund('shop-t', 50, limits);
