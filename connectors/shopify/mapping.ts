@@ -175,8 +175,33 @@ function graphqlAddress(a: z.infer<typeof gqlAddress>): Address {
 
 // ---------------------------------------------------------------- REST (webhooks)
 
+/*
+ * Money in REST bodies comes two ways. Since API 2019-04 (multi-currency) every
+ * amount has a `*_set` with `shop_money` and `presentment_money`; older versions,
+ * and subscriptions still pinned to them, send only the plain field
+ * (`total_price`, `total_tax`, `total_discounts`, a line's `price`, a tax line's
+ * `price`, an allocation's `amount`), which Shopify documents as shop currency.
+ * https://shopify.dev/docs/api/admin-rest/latest/resources/order#resource-object
+ * So each amount is read from its set when there is one (shop money) and from the
+ * plain field otherwise; the two are the same value where both exist. An amount
+ * with neither is refused with the field's name: mapping it to 0 would store an
+ * order that looks free.
+ */
 const restMoneySet = z.object({ shop_money: z.object({ amount, currency_code: z.string().optional() }) });
+type RestMoneySet = z.infer<typeof restMoneySet>;
 const numericId = z.union([z.number(), z.string()]);
+const moneySet = restMoneySet.nullish();
+const plain = amount.nullish();
+
+/** The shop-money amount of a set, else the plain field, else undefined. */
+function shopAmount(set: RestMoneySet | null | undefined, plainValue: string | number | null | undefined): string | number | undefined {
+  return set ? set.shop_money.amount : (plainValue ?? undefined);
+}
+
+type Ctx = z.RefinementCtx;
+function requireAmount(ctx: Ctx, found: unknown, path: Array<string | number>, what: string): void {
+  if (found === undefined) ctx.addIssue({ code: 'custom', path, message: `no ${what}: the body carries neither the *_set nor the plain amount` });
+}
 
 const restAddress = z.object({
   name: z.string().nullish(),
@@ -194,25 +219,38 @@ const restAddress = z.object({
   phone: z.string().nullish(),
 });
 
-const restLineItem = z.object({
-  id: numericId,
-  admin_graphql_api_id: z.string().optional(),
-  name: z.string().nullish(),
-  title: z.string().nullish(),
-  sku: z.string().nullish(),
-  quantity: lineQuantity,
-  current_quantity: lineQuantity.optional(),
-  fulfillable_quantity: lineQuantity.nullish(),
-  fulfillment_status: z.string().nullish(),
-  price_set: restMoneySet,
-  tax_lines: z.array(z.object({ price_set: restMoneySet })).default([]),
-  discount_allocations: z.array(z.object({ amount_set: restMoneySet })).default([]),
-  product_id: numericId.nullish(),
-  variant_id: numericId.nullish(),
-});
+const restTaxLine = z
+  .object({ price_set: moneySet, price: plain })
+  .superRefine((t, ctx) => requireAmount(ctx, shopAmount(t.price_set, t.price), ['price'], 'price_set or price'));
+const restDiscountAllocation = z
+  .object({ amount_set: moneySet, amount: plain })
+  .superRefine((d, ctx) => requireAmount(ctx, shopAmount(d.amount_set, d.amount), ['amount'], 'amount_set or amount'));
 
-/** The REST order body of `orders/create`, `orders/updated`, `orders/cancelled` webhooks. */
-export const restOrderSchema = z.object({
+const restLineItem = z
+  .object({
+    id: numericId,
+    admin_graphql_api_id: z.string().optional(),
+    name: z.string().nullish(),
+    title: z.string().nullish(),
+    sku: z.string().nullish(),
+    quantity: lineQuantity,
+    current_quantity: lineQuantity.optional(),
+    fulfillable_quantity: lineQuantity.nullish(),
+    fulfillment_status: z.string().nullish(),
+    price_set: moneySet,
+    price: plain,
+    tax_lines: z.array(restTaxLine).default([]),
+    discount_allocations: z.array(restDiscountAllocation).default([]),
+    product_id: numericId.nullish(),
+    variant_id: numericId.nullish(),
+  })
+  .superRefine((l, ctx) => requireAmount(ctx, shopAmount(l.price_set, l.price), ['price'], 'price_set or price (the unit price)'));
+
+const restShippingLine = z
+  .object({ price_set: moneySet, price: plain })
+  .superRefine((s, ctx) => requireAmount(ctx, shopAmount(s.price_set, s.price), ['price'], 'price_set or price'));
+
+const restOrderFields = z.object({
   id: numericId,
   admin_graphql_api_id: z.string().optional(),
   name: z.string(),
@@ -226,14 +264,22 @@ export const restOrderSchema = z.object({
   presentment_currency: currencyCode.nullish(),
   email: z.string().nullish(),
   phone: z.string().nullish(),
-  current_shipping_price_set: restMoneySet.nullish(),
-  total_shipping_price_set: restMoneySet.nullish(),
-  current_total_tax_set: restMoneySet.nullish(),
-  total_tax_set: restMoneySet.nullish(),
-  current_total_discounts_set: restMoneySet.nullish(),
-  total_discounts_set: restMoneySet.nullish(),
-  current_total_price_set: restMoneySet.nullish(),
-  total_price_set: restMoneySet.nullish(),
+  current_shipping_price_set: moneySet,
+  total_shipping_price_set: moneySet,
+  current_total_tax_set: moneySet,
+  current_total_tax: plain,
+  total_tax_set: moneySet,
+  total_tax: plain,
+  current_total_discounts_set: moneySet,
+  current_total_discounts: plain,
+  total_discounts_set: moneySet,
+  total_discounts: plain,
+  current_total_price_set: moneySet,
+  current_total_price: plain,
+  total_price_set: moneySet,
+  total_price: plain,
+  /** Only read for the shipping total when the body has no shipping `*_set` (before 2019-04). */
+  shipping_lines: z.array(restShippingLine).nullish(),
   customer: z
     .object({
       id: numericId,
@@ -248,13 +294,39 @@ export const restOrderSchema = z.object({
   shipping_address: restAddress.nullish(),
   line_items: z.array(restLineItem),
 });
+
+/** The REST order body of `orders/create`, `orders/updated`, `orders/cancelled` webhooks. */
+export const restOrderSchema = restOrderFields.superRefine((o, ctx) => {
+  const t = restTotals(o);
+  requireAmount(ctx, t.total, ['total_price'], 'current_total_price_set, total_price_set, current_total_price or total_price');
+  requireAmount(ctx, t.tax, ['total_tax'], 'current_total_tax_set, total_tax_set, current_total_tax or total_tax');
+  requireAmount(ctx, t.discount, ['total_discounts'], 'current_total_discounts_set, total_discounts_set, current_total_discounts or total_discounts');
+  requireAmount(ctx, t.shipping, ['shipping_lines'], 'current_shipping_price_set, total_shipping_price_set or shipping_lines');
+});
 export type RestOrder = z.infer<typeof restOrderSchema>;
+
+/**
+ * The header amounts of a REST body, undefined where the body has none.
+ * `current_*` (after edits, refunds and removals) wins over the original
+ * `total_*`; within each, the set's shop money wins over the plain field.
+ * Shipping has no plain total: before 2019-04 it is the sum of the shipping
+ * lines' prices, which is what `total_shipping_price_set` holds (before discounts).
+ */
+function restTotals(o: z.infer<typeof restOrderFields>) {
+  const shippingLines = o.shipping_lines?.map((s) => shopAmount(s.price_set, s.price));
+  const linesShipping = shippingLines && shippingLines.every((a) => a !== undefined) ? addMoney('0', ...(shippingLines as Array<string | number>)) : undefined;
+  return {
+    total: shopAmount(o.current_total_price_set, o.current_total_price) ?? shopAmount(o.total_price_set, o.total_price),
+    tax: shopAmount(o.current_total_tax_set, o.current_total_tax) ?? shopAmount(o.total_tax_set, o.total_tax),
+    discount: shopAmount(o.current_total_discounts_set, o.current_total_discounts) ?? shopAmount(o.total_discounts_set, o.total_discounts),
+    shipping: o.current_shipping_price_set?.shop_money.amount ?? o.total_shipping_price_set?.shop_money.amount ?? linesShipping,
+  };
+}
 
 /** Maps a parsed REST order body (webhook). */
 export function mapRestOrder(body: RestOrder, raw: unknown = body): UnifiedOrder {
   const lines = body.line_items.map(mapRestLine);
-  const pick = (current: z.infer<typeof restMoneySet> | null | undefined, total: z.infer<typeof restMoneySet> | null | undefined) =>
-    money((current ?? total)?.shop_money.amount ?? '0');
+  const totals = restTotals(body);
   const customer = body.customer;
   return {
     externalId: body.admin_graphql_api_id ?? toGid('Order', body.id),
@@ -267,10 +339,11 @@ export function mapRestOrder(body: RestOrder, raw: unknown = body): UnifiedOrder
       body.presentment_currency && body.presentment_currency !== body.currency ? body.presentment_currency : null,
     totals: {
       subtotal: subtotalOf(lines),
-      shipping: pick(body.current_shipping_price_set, body.total_shipping_price_set),
-      tax: pick(body.current_total_tax_set, body.total_tax_set),
-      discount: pick(body.current_total_discounts_set, body.total_discounts_set),
-      total: pick(body.current_total_price_set, body.total_price_set),
+      // The schema refuses a body without them; `required` keeps an unchecked body's missing amount from reading as 0.
+      shipping: money(required(totals.shipping, 'shipping')),
+      tax: money(required(totals.tax, 'total_tax')),
+      discount: money(required(totals.discount, 'total_discounts')),
+      total: money(required(totals.total, 'total_price')),
     },
     customer: customerOf(
       customer ? (customer.admin_graphql_api_id ?? toGid('Customer', customer.id)) : null,
@@ -290,6 +363,11 @@ export function mapRestOrder(body: RestOrder, raw: unknown = body): UnifiedOrder
   };
 }
 
+function required(value: string | number | undefined, field: string): string | number {
+  if (value === undefined) throw new TypeError(`no amount for ${field}`);
+  return value;
+}
+
 function mapRestLine(line: z.infer<typeof restLineItem>): UnifiedOrderLine {
   const quantity = line.current_quantity ?? line.quantity;
   // REST has no unfulfilled count per line; fulfillable_quantity is what is left to ship.
@@ -300,9 +378,9 @@ function mapRestLine(line: z.infer<typeof restLineItem>): UnifiedOrderLine {
     sku: line.sku ? line.sku : null,
     title: line.name ?? line.title ?? '',
     quantity,
-    unitPrice: money(line.price_set.shop_money.amount),
-    tax: addMoney('0', ...line.tax_lines.map((t) => t.price_set.shop_money.amount)),
-    discount: addMoney('0', ...line.discount_allocations.map((d) => d.amount_set.shop_money.amount)),
+    unitPrice: money(required(shopAmount(line.price_set, line.price), 'price')),
+    tax: addMoney('0', ...line.tax_lines.map((t) => required(shopAmount(t.price_set, t.price), 'tax_lines.price'))),
+    discount: addMoney('0', ...line.discount_allocations.map((d) => required(shopAmount(d.amount_set, d.amount), 'discount_allocations.amount'))),
     productExternalId: line.product_id != null ? toGid('Product', line.product_id) : null,
     variantExternalId: line.variant_id != null ? toGid('ProductVariant', line.variant_id) : null,
     // The REST line item does not carry it; a poll or fetchOrder fills it in.

@@ -78,3 +78,67 @@ describe('Shopify webhook verification', () => {
     expect(other.event).toEqual({ type: 'ignored', reason: 'topic products/update is not one channelsync acts on' });
   });
 });
+
+/** The real body as an API version before 2019-04 sends it: every `*_set` removed (and, with `current`, the `current_*` fields too). */
+function olderVersion(withCurrent: boolean): Buffer {
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (!value || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !k.endsWith('_set') && (withCurrent || !k.startsWith('current_')))
+        .map(([k, v]) => [k, strip(v)]),
+    );
+  };
+  return Buffer.from(JSON.stringify(strip(JSON.parse(raw.toString('utf8')))));
+}
+
+describe('Shopify webhook bodies of older API versions (plain amounts, no *_set)', () => {
+  const parse = (body: Buffer) => parseShopifyWebhook({ rawBody: body, headers: headers(body) }, SECRET);
+  const modern = parse(raw);
+
+  it('maps the real body without its *_set fields to the same exact totals and line amounts', () => {
+    for (const withCurrent of [true, false]) {
+      const body = olderVersion(withCurrent);
+      expect(body.toString()).not.toMatch(/_set"/);
+      const parsed = parse(body);
+      expect(parsed.event.type).toBe('order');
+      if (parsed.event.type !== 'order' || modern.event.type !== 'order') return;
+      const order = parsed.event.order;
+      // total_price, total_tax, total_discounts, the shipping lines' price and each line's price.
+      expect(order.totals).toEqual({ subtotal: '399.00', shipping: '20.00', tax: '0.00', discount: '25.00', total: '394.00' });
+      expect(order.lines.map((l) => [l.unitPrice, l.tax, l.discount])).toEqual(modern.event.order.lines.map((l) => [l.unitPrice, l.tax, l.discount]));
+      expect(order.lines[0]!.discount).toBe('9.78');
+    }
+  });
+
+  it('prefers the shop money of a *_set over the plain field when a body has both', () => {
+    const body = JSON.parse(raw.toString('utf8'));
+    body.current_total_price = '1.00';
+    body.total_price = '2.00';
+    body.line_items[0].price = '3.00';
+    const b = Buffer.from(JSON.stringify(body));
+    const parsed = parse(b);
+    expect(parsed.event.type === 'order' && [parsed.event.order.totals.total, parsed.event.order.lines[0]!.unitPrice]).toEqual(['394.00', '99.00']);
+  });
+
+  it('refuses with 400 and the field a body with neither the *_set nor the plain amount (never a total of 0)', () => {
+    const noTotal = JSON.parse(olderVersion(true).toString('utf8'));
+    delete noTotal.total_price;
+    delete noTotal.current_total_price;
+    const a = Buffer.from(JSON.stringify(noTotal));
+    const err = rejection(() => parse(a));
+    expect(err.status).toBe(400);
+    expect(err.message).toMatch(/total_price: no current_total_price_set, total_price_set, current_total_price or total_price/);
+
+    const noPrice = JSON.parse(olderVersion(false).toString('utf8'));
+    delete noPrice.line_items[2].price;
+    const b = Buffer.from(JSON.stringify(noPrice));
+    expect(rejection(() => parse(b)).message).toMatch(/line_items\.2\.price: no price_set or price \(the unit price\)/);
+
+    const badPlain = JSON.parse(olderVersion(false).toString('utf8'));
+    badPlain.total_tax = '1e5';
+    const c = Buffer.from(JSON.stringify(badPlain));
+    expect(rejection(() => parse(c)).message).toMatch(/total_tax/);
+  });
+});
