@@ -2,8 +2,11 @@
  * WooCommerce webhook deliveries: verification and parsing. Pure, no I/O.
  *
  * Deliveries carry X-WC-Webhook-Topic, X-WC-Webhook-Signature (base64
- * HMAC-SHA256 of the raw body with the webhook's secret) and a delivery id
- * that is not stable across retries.
+ * HMAC-SHA256 of the raw body with the webhook's secret) and
+ * X-WC-Webhook-Delivery-ID, which WooCommerce makes from the webhook id and
+ * the current second (WC_Webhook::get_new_delivery_id: `wp_hash( id . time )`):
+ * copies of one delivery share it, and so does every other delivery of the
+ * same webhook within that second. Only the body is signed.
  * https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -70,10 +73,16 @@ export function parseWooWebhook(request: WebhookRequest, secret: string): Parsed
       case 'order.created':
       case 'order.updated': {
         const order = wooOrderSchema.parse(body);
-        // Retries get a new delivery id, so the key comes from the content. The
-        // body digest is part of it because date_modified_gmt has one-second
-        // resolution: two real changes in the same second (processing, then
-        // completed) must not collapse into one (see captures/webhooks.json).
+        // The key comes from the content, not X-WC-Webhook-Delivery-ID. Copies of
+        // one delivery have the same bytes, so they are stored once either way.
+        // The delivery id is not unique: the two order.updated deliveries of
+        // order 23 in captures/webhooks.json (processing, then completed, in one
+        // second) share it, so a key of it would drop the completed one as a
+        // duplicate; and it is unsigned, so a forged copy of a real id would make
+        // the inbox drop whatever genuine delivery came after it. A forged id does
+        // nothing to this key. The body digest is part of it because
+        // date_modified_gmt has one-second resolution: those same two changes have
+        // the same date_modified_gmt and must not collapse into one.
         return {
           deliveryKey: `order:${order.id}:${order.date_modified_gmt}:${bodyDigest(rawBody)}`,
           topic,

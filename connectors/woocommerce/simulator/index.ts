@@ -95,6 +95,8 @@ export class WooCommerceSimulator implements ChannelSimulator {
   /** Every delivery and ping attempted, oldest first (WooCommerce > Status > Logs, webhooks-delivery). */
   readonly deliveryLog: WooDeliveryLog[] = [];
   private persistence: SimulatorPersistence | null = null;
+  /** WordPress's `auth` salt (wp-config.php), the key of `wp_hash`. */
+  private readonly authSalt = randomBytes(32).toString('hex');
 
   constructor(private readonly options: WooSimulatorOptions) {
     this.state = new StoreState('');
@@ -476,7 +478,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
    * failed_delivery disables the webhook once the count exceeds
    * MAX_WEBHOOK_DELIVERY_FAILURES.
    */
-  private async deliverOne(hook: SimWebhook, topic: string, body: string): Promise<void> {
+  private async deliverOne(hook: SimWebhook, topic: string, body: string, deliveryId: string): Promise<void> {
     const [resource = '', event = ''] = topic.split('.');
     let code: number | string;
     let message: string;
@@ -496,7 +498,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
             'x-wc-webhook-event': event,
             'x-wc-webhook-signature': signWebhookBody(body, hook.secret),
             'x-wc-webhook-id': String(hook.id),
-            'x-wc-webhook-delivery-id': randomBytes(16).toString('hex'),
+            'x-wc-webhook-delivery-id': deliveryId,
           },
           body,
           // Redirects are not followed: WooCommerce counts 301/302 as delivered.
@@ -533,9 +535,22 @@ export class WooCommerceSimulator implements ChannelSimulator {
     const body = JSON.stringify(payload).replace(/\//g, '\\/');
     for (const hook of hooks) {
       if (this.faults.dropWebhookRate && Math.random() < this.faults.dropWebhookRate) continue;
+      // One id for every copy of this delivery, taken when it is made, as WooCommerce does.
+      const deliveryId = this.newDeliveryId(hook);
       const copies = this.faults.duplicateWebhookRate && Math.random() < this.faults.duplicateWebhookRate ? 2 : 1;
-      for (let i = 0; i < copies; i++) this.track(this.deliverOne(hook, topic, body));
+      for (let i = 0; i < copies; i++) this.track(this.deliverOne(hook, topic, body, deliveryId));
     }
+  }
+
+  /**
+   * WC_Webhook::get_new_delivery_id: `wp_hash( $this->get_id() . strtotime( 'now' ) )`,
+   * an HMAC-MD5 keyed with the site's auth salt. So it is not unique per delivery:
+   * every delivery of one webhook within one second carries the same id, even
+   * with different bodies (captures/webhooks.json: the two order.updated
+   * deliveries of order 23 share 948f6fe0...). Copies of one delivery share it too.
+   */
+  private newDeliveryId(hook: SimWebhook): string {
+    return createHmac('md5', this.authSalt).update(`${hook.id}${this.state.now()}`).digest('hex');
   }
 
   private track(p: Promise<void>): void {

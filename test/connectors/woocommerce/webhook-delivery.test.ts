@@ -97,6 +97,29 @@ describe('WooCommerce simulator webhook delivery', () => {
   });
 });
 
+describe('WooCommerce simulator delivery ids (WC_Webhook::get_new_delivery_id)', () => {
+  it('gives every copy of one delivery the same X-WC-Webhook-Delivery-ID, shaped like the captured one', async () => {
+    const sim = await store(true);
+    const a = sim.state.createWebhook({ topic: 'order.created', delivery_url: `${hookUrl}?a`, secret: sim.webhookSecret });
+    const b = sim.state.createWebhook({ topic: 'order.created', delivery_url: `${hookUrl}?b`, secret: sim.webhookSecret });
+    sim.setFaults({ duplicateWebhookRate: 1 });
+    const before = received.length;
+    await sim.createOrder({ lines: [{ sku: 'HOOK-1', quantity: 1 }] });
+    await sim.flushWebhooks();
+    const got = received.slice(before).filter((r) => r.headers['x-wc-webhook-topic'] === 'order.created');
+    const idsOf = (hook: number) => got.filter((r) => r.headers['x-wc-webhook-id'] === String(hook)).map((r) => r.headers['x-wc-webhook-delivery-id']);
+    // Two copies per webhook, one id per webhook: a receiver can tell a copy from a new delivery.
+    expect(idsOf(a.id)).toHaveLength(2);
+    expect(new Set(idsOf(a.id)).size).toBe(1);
+    expect(new Set(idsOf(b.id)).size).toBe(1);
+    // The id hashes the webhook id with the second, so another webhook's differs.
+    expect(idsOf(a.id)[0]).not.toBe(idsOf(b.id)[0]);
+    const real = captured.deliveries.find((d) => d.headers['x-wc-webhook-topic'])!.headers['x-wc-webhook-delivery-id']!;
+    expect(idsOf(a.id)[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(real).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
 describe('wp_http_validate_url', () => {
   const home = 'https://shop.example.com';
   const resolve = async (host: string) => ({ 'hooks.example.net': '203.0.113.7', 'intranet.example.net': '10.1.2.3' } as Record<string, string>)[host] ?? null;

@@ -35,7 +35,9 @@ describe('woocommerce webhooks: the recorded deliveries', () => {
     expect(last.type === 'order' && [last.order.externalId, last.order.channelState, last.order.totals.total]).toEqual([
       '23', 'closed', '12.50',
     ]);
-    // The same content under two topics dedupes; the completed update in the same second does not.
+    // The same content under two topics dedupes; the completed update in the same second does not,
+    // although WooCommerce gave both updates one delivery id (webhook id + second): the id cannot be the key.
+    expect(signed[2]!.headers['x-wc-webhook-delivery-id']).toBe(signed[1]!.headers['x-wc-webhook-delivery-id']);
     expect(parsed[0]!.deliveryKey).toBe(parsed[1]!.deliveryKey);
     expect(parsed[2]!.deliveryKey).not.toBe(parsed[1]!.deliveryKey);
     expect(parsed[0]!.deliveryKey).toMatch(/^order:23:2026-11-26T01:29:09:/);
