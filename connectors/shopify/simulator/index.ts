@@ -81,7 +81,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   const clientSecret = `shpss_${randomBytes(16).toString('hex')}`;
   let shopDomain = '127.0.0.1';
   const webhooks = new WebhookSubscriptions(state, () => clientSecret, () => shopDomain, options.log);
-  webhooks.directUrl = options.webhookUrl ?? null;
+  webhooks.ownUrl(options.webhookUrl ?? null);
   webhooks.allowLocal = options.allowLocalWebhooks === true;
   const root = rootValue();
   let baseUrl = '';
@@ -142,7 +142,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
       };
     },
     setWebhookUrl(url) {
-      webhooks.directUrl = url;
+      webhooks.ownUrl(url);
     },
     async createProduct(p: SimulatedProduct) {
       const existing = itemOf(p.sku);

@@ -50,8 +50,9 @@ export class WebhookSubscriptions {
   readonly subscriptions = new Map<number, WebhookSubscription>();
   /** Every attempted delivery, newest last. */
   readonly deliveries: WebhookDelivery[] = [];
-  /** A URL that receives every order topic without a subscription (`setWebhookUrl`). */
+  /** The URL of `setWebhookUrl`, which holds the simulator's own subscriptions (`ownUrl`). */
   directUrl: string | null = null;
+  private own: number[] = [];
   faults: DeliveryFaults = { dropWebhookRate: 0, duplicateWebhookRate: 0 };
   /** Subscriptions may point at http:// and internal hosts (`allowLocalWebhooks`); default Shopify's rules. */
   allowLocal = false;
@@ -66,9 +67,26 @@ export class WebhookSubscriptions {
     state.on('order', (topic, order) => this.onOrder(topic, order));
   }
 
+  /**
+   * `setWebhookUrl`: subscribes `url` to the order topics channelsync acts on, as
+   * `webhookSubscriptionCreate` would (listed, deletable), and drops the previous
+   * URL's. A topic already subscribed at that URL is left as it is (Shopify
+   * refuses the same topic and address twice). Deliveries follow subscriptions
+   * only, so a topic nobody subscribed to is never sent.
+   */
+  ownUrl(url: string | null): void {
+    for (const id of this.own) this.subscriptions.delete(id);
+    this.own = [];
+    this.directUrl = url;
+    if (!url) return;
+    for (const topic of ['ORDERS_CREATE', 'ORDERS_UPDATED', 'ORDERS_CANCELLED']) {
+      if ([...this.subscriptions.values()].some((s) => s.topic === topic && s.uri === url && !s.filter)) continue;
+      this.own.push(this.create(topic, { uri: url }).id);
+    }
+  }
+
   private onOrder(topic: OrderTopic, order: Order): void {
     const urls = new Set<string>();
-    if (this.directUrl && (topic === 'orders/create' || topic === 'orders/updated' || topic === 'orders/cancelled')) urls.add(this.directUrl);
     for (const s of this.subscriptions.values()) if (s.topic === topicToEnum(topic)) urls.add(s.uri);
     if (urls.size === 0) return;
     // Serialize now: the body is the order as it was when the event happened.

@@ -250,6 +250,28 @@ describe('Shopify simulator webhooks', () => {
     expect(JSON.parse(received[2]!.body).cancelled_at).toEqual(expect.any(String));
   });
 
+  it('sends only topics that have a subscription: setWebhookUrl subscribes the order topics, a deleted one stops its topic', async () => {
+    sim.setWebhookUrl(url);
+    received.length = 0;
+    try {
+      const list = await sim.graphql(`{ webhookSubscriptions(first: 20) { nodes { id topic uri } } }`);
+      const mine = (list.body.data.webhookSubscriptions.nodes as Array<{ id: string; topic: string; uri: string }>).filter((n) => n.uri === url);
+      expect(mine.map((n) => n.topic).sort()).toEqual(['ORDERS_CANCELLED', 'ORDERS_CREATE', 'ORDERS_UPDATED']);
+      const updated = mine.find((n) => n.topic === 'ORDERS_UPDATED')!;
+      const del = await sim.graphql(`mutation($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { message } } }`, { id: updated.id });
+      expect(del.body.data.webhookSubscriptionDelete.userErrors).toEqual([]);
+
+      const { externalId } = await sim.createOrder({ lines: [{ sku: 'WH-1', quantity: 1 }] });
+      await sim.touchOrder(externalId);
+      await sim.flushWebhooks();
+      expect(received.map((r) => r.headers['x-shopify-topic'])).toEqual(['orders/create']);
+    } finally {
+      sim.setWebhookUrl(null);
+    }
+    const left = await sim.graphql(`{ webhookSubscriptions(first: 20) { nodes { uri } } }`);
+    expect((left.body.data.webhookSubscriptions.nodes as Array<{ uri: string }>).filter((n) => n.uri === url)).toEqual([]);
+  });
+
   it('registers subscriptions through webhookSubscriptionCreate and can drop or duplicate deliveries', async () => {
     sim.setWebhookUrl(null);
     received.length = 0;

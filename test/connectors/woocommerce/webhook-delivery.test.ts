@@ -97,6 +97,22 @@ describe('WooCommerce simulator webhook delivery', () => {
   });
 });
 
+describe('WooCommerce simulator topics', () => {
+  it('delivers a topic only to active webhooks subscribed to it', async () => {
+    const sim = await store(true);
+    const created = sim.state.createWebhook({ topic: 'order.created', delivery_url: hookUrl, secret: sim.webhookSecret });
+    const paused = sim.state.createWebhook({ topic: 'order.updated', delivery_url: hookUrl, secret: sim.webhookSecret });
+    paused.status = 'paused';
+    const before = received.length;
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'HOOK-1', quantity: 1 }] });
+    await sim.touchOrder(externalId);
+    await sim.cancelOrder(externalId);
+    await sim.flushWebhooks();
+    const got = received.slice(before).filter((r) => r.headers['x-wc-webhook-topic']);
+    expect(got.map((r) => [r.headers['x-wc-webhook-topic'], r.headers['x-wc-webhook-id']])).toEqual([['order.created', String(created.id)]]);
+  });
+});
+
 describe('WooCommerce simulator delivery ids (WC_Webhook::get_new_delivery_id)', () => {
   it('gives every copy of one delivery the same X-WC-Webhook-Delivery-ID, shaped like the captured one', async () => {
     const sim = await store(true);
