@@ -299,7 +299,11 @@ export interface SimulatorOptions {
    * address), so a simulator refuses what the store would.
    */
   allowLocalWebhooks?: boolean;
-  /** Rate limit overrides (Shopify: points per second and bucket size). */
+  /**
+   * Rate limit overrides (Shopify: points per second and bucket size; WooCommerce:
+   * `maxConcurrent`, the host's cap on requests in flight, shared by the simulator
+   * processes of one `statePath`).
+   */
   rateLimit?: { restoreRate?: number; bucketSize?: number; maxConcurrent?: number };
   log?: Logger;
   /**

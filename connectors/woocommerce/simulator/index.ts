@@ -2,8 +2,9 @@
  * A WordPress + WooCommerce 7.9 store in one process, for tests, the demo and
  * `channelsync simulate woocommerce`: the REST API v3 routes channelsync uses,
  * OAuth 1.0a over HTTP and Basic auth over HTTPS only, signed webhooks, a cap
- * on concurrent requests like a small PHP host (503 beyond it) and fault
- * injection. Everything is in memory.
+ * on concurrent requests like a small PHP host (503 beyond it; shared by every
+ * simulator process of one `statePath`, see capacity.ts) and fault injection.
+ * The store is in memory, and in the `statePath` file when there is one.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -22,6 +23,7 @@ import { wordpressUrlRefusal } from '../safe-url.ts';
 import { type RouteRequest, type TrackingExtension, buildRoutes, notFoundRoute } from './routes.ts';
 import { type Json, type SimWebhook, StoreState, type StoreSnapshot, WooError } from './state.ts';
 import { loadSimulatorFile, persistSimulator, type SimulatorPersistence } from '../../simulator-file.ts';
+import { type Capacity, localCapacity, sharedCapacity } from './capacity.ts';
 
 export interface WooSimulatorOptions extends SimulatorOptions {
   /** Installed tracking extension. Default none. */
@@ -95,6 +97,8 @@ export class WooCommerceSimulator implements ChannelSimulator {
   /** Every delivery and ping attempted, oldest first (WooCommerce > Status > Logs, webhooks-delivery). */
   readonly deliveryLog: WooDeliveryLog[] = [];
   private persistence: SimulatorPersistence | null = null;
+  /** The host's cap on requests in flight (`rateLimit.maxConcurrent`), shared by the processes of one `statePath`. */
+  private readonly capacity: Capacity | null;
   /** WordPress's `auth` salt (wp-config.php), the key of `wp_hash`. */
   private readonly authSalt = randomBytes(32).toString('hex');
 
@@ -105,6 +109,8 @@ export class WooCommerceSimulator implements ChannelSimulator {
     this.tracking = options.tracking ?? 'none';
     this.routes = buildRoutes(this.state, { tracking: () => this.tracking, ping: (w) => this.ping(w) });
     this.state.onEvent = (e) => this.deliver(e.topic, e.orderId);
+    const max = options.rateLimit?.maxConcurrent;
+    this.capacity = max === undefined ? null : options.statePath ? sharedCapacity(`${options.statePath}.inflight`, max) : localCapacity(max);
   }
 
   async start(): Promise<void> {
@@ -260,10 +266,10 @@ export class WooCommerceSimulator implements ChannelSimulator {
     this.inFlight++;
     this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
     let held = false;
+    let release: (() => void) | null = null;
     try {
-      const max = this.options.rateLimit?.maxConcurrent;
-      if (max !== undefined && this.inFlight > max) {
-        // php-fpm out of children: the web server answers before WordPress runs.
+      if (this.capacity && !(release = this.capacity.tryAcquire())) {
+        // php-fpm out of children: the web server answers before WordPress runs (capacity.ts).
         this.stats.rejectedOverCapacity++;
         req.resume();
         res.writeHead(503, { 'content-type': 'text/html; charset=UTF-8' });
@@ -304,6 +310,8 @@ export class WooCommerceSimulator implements ChannelSimulator {
       if (!res.headersSent) this.send(res, 500, { code: 'internal_server_error', message: String(err), data: { status: 500 } });
     } finally {
       if (!held) this.inFlight--;
+      // A request that is never answered (timeoutRate) lets its place go, as before.
+      release?.();
     }
   }
 
