@@ -62,11 +62,16 @@ function boolParam(q: URLSearchParams, name: string): boolean {
  * returns 0, which PHP treats as false. (WordPress 6.5 tests `false ===`
  * instead; the store this simulates does not.) Without a zone the value is
  * UTC, PHP's default in WordPress. strtotime lets days overflow (Feb 31 is
- * Mar 3), hour 24 and second 60 roll over, as Date.UTC does.
+ * Mar 3), hour 24 and second 60 roll over, as Date.UTC does. The zone the
+ * regex lets through must also be one strtotime reads (timelib's
+ * `tzcorrection`: hours 0-24, minutes 0-59), so `+25:00` and `+01:60` are
+ * refused too. PCRE's `$` (no D modifier) also matches before one final
+ * newline, which strtotime skips: `...:00%0A` is accepted.
  * https://developer.wordpress.org/reference/functions/rest_parse_date/
  * https://developer.wordpress.org/reference/functions/rest_validate_value_from_schema/
+ * https://github.com/derickr/timelib/blob/master/parse_date.re (hour24, minute, tzcorrection)
  */
-const WP_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}(?::\d{2})?)?$/;
+const WP_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}(?::\d{2})?)?\n?$/;
 
 /** Epoch seconds of a WordPress `date-time` value, or null where WordPress answers "Invalid date.". */
 export function wpParseDate(raw: string): number | null {
@@ -78,7 +83,9 @@ export function wpParseDate(raw: string): number | null {
   const zone = m[7];
   if (zone && zone !== 'Z') {
     const sign = zone[0] === '-' ? -1 : 1;
-    offsetMinutes = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6) || 0));
+    const [hours, minutes] = [Number(zone.slice(1, 3)), Number(zone.slice(4, 6) || 0)];
+    if (hours > 24 || minutes > 59) return null;
+    offsetMinutes = sign * (hours * 60 + minutes);
   }
   const utc = new Date(0);
   utc.setUTCFullYear(year, month - 1, day);

@@ -191,13 +191,14 @@ describe('woocommerce simulator replays the recorded WooCommerce 7.9 requests', 
     const badDate = capture.cases.ordersListBadDate!.response.body;
     const refused = ['1970-01-01T00:00:00', '1970-01-01T00:00:00Z', '1970-01-01T01:00:00+01:00', '2026-11-26T01:28:53z',
       '2026-11-26T01:28:53+0100', '2026-11-26', '2026-13-01T00:00:00', '2026-11-32T00:00:00', '2026-11-26T25:00:00',
-      '2026-11-26T01:60:00'];
+      '2026-11-26T01:60:00', '2026-11-26T01:28:53+25:00', '2026-11-26T01:28:53-01:60', '2026-11-26T01:28:53\n\n'];
     for (const value of refused) {
       const res = await send({ method: 'GET', path: '/wp-json/wc/v3/orders', query: { modified_after: value }, body: null });
       expect([value, res.status, res.data]).toEqual([value, 400, badDate]);
     }
     const accepted = ['1970-01-01T00:00:01', '1969-12-31T23:59:59', '2026-11-26T01:28:53', '2026-11-26 01:28:53',
-      '2026-11-26T01:28:53.5Z', '2026-11-26T01:28:53-05:00', '2026-11-26T01:28:53+01', '2026-02-31T24:00:60'];
+      '2026-11-26T01:28:53.5Z', '2026-11-26T01:28:53-05:00', '2026-11-26T01:28:53+01', '2026-02-31T24:00:60',
+      '2026-11-26T01:28:53\n'];
     for (const value of accepted) {
       const res = await send({ method: 'GET', path: '/wp-json/wc/v3/orders', query: { modified_after: value }, body: null });
       expect([value, res.status]).toEqual([value, 200]);
