@@ -2,6 +2,7 @@
  * The WooCommerce connector against the simulator: a full pull while orders
  * change, shipping twice, a small host that sheds load, stock by SKU, webhooks.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -14,6 +15,7 @@ import {
   type WooCommerceSettings,
 } from '../../../connectors/woocommerce/index.ts';
 import type { WooCommerceConnector } from '../../../connectors/woocommerce/connector.ts';
+import { WooRequestError } from '../../../connectors/woocommerce/client.ts';
 import { startWooCommerceSimulator, type WooCommerceSimulator, type WooSimulatorOptions } from '../../../connectors/woocommerce/simulator/index.ts';
 import { RedisRateBudget, RedisSharedKV } from '../../../src/queue/shared-state.ts';
 import type { UnifiedOrder } from '../../../src/domain/order.ts';
@@ -121,6 +123,23 @@ describe('woocommerce connector vs simulator', () => {
       const seen = new Set<string>();
       for await (const page of connector.pullOrders(null)) for (const o of page.orders) seen.add(o.externalId);
       expect(seen.size).toBe(3);
+    }
+  });
+
+  it('fails for good, in WordPress\'s words, on a date the real store refuses (the recorded 400), and is not retried', async () => {
+    const recorded = JSON.parse(readFileSync(new URL('../../../../shared/fixtures/woocommerce/captures/rest-v3.json', import.meta.url), 'utf8')).cases
+      .ordersListBadDate.response as { status: number; body: { code: string; message: string } };
+    const { sim, connector } = await setup({ orders: 1 });
+    for (const value of ['yesterday', '1970-01-01T00:00:00', '2026-11-26T01:28:53+25:00']) {
+      const before = sim.stats.requests;
+      const err = await connector.client.get('orders', { what: 'orders list', query: { modified_after: value } }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err, value).toBeInstanceOf(WooRequestError);
+      expect([(err as WooRequestError).status, (err as WooRequestError).wooCode]).toEqual([recorded.status, recorded.body.code]);
+      expect((err as Error).message).toBe(`WooCommerce refused orders list: ${recorded.body.message} (${recorded.body.code})`);
+      expect(sim.stats.requests - before, value).toBe(1);
     }
   });
 
