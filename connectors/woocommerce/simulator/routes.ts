@@ -102,6 +102,36 @@ function dateParam(q: URLSearchParams, name: string): number | null {
   return seconds;
 }
 
+/**
+ * WP_REST_Request::has_valid_params validates every argument of the route, in
+ * the order the controller registers them, and answers one 400 naming all the
+ * invalid ones ("Invalid parameter(s): after, modified_after", with `params`
+ * and `details` for each). `take` runs one check and keeps its refusal;
+ * `done` throws them together.
+ * https://developer.wordpress.org/reference/classes/wp_rest_request/has_valid_params/
+ */
+function paramChecks() {
+  const refused: WooError[] = [];
+  return {
+    take<T>(check: () => T, fallback: T): T {
+      try {
+        return check();
+      } catch (err) {
+        if (!(err instanceof WooError) || err.code !== 'rest_invalid_param') throw err;
+        refused.push(err);
+        return fallback;
+      }
+    },
+    done(): void {
+      if (refused.length === 0) return;
+      if (refused.length === 1) throw refused[0]!;
+      const part = (key: 'params' | 'details') => Object.assign({}, ...refused.map((e) => (e.data as Record<string, Json>)[key])) as Json;
+      const params = part('params');
+      throw new WooError(400, 'rest_invalid_param', `Invalid parameter(s): ${Object.keys(params).join(', ')}`, { status: 400, params, details: part('details') });
+    },
+  };
+}
+
 function listParam(q: URLSearchParams, name: string): string[] {
   const values = [...q.getAll(name), ...q.getAll(`${name}[]`)];
   for (const [k, v] of q) if (k.startsWith(`${name}[`) && k !== `${name}[]`) values.push(v);
@@ -261,19 +291,28 @@ export function buildRoutes(state: StoreState, opts: RouteOptions): Route[] {
       methods: {
         GET: (req) => {
           const q = req.query;
-          const perPage = intParam(q, 'per_page', 10, 1, 100);
-          intParam(q, 'page', 1, 1);
+          // In the order WooCommerce's get_collection_params registers them (page,
+          // per_page, search, after, before, modified_after, modified_before,
+          // dates_are_gmt, exclude, include, offset, order, orderby, ...).
+          const checks = paramChecks();
+          checks.take(() => intParam(q, 'page', 1, 1), 1);
+          const perPage = checks.take(() => intParam(q, 'per_page', 10, 1, 100), 10);
+          const after = checks.take(() => dateParam(q, 'after'), null);
+          const before = checks.take(() => dateParam(q, 'before'), null);
+          const modAfter = checks.take(() => dateParam(q, 'modified_after'), null);
+          const modBefore = checks.take(() => dateParam(q, 'modified_before'), null);
+          // The simulated store runs on UTC: local and GMT times are the same.
+          checks.take(() => boolParam(q, 'dates_are_gmt'), false);
+          const order = q.get('order') ?? 'desc';
+          checks.take(() => {
+            if (!['asc', 'desc'].includes(order)) throw invalidEnum('order', ['asc', 'desc']);
+          }, undefined);
           const orderby = q.get('orderby') ?? 'date';
           const ORDERBY = ['date', 'id', 'include', 'title', 'slug', 'modified'];
-          if (!ORDERBY.includes(orderby)) throw invalidEnum('orderby', ORDERBY);
-          const order = q.get('order') ?? 'desc';
-          if (!['asc', 'desc'].includes(order)) throw invalidEnum('order', ['asc', 'desc']);
-          const gmt = boolParam(q, 'dates_are_gmt');
-          void gmt; // the simulated store runs on UTC: local and GMT times are the same
-          const after = dateParam(q, 'after');
-          const before = dateParam(q, 'before');
-          const modAfter = dateParam(q, 'modified_after');
-          const modBefore = dateParam(q, 'modified_before');
+          checks.take(() => {
+            if (!ORDERBY.includes(orderby)) throw invalidEnum('orderby', ORDERBY);
+          }, undefined);
+          checks.done();
           const statuses = listParam(q, 'status');
           const include = new Set(listParam(q, 'include').map(Number));
           const exclude = new Set(listParam(q, 'exclude').map(Number));

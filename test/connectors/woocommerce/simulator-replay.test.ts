@@ -205,6 +205,22 @@ describe('woocommerce simulator replays the recorded WooCommerce 7.9 requests', 
     }
   });
 
+  it('names every invalid parameter in one 400, in the route\'s order, as WP_REST_Request::has_valid_params does', async () => {
+    const recorded = capture.cases.ordersListBadDate!.response.body as { data: { params: Record<string, string>; details: Record<string, unknown> } };
+    const dateError = { message: recorded.data.params.modified_after, detail: recorded.data.details.modified_after };
+    const res = await send({ method: 'GET', path: '/wp-json/wc/v3/orders', query: { modified_after: 'yesterday', after: 'soon', per_page: 101 }, body: null });
+    expect(res.status).toBe(400);
+    const body = res.data as { code: string; message: string; data: { status: number; params: Record<string, string>; details: Record<string, unknown> } };
+    expect(body.message).toBe('Invalid parameter(s): per_page, after, modified_after');
+    expect(body.code).toBe('rest_invalid_param');
+    expect(Object.keys(body.data.params)).toEqual(['per_page', 'after', 'modified_after']);
+    expect(body.data.params.after).toBe(dateError.message);
+    expect(body.data.details.modified_after).toEqual(dateError.detail);
+    // The per_page refusal is the recorded one.
+    const perPage = capture.cases.ordersListPerPageTooLarge!.response.body as { data: { params: Record<string, string> } };
+    expect(body.data.params.per_page).toBe(perPage.data.params.per_page);
+  });
+
   it('refuses Basic auth over plain HTTP, as WooCommerce does', async () => {
     const res = await fetch(`${sim.url}/wp-json/wc/v3/orders`, {
       headers: { authorization: `Basic ${Buffer.from(`${sim.consumerKey}:${sim.consumerSecret}`).toString('base64')}` },
