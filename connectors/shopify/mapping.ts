@@ -306,20 +306,22 @@ export const restOrderSchema = restOrderFields.superRefine((o, ctx) => {
 export type RestOrder = z.infer<typeof restOrderSchema>;
 
 /**
- * The header amounts of a REST body, undefined where the body has none.
+ * The header amounts of a REST body as sent, undefined where the body has none.
  * `current_*` (after edits, refunds and removals) wins over the original
  * `total_*`; within each, the set's shop money wins over the plain field.
- * Shipping has no plain total: before 2019-04 it is the sum of the shipping
- * lines' prices, which is what `total_shipping_price_set` holds (before discounts).
+ * Shipping has no plain total: before 2019-04 it is the shipping lines' prices,
+ * whose sum is what `total_shipping_price_set` holds (before discounts). No
+ * arithmetic here: the schema's refinement calls it on values not yet checked.
  */
 function restTotals(o: z.infer<typeof restOrderFields>) {
-  const shippingLines = o.shipping_lines?.map((s) => shopAmount(s.price_set, s.price));
-  const linesShipping = shippingLines && shippingLines.every((a) => a !== undefined) ? addMoney('0', ...(shippingLines as Array<string | number>)) : undefined;
+  const set = o.current_shipping_price_set ?? o.total_shipping_price_set;
+  const lines = o.shipping_lines?.map((s) => shopAmount(s.price_set, s.price));
+  const shipping = set ? [set.shop_money.amount] : lines?.every((a) => a !== undefined) ? (lines as Array<string | number>) : undefined;
   return {
     total: shopAmount(o.current_total_price_set, o.current_total_price) ?? shopAmount(o.total_price_set, o.total_price),
     tax: shopAmount(o.current_total_tax_set, o.current_total_tax) ?? shopAmount(o.total_tax_set, o.total_tax),
     discount: shopAmount(o.current_total_discounts_set, o.current_total_discounts) ?? shopAmount(o.total_discounts_set, o.total_discounts),
-    shipping: o.current_shipping_price_set?.shop_money.amount ?? o.total_shipping_price_set?.shop_money.amount ?? linesShipping,
+    shipping,
   };
 }
 
@@ -340,7 +342,7 @@ export function mapRestOrder(body: RestOrder, raw: unknown = body): UnifiedOrder
     totals: {
       subtotal: subtotalOf(lines),
       // The schema refuses a body without them; `required` keeps an unchecked body's missing amount from reading as 0.
-      shipping: money(required(totals.shipping, 'shipping')),
+      shipping: addMoney('0', ...required(totals.shipping, 'shipping')),
       tax: money(required(totals.tax, 'total_tax')),
       discount: money(required(totals.discount, 'total_discounts')),
       total: money(required(totals.total, 'total_price')),
@@ -363,7 +365,7 @@ export function mapRestOrder(body: RestOrder, raw: unknown = body): UnifiedOrder
   };
 }
 
-function required(value: string | number | undefined, field: string): string | number {
+function required<T>(value: T | undefined, field: string): T {
   if (value === undefined) throw new TypeError(`no amount for ${field}`);
   return value;
 }

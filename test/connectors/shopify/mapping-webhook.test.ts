@@ -136,6 +136,12 @@ describe('Shopify webhook bodies of older API versions (plain amounts, no *_set)
     const b = Buffer.from(JSON.stringify(noPrice));
     expect(rejection(() => parse(b)).message).toMatch(/line_items\.2\.price: no price_set or price \(the unit price\)/);
 
+    // A bad plain amount is a 400 naming it, never an exception (a 500) from adding up the shipping lines.
+    const badShipping = JSON.parse(olderVersion(false).toString('utf8'));
+    badShipping.shipping_lines[0].price = 'abc';
+    const d = Buffer.from(JSON.stringify(badShipping));
+    expect(rejection(() => parse(d)).message).toMatch(/shipping_lines\.0\.price: expected a decimal amount/);
+
     const badPlain = JSON.parse(olderVersion(false).toString('utf8'));
     badPlain.total_tax = '1e5';
     const c = Buffer.from(JSON.stringify(badPlain));
