@@ -195,7 +195,8 @@ const plain = amount.nullish();
 
 /** The shop-money amount of a set, else the plain field, else undefined. */
 function shopAmount(set: RestMoneySet | null | undefined, plainValue: string | number | null | undefined): string | number | undefined {
-  return set ? set.shop_money.amount : (plainValue ?? undefined);
+  // Optional chaining throughout: refinements also see bodies whose fields failed their schema.
+  return set ? set?.shop_money?.amount : (plainValue ?? undefined);
 }
 
 type Ctx = z.RefinementCtx;
@@ -315,8 +316,8 @@ export type RestOrder = z.infer<typeof restOrderSchema>;
  */
 function restTotals(o: z.infer<typeof restOrderFields>) {
   const set = o.current_shipping_price_set ?? o.total_shipping_price_set;
-  const lines = o.shipping_lines?.map((s) => shopAmount(s.price_set, s.price));
-  const shipping = set ? [set.shop_money.amount] : lines?.every((a) => a !== undefined) ? (lines as Array<string | number>) : undefined;
+  const lines = Array.isArray(o.shipping_lines) ? o.shipping_lines.map((s) => (s && typeof s === 'object' ? shopAmount(s.price_set, s.price) : undefined)) : undefined;
+  const shipping = set?.shop_money?.amount !== undefined ? [set.shop_money.amount] : lines?.every((a) => a !== undefined) ? (lines as Array<string | number>) : undefined;
   return {
     total: shopAmount(o.current_total_price_set, o.current_total_price) ?? shopAmount(o.total_price_set, o.total_price),
     tax: shopAmount(o.current_total_tax_set, o.current_total_tax) ?? shopAmount(o.total_tax_set, o.total_tax),

@@ -142,6 +142,11 @@ describe('Shopify webhook bodies of older API versions (plain amounts, no *_set)
     const d = Buffer.from(JSON.stringify(badShipping));
     expect(rejection(() => parse(d)).message).toMatch(/shipping_lines\.0\.price: expected a decimal amount/);
 
+    for (const broken of [{ shipping_lines: 'x' }, { shipping_lines: [null] }, { total_price_set: 'x' }, { total_price_set: { shop_money: null } }]) {
+      const e = Buffer.from(JSON.stringify({ ...JSON.parse(olderVersion(false).toString('utf8')), ...broken }));
+      expect(rejection(() => parse(e)).status, JSON.stringify(broken)).toBe(400);
+    }
+
     const badPlain = JSON.parse(olderVersion(false).toString('utf8'));
     badPlain.total_tax = '1e5';
     const c = Buffer.from(JSON.stringify(badPlain));
