@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import { ConfigError, PermanentError, RetryableError } from '../domain/errors.ts';
 import { enqueuePush, kickStockPushes, owePush, type OwedPush } from '../outbox/index.ts';
+import { kickMessages, oweDeliveryMessages } from '../notify/outbox.ts';
 import { fulfilmentSkus, settleOrderState } from './allocate.ts';
 import { carrierAdapter } from './carriers/index.ts';
 import type { Label, ManualTracking, Parcel } from './carriers/types.ts';
@@ -178,15 +179,18 @@ export async function checkDelivery(app: App, shipmentId: number, by: By): Promi
 
 /** Records delivery (carrier report, or a person). Idempotent. */
 export async function markDelivered(app: App, shipmentId: number, by: By): Promise<void> {
-  await inTransaction(app.db, async (trx) => {
+  const owed = await inTransaction(app.db, async (trx) => {
     const s = await trx.selectFrom('shipments').select(['fulfillment_id', 'delivered_at']).where('id', '=', shipmentId).executeTakeFirst();
     if (!s) throw new PermanentError(`shipment ${shipmentId} does not exist`);
     const { order, f } = await lockFulfilment(trx, s.fulfillment_id);
     const updated = await trx.updateTable('shipments').set({ delivered_at: sql`now()` }).where('id', '=', shipmentId).where('delivered_at', 'is', null).executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0 || f.state !== 'shipped') return;
+    if (Number(updated.numUpdatedRows) === 0 || f.state !== 'shipped') return [];
     await moveFulfilment(trx, f, 'delivered', by);
     await settleOrderState(trx, order, by);
+    // The delivery notice and, once the whole order arrived, the feedback request commit with the delivery.
+    return oweDeliveryMessages(trx, app.config, shipmentId);
   });
+  await kickMessages(app, owed);
 }
 
 /**
