@@ -128,10 +128,25 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
   }
   await enqueuePush(app, shipped.push);
   await kickStockPushes(app, shipped.skuIds);
+  await keepLabel(app, shipped.shipmentId);
   if (adapter.deliveryCheckAfterMs !== undefined && adapter.trackDelivery) {
     await enqueueStep(app, 'deliver', shipped.shipmentId, Math.max(1, adapter.deliveryCheckAfterMs));
   }
   return { shipmentId: shipped.shipmentId, created: true, label };
+}
+
+/**
+ * Prints the shipment's label and keeps it with the shipment (`shipment_labels`). After the commit: a
+ * label that fails to render must not undo a shipment, and one missing (a crash here) is rendered from
+ * the shipment on first request. Loaded lazily: pdfkit and bwip-js stay out of commands that never print.
+ */
+async function keepLabel(app: App, shipmentId: number): Promise<void> {
+  try {
+    const { printLabel } = await import('./label.ts');
+    await printLabel(app, shipmentId);
+  } catch (err) {
+    app.log.warn({ shipment: shipmentId, err: (err as Error).message }, 'could not print the shipping label now; it is printed when first asked for');
+  }
 }
 
 async function existingShipment(app: App, fulfilmentId: number): Promise<ShipResult | null> {
