@@ -159,7 +159,8 @@ export function fill(template: string, values: MessageValues, mode: 'html' | 'su
     out = out.replace(/\{\{#\s*([a-z_]+)\s*\}\}([\s\S]*?)\{\{\/\s*\1\s*\}\}/g, (_m, key: string, body: string) => (values[key as keyof MessageValues] ? body : ''));
   }
   out = out.replace(TOKEN, (_m, _sigil, key: string) => write(values[key as keyof MessageValues] ?? ''));
-  return mode === 'subject' ? out.trim() : out;
+  // A subject is one header line: a template's own line breaks (a file ending in a newline) become spaces.
+  return mode === 'subject' ? out.replace(/\s*[\r\n]+\s*/g, ' ').trim() : out;
 }
 
 export function render(template: Template, values: MessageValues, kind: string): Template {
