@@ -4,14 +4,15 @@
  * folder replaces parts of the built-in templates, and a template with a typo
  * is refused naming the file, never mailed with blanks.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { simpleParser } from 'mailparser';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { channelsyncNotifies, mailStatusLine } from '../../src/notify/policy.ts';
 import { DEFAULT_TEMPLATES, loadTemplates, render, type MessageValues } from '../../src/notify/templates.ts';
-import { classifySmtpError } from '../../src/notify/send.ts';
+import { classifySmtpError, mailSender } from '../../src/notify/send.ts';
 import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
 
 const values: MessageValues = {
@@ -53,6 +54,21 @@ describe('mail settings', () => {
     expect(classifySmtpError(Object.assign(new Error('Invalid login'), { code: 'EAUTH', responseCode: 535 }))).toBeInstanceOf(PermanentError);
     expect(classifySmtpError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET' }))).toBeInstanceOf(RetryableError);
     expect(classifySmtpError(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }))).toBeInstanceOf(RetryableError);
+  });
+});
+
+describe('MAIL_DIR', () => {
+  it('writes each message as a whole .eml file a mail client can open', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cs-maildir-')), 'mail');
+    const sender = mailSender(loadConfig({ MAIL_DIR: dir, MAIL_FROM: 'Shop <shop@shop.example>' }))!;
+    expect(sender.describe).toBe(`files in ${dir}`);
+    const accepted = await sender.send({ messageId: '<cs.shipping.1.2.abc@shop.example>', to: 'ada@customer.example', subject: 'Shipped', text: 'plain', html: '<p>html</p>' });
+    const files = readdirSync(dir);
+    expect(files).toEqual(['cs.shipping.1.2.abc@shop.example.eml']);
+    expect(accepted.response).toBe(`written to ${join(dir, files[0]!)}`);
+    const mail = await simpleParser(readFileSync(join(dir, files[0]!)));
+    expect(mail).toMatchObject({ subject: 'Shipped', text: 'plain', html: '<p>html</p>', messageId: '<cs.shipping.1.2.abc@shop.example>' });
+    expect(mail.to).toMatchObject({ value: [{ address: 'ada@customer.example' }] });
   });
 });
 
