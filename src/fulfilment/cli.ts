@@ -16,7 +16,7 @@ import type { By } from './transitions.ts';
 
 type WithApp = (fn: (app: App) => Promise<void>) => Promise<void>;
 
-const ACTIONS = ['status', 'allocate', 'pick', 'pack', 'ship', 'slip', 'invoice', 'label'] as const;
+const ACTIONS = ['status', 'allocate', 'pick', 'pack', 'ship', 'delivered', 'slip', 'invoice', 'label'] as const;
 type Action = (typeof ACTIONS)[number];
 
 interface FulfilOptions {
@@ -44,7 +44,7 @@ export function actor(): By {
 export function registerFulfilmentCommands(program: Command, withApp: WithApp): void {
   program
     .command('fulfil')
-    .description('show an order\'s fulfilments, or confirm a step: allocate, pick, pack, ship; print its packing slip, invoice or shipping label')
+    .description('show an order\'s fulfilments, or confirm a step: allocate, pick, pack, ship, delivered; print its packing slip, invoice or shipping label')
     .argument('<order>', 'order id, or the order number the customer sees ("#1001")')
     .argument('[action]', `${ACTIONS.join(' | ')}`, 'status')
     .option('-f, --fulfilment <id>', 'only this fulfilment (default: every one ready for the step)', parseId)
@@ -164,6 +164,22 @@ async function fulfil(app: App, ref: string, action: Action, opts: FulfilOptions
         console.log(`fulfilment ${id}: ${shipped.created ? 'shipped' : 'already shipped'}, shipment ${shipped.shipmentId}, ${shipped.label.carrier} ${shipped.label.trackingNumber} ${shipped.label.trackingUrl ?? ''}`.trim());
       }
       return;
+    }
+    case 'delivered': {
+      // For carriers that report no delivery (manual, dropship): owes the delivery notice and feedback request.
+      const { markDelivered } = await import('./ship.ts');
+      const { orderShipments } = await import('./label.ts');
+      let ids = await orderShipments(app.db, orderId);
+      if (opts.fulfilment) {
+        const s = await app.db.selectFrom('shipments').select('id').where('fulfillment_id', '=', opts.fulfilment).executeTakeFirst();
+        ids = s && ids.includes(s.id) ? [s.id] : [];
+      }
+      if (ids.length === 0) throw new ConfigError(`order ${ref} has no shipment to confirm delivered (see: channelsync fulfil ${ref})`);
+      for (const id of ids) {
+        await markDelivered(app, id, { ...by, reason: 'delivery confirmed by a person' });
+        console.log(`shipment ${id}: delivered`);
+      }
+      return printStatus(app, orderId);
     }
     case 'slip': {
       const ids = opts.fulfilment ? [opts.fulfilment] : await fulfilmentsInState(app, orderId, ['allocated', 'picking', 'packed', 'shipped', 'delivered']);

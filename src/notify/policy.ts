@@ -32,11 +32,12 @@ export function mailStatusLine(config: Pick<Config, 'smtpUrl' | 'mailDir' | 'mai
         'customer e-mails are off: set SMTP_URL and MAIL_FROM to send shipping confirmations, delivery notices and feedback requests (the channels keep notifying their customers meanwhile)',
     };
   }
-  const where = config.smtpUrl ? smtpWhereOf(config.smtpUrl) : `files in ${config.mailDir}`;
+  const where = config.smtpUrl ? smtpWhere(config.smtpUrl) : `files in ${config.mailDir}`;
   return { on: true, where, message: `customer e-mails go to ${where}; feedback requests ${config.feedbackAfterDays} days after delivery` };
 }
 
-function smtpWhereOf(url: string): string {
+/** `smtp://user:pass@host:587` -> `smtp://host:587`: what the log may say. */
+export function smtpWhere(url: string): string {
   const u = new URL(url);
   return `${u.protocol}//${u.host}`;
 }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../config.ts';
 import { PermanentError, RetryableError } from '../domain/errors.ts';
+import { smtpWhere } from './policy.ts';
 
 export interface OutgoingMail {
   messageId: string;
@@ -50,11 +51,6 @@ export function mailSender(config: MailConfig): MailSender | null {
   return sender;
 }
 
-/** `smtp://user:pass@host:587` -> `smtp://host:587`: what the log may say. */
-export function smtpWhere(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}`;
-}
 
 function smtpSender(url: string, from: string): MailSender {
   const transport = nodemailer.createTransport({

@@ -76,3 +76,35 @@ describe('a customer message refused for good', () => {
     expect(messages.json().items).toEqual([expect.objectContaining({ kind: 'feedback', status: 'sent', to_address: 'nobody@customer.example' })]);
   });
 });
+
+describe('delivery confirmed by a person', () => {
+  it('for a carrier that reports none, owes the feedback request like a carrier report, once', async () => {
+    const { app } = t;
+    const { allocateOrder } = await import('../../src/fulfilment/allocate.ts');
+    const { packFulfilment, startPicking } = await import('../../src/fulfilment/pickpack.ts');
+    const { shipFulfilment } = await import('../../src/fulfilment/ship.ts');
+    const { location, sku, stock } = await import('../fulfilment/fixtures.ts');
+    const by = { actor: 'test' };
+    const loc = await location(app, 'MANUALWH', 1);
+    await stock(app, await sku(app, 'MAN-1'), loc, 3);
+    const orderId = await placeOrder(app, await channel(app, 'manual-carrier-shop'), [['MAN-1', 1]]);
+    await app.db.updateTable('orders').set({ customer_email: 'eve@customer.example' }).where('id', '=', orderId).execute();
+    await allocateOrder(app, orderId, by);
+    const f = await app.db.selectFrom('fulfillments').select('id').where('order_id', '=', orderId).executeTakeFirstOrThrow();
+    await startPicking(app, f.id, by);
+    await packFulfilment(app, f.id, [{ weightGrams: 300, lengthCm: null, widthCm: null, heightCm: null }], by);
+    const shipped = await shipFulfilment(app, f.id, { adapter: 'manual', manual: { carrier: 'FedEx', trackingNumber: '7712 3456 7890' } }, by);
+
+    for (let i = 0; i < 2; i++) {
+      const res = await server.inject({ method: 'POST', url: `/api/shipments/${shipped.shipmentId}/delivered`, headers: auth });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().delivered_at).not.toBeNull();
+    }
+    expect((await app.db.selectFrom('orders').select('state').where('id', '=', orderId).executeTakeFirstOrThrow()).state).toBe('delivered');
+    const owed = await app.db.selectFrom('customer_messages').select(['kind', 'status', 'due_at']).where('order_id', '=', orderId).execute();
+    // No channel of kind 'test' leaves its shipping mails to channelsync: only the feedback request, due in FEEDBACK_AFTER_DAYS (7).
+    expect(owed).toMatchObject([{ kind: 'feedback', status: 'pending' }]);
+    expect(owed[0]!.due_at.getTime()).toBeGreaterThan(Date.now() + 6.9 * 86_400_000);
+    expect((await server.inject({ method: 'POST', url: '/api/shipments/999999/delivered', headers: auth })).statusCode).toBe(404);
+  });
+});

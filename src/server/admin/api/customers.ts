@@ -1,6 +1,7 @@
 /**
  * What channelsync tells customers and what they answer (issue #14).
  * GET  /api/shipments/:id/label          the shipment's 4x6 label PDF (kept with it)
+ * POST /api/shipments/:id/delivered      a person confirms delivery (carriers that report none: manual, dropship)
  * GET  /api/customer-messages            the mail outbox (status, kind, order; keyset pages)
  * GET  /api/feedback                     ratings, newest first (flagged: low ratings waiting for a person)
  * POST /api/feedback/:id/resolve         a person dealt with a low rating (id: the order)
@@ -10,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../../app.ts';
 import { printLabel } from '../../../fulfilment/label.ts';
+import { markDelivered } from '../../../fulfilment/ship.ts';
 import { resolveFeedback, satisfactionByChannel } from '../../../feedback/store.ts';
 import { ApiError, before, id, idParams, limit, page, parse } from './validate.ts';
 
@@ -35,6 +37,16 @@ export function customerRoutes(server: FastifyInstance, app: App): void {
     if (!exists) throw new ApiError(404, `shipment ${shipmentId} does not exist`);
     const pdf = await printLabel(app, shipmentId);
     return reply.type('application/pdf').header('content-disposition', `inline; filename="label-${shipmentId}.pdf"`).send(pdf);
+  });
+
+  // The carrier reports delivery when it can (the simulated one does); for the others a person says so here,
+  // which owes the delivery notice and, once the order arrived, the feedback request like a carrier's report.
+  server.post('/api/shipments/:id/delivered', async (request) => {
+    const { id: shipmentId } = parse(idParams, request.params, 'path');
+    const exists = await app.db.selectFrom('shipments').select('id').where('id', '=', shipmentId).executeTakeFirst();
+    if (!exists) throw new ApiError(404, `shipment ${shipmentId} does not exist`);
+    await markDelivered(app, shipmentId, { actor: 'admin', reason: 'delivery confirmed by a person' });
+    return app.db.selectFrom('shipments').select(['id', 'delivered_at']).where('id', '=', shipmentId).executeTakeFirstOrThrow();
   });
 
   server.get('/api/customer-messages', async (request) => {
