@@ -13,7 +13,7 @@
  * order id is ever reused. `--speed` (DEMO_SPEED) runs the shop's clock faster.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { startDemoSupplier, type DemoSupplier } from './demo-supplier.ts';
 import { syncListings } from './stock/listings.ts';
 import { join } from 'node:path';
@@ -170,6 +170,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   });
   let stream: NodeJS.Timeout | undefined;
   let status: NodeJS.Timeout | undefined;
+  let prune: NodeJS.Timeout | undefined;
   let bursts: FaultBursts | undefined;
   let supplier: DemoSupplier | undefined;
   const supplied = { sent: 0, received: 0 };
@@ -179,6 +180,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     stopped = true;
     clearInterval(stream);
     clearInterval(status);
+    clearInterval(prune);
     bursts?.stop();
     await supplier?.stop();
     process.stdout.write('\n');
@@ -258,6 +260,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         .catch((err) => log.warn({ err: (err as Error).message }, 'demo order failed'));
     }, Math.max(20, Math.round(60_000 / (options.ordersPerMinute * speed))));
   }
+  // A demo left running for days must not fill the disk with .eml files: it keeps the newest DEMO_MAIL_KEEP.
+  if (config.mailDir && !config.smtpUrl) {
+    const dir = config.mailDir;
+    prune = setInterval(() => pruneMailDir(dir, DEMO_MAIL_KEEP), 60_000);
+    prune.unref();
+  }
   status = setInterval(() => {
     const burst = bursts?.describe();
     void statusLine(daemon, created, supplied).then((line) => process.stdout.write(`\r${line}${burst ? ` | ${burst}` : ''}   `), () => {});
@@ -273,13 +281,29 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 }
 
 /** Cancels the order on its store when channelsync has it backordered, every fulfilment still waiting for stock. */
+/** How many of the demo's .eml files are kept (the newest). */
+const DEMO_MAIL_KEEP = 1_000;
+
+/** Deletes all but the `keep` newest `.eml` files in `dir`. Never throws: a demo keeps running. */
+export function pruneMailDir(dir: string, keep: number): number {
+  try {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
+    if (files.length <= keep) return 0;
+    const dated = files.map((f) => ({ f, at: statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.at - a.at);
+    for (const { f } of dated.slice(keep)) rmSync(join(dir, f), { force: true });
+    return dated.length - keep;
+  } catch {
+    return 0;
+  }
+}
+
 /** Where the demo's customer e-mails go, and which store sends its own. */
 function mailLines(config: Config, sims: ReadonlyArray<{ sim: ChannelSimulator; name: string }>): string[] {
   const ours = sims.filter((s) => s.sim.kind === 'shopify').map((s) => s.name);
   const theirs = sims.filter((s) => s.sim.kind !== 'shopify').map((s) => s.name);
   const where = config.smtpUrl
     ? `sent to ${new URL(config.smtpUrl).host} (with docker compose's Mailpit, read them at http://localhost:8025)`
-    : `written as .eml files to ${config.mailDir} (set SMTP_URL to send them to a mail server)`;
+    : `written as .eml files to ${config.mailDir}, the newest ${DEMO_MAIL_KEEP} kept (set SMTP_URL to send them to a mail server)`;
   return [
     `demo: customer e-mails are ${where}`,
     `demo: ${ours.join(', ') || 'no store'} leaves shipping and delivery mails to channelsync (customerMessages=channelsync); ${theirs.join(', ') || 'no store'} notifies its own customers (customerMessages=channel)`,

@@ -4,7 +4,8 @@
  * folder replaces parts of the built-in templates, and a template with a typo
  * is refused naming the file, never mailed with blanks.
  */
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { pruneMailDir } from '../../src/demo.ts';
 import { simpleParser } from 'mailparser';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,20 @@ describe('MAIL_DIR', () => {
     const mail = await simpleParser(readFileSync(join(dir, files[0]!)));
     expect(mail).toMatchObject({ subject: 'Shipped', text: 'plain', html: '<p>html</p>', messageId: '<cs.shipping.1.2.abc@shop.example>' });
     expect(mail.to).toMatchObject({ value: [{ address: 'ada@customer.example' }] });
+  });
+});
+
+describe('the demo keeps its mail folder bounded', () => {
+  it('deletes all but the newest .eml files, and nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-demomail-'));
+    for (let i = 0; i < 5; i++) {
+      writeFileSync(join(dir, `m${i}.eml`), 'x');
+      utimesSync(join(dir, `m${i}.eml`), 1_000 + i, 1_000 + i);
+    }
+    writeFileSync(join(dir, 'notes.txt'), 'keep me');
+    expect(pruneMailDir(dir, 2)).toBe(3);
+    expect(readdirSync(dir).sort()).toEqual(['m3.eml', 'm4.eml', 'notes.txt']);
+    expect(pruneMailDir(join(dir, 'missing'), 2)).toBe(0);
   });
 });
 
