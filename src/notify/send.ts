@@ -91,6 +91,8 @@ export function classifySmtpError(err: unknown): Error {
   if (e.code === 'EAUTH' || e.code === 'ENOAUTH' || e.code === 'ECONFIG') {
     return new PermanentError(`SMTP_URL does not work (${e.code})${said}`, { cause: err });
   }
+  // Refused before anything was sent: an address nodemailer cannot use (the channel's customer e-mail is not one).
+  if (e.code === 'EENVELOPE') return new PermanentError(`the message cannot be addressed${said}`, { cause: err });
   return new RetryableError(`could not reach the SMTP server (${e.code ?? 'error'})${said}`, undefined, { cause: err });
 }
 

@@ -222,3 +222,16 @@ describe('customer e-mails', () => {
     expect(smtp.received.filter((m) => m.messageId === row!.message_id)).toHaveLength(1);
   });
 });
+
+describe('a customer address the mail system cannot use', () => {
+  it('gives up at once instead of retrying', async () => {
+    const { app } = t;
+    const s = await shipOne(app, shopify, (await app.db.selectFrom('channels').select('id').where('name', '=', 'mail-shopify').executeTakeFirstOrThrow()).id, 'MAIL-MUG', 'gi@customer.example');
+    await app.db.updateTable('orders').set({ customer_email: 'not an address' }).where('id', '=', s.order.id).execute();
+    await runPush(app, { pushId: s.push.id });
+    const [row] = await messagesOf(app, s.order.id);
+    expect(row!.to_address).toBe('not an address');
+    const err = await sendMessage(app, row!.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+  });
+});
