@@ -334,6 +334,8 @@ export interface SimulatedFulfillment {
   trackingNumber: string | null;
   trackingUrl: string | null;
   lineItems: Array<{ sku: string | null; quantity: number }>;
+  /** The channel was asked to tell the customer (Shopify `notifyCustomer`; a WooCommerce customer note, which it e-mails). */
+  customerNotified: boolean;
 }
 
 export interface FaultSettings {

@@ -15,6 +15,8 @@ import type { ChannelPush } from '../src/db/schema.ts';
 import { PermanentError, RetryableError } from '../src/domain/errors.ts';
 import { LOCKS, withSessionLock } from '../src/db/locks.ts';
 import { deliverStock } from '../src/stock/push.ts';
+import { kickMessages, oweShippingMessage } from '../src/notify/outbox.ts';
+import { channelsyncNotifies } from '../src/notify/policy.ts';
 
 export interface ChannelPushData {
   pushId: number;
@@ -85,13 +87,19 @@ export async function runPush(app: App, data: ChannelPushData, job?: Job): Promi
 async function deliverAndRecord(app: App, push: ChannelPush, job?: Job): Promise<{ outcome: string }> {
   try {
     const ref = await deliver(app, push, job);
-    await app.db
-      .updateTable('channel_pushes')
-      .set({ status: 'done', external_ref: ref, last_error: null, completed_at: sql`now()`, updated_at: sql`now()` })
-      .where('id', '=', push.id)
-      // Owed again since this push read it (a stock change meanwhile): stays pending for its next run.
-      .where(sql<Date>`date_trunc('milliseconds', updated_at)`, '<=', push.updated_at)
-      .execute();
+    // Done, and the shipping e-mail it owes (when channelsync tells this channel's customers), in one
+    // transaction: the message exists exactly when the channel has the shipment.
+    const mail = await app.db.transaction().execute(async (trx) => {
+      const done = await trx
+        .updateTable('channel_pushes')
+        .set({ status: 'done', external_ref: ref, last_error: null, completed_at: sql`now()`, updated_at: sql`now()` })
+        .where('id', '=', push.id)
+        // Owed again since this push read it (a stock change meanwhile): stays pending for its next run.
+        .where(sql<Date>`date_trunc('milliseconds', updated_at)`, '<=', push.updated_at)
+        .executeTakeFirst();
+      return push.kind === 'fulfillment' && Number(done.numUpdatedRows) > 0 ? oweShippingMessage(trx, app.config, Number(push.target)) : null;
+    });
+    await kickMessages(app, [mail]);
     return { outcome: 'done' };
   } catch (err) {
     if (err instanceof DelayedError) throw err; // re-run on purpose, not a failure
@@ -105,7 +113,7 @@ async function deliverAndRecord(app: App, push: ChannelPush, job?: Job): Promise
 }
 
 async function deliver(app: App, push: ChannelPush, job?: Job): Promise<string | null> {
-  const { connector } = await app.connectors.get(push.channel_id);
+  const { connector, channel } = await app.connectors.get(push.channel_id);
   switch (push.kind) {
     case 'fulfillment': {
       const shipmentId = Number(push.target);
@@ -139,7 +147,8 @@ async function deliver(app: App, push: ChannelPush, job?: Job): Promise<string |
         service: shipment.service,
         trackingNumber: shipment.tracking_number,
         trackingUrl: shipment.tracking_url,
-        notifyCustomer: true,
+        // channelsync e-mails the customer itself, or lets the channel: never both (src/notify/policy.ts).
+        notifyCustomer: !channelsyncNotifies(app.config, channel.settings),
         completesOrder: (open.rows[0]?.open ?? 1) === 0,
       });
       return outcome.externalRef;

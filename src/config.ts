@@ -98,15 +98,32 @@ const schema = z.object({
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(12, { error: 'must be at least 12 characters' }).optional(),
   METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters (generate one with: openssl rand -hex 24)' }).optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: z
+    .string()
+    .regex(/^(?:[^<>\r\n]*<)?[^\s@<>]+@[^\s@<>]+\.?[^\s@<>]*>?$/, { error: 'must be an address such as shop@example.com or "My Shop <shop@example.com>"' })
+    .optional(),
+  MAIL_TEMPLATES_DIR: z.string().min(1).optional(),
+  MAIL_DIR: z.string().min(1).optional(),
+  FEEDBACK_AFTER_DAYS: z.coerce
+    .number({ error: 'must be a number of days from 0 to 365 (fractions allowed, e.g. 0.001 is about 86 seconds)' })
+    .min(0, { error: 'must be a number of days from 0 to 365 (fractions allowed, e.g. 0.001 is about 86 seconds)' })
+    .max(365, { error: 'must be a number of days from 0 to 365 (fractions allowed, e.g. 0.001 is about 86 seconds)' })
+    .default(7),
+  FEEDBACK_LINK_DAYS: int(1, 365).default(30),
+  SHIP_FROM: z.string().min(1).max(500).optional(),
 }).refine((e) => (e.ADMIN_USER === undefined) === (e.ADMIN_PASSWORD === undefined), {
   error: 'and ADMIN_PASSWORD must be set together (or neither)',
   path: ['ADMIN_USER'],
+}).refine((e) => (e.SMTP_URL === undefined && e.MAIL_DIR === undefined) || e.MAIL_FROM !== undefined, {
+  error: 'must be set with SMTP_URL (or MAIL_DIR): the sender of customer e-mails, e.g. "My Shop <shop@example.com>"',
+  path: ['MAIL_FROM'],
 });
 
 export type Env = z.input<typeof schema>;
 
 /** Never echoed in error messages. */
-const SECRET_VARS = new Set(['CHANNELSYNC_SECRET_KEY', 'ADMIN_TOKEN', 'ADMIN_PASSWORD', 'METRICS_TOKEN']);
+const SECRET_VARS = new Set(['CHANNELSYNC_SECRET_KEY', 'ADMIN_TOKEN', 'ADMIN_PASSWORD', 'METRICS_TOKEN', 'SMTP_URL']);
 
 export interface Config {
   databaseUrl: string;
@@ -156,6 +173,23 @@ export interface Config {
   adminUser: { name: string; password: string } | null;
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; open when null. */
   metricsToken: string | null;
+  /**
+   * Where customer e-mails go (`smtp://user:pass@host:587`, `smtps://...:465`); null: channelsync sends
+   * no customer e-mail (the channels' own notifications stay on) and the log says so at start.
+   */
+  smtpUrl: string | null;
+  /** Instead of SMTP: write each customer e-mail as a `.eml` file into this folder (the demo, trying it out). SMTP_URL wins when both are set. */
+  mailDir: string | null;
+  /** Sender of customer e-mails; required with SMTP_URL or MAIL_DIR. */
+  mailFrom: string | null;
+  /** A folder of templates that override the built-in ones (`<kind>.subject.txt`, `<kind>.txt`, `<kind>.html`). */
+  mailTemplatesDir: string | null;
+  /** Days after delivery the feedback request goes; fractions allowed (the demo uses minutes). Default 7. */
+  feedbackAfterDays: number;
+  /** How long a feedback link works, in days; default 30. */
+  feedbackLinkDays: number;
+  /** Return address printed on shipping labels, lines separated by `|` or `,`; default the location's name. */
+  shipFrom: string | null;
 }
 
 /** Parses the environment. Throws `ConfigError` naming the first bad variable. */
@@ -197,6 +231,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN ?? null,
     adminUser: e.ADMIN_USER && e.ADMIN_PASSWORD ? { name: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : null,
     metricsToken: e.METRICS_TOKEN ?? null,
+    smtpUrl: e.SMTP_URL ?? null,
+    mailDir: e.MAIL_DIR ?? null,
+    mailFrom: e.MAIL_FROM ?? null,
+    mailTemplatesDir: e.MAIL_TEMPLATES_DIR ?? null,
+    feedbackAfterDays: e.FEEDBACK_AFTER_DAYS,
+    feedbackLinkDays: e.FEEDBACK_LINK_DAYS,
+    shipFrom: e.SHIP_FROM ?? null,
   });
 }
 

@@ -18,6 +18,8 @@ import { keepSchedules, type ScheduleHandle } from './queue/schedules.ts';
 import { startReconcileSchedule, type ReconcileSchedule } from './stock/schedule.ts';
 import { JOBS } from '../jobs/index.ts';
 import type { Logger } from './log.ts';
+import { mailStatusLine } from './notify/policy.ts';
+import { loadTemplates } from './notify/templates.ts';
 import type { EmbeddedPostgres } from './embedded/postgres.ts';
 
 export interface Daemon {
@@ -61,6 +63,10 @@ export async function startDaemon(config: Readonly<Config>, options: DaemonOptio
     // The first run: allocation, stock adjustments and opening balances need a location.
     const location = await ensureDefaultLocation(app.db);
     if (location) app.log.info({ location: location.code }, defaultLocationCreatedMessage(location.code));
+    // A template that does not parse stops start-up here, naming the file, rather than at the first customer.
+    loadTemplates(config.mailTemplatesDir);
+    const mail = mailStatusLine(config);
+    app.log[mail.on ? 'info' : 'warn']({ mail: mail.where }, mail.message);
     await options.prepare?.(app);
     check();
     if (options.workers ?? true) {

@@ -13,7 +13,7 @@
  * order id is ever reused. `--speed` (DEMO_SPEED) runs the shop's clock faster.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { startDemoSupplier, type DemoSupplier } from './demo-supplier.ts';
 import { syncListings } from './stock/listings.ts';
 import { join } from 'node:path';
@@ -119,6 +119,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   env.RECONCILE_CRON ??= timings.reconcileCron;
   // Outage bursts are ridden out as a real shop's would be: the default attempts back off for minutes, longer than a
   // burst, so pushes wait and retry (the queue UI shows them delayed) instead of piling up as failures over an hour.
+  // Customer e-mails: to SMTP_URL when set (docker compose's Mailpit shows them in a browser), else as .eml
+  // files in the state folder, so the demo shows them with nothing to install. Feedback requests follow a
+  // delivery by two minutes of the shop's clock, not days.
+  if (!env.SMTP_URL) env.MAIL_DIR ??= join(stateDir, 'demo-mail');
+  env.MAIL_FROM ??= 'channelsync demo shop <shop@demo.example>';
+  env.FEEDBACK_AFTER_DAYS ??= String(120 / speed / 86_400);
   const config: Config = loadConfig(env);
   if (!runtime.embedded) await requireServices(config);
 
@@ -136,7 +142,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       // Listed before the channel is saved, so a failure from here on still closes it.
       const entry = { sim, channelId: 0, name: `demo-${factory.kind}` };
       sims.push(entry);
-      entry.channelId = await upsertDemoChannel(app, factory.kind, entry.name, sim.channelConfig(), restored);
+      const cfg = sim.channelConfig();
+      // One store leaves its customers' e-mails to channelsync, the others notify their own: both ways show.
+      const customerMessages = factory.kind === 'shopify' ? 'channelsync' : 'channel';
+      entry.channelId = await upsertDemoChannel(app, factory.kind, entry.name, { ...cfg, settings: { ...cfg.settings, customerMessages } }, restored);
       // Deliveries the previous run's simulator sent and nothing processed yet were signed with its secret,
       // which this run's simulator does not share: processing them now would fail their signature check.
       // The kept store still has those orders, and the first poll reads them again.
@@ -161,6 +170,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   });
   let stream: NodeJS.Timeout | undefined;
   let status: NodeJS.Timeout | undefined;
+  let prune: NodeJS.Timeout | undefined;
   let bursts: FaultBursts | undefined;
   let supplier: DemoSupplier | undefined;
   const supplied = { sent: 0, received: 0 };
@@ -170,6 +180,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     stopped = true;
     clearInterval(stream);
     clearInterval(status);
+    clearInterval(prune);
     bursts?.stop();
     await supplier?.stop();
     process.stdout.write('\n');
@@ -206,6 +217,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   console.log(`demo: commands run in this folder use the demo's data while it runs (${envFile}); elsewhere, set:`);
   console.log(`  export ${shown}`);
   for (const line of dashboardLines(daemon.url, admin.token)) console.log(line);
+  for (const line of mailLines(config, sims)) console.log(line);
   if (speed !== 1) console.log(`demo: running ${speed}x faster than real time (orders, supplier, deliveries, reconciliation)`);
   if (sims.length > 0 && options.faults !== false) {
     bursts = startFaultBursts(sims, timings.bursts);
@@ -248,6 +260,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         .catch((err) => log.warn({ err: (err as Error).message }, 'demo order failed'));
     }, Math.max(20, Math.round(60_000 / (options.ordersPerMinute * speed))));
   }
+  // A demo left running for days must not fill the disk with .eml files: it keeps the newest DEMO_MAIL_KEEP.
+  if (config.mailDir && !config.smtpUrl) {
+    const dir = config.mailDir;
+    prune = setInterval(() => pruneMailDir(dir, DEMO_MAIL_KEEP), 60_000);
+    prune.unref();
+  }
   status = setInterval(() => {
     const burst = bursts?.describe();
     void statusLine(daemon, created, supplied).then((line) => process.stdout.write(`\r${line}${burst ? ` | ${burst}` : ''}   `), () => {});
@@ -263,6 +281,36 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 }
 
 /** Cancels the order on its store when channelsync has it backordered, every fulfilment still waiting for stock. */
+/** How many of the demo's .eml files are kept (the newest). */
+const DEMO_MAIL_KEEP = 1_000;
+
+/** Deletes all but the `keep` newest `.eml` files in `dir`. Never throws: a demo keeps running. */
+export function pruneMailDir(dir: string, keep: number): number {
+  try {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
+    if (files.length <= keep) return 0;
+    const dated = files.map((f) => ({ f, at: statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.at - a.at);
+    for (const { f } of dated.slice(keep)) rmSync(join(dir, f), { force: true });
+    return dated.length - keep;
+  } catch {
+    return 0;
+  }
+}
+
+/** Where the demo's customer e-mails go, and which store sends its own. */
+function mailLines(config: Config, sims: ReadonlyArray<{ sim: ChannelSimulator; name: string }>): string[] {
+  const ours = sims.filter((s) => s.sim.kind === 'shopify').map((s) => s.name);
+  const theirs = sims.filter((s) => s.sim.kind !== 'shopify').map((s) => s.name);
+  const where = config.smtpUrl
+    ? `sent to ${new URL(config.smtpUrl).host} (with docker compose's Mailpit, read them at http://localhost:8025)`
+    : `written as .eml files to ${config.mailDir}, the newest ${DEMO_MAIL_KEEP} kept (set SMTP_URL to send them to a mail server)`;
+  return [
+    `demo: customer e-mails are ${where}`,
+    `demo: ${ours.join(', ') || 'no store'} leaves shipping and delivery mails to channelsync (customerMessages=channelsync); ${theirs.join(', ') || 'no store'} notifies its own customers (customerMessages=channel)`,
+    `demo: every delivered order gets a feedback request ${Math.round(config.feedbackAfterDays * 86_400)} s later, linking to ${config.publicUrl}/feedback/...; ratings show on the dashboard`,
+  ];
+}
+
 async function cancelIfUntouched(daemon: Daemon, channelId: number, sim: ChannelSimulator, externalId: string): Promise<void> {
   const order = await daemon.app.db
     .selectFrom('orders')
@@ -355,12 +403,15 @@ async function statusLine(daemon: Daemon, created: number, supplied: { sent: num
     SELECT c.name, count(o.id)::int AS orders FROM channels c LEFT JOIN orders o ON o.channel_id = c.id
     WHERE c.name LIKE 'demo-%' GROUP BY c.name ORDER BY c.name`.execute(daemon.app.db);
   const failed = await daemon.app.queues.get('channel-push').getFailedCount();
+  const { rows: m } = await sql<{ sent: number; rated: number }>`
+    SELECT (SELECT count(*) FROM customer_messages WHERE status = 'sent')::int AS sent, (SELECT count(*) FROM feedback)::int AS rated`.execute(daemon.app.db);
   const perChannel = rows.map((r) => `${r.name} ${r.orders}`).join(', ') || 'no channels';
   const { rows: f } = await sql<{ shipped: number; backordered: number }>`
     SELECT count(*) FILTER (WHERE state IN ('shipped', 'delivered'))::int AS shipped, count(*) FILTER (WHERE state = 'backordered')::int AS backordered
     FROM orders`.execute(daemon.app.db);
   return (
     `[${new Date().toISOString().slice(11, 19)}] orders sent ${created} | in Postgres: ${perChannel} | shipped ${f[0]?.shipped ?? 0}, ` +
-    `backordered ${f[0]?.backordered ?? 0} | POs sent ${supplied.sent}, received ${supplied.received} | failed pushes ${failed}`
+    `backordered ${f[0]?.backordered ?? 0} | POs sent ${supplied.sent}, received ${supplied.received} | failed pushes ${failed} | ` +
+    `mails sent ${m[0]?.sent ?? 0}, ratings ${m[0]?.rated ?? 0}`
   );
 }

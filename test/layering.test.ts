@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..');
-const INNER = ['src/domain', 'src/db', 'src/fulfilment', 'src/stock', 'src/outbox', 'src/queue'];
+const INNER = ['src/domain', 'src/db', 'src/fulfilment', 'src/stock', 'src/outbox', 'src/queue', 'src/notify', 'src/feedback'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ApiVersion } from '@shopify/shopify-api';
 import type { ChannelSimulator, ConnectorContext, ConnectorFactory, SimulatorOptions } from '../types.ts';
 import { ShopifyConnector } from './connector.ts';
+import { customerMessagesSetting } from '../customer-messages.ts';
 
 export const shopifySettingsSchema = z.object({
   /** `my-shop.myshopify.com` (or `127.0.0.1:<port>` for the simulator). No scheme, no path. */
@@ -36,6 +37,8 @@ export const shopifySettingsSchema = z.object({
   overlapSeconds: z.number().int().min(0).max(86_400).default(120),
   /** Per-request timeout in ms. Default 30 000. */
   requestTimeoutMs: z.number().int().positive().default(30_000),
+  /** Who e-mails the customer about shipping and delivery: `channel` (Shopify, default) or `channelsync`. */
+  customerMessages: customerMessagesSetting,
 });
 export type ShopifySettings = z.infer<typeof shopifySettingsSchema>;
 

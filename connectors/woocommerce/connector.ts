@@ -259,22 +259,23 @@ export class WooCommerceConnector implements Connector {
       created ||= tracking.created;
     }
 
-    // The customer-visible note is added in every case: without an extension it
-    // is the only way the customer learns the tracking number.
+    // The note is added in every case: without an extension it is the only place the tracking number
+    // shows on the store. A customer note is e-mailed to the customer by WooCommerce; when channelsync
+    // sends its own shipping mail (`notifyCustomer: false`, customerMessages=channelsync) it is private.
     // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-order-notes
     const notes = await this.client.get<unknown>(`orders/${encodeURIComponent(id)}/notes`, {
       what: `notes of order ${id}`,
-      query: { type: 'customer' },
+      query: { type: 'any' },
     });
     const noteList = z.array(noteSchema).parse(notes.body);
-    const existing = noteList.find((n) => n.customer_note && n.note.includes(push.trackingNumber));
+    const existing = noteList.find((n) => n.note.includes(push.trackingNumber));
     if (existing) {
       externalRef ??= `note:${existing.id}`;
     } else {
       // https://woocommerce.github.io/woocommerce-rest-api-docs/#create-an-order-note
       const res = await this.client.post<unknown>(
         `orders/${encodeURIComponent(id)}/notes`,
-        { note: shipmentNote(push), customer_note: true },
+        { note: shipmentNote(push), customer_note: push.notifyCustomer },
         { what: `note on order ${id}` },
       );
       externalRef ??= `note:${noteSchema.parse(res.body).id}`;

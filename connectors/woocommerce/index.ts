@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { ConnectorFactory, SimulatorOptions, ChannelSimulator } from '../types.ts';
 import { WooCommerceConnector } from './connector.ts';
+import { customerMessagesSetting } from '../customer-messages.ts';
 
 /** `channels.settings` for a WooCommerce store. Frozen after validation. */
 export const woocommerceSettingsSchema = z
@@ -24,6 +25,8 @@ export const woocommerceSettingsSchema = z
     overlapSeconds: z.number().int().min(1).max(86_400).default(120),
     /** `auto`: use Shipment Tracking / Advanced Shipment Tracking when installed; `none`: order notes only. */
     tracking: z.enum(['auto', 'none']).default('auto'),
+    /** Who e-mails the customer about shipping: `channel` (a customer note WooCommerce mails, default) or `channelsync`. */
+    customerMessages: customerMessagesSetting,
   })
   .transform((s) => Object.freeze(s));
 export type WooCommerceSettings = z.output<typeof woocommerceSettingsSchema>;

@@ -415,6 +415,50 @@ export interface RejectedOrdersTable {
   last_seen_at: CreatedAt;
 }
 
+export type MessageKind = 'shipping' | 'delivery' | 'feedback';
+
+/** A message owed to a customer: the mail outbox (migration 0015). */
+export interface CustomerMessagesTable {
+  id: Generated<number>;
+  order_id: number;
+  kind: MessageKind;
+  /** The shipment id for shipping and delivery messages; '' for the order's feedback request. */
+  subject: Generated<string>;
+  to_address: string;
+  status: ColumnType<'pending' | 'sent' | 'failed', 'pending' | 'sent' | 'failed' | undefined, 'pending' | 'sent' | 'failed'>;
+  /** Not sent before this (a feedback request waits FEEDBACK_AFTER_DAYS). */
+  due_at: CreatedAt;
+  /** Stable Message-ID header: a resend after a crash carries the same one. */
+  message_id: string;
+  attempts: Generated<number>;
+  /** Lease of the run sending it. */
+  claimed_until: Timestamp | null;
+  last_error: string | null;
+  /** What the SMTP server answered when it accepted the message. */
+  smtp_response: string | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+  sent_at: Timestamp | null;
+}
+
+/** A customer's rating of an order (migration 0015). */
+export interface FeedbackTable {
+  order_id: number;
+  rating: number;
+  comment: Generated<string>;
+  flagged: Generated<boolean>;
+  submissions: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+/** The label PDF printed for a shipment (migration 0015). */
+export interface ShipmentLabelsTable {
+  shipment_id: number;
+  pdf: Buffer;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   channels: ChannelsTable;
   sync_cursors: SyncCursorsTable;
@@ -447,6 +491,9 @@ export interface Database {
   shared_values: SharedValuesTable;
   job_failures: JobFailuresTable;
   rejected_orders: RejectedOrdersTable;
+  customer_messages: CustomerMessagesTable;
+  feedback: FeedbackTable;
+  shipment_labels: ShipmentLabelsTable;
 }
 
 export type Order = Selectable<OrdersTable>;

@@ -16,7 +16,7 @@ import type { By } from './transitions.ts';
 
 type WithApp = (fn: (app: App) => Promise<void>) => Promise<void>;
 
-const ACTIONS = ['status', 'allocate', 'pick', 'pack', 'ship', 'slip', 'invoice'] as const;
+const ACTIONS = ['status', 'allocate', 'pick', 'pack', 'ship', 'delivered', 'slip', 'invoice', 'label'] as const;
 type Action = (typeof ACTIONS)[number];
 
 interface FulfilOptions {
@@ -44,7 +44,7 @@ export function actor(): By {
 export function registerFulfilmentCommands(program: Command, withApp: WithApp): void {
   program
     .command('fulfil')
-    .description('show an order\'s fulfilments, or confirm a step: allocate, pick, pack, ship; print its packing slip or invoice')
+    .description('show an order\'s fulfilments, or confirm a step: allocate, pick, pack, ship, delivered; print its packing slip, invoice or shipping label')
     .argument('<order>', 'order id, or the order number the customer sees ("#1001")')
     .argument('[action]', `${ACTIONS.join(' | ')}`, 'status')
     .option('-f, --fulfilment <id>', 'only this fulfilment (default: every one ready for the step)', parseId)
@@ -54,7 +54,7 @@ export function registerFulfilmentCommands(program: Command, withApp: WithApp): 
     .option('--tracking <number>', 'ship: tracking number')
     .option('--url <url>', 'ship: tracking URL (derived for UPS, USPS, DHL, FedEx when omitted)')
     .option('--adapter <name>', 'ship: carrier adapter (manual, simulated); default CARRIER')
-    .option('-o, --out <file>', 'slip/invoice: write it to this file instead of printing HTML (a .pdf name writes PDF)')
+    .option('-o, --out <file>', 'slip/invoice: write it to this file instead of printing HTML (a .pdf name writes PDF); label: the PDF file (one per shipment: label-<shipment>.pdf beside it when the order has several)')
     .action(async (ref: string, action: string, opts: FulfilOptions) => {
       if (!(ACTIONS as readonly string[]).includes(action)) throw new ConfigError(`unknown action "${action}" (use ${ACTIONS.join(', ')})`);
       await withApp((app) => fulfil(app, ref, action as Action, opts));
@@ -165,6 +165,22 @@ async function fulfil(app: App, ref: string, action: Action, opts: FulfilOptions
       }
       return;
     }
+    case 'delivered': {
+      // For carriers that report no delivery (manual, dropship): owes the delivery notice and feedback request.
+      const { markDelivered } = await import('./ship.ts');
+      const { orderShipments } = await import('./label.ts');
+      let ids = await orderShipments(app.db, orderId);
+      if (opts.fulfilment) {
+        const s = await app.db.selectFrom('shipments').select('id').where('fulfillment_id', '=', opts.fulfilment).executeTakeFirst();
+        ids = s && ids.includes(s.id) ? [s.id] : [];
+      }
+      if (ids.length === 0) throw new ConfigError(`order ${ref} has no shipment to confirm delivered (see: channelsync fulfil ${ref})`);
+      for (const id of ids) {
+        await markDelivered(app, id, { ...by, reason: 'delivery confirmed by a person' });
+        console.log(`shipment ${id}: delivered`);
+      }
+      return printStatus(app, orderId);
+    }
     case 'slip': {
       const ids = opts.fulfilment ? [opts.fulfilment] : await fulfilmentsInState(app, orderId, ['allocated', 'picking', 'packed', 'shipped', 'delivered']);
       if (ids.length === 0) throw new ConfigError(`order ${ref} has no fulfilment to print a packing slip for`);
@@ -174,6 +190,30 @@ async function fulfil(app: App, ref: string, action: Action, opts: FulfilOptions
     }
     case 'invoice':
       return output(await invoice(app.db, orderId), opts.out);
+    case 'label':
+      return writeLabels(app, ref, orderId, opts);
+  }
+}
+
+/** `fulfil <order> label -o label.pdf`: each shipment's 4x6 label, as kept with the shipment. */
+async function writeLabels(app: App, ref: string, orderId: number, opts: FulfilOptions): Promise<void> {
+  const { orderShipments, printLabel } = await import('./label.ts');
+  let ids = await orderShipments(app.db, orderId);
+  if (opts.fulfilment) {
+    const s = await app.db.selectFrom('shipments').select('id').where('fulfillment_id', '=', opts.fulfilment).executeTakeFirst();
+    ids = s && ids.includes(s.id) ? [s.id] : [];
+  }
+  if (ids.length === 0) throw new ConfigError(`order ${ref} has no shipment to print a label for (ship it first: channelsync fulfil ${ref} ship)`);
+  if (!opts.out) {
+    if (process.stdout.isTTY) throw new ConfigError('a label is a PDF: write it to a file with -o label.pdf (or pipe the output)');
+    if (ids.length > 1) throw new ConfigError(`order ${ref} has ${ids.length} shipments: write them with -o label.pdf, or choose one with --fulfilment`);
+    process.stdout.write(await printLabel(app, ids[0]!));
+    return;
+  }
+  for (const id of ids) {
+    const file = ids.length === 1 ? opts.out : opts.out.replace(/(\.pdf)?$/i, `-${id}$1`);
+    writeFileSync(file, await printLabel(app, id));
+    console.log(`wrote ${file} (shipment ${id})`);
   }
 }
 

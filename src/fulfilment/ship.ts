@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import { ConfigError, PermanentError, RetryableError } from '../domain/errors.ts';
 import { enqueuePush, kickStockPushes, owePush, type OwedPush } from '../outbox/index.ts';
+import { kickMessages, oweDeliveryMessages } from '../notify/outbox.ts';
 import { fulfilmentSkus, settleOrderState } from './allocate.ts';
 import { carrierAdapter } from './carriers/index.ts';
 import type { Label, ManualTracking, Parcel } from './carriers/types.ts';
@@ -127,10 +128,25 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
   }
   await enqueuePush(app, shipped.push);
   await kickStockPushes(app, shipped.skuIds);
+  await keepLabel(app, shipped.shipmentId);
   if (adapter.deliveryCheckAfterMs !== undefined && adapter.trackDelivery) {
     await enqueueStep(app, 'deliver', shipped.shipmentId, Math.max(1, adapter.deliveryCheckAfterMs));
   }
   return { shipmentId: shipped.shipmentId, created: true, label };
+}
+
+/**
+ * Prints the shipment's label and keeps it with the shipment (`shipment_labels`). After the commit: a
+ * label that fails to render must not undo a shipment, and one missing (a crash here) is rendered from
+ * the shipment on first request. Loaded lazily: pdfkit and bwip-js stay out of commands that never print.
+ */
+async function keepLabel(app: App, shipmentId: number): Promise<void> {
+  try {
+    const { printLabel } = await import('./label.ts');
+    await printLabel(app, shipmentId);
+  } catch (err) {
+    app.log.warn({ shipment: shipmentId, err: (err as Error).message }, 'could not print the shipping label now; it is printed when first asked for');
+  }
 }
 
 async function existingShipment(app: App, fulfilmentId: number): Promise<ShipResult | null> {
@@ -178,15 +194,18 @@ export async function checkDelivery(app: App, shipmentId: number, by: By): Promi
 
 /** Records delivery (carrier report, or a person). Idempotent. */
 export async function markDelivered(app: App, shipmentId: number, by: By): Promise<void> {
-  await inTransaction(app.db, async (trx) => {
+  const owed = await inTransaction(app.db, async (trx) => {
     const s = await trx.selectFrom('shipments').select(['fulfillment_id', 'delivered_at']).where('id', '=', shipmentId).executeTakeFirst();
     if (!s) throw new PermanentError(`shipment ${shipmentId} does not exist`);
     const { order, f } = await lockFulfilment(trx, s.fulfillment_id);
     const updated = await trx.updateTable('shipments').set({ delivered_at: sql`now()` }).where('id', '=', shipmentId).where('delivered_at', 'is', null).executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0 || f.state !== 'shipped') return;
+    if (Number(updated.numUpdatedRows) === 0 || f.state !== 'shipped') return [];
     await moveFulfilment(trx, f, 'delivered', by);
     await settleOrderState(trx, order, by);
+    // The delivery notice and, once the whole order arrived, the feedback request commit with the delivery.
+    return oweDeliveryMessages(trx, app.config, shipmentId);
   });
+  await kickMessages(app, owed);
 }
 
 /**

@@ -6,6 +6,7 @@ import { webhookRoutes } from './webhooks.ts';
 import { metricsRoutes } from './metrics.ts';
 import { adminRoutes } from './admin/index.ts';
 import { trackRoutes } from './admin/routes.ts';
+import { feedbackRoutes } from './feedback.ts';
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
   const server: FastifyInstance = Fastify({ loggerInstance: app.log.child({ component: 'http' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true, trustProxy: trustProxy(app.config.trustProxy) });
@@ -13,6 +14,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   healthRoutes(server, app);
   webhookRoutes(server, app);
   metricsRoutes(server, app);
+  feedbackRoutes(server, app);
   await adminRoutes(server, app);
   await server.ready();
   return server;

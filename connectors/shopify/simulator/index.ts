@@ -193,6 +193,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
         trackingNumber: f.tracking[0]?.number ?? null,
         trackingUrl: f.tracking[0]?.url ?? null,
         lineItems: f.lines.map((l) => ({ sku: o.lines.find((x) => x.id === l.lineItemId)?.sku ?? null, quantity: l.quantity })),
+        customerNotified: f.notifyCustomer,
       }));
     },
     async stockOf(sku) {

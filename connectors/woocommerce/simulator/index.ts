@@ -188,17 +188,21 @@ export class WooCommerceSimulator implements ChannelSimulator {
     const o = this.order(externalId);
     const lineItems = o.lines.map((l) => ({ sku: this.state.products.get(l.variationId || l.productId)?.sku || null, quantity: l.quantity }));
     const trackings = this.state.trackings.get(o.id) ?? [];
+    // WooCommerce e-mails a customer note to the customer: that is how the store tells them.
+    const notified = (number: string) => this.state.notesOf(o.id).some((n) => n.customerNote && n.note.includes(number));
     if (trackings.length) {
-      return trackings.map((t) => ({ trackingCompany: t.tracking_provider, trackingNumber: t.tracking_number, trackingUrl: t.tracking_link || null, lineItems }));
+      return trackings.map((t) => ({
+        trackingCompany: t.tracking_provider, trackingNumber: t.tracking_number, trackingUrl: t.tracking_link || null, lineItems, customerNotified: notified(t.tracking_number),
+      }));
     }
-    // Without an extension, the customer-visible shipping note is the record.
+    // Without an extension, the shipping note (customer or private) is the record.
     const shipped = /^Shipped with (.+?), tracking (\S+?)(?::\s*(\S+))?$/;
     return this.state
       .notesOf(o.id)
-      .filter((n) => n.customerNote && shipped.test(n.note))
+      .filter((n) => shipped.test(n.note))
       .map((n) => {
         const m = shipped.exec(n.note)!;
-        return { trackingCompany: m[1]!, trackingNumber: m[2]!, trackingUrl: m[3] ?? null, lineItems };
+        return { trackingCompany: m[1]!, trackingNumber: m[2]!, trackingUrl: m[3] ?? null, lineItems, customerNotified: n.customerNote };
       });
   }
 

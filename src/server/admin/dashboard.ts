@@ -11,11 +11,13 @@ import type { App } from '../../app.ts';
 import { QUEUE_UI_PATH } from '../queue-ui.ts';
 import { lineChart } from './chart.ts';
 import { esc, page } from './html.ts';
+import { lowRatingsCard, satisfactionTable } from './satisfaction.ts';
+import { satisfactionByChannel } from '../../feedback/store.ts';
 import { channelHealth, cycleTimes, failedJobs, ordersPerHour, stockBacklog, type ChannelHealth, type CycleTimes, type StockBacklog } from './stats.ts';
 
 export function dashboardRoutes(server: FastifyInstance, app: App): void {
   server.get('/admin', async (_request, reply) => {
-    const [channels, cycles, hourly, failed, backlog] = await Promise.all([channelHealth(app), cycleTimes(app), ordersPerHour(app), failedJobs(app), stockBacklog(app)]);
+    const [channels, cycles, hourly, failed, backlog, satisfaction] = await Promise.all([channelHealth(app), cycleTimes(app), ordersPerHour(app), failedJobs(app), stockBacklog(app), satisfactionByChannel(app.db)]);
     const labels = hourly.hours.map((h) => `${String(h.getUTCHours()).padStart(2, '0')}:00`);
     const chart = lineChart(
       hourly.series.map((s) => ({ name: s.name, values: s.counts })),
@@ -32,9 +34,11 @@ export function dashboardRoutes(server: FastifyInstance, app: App): void {
   <div class="card"><span class="muted">Failed jobs</span><b class="${totalFailed ? 'bad' : ''}">${totalFailed}</b></div>
   <div class="card"><span class="muted">Placed → shipped (median / p90)</span><b>${duration(cycles.shipped.medianSeconds)} / ${duration(cycles.shipped.p90Seconds)}</b><span class="muted">${plural(cycles.shipped.count, 'order')}, 30 days</span></div>
   <div class="card"><span class="muted">Placed → delivered (median / p90)</span><b>${duration(cycles.delivered.medianSeconds)} / ${duration(cycles.delivered.p90Seconds)}</b><span class="muted">${plural(cycles.delivered.count, 'order')}, 30 days</span></div>
+  ${lowRatingsCard(satisfaction)}
 </section>
 <h2>Channels</h2>
 ${channelTable(channels)}
+${satisfactionTable(satisfaction)}
 <h2>Out of stock</h2>
 ${stockOutTable(backlog)}
 <h2>Orders per hour, last 24 hours (UTC)</h2>

@@ -132,7 +132,7 @@ describe('Shopify simulator', () => {
     expect((await create(3)).body.data.fulfillmentCreate.userErrors).toEqual([{ field: ['fulfillment'], message: 'Invalid fulfillment order line item quantity requested.' }]);
     const ok = await create(2);
     expect(ok.body.data.fulfillmentCreate.fulfillment).toMatchObject({ status: 'SUCCESS', trackingInfo: [{ company: 'UPS', number: '1Z999', url: 'https://ups.example/1Z999' }] });
-    expect(await sim.fulfillments(externalId)).toEqual([{ trackingCompany: 'UPS', trackingNumber: '1Z999', trackingUrl: 'https://ups.example/1Z999', lineItems: [{ sku: 'FUL-1', quantity: 2 }] }]);
+    expect(await sim.fulfillments(externalId)).toEqual([{ trackingCompany: 'UPS', trackingNumber: '1Z999', trackingUrl: 'https://ups.example/1Z999', lineItems: [{ sku: 'FUL-1', quantity: 2 }], customerNotified: false }]);
     const again = await create(1);
     expect(again.body.data.fulfillmentCreate.userErrors[0].message).toMatch(/unfulfillable status/);
     const after = await sim.graphql(`query($id: ID!) { order(id: $id) { displayFulfillmentStatus fulfillments { trackingInfo { number } } } }`, { id: externalId });

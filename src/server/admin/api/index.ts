@@ -19,6 +19,7 @@ import { jobRoutes } from './jobs.ts';
 import { locationRoutes } from './locations.ts';
 import { rejectedRoutes } from './rejected.ts';
 import { backlogRoutes } from './backlog.ts';
+import { customerRoutes } from './customers.ts';
 
 export const OPENAPI_PATH = join(import.meta.dirname, '../../../../docs/openapi.json');
 
@@ -56,5 +57,6 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
     locationRoutes(api, app);
     rejectedRoutes(api, app);
     backlogRoutes(api, app);
+    customerRoutes(api, app);
   });
 }

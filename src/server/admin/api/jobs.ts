@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { App } from '../../../app.ts';
 import { retryPush } from '../../../../jobs/channel-push.ts';
 import { getFailure, listFailures, retryJob } from '../../../queue/failures.ts';
+import { reopenMessage } from '../../../notify/deliver.ts';
 import { QUEUE_NAMES, type QueueName } from '../../../queue/queues.ts';
 import { ApiError, before, idParams, limit, page, parse } from './validate.ts';
 
@@ -36,7 +37,11 @@ export function jobRoutes(server: FastifyInstance, app: App): void {
     // A failed push is retried as the pushes route does, so its outbox row is pending again
     // (a Redis flush during the retry then loses nothing: the sweeper finds the pending row).
     if (push?.status === 'failed') await retryPush(app, pushId);
-    else await retryJob(app, queue, failure.job_id, failure.data);
+    else {
+      // A failed customer message is pending again first, for the same reason.
+      if (queue === 'notify' && Number.isInteger(Number(failure.data.messageId))) await reopenMessage(app, Number(failure.data.messageId));
+      await retryJob(app, queue, failure.job_id, failure.data);
+    }
     request.log.info({ queue, jobId: failure.job_id }, 'admin: failed job retried');
     return reply.code(202).send({ id, queue, job_id: failure.job_id, status: 'queued' });
   });

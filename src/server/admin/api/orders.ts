@@ -110,6 +110,11 @@ export function orderRoutes(server: FastifyInstance, app: App): void {
       )
       .orderBy('id')
       .execute();
+    // What the customer was told and what they answered (issue #14).
+    const [customerMessages, feedback] = await Promise.all([
+      app.db.selectFrom('customer_messages').select(['id', 'kind', 'subject', 'to_address', 'status', 'due_at', 'attempts', 'last_error', 'sent_at']).where('order_id', '=', id).orderBy('id').execute(),
+      app.db.selectFrom('feedback').selectAll().where('order_id', '=', id).executeTakeFirst(),
+    ]);
     const { raw, ...rest } = order;
     return {
       ...rest,
@@ -120,6 +125,8 @@ export function orderRoutes(server: FastifyInstance, app: App): void {
       returns: returns.map((r) => ({ ...r, lines: returnLines.filter((l) => l.return_id === r.id) })),
       pushes,
       history,
+      customer_messages: customerMessages,
+      feedback: feedback ?? null,
     };
   });
 
