@@ -54,73 +54,9 @@ export function orderRoutes(server: FastifyInstance, app: App): void {
 
   server.get('/api/orders/:id', async (request) => {
     const { id } = parse(idParams, request.params, 'path');
-    const order = await app.db
-      .selectFrom('orders')
-      .innerJoin('channels', 'channels.id', 'orders.channel_id')
-      .selectAll('orders')
-      .select(['channels.name as channel_name', 'channels.kind as channel_kind'])
-      .where('orders.id', '=', id)
-      .executeTakeFirst();
-    if (!order) throw new ApiError(404, `order ${id} does not exist`);
-    const [lines, fulfillments, fulfillmentLines, shipments, shipmentLines, history, returns, returnLines] = await Promise.all([
-      app.db.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('id').execute(),
-      app.db.selectFrom('fulfillments').selectAll().where('order_id', '=', id).orderBy('id').execute(),
-      app.db
-        .selectFrom('fulfillment_lines')
-        .innerJoin('fulfillments', 'fulfillments.id', 'fulfillment_lines.fulfillment_id')
-        .selectAll('fulfillment_lines')
-        .where('fulfillments.order_id', '=', id)
-        .execute(),
-      app.db
-        .selectFrom('shipments')
-        .innerJoin('fulfillments', 'fulfillments.id', 'shipments.fulfillment_id')
-        .selectAll('shipments')
-        .where('fulfillments.order_id', '=', id)
-        .orderBy('shipments.id')
-        .execute(),
-      app.db
-        .selectFrom('shipment_lines')
-        .innerJoin('shipments', 'shipments.id', 'shipment_lines.shipment_id')
-        .innerJoin('fulfillments', 'fulfillments.id', 'shipments.fulfillment_id')
-        .selectAll('shipment_lines')
-        .where('fulfillments.order_id', '=', id)
-        .execute(),
-      app.db.selectFrom('order_history').selectAll().where('order_id', '=', id).orderBy('id').execute(),
-      app.db.selectFrom('returns').selectAll().where('order_id', '=', id).orderBy('id').execute(),
-      app.db
-        .selectFrom('return_lines')
-        .innerJoin('returns', 'returns.id', 'return_lines.return_id')
-        .selectAll('return_lines')
-        .where('returns.order_id', '=', id)
-        .orderBy('return_lines.id')
-        .execute(),
-    ]);
-    // Pushes owed for this order: its shipments (fulfillment), and its cancellation or refunds (by external id).
-    const shipmentTargets = shipments.map((s) => String(s.id));
-    const pushes = await app.db
-      .selectFrom('channel_pushes')
-      .selectAll()
-      .where('channel_id', '=', order.channel_id)
-      .where((eb) =>
-        eb.or([
-          ...(shipmentTargets.length ? [eb.and([eb('kind', '=', 'fulfillment'), eb('target', 'in', shipmentTargets)])] : []),
-          eb.and([eb('kind', 'in', ['cancel', 'refund']), eb('target', '=', order.external_id)]),
-          eb.and([eb('kind', 'in', ['cancel', 'refund']), eb('target', 'like', `${order.external_id}.%`)]),
-        ]),
-      )
-      .orderBy('id')
-      .execute();
-    const { raw, ...rest } = order;
-    return {
-      ...rest,
-      raw_available: raw !== null,
-      lines,
-      fulfillments: fulfillments.map((f) => ({ ...f, lines: fulfillmentLines.filter((l) => l.fulfillment_id === f.id) })),
-      shipments: shipments.map((s) => ({ ...s, lines: shipmentLines.filter((l) => l.shipment_id === s.id) })),
-      returns: returns.map((r) => ({ ...r, lines: returnLines.filter((l) => l.return_id === r.id) })),
-      pushes,
-      history,
-    };
+    const detail = await orderDetail(app, id);
+    if (!detail) throw new ApiError(404, `order ${id} does not exist`);
+    return detail;
   });
 
   server.get('/api/orders/:id/raw', async (request) => {
@@ -129,6 +65,77 @@ export function orderRoutes(server: FastifyInstance, app: App): void {
     if (!row) throw new ApiError(404, `order ${id} does not exist`);
     return row.raw;
   });
+}
+
+/** One order with its lines, fulfilments, shipments, returns, the pushes it owes its channel and its history; null when there is none. */
+export async function orderDetail(app: App, id: number) {
+  const order = await app.db
+    .selectFrom('orders')
+    .innerJoin('channels', 'channels.id', 'orders.channel_id')
+    .selectAll('orders')
+    .select(['channels.name as channel_name', 'channels.kind as channel_kind'])
+    .where('orders.id', '=', id)
+    .executeTakeFirst();
+  if (!order) return null;
+  const [lines, fulfillments, fulfillmentLines, shipments, shipmentLines, history, returns, returnLines] = await Promise.all([
+    app.db.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('id').execute(),
+    app.db.selectFrom('fulfillments').selectAll().where('order_id', '=', id).orderBy('id').execute(),
+    app.db
+      .selectFrom('fulfillment_lines')
+      .innerJoin('fulfillments', 'fulfillments.id', 'fulfillment_lines.fulfillment_id')
+      .selectAll('fulfillment_lines')
+      .where('fulfillments.order_id', '=', id)
+      .execute(),
+    app.db
+      .selectFrom('shipments')
+      .innerJoin('fulfillments', 'fulfillments.id', 'shipments.fulfillment_id')
+      .selectAll('shipments')
+      .where('fulfillments.order_id', '=', id)
+      .orderBy('shipments.id')
+      .execute(),
+    app.db
+      .selectFrom('shipment_lines')
+      .innerJoin('shipments', 'shipments.id', 'shipment_lines.shipment_id')
+      .innerJoin('fulfillments', 'fulfillments.id', 'shipments.fulfillment_id')
+      .selectAll('shipment_lines')
+      .where('fulfillments.order_id', '=', id)
+      .execute(),
+    app.db.selectFrom('order_history').selectAll().where('order_id', '=', id).orderBy('id').execute(),
+    app.db.selectFrom('returns').selectAll().where('order_id', '=', id).orderBy('id').execute(),
+    app.db
+      .selectFrom('return_lines')
+      .innerJoin('returns', 'returns.id', 'return_lines.return_id')
+      .selectAll('return_lines')
+      .where('returns.order_id', '=', id)
+      .orderBy('return_lines.id')
+      .execute(),
+  ]);
+  // Pushes owed for this order: its shipments (fulfillment), and its cancellation or refunds (by external id).
+  const shipmentTargets = shipments.map((s) => String(s.id));
+  const pushes = await app.db
+    .selectFrom('channel_pushes')
+    .selectAll()
+    .where('channel_id', '=', order.channel_id)
+    .where((eb) =>
+      eb.or([
+        ...(shipmentTargets.length ? [eb.and([eb('kind', '=', 'fulfillment'), eb('target', 'in', shipmentTargets)])] : []),
+        eb.and([eb('kind', 'in', ['cancel', 'refund']), eb('target', '=', order.external_id)]),
+        eb.and([eb('kind', 'in', ['cancel', 'refund']), eb('target', 'like', `${order.external_id}.%`)]),
+      ]),
+    )
+    .orderBy('id')
+    .execute();
+  const { raw, ...rest } = order;
+  return {
+    ...rest,
+    raw_available: raw !== null,
+    lines,
+    fulfillments: fulfillments.map((f) => ({ ...f, lines: fulfillmentLines.filter((l) => l.fulfillment_id === f.id) })),
+    shipments: shipments.map((s) => ({ ...s, lines: shipmentLines.filter((l) => l.shipment_id === s.id) })),
+    returns: returns.map((r) => ({ ...r, lines: returnLines.filter((l) => l.return_id === r.id) })),
+    pushes,
+    history,
+  };
 }
 
 /** A channel id or name -> id; 400 when no such channel. */
