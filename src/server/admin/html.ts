@@ -49,6 +49,7 @@ const STYLE = `
   details pre { max-height: 28rem; overflow: auto; background: #0f172a; color: #e2e8f0; padding: .8rem; font-size: 12px; }
   nav.pager { margin: .8rem 0; display: flex; gap: 1rem; }
   td.wrap { white-space: normal; }
+  ul.reasons { margin: .2rem 0 0; padding-left: 1rem; font-size: 12px; color: var(--bad); max-width: 22rem; }
 `;
 
 export function page(title: string, body: string, options: { nav?: boolean } = {}): string {

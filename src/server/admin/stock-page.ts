@@ -78,11 +78,11 @@ export function stockPageRoutes(server: FastifyInstance, app: App): void {
 </form>
 ${shown.length === 0 ? '<p class="muted">No SKU with stock matches.</p>' : skuTable(shown)}
 <nav class="pager" aria-label="Pages">${q.after ? `<a href="?${params}">First SKUs</a>` : ''}${next ? `<a href="${esc(next)}" rel="next">More SKUs →</a>` : ''}</nav>
-<h2>Drift found by reconciliation</h2>
+<h2 id="drift">Drift found by reconciliation</h2>
 ${
   drift.length === 0
     ? '<p class="muted">No drift recorded: every channel showed what the ledger expected (or reconciliation has not run yet).</p>'
-    : `<table id="drift"><thead><tr><th scope="col">Found (UTC)</th><th scope="col">Channel</th><th scope="col">SKU</th><th scope="col" class="num">Expected</th><th scope="col" class="num">Channel showed</th><th scope="col">Corrected</th></tr></thead><tbody>${drift
+    : `<table id="drift-list"><thead><tr><th scope="col">Found (UTC)</th><th scope="col">Channel</th><th scope="col">SKU</th><th scope="col" class="num">Expected</th><th scope="col" class="num">Channel showed</th><th scope="col">Corrected</th></tr></thead><tbody>${drift
         .map(
           (d) => `<tr><td>${esc(when(d.at))}</td><td>${esc(d.channel)}</td><td><a href="/admin/stock/${encodeURIComponent(d.sku)}">${esc(d.sku)}</a></td><td class="num">${d.expected}</td>
 <td class="num">${d.found ?? '–'}</td><td>${d.correctedAt ? esc(when(d.correctedAt)) : d.error ? `<span class="bad">${esc(d.error)}</span>` : '<span class="warn">not yet</span>'}</td></tr>`,
