@@ -30,6 +30,7 @@ const STYLE = `
   :focus-visible { outline: 3px solid #f59f00; outline-offset: 2px; }
   .skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: .5rem; background: #fff; color: var(--ink); padding: .3rem .6rem; z-index: 2; }
   form.filters { display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; margin: 0 0 1rem; }
+  fieldset.filters { border: 0; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; } fieldset legend { font-weight: 600; margin-bottom: .4rem; }
   form.filters label { display: grid; gap: .15rem; font-size: 12px; color: var(--muted); }
   form.filters input, form.filters select { width: auto; min-width: 9rem; }
   form.filters label.check { display: flex; align-items: center; gap: .35rem; color: var(--ink); font-size: 14px; }

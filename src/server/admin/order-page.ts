@@ -26,6 +26,7 @@ import { recordReturn } from '../../fulfilment/returns.ts';
 import type { By } from '../../fulfilment/transitions.ts';
 import { ConfigError } from '../../domain/errors.ts';
 import { orderDetail } from './api/orders.ts';
+import { money } from '../../domain/money.ts';
 import { esc } from './html.ts';
 import { actionButton, formOf, notice, refusal, safeUrl, sendPage, stateBadge, when } from './console.ts';
 
@@ -172,14 +173,14 @@ function linesTable(o: Detail): string {
   const rows = o.lines
     .map(
       (l) => `<tr><td>${l.sku ? `<a href="/admin/stock/${encodeURIComponent(l.sku)}">${esc(l.sku)}</a>` : '<span class="muted">no SKU</span>'}</td>
-<td class="wrap">${esc(l.title)}</td><td class="num">${l.quantity}</td><td class="num">${esc(l.unit_price)}</td><td class="num">${esc(l.discount)}</td><td class="num">${esc(l.tax)}</td>
+<td class="wrap">${esc(l.title)}</td><td class="num">${l.quantity}</td><td class="num">${esc(money(l.unit_price))}</td><td class="num">${esc(money(l.discount))}</td><td class="num">${esc(money(l.tax))}</td>
 <td class="num">${l.quantity_fulfilled}</td><td class="num">${l.quantity_refunded}</td></tr>`,
     )
     .join('');
-  const money = (label: string, v: string) => `<tr><th scope="row" colspan="7" class="num">${label}</th><td class="num">${esc(v)} ${esc(o.currency)}</td></tr>`;
+  const sum = (label: string, v: string) => `<tr><th scope="row" colspan="7" class="num">${label}</th><td class="num">${esc(money(v))} ${esc(o.currency)}</td></tr>`;
   return `<table id="lines"><thead><tr><th scope="col">SKU</th><th scope="col">Item</th><th scope="col" class="num">Qty</th><th scope="col" class="num">Unit price</th>
 <th scope="col" class="num">Discount</th><th scope="col" class="num">Tax</th><th scope="col" class="num">Shipped</th><th scope="col" class="num">Refunded</th></tr></thead>
-<tbody>${rows}</tbody><tfoot>${money('Subtotal', o.subtotal)}${money('Shipping', o.shipping)}${money('Discount', o.discount)}${money('Tax', o.tax)}${money('Total', o.total)}</tfoot></table>`;
+<tbody>${rows}</tbody><tfoot>${sum('Subtotal', o.subtotal)}${sum('Shipping', o.shipping)}${sum('Discount', o.discount)}${sum('Tax', o.tax)}${sum('Total', o.total)}</tfoot></table>`;
 }
 
 function address(a: unknown): string {
@@ -275,11 +276,11 @@ function returns(o: Detail): string {
     : '<p class="muted">No returns.</p>';
   if (shipped.length === 0) return list;
   // A fresh reference per rendered form: submitting the same form twice records one return.
-  const form = `<form method="post" action="/admin/orders/${o.id}/returns" class="panel" id="return-form"><fieldset><legend>Open a return</legend>
+  const form = `<form method="post" action="/admin/orders/${o.id}/returns" class="panel filters" id="return-form"><fieldset class="filters"><legend>Open a return</legend>
 <input type="hidden" name="reference" value="console-${randomUUID()}">
-${shipped.map((l) => `<label>${esc(l.sku ?? l.title)} returned <input type="number" name="qty_${l.id}" min="0" max="${l.quantity}" value="0" style="width:6rem"></label>`).join(' ')}
-<label class="check"><input type="checkbox" name="restock" value="1" checked style="width:auto"> Put back on the shelf</label>
-<label>Reason <input name="reason" maxlength="500"></label>
+${shipped.map((l) => `<label>${esc(l.sku ?? l.title)} returned<input type="number" name="qty_${l.id}" min="0" max="${l.quantity}" value="0"></label>`).join(' ')}
+<label class="check"><input type="checkbox" name="restock" value="1" checked> Put back on the shelf</label>
+<label>Reason<input name="reason" maxlength="500"></label>
 <button type="submit">Record return</button></fieldset></form>`;
   return list + form;
 }

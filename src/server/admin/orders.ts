@@ -11,6 +11,7 @@ import type { App } from '../../app.ts';
 import type { OrderState } from '../../db/schema.ts';
 import { ORDER_STATES } from './api/orders.ts';
 import { esc } from './html.ts';
+import { money } from '../../domain/money.ts';
 import { decodeCursor, encodeCursor, listOrders, type OrderListFilter, type OrderListRow } from './order-list.ts';
 import { sendPage, stateBadge, when } from './console.ts';
 
@@ -80,7 +81,7 @@ function orderTable(rows: OrderListRow[]): string {
   <td>${esc(o.channel_name)}</td>
   <td>${esc(when(o.placed_at))}</td>
   <td>${esc(o.customer_name ?? '')} <span class="muted">${esc(o.customer_email ?? '')}</span></td>
-  <td class="num">${esc(o.total)} ${esc(o.currency)}</td>
+  <td class="num">${esc(money(o.total))} ${esc(o.currency)}</td>
   <td>${stateBadge(o.state)} <span class="muted">${esc(o.financial_status)}</span></td>
   <td>${[...o.flags.map((f) => `<span class="warn">${esc(f.replace(/_/g, ' '))}</span>`), o.failed_pushes ? `<span class="bad">${o.failed_pushes} failed push${o.failed_pushes === 1 ? '' : 'es'}</span>` : ''].filter(Boolean).join(' ')}</td>
 </tr>`,
