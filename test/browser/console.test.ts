@@ -154,6 +154,12 @@ describe('the operations console in the browser', () => {
         expect(await page.locator('#timeline').innerText()).toMatch(/Pushed fulfillment to console-shopify/);
         expect(await page.locator('#shipments').getByRole('link', { name: tracking }).count()).toBe(1);
         await shot(page, '3-order-pushed');
+
+        // The API docs, rendered for a person from the header's "API" link.
+        await Promise.all([page.waitForURL(/\/api\/docs/), page.getByRole('link', { name: 'API', exact: true }).click()]);
+        await page.locator('.swagger-ui .info').getByText('channelsync admin API').waitFor();
+        await page.locator('.swagger-ui').getByText('/api/orders/{id}', { exact: true }).first().waitFor();
+        await shot(page, '8-api-docs');
       });
       expect((await sim.fulfillments(placed.externalId)).map((f) => f.trackingNumber)).toContain(tracking);
     }, 90_000);

@@ -1,9 +1,18 @@
 /**
  * The admin API under /api: JSON in and out, inputs validated with zod,
- * documented in docs/openapi.json (served at GET /api/docs). Authentication
- * is the caller's job (see ../index.ts): every route here is behind it.
+ * documented in docs/openapi.json: rendered for a person at GET /api/docs
+ * (Swagger UI, from @fastify/swagger-ui), as JSON at GET /api/openapi.json
+ * (and /api/docs/json). Authentication is the caller's job (see ../index.ts):
+ * every route here, the docs too, is behind it.
+ *
+ * The spec is the checked-in file, not generated from route schemas: the
+ * routes validate with zod inside the handler, and test/server/admin-api.test.ts
+ * fails when a route and the spec disagree (a route missing from it, or a
+ * documented one that does not exist).
  */
 import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../../app.ts';
@@ -21,6 +30,8 @@ import { rejectedRoutes } from './rejected.ts';
 import { backlogRoutes } from './backlog.ts';
 
 export const OPENAPI_PATH = join(import.meta.dirname, '../../../../docs/openapi.json');
+/** Where Swagger UI renders the spec (its assets and /json live under it). */
+export const DOCS_PATH = '/api/docs';
 
 export async function apiRoutes(server: FastifyInstance, app: App): Promise<void> {
   await server.register(async (api) => {
@@ -44,7 +55,14 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
     });
 
     const openapi = readFileSync(OPENAPI_PATH, 'utf8');
-    api.get('/api/docs', async (_request, reply) => reply.type('application/json').header('cache-control', 'no-cache').send(openapi));
+    api.get('/api/openapi.json', async (_request, reply) => reply.type('application/json').header('cache-control', 'no-cache').send(openapi));
+    await api.register(swagger, { mode: 'static', specification: { document: JSON.parse(openapi) } });
+    await api.register(swaggerUi, {
+      routePrefix: DOCS_PATH,
+      // No "Try it out" by default: these calls change real orders. A person can still switch it on per call.
+      uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: false, persistAuthorization: false },
+      staticCSP: true,
+    });
 
     orderRoutes(api, app);
     pushRoutes(api, app);
