@@ -17,6 +17,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE INDEX IF NOT EXISTS orders_placed_id ON orders (placed_at DESC, id DESC);
     CREATE INDEX IF NOT EXISTS orders_channel_placed_id ON orders (channel_id, placed_at DESC, id DESC);
     CREATE INDEX IF NOT EXISTS orders_state_placed_id ON orders (state, placed_at DESC, id DESC);
+    CREATE INDEX IF NOT EXISTS orders_channel_state_placed_id ON orders (channel_id, state, placed_at DESC, id DESC);
     CREATE INDEX IF NOT EXISTS orders_needs_attention ON orders (placed_at DESC, id DESC)
       WHERE state IN ('needs_attention', 'on_hold') OR flags <> '{}';
     CREATE INDEX IF NOT EXISTS orders_number_prefix ON orders (order_number text_pattern_ops);
@@ -28,7 +29,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
-    DROP INDEX IF EXISTS orders_placed_id, orders_channel_placed_id, orders_state_placed_id, orders_needs_attention,
+    DROP INDEX IF EXISTS orders_placed_id, orders_channel_placed_id, orders_state_placed_id, orders_channel_state_placed_id, orders_needs_attention,
       orders_number_prefix, orders_email_prefix, order_lines_sku_text, shipments_tracking;
   `.execute(db);
 }
