@@ -48,6 +48,22 @@ describe('channel health', () => {
 });
 
 describe('the orders chart', () => {
+  it('counts each channel\'s orders per hour over the last 24 hours', async () => {
+    const { app } = admin.t;
+    const a = await channel(app, 'chart-a');
+    const b = await channel(app, 'chart-b');
+    for (const minutesAgo of [0, 0, 120, 30 * 60]) await placeOrder(app, a, [['CHART-MUG', 1]], { minutesAgo });
+    await placeOrder(app, b, [['CHART-MUG', 1]], { minutesAgo: 0 });
+    const { ordersPerHour } = await import('../../src/server/admin/stats.ts');
+    const hourly = await ordersPerHour(app);
+    expect(hourly.hours).toHaveLength(24);
+    const counts = (id: number) => hourly.series.find((s) => s.channelId === id)!.counts;
+    expect(counts(a).reduce((x, y) => x + y, 0)).toBe(3);
+    expect(counts(a)[23]).toBe(2);
+    expect(counts(a)[21]! + counts(a)[20]!).toBe(1);
+    expect(counts(b)).toEqual([...Array(23).fill(0), 1]);
+  });
+
   it('draws each channel as its own line, even with the same counts, on whole-number ticks', () => {
     const same = [0, 1, 2, 3, 5, 2];
     const svg = lineChart(

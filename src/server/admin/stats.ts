@@ -163,11 +163,15 @@ export async function ordersPerHour(app: App): Promise<HourlySeries> {
   const { rows } = await sql<{ hour: Date; channel_id: number; name: string; n: number }>`
     WITH hours AS (
       SELECT generate_series(date_trunc('hour', now()) - interval '23 hours', date_trunc('hour', now()), interval '1 hour') AS hour
+    ), counts AS (
+      -- One range scan of the day's orders, grouped; not one probe per hour and channel (slow at 100,000 orders).
+      SELECT channel_id, date_trunc('hour', placed_at) AS hour, count(*)::int AS n FROM orders
+      WHERE placed_at >= date_trunc('hour', now()) - interval '23 hours' AND placed_at < date_trunc('hour', now()) + interval '1 hour'
+      GROUP BY 1, 2
     )
-    SELECT h.hour, c.id AS channel_id, c.name, count(o.id)::int AS n
+    SELECT h.hour, c.id AS channel_id, c.name, coalesce(k.n, 0)::int AS n
     FROM hours h CROSS JOIN channels c
-    LEFT JOIN orders o ON o.channel_id = c.id AND o.placed_at >= h.hour AND o.placed_at < h.hour + interval '1 hour'
-    GROUP BY h.hour, c.id, c.name
+    LEFT JOIN counts k ON k.channel_id = c.id AND k.hour = h.hour
     ORDER BY c.id, h.hour`.execute(app.db);
   const hours: Date[] = [];
   const byChannel = new Map<number, { channelId: number; name: string; counts: number[] }>();
