@@ -53,6 +53,12 @@ describe('the operations console', () => {
     expect(listed((await get('/admin/orders?q=70&attention=1')).body).sort()).toEqual([a, b].sort());
     expect((await get('/admin/orders?q=7002')).body).toContain('1 failed push');
 
+    // Hostile input is named with a 400, never a 500.
+    for (const url of ['/admin/orders?q=%00', '/admin/stock/A%00B', '/admin/orders?to=9999-12-31', '/admin/orders?q=' + 'x'.repeat(201), '/admin/stock?only=everything']) {
+      expect((await get(url)).statusCode, url).toBe(400);
+    }
+    expect((await post(`/admin/orders/${a}/returns`, { qty_1: '1\u0000' })).statusCode).toBe(400);
+    expect((await get('/admin/orders?after=not-a-cursor')).statusCode).toBe(200);
     const bad = await get('/admin/orders?from=yesterday&state=lost');
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toMatch(/Cannot filter by that: .*state/);

@@ -17,6 +17,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { App } from '../../app.ts';
 import { ChannelsyncError, ConfigError } from '../../domain/errors.ts';
 import { esc, page } from './html.ts';
+import { nulAt } from './api/validate.ts';
 import { ordersPageRoutes } from './orders.ts';
 import { orderPageRoutes } from './order-page.ts';
 import { stockPageRoutes } from './stock-page.ts';
@@ -26,6 +27,11 @@ export function consoleRoutes(server: FastifyInstance, app: App): void {
   server.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+    // Postgres text cannot hold NUL and refuses a query binding one: such input is named here, for every page.
+    scope.addHook('preHandler', async (request, reply) => {
+      const where = nulAt({ query: request.query, params: request.params, form: request.body });
+      if (where !== null) return sendPage(reply, 'Bad input', `<h1>Bad input</h1><p class="alert" role="alert">${esc(where)} contains a NUL character.</p>`, 400);
     });
     ordersPageRoutes(scope, app);
     orderPageRoutes(scope, app);

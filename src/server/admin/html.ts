@@ -33,6 +33,7 @@ const STYLE = `
   fieldset.filters { border: 0; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; } fieldset legend { font-weight: 600; margin-bottom: .4rem; }
   form.filters label { display: grid; gap: .15rem; font-size: 12px; color: var(--muted); }
   form.filters input, form.filters select { width: auto; min-width: 9rem; }
+  form.filters input[type=search] { min-width: 20rem; }
   form.filters label.check { display: flex; align-items: center; gap: .35rem; color: var(--ink); font-size: 14px; }
   form.filters label.check input { min-width: 0; width: auto; }
   form.inline { display: inline-flex; gap: .4rem; align-items: center; margin: 0; }

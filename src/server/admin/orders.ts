@@ -16,7 +16,13 @@ import { decodeCursor, encodeCursor, listOrders, type OrderListFilter, type Orde
 import { sendPage, stateBadge, when } from './console.ts';
 
 const empty = (v: unknown) => (v === '' ? undefined : v);
-const dateField = z.preprocess(empty, z.iso.date({ error: 'must be a date like 2026-11-01' }).optional());
+const dateField = z.preprocess(
+  empty,
+  z.iso
+    .date({ error: 'must be a date like 2026-11-01' })
+    .refine((d) => d >= '1970-01-01' && d <= '9998-12-31', { error: 'must be between 1970 and 9998' })
+    .optional(),
+);
 
 const listQuery = z.object({
   q: z.preprocess(empty, z.string().max(200).optional()),

@@ -17,7 +17,7 @@ export class ApiError extends Error {
  * Postgres text cannot store NUL and refuses a query that binds one, so such
  * input is refused here, for every route at once.
  */
-function nulAt(value: unknown, path: string[] = [], depth = 0): string | null {
+export function nulAt(value: unknown, path: string[] = [], depth = 0): string | null {
   if (typeof value === 'string') return value.includes('\0') ? path.join('.') || '(value)' : null;
   if (value === null || typeof value !== 'object' || depth > 32) return null;
   for (const [k, v] of Object.entries(value)) {
