@@ -52,12 +52,12 @@ export function sendPage(reply: FastifyReply, title: string, body: string, statu
   return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(title, body));
 }
 
-/** A POST button (a one-field form), keyboard reachable like any button. */
-export function actionButton(action: string, label: string, fields: Record<string, string> = {}, secondary = false): string {
+/** A POST button (a one-field form), keyboard reachable like any button; `describedAs` tells a screen reader which of many "Retry" it is. */
+export function actionButton(action: string, label: string, fields: Record<string, string> = {}, secondary = false, describedAs?: string): string {
   const hidden = Object.entries(fields)
     .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
     .join('');
-  return `<form class="inline" method="post" action="${esc(action)}">${hidden}<button type="submit"${secondary ? ' class="secondary"' : ''}>${esc(label)}</button></form>`;
+  return `<form class="inline" method="post" action="${esc(action)}">${hidden}<button type="submit"${secondary ? ' class="secondary"' : ''}${describedAs ? ` aria-label="${esc(describedAs)}"` : ''}>${esc(label)}</button></form>`;
 }
 
 /**

@@ -228,11 +228,11 @@ function fulfilments(o: Detail): string {
       const base = `/admin/orders/${o.id}/fulfilments/${f.id}`;
       const action =
         f.state === 'allocated'
-          ? actionButton(`${base}/pick`, 'Start picking')
+          ? actionButton(`${base}/pick`, 'Start picking', {}, false, `Start picking fulfilment ${f.id}`)
           : f.state === 'picking'
-            ? actionButton(`${base}/pack`, 'Confirm packed')
+            ? actionButton(`${base}/pack`, 'Confirm packed', {}, false, `Confirm fulfilment ${f.id} packed`)
             : f.state === 'packed'
-              ? `<form class="inline" method="post" action="${base}/ship"><label>Carrier <input name="carrier" placeholder="adapter's own"></label><label>Tracking <input name="tracking"></label><button type="submit">Ship</button></form>`
+              ? `<form class="inline" method="post" action="${base}/ship"><label>Carrier <input name="carrier" placeholder="adapter's own"></label><label>Tracking <input name="tracking"></label><button type="submit" aria-label="Ship fulfilment ${f.id}">Ship</button></form>`
               : f.state === 'backordered' && f.purchase_order_id === null
                 ? '<a href="/admin/purchase-orders">see purchase orders</a>'
                 : '';
@@ -263,7 +263,7 @@ function pushes(o: Detail): string {
     .map(
       (p) => `<tr data-push="${p.id}"><td>${p.id}</td><td>${esc(p.kind)} ${p.kind === 'fulfillment' ? `(shipment ${esc(p.target)})` : ''}</td><td>${esc(o.channel_name)}</td>
 <td>${stateBadge(p.status)}</td><td class="num">${p.attempts}</td><td class="wrap">${p.last_error ? `<span class="bad">${esc(p.last_error)}</span>` : ''}</td>
-<td>${p.status === 'failed' ? actionButton(`/admin/orders/${o.id}/pushes/${p.id}/retry`, 'Retry') : p.status === 'done' ? esc(when(p.completed_at)) : 'in the queue'}</td></tr>`,
+<td>${p.status === 'failed' ? actionButton(`/admin/orders/${o.id}/pushes/${p.id}/retry`, 'Retry', {}, false, `Retry push ${p.id} (${p.kind})`) : p.status === 'done' ? esc(when(p.completed_at)) : 'in the queue'}</td></tr>`,
     )
     .join('');
   return `<table id="pushes"><thead><tr><th scope="col">#</th><th scope="col">What</th><th scope="col">Channel</th><th scope="col">State</th><th scope="col" class="num">Attempts</th><th scope="col">Last error</th><th scope="col"></th></tr></thead><tbody>${rows}</tbody></table>`;

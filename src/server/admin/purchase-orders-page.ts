@@ -18,6 +18,7 @@ import { esc } from './html.ts';
 import { actionButton, formOf, refusal, sendPage, stateBadge, when } from './console.ts';
 
 const OPEN = ['draft', 'sent', 'partially_received'];
+const CLOSED = ['received', 'cancelled'];
 const params = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 
 interface Waiting {
@@ -70,9 +71,8 @@ function doneText(code: string | undefined): string | null {
 }
 
 async function render(app: App, reply: FastifyReply, opts: { done?: string; error?: string; status?: number }): Promise<FastifyReply> {
-  const all = await listPurchaseOrders(app.db);
-  const open = all.filter((p) => OPEN.includes(p.status));
-  const closed = all.filter((p) => !OPEN.includes(p.status)).slice(0, 20);
+  // Every open order (a working set), and only the newest closed ones: years of received orders stay off the page.
+  const [open, closed] = await Promise.all([listPurchaseOrders(app.db, OPEN), listPurchaseOrders(app.db, CLOSED, 20)]);
   const waiting = await waitingFor(app, open.filter((p) => p.kind === 'stock').map((p) => p.id));
   const unplanned = await sql<{ n: number }>`SELECT count(*)::int AS n FROM fulfillments WHERE state = 'backordered'`.execute(app.db);
   const done = doneText(opts.done);
