@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../../app.ts';
 import type { OrderState } from '../../../db/schema.ts';
-import { ApiError, before, csvOf, idParams, instant, limit, page, parse } from './validate.ts';
+import { ApiError, before, csvOf, idParams, instant, limit, page, parse, documented } from './validate.ts';
 
 export const ORDER_STATES = [
   'received', 'allocated', 'backordered', 'partially_shipped', 'shipped', 'delivered', 'on_hold', 'cancelled', 'needs_attention',
@@ -25,7 +25,7 @@ const listQuery = z.object({
 });
 
 export function orderRoutes(server: FastifyInstance, app: App): void {
-  server.get('/api/orders', async (request) => {
+  server.get('/api/orders', documented({ query: listQuery }), async (request) => {
     const q = parse(listQuery, request.query, 'query');
     let query = app.db
       .selectFrom('orders')
@@ -52,14 +52,14 @@ export function orderRoutes(server: FastifyInstance, app: App): void {
     return page(await query.execute(), q.limit);
   });
 
-  server.get('/api/orders/:id', async (request) => {
+  server.get('/api/orders/:id', documented({ params: idParams }), async (request) => {
     const { id } = parse(idParams, request.params, 'path');
     const detail = await orderDetail(app, id);
     if (!detail) throw new ApiError(404, `order ${id} does not exist`);
     return detail;
   });
 
-  server.get('/api/orders/:id/raw', async (request) => {
+  server.get('/api/orders/:id/raw', documented({ params: idParams }), async (request) => {
     const { id } = parse(idParams, request.params, 'path');
     const row = await app.db.selectFrom('orders').select('raw').where('id', '=', id).executeTakeFirst();
     if (!row) throw new ApiError(404, `order ${id} does not exist`);

@@ -28,6 +28,22 @@ export function nulAt(value: unknown, path: string[] = [], depth = 0): string | 
   return null;
 }
 
+/**
+ * Route options publishing a route's zod inputs as JSON Schema, from which the
+ * OpenAPI document is generated (./openapi.ts). Zod still does the validating,
+ * in the handler (`parse`): the admin API's validator compiler accepts all.
+ */
+export function documented(inputs: { query?: z.ZodType; params?: z.ZodType; body?: z.ZodType }): { schema: Record<string, unknown> } {
+  const json = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+  return {
+    schema: {
+      ...(inputs.query ? { querystring: json(inputs.query) } : {}),
+      ...(inputs.params ? { params: json(inputs.params) } : {}),
+      ...(inputs.body ? { body: json(inputs.body) } : {}),
+    },
+  };
+}
+
 /** Parses or throws a 400 naming every bad field. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'query' | 'body' | 'path'): z.output<S> {
   const nul = nulAt(value);
