@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ default: Bench }>> = {
   'woocommerce-pull': () => import('./woocommerce-pull.ts'),
   reconcile: () => import('./reconcile.ts'),
   cli: () => import('./cli.ts'),
+  console: () => import('./console.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

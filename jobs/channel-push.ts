@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { DelayedError, type Job } from 'bullmq';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
-import { pushJobId } from '../src/outbox/index.ts';
+import { onePushJobData, pushJobData, pushJobId, type PushJobData } from '../src/outbox/index.ts';
 import { retryJob } from '../src/queue/failures.ts';
 import type { ChannelPush } from '../src/db/schema.ts';
 import { PermanentError, RetryableError } from '../src/domain/errors.ts';
@@ -18,9 +18,8 @@ import { deliverStock } from '../src/stock/push.ts';
 import { kickMessages, oweShippingMessage } from '../src/notify/outbox.ts';
 import { channelsyncNotifies } from '../src/notify/policy.ts';
 
-export interface ChannelPushData {
-  pushId: number;
-}
+/** The outbox row's id; `orderNumber`, `channelName`, `sku` only name the job for people (old jobs lack them). */
+export type ChannelPushData = PushJobData;
 
 export const channelPushJob: JobDefinition<ChannelPushData> = {
   queue: 'channel-push',
@@ -42,7 +41,8 @@ export const channelPushJob: JobDefinition<ChannelPushData> = {
       .orderBy('id')
       .limit(10_000)
       .execute();
-    return rows.map((r) => ({ jobId: pushJobId(r), data: { pushId: r.id } }));
+    const data = await pushJobData(app.db, rows);
+    return rows.map((r) => ({ jobId: pushJobId(r), data: data.get(r.id)! }));
   },
 };
 
@@ -57,7 +57,7 @@ export async function retryPush(app: App, pushId: number): Promise<void> {
     .executeTakeFirst();
   if (!row) throw new PermanentError(`push ${pushId} is not failed (only failed pushes can be retried)`);
   // Clears the job's failure record too, so the sweeper may revive it again if Redis loses it.
-  await retryJob(app, 'channel-push', pushJobId(row), { pushId: row.id });
+  await retryJob(app, 'channel-push', pushJobId(row), await onePushJobData(app, row.id));
 }
 
 export async function runPush(app: App, data: ChannelPushData, job?: Job): Promise<{ outcome: string }> {

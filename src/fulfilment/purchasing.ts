@@ -254,15 +254,17 @@ export interface PurchaseOrderSummary {
   lines: Array<{ sku: string; quantity: number; received: number }>;
 }
 
-/** Purchase orders, newest first; `status` filters (e.g. draft). */
-export async function listPurchaseOrders(db: Db, status?: string): Promise<PurchaseOrderSummary[]> {
+/** Purchase orders, newest first; `status` filters (e.g. draft, or several), `limit` keeps the newest that many. */
+export async function listPurchaseOrders(db: Db, status?: string | readonly string[], limit?: number): Promise<PurchaseOrderSummary[]> {
   let query = db
     .selectFrom('purchase_orders as po')
     .leftJoin('suppliers as s', 's.id', 'po.supplier_id')
     .leftJoin('locations as loc', 'loc.id', 'po.location_id')
     .select(['po.id', 'po.kind', 'po.status', 's.name as supplier', 'loc.code as location', 'po.expected_at'])
     .orderBy('po.id', 'desc');
-  if (status) query = query.where('po.status', '=', status as 'draft');
+  if (typeof status === 'string') query = query.where('po.status', '=', status as 'draft');
+  else if (status) query = query.where('po.status', 'in', status as Array<'draft'>);
+  if (limit !== undefined) query = query.limit(limit);
   const pos = await query.execute();
   if (pos.length === 0) return [];
   const lines = await db

@@ -9,15 +9,33 @@
  */
 import type { App } from '../app.ts';
 import type { UpsertResult } from '../db/orders.ts';
-import { jobId } from '../queue/queues.ts';
+import { sql } from 'kysely';
+import { jobId, type JobLabels } from '../queue/queues.ts';
 import { failedJobIds } from '../queue/failures.ts';
 
 export type StepName = 'allocate' | 'pick' | 'pack' | 'ship' | 'deliver';
 
-/** `allocate` takes an order id, `deliver` a shipment id, the others a fulfilment id. */
-export interface FulfilmentJobData {
+/** `allocate` takes an order id, `deliver` a shipment id, the others a fulfilment id. The labels only name the job for people. */
+export interface FulfilmentJobData extends JobLabels {
   step: StepName;
   id: number;
+}
+
+/** The order number and channel a step is about, for the job's name (`pick #1012 -> main-shopify`); none when unreadable. */
+export async function stepLabels(app: App, step: StepName, id: number): Promise<JobLabels> {
+  const orderId =
+    step === 'allocate'
+      ? sql`${id}::bigint`
+      : step === 'deliver'
+        ? sql`(SELECT f.order_id FROM shipments s JOIN fulfillments f ON f.id = s.fulfillment_id WHERE s.id = ${id})`
+        : sql`(SELECT order_id FROM fulfillments WHERE id = ${id})`;
+  try {
+    const { rows } = await sql<{ order_number: string; name: string }>`
+      SELECT o.order_number, c.name FROM orders o JOIN channels c ON c.id = o.channel_id WHERE o.id = ${orderId}`.execute(app.db);
+    return rows[0] ? { orderNumber: rows[0].order_number, channelName: rows[0].name } : {};
+  } catch {
+    return {};
+  }
 }
 
 export const stepJobId = (step: StepName, id: number) => jobId(step, id);
@@ -35,14 +53,15 @@ export async function enqueueStep(app: App, step: StepName, id: number, delayMs 
       app.log.info({ step, id }, 'not enqueueing a fulfilment step that failed for good: retry it from the admin API');
       return;
     }
-    if (delayMs > 0) await app.queues.add('fulfilment', stepId, { step, id }, { delay: delayMs });
-    else if (!(await app.queues.ensure<FulfilmentJobData>('fulfilment', stepId, { step, id })) && step === 'allocate' && !failed.has(again)) {
+    const data: FulfilmentJobData = { step, id, ...(await stepLabels(app, step, id)) };
+    if (delayMs > 0) await app.queues.add('fulfilment', stepId, data, { delay: delayMs });
+    else if (!(await app.queues.ensure<FulfilmentJobData>('fulfilment', stepId, data)) && step === 'allocate' && !failed.has(again)) {
       // An allocation that is running now may have read the order before this change: run it once
       // more after. Allocation is idempotent and serialised by the order's row lock, so an extra
       // run costs nothing but a look.
       const running = await app.queues.get('fulfilment').getJob(stepId);
       if (running && (await running.getState()) === 'active') {
-        await app.queues.ensure<FulfilmentJobData>('fulfilment', again, { step, id });
+        await app.queues.ensure<FulfilmentJobData>('fulfilment', again, data);
       }
     }
   } catch (err) {

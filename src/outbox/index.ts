@@ -17,7 +17,7 @@ import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import type { Db, Trx } from '../db/index.ts';
 import type { PushKind } from '../db/schema.ts';
-import { jobId } from '../queue/queues.ts';
+import { jobId, jobName, type JobLabels } from '../queue/queues.ts';
 
 export interface OwedPush {
   id: number;
@@ -64,12 +64,48 @@ export async function requestPush(
   return row.id;
 }
 
+/** A channel-push job's payload: the row's id; the labels only name it for people (`jobName`). */
+export type PushJobData = { pushId: number } & JobLabels;
+
+/**
+ * Payloads for these pushes' jobs, in one query: the channel's name, and the
+ * order number (a fulfilment push names a shipment; cancel and refund pushes
+ * the order's external id) or the SKU (stock). A push whose order is gone
+ * still gets its id and channel.
+ */
+export async function pushJobData(db: Db, pushes: ReadonlyArray<{ id: number }>): Promise<Map<number, PushJobData>> {
+  const out = new Map<number, PushJobData>(pushes.map((p) => [p.id, { pushId: p.id }]));
+  if (pushes.length === 0) return out;
+  const { rows } = await sql<{ id: number; channel_name: string; order_number: string | null; sku: string | null }>`
+    SELECT p.id, c.name AS channel_name,
+      CASE p.kind
+        WHEN 'fulfillment' THEN (SELECT o.order_number FROM shipments s JOIN fulfillments f ON f.id = s.fulfillment_id JOIN orders o ON o.id = f.order_id
+          WHERE s.id = CASE WHEN p.target ~ '^[0-9]{1,18}$' THEN p.target::bigint END)
+        WHEN 'stock' THEN NULL
+        ELSE (SELECT o.order_number FROM orders o WHERE o.channel_id = p.channel_id AND o.external_id = split_part(p.target, '.', 1))
+      END AS order_number,
+      CASE WHEN p.kind = 'stock' THEN p.target END AS sku
+    FROM channel_pushes p JOIN channels c ON c.id = p.channel_id
+    WHERE p.id = ANY(${pushes.map((p) => p.id)}::bigint[])`.execute(db);
+  for (const r of rows) {
+    out.set(r.id, { pushId: r.id, channelName: r.channel_name, ...(r.order_number ? { orderNumber: r.order_number } : {}), ...(r.sku ? { sku: r.sku } : {}) });
+  }
+  return out;
+}
+
+/** One push's payload; just its id when the labels cannot be read (the job runs the same). */
+export async function onePushJobData(app: App, pushId: number): Promise<PushJobData> {
+  return (await pushJobData(app.db, [{ id: pushId }]).catch(() => null))?.get(pushId) ?? { pushId };
+}
+
 /** After commit: starts the job of an owed push. Never throws; the sweeper covers a failed kick. */
 export async function enqueuePush(app: App, row: OwedPush): Promise<void> {
   if (row.status !== 'pending') return;
-  await app.queues.add('channel-push', pushJobId(row), { pushId: row.id }).catch((err) => {
+  try {
+    await app.queues.add('channel-push', pushJobId(row), await onePushJobData(app, row.id));
+  } catch (err) {
     app.log.warn({ push: row.id, err: (err as Error).message }, 'could not enqueue push; the sweeper will');
-  });
+  }
 }
 
 /** How long a stock push waits for more changes to the same SKU before it runs. */
@@ -87,10 +123,11 @@ export async function kickStockPushes(app: App, skuIds: number[]): Promise<void>
   try {
     const rows = await pendingStockPushes(app.db, skuIds);
     const queue = app.queues.get('channel-push');
+    const data = await pushJobData(app.db, rows);
     await Promise.all(
       rows.map((row) =>
         queue
-          .add('push-stock', { pushId: row.id }, { deduplication: { id: pushJobId(row) }, delay: STOCK_PUSH_DEBOUNCE_MS })
+          .add(jobName('push-stock', data.get(row.id)!), data.get(row.id)!, { deduplication: { id: pushJobId(row) }, delay: STOCK_PUSH_DEBOUNCE_MS })
           .catch((err) => app.log.warn({ push: row.id, err: (err as Error).message }, 'could not enqueue stock push; the sweeper will')),
       ),
     );

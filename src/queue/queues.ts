@@ -19,6 +19,31 @@ export function jobId(kind: string, ...parts: Array<string | number>): string {
   return [kind, ...parts.map((p) => encodeURIComponent(String(p)).replace(/\./g, '%2E'))].join('.');
 }
 
+/**
+ * What a job's payload may carry besides its ids, so that a person reading the
+ * queue UI or `job_failures` knows what the job is about. Handlers never read
+ * them (a job added before they existed has none and runs the same).
+ */
+export interface JobLabels {
+  /** The order number the customer sees ("#1012"). */
+  orderNumber?: string;
+  /** The channel's name ("main-shopify"). */
+  channelName?: string;
+  sku?: string;
+}
+
+/**
+ * The job's name in the queue UI: its kind (the id's first part) and its
+ * labels, `push-fulfillment #1012 -> main-shopify`. Only the name: the id
+ * stays the deterministic one the exactly-once design depends on.
+ */
+export function jobName(id: string, data: object): string {
+  const kind = id.split('.')[0]!;
+  const { orderNumber, channelName, sku } = data as JobLabels;
+  const about = [typeof orderNumber === 'string' ? orderNumber : null, typeof sku === 'string' ? sku : null].filter(Boolean).join(' ');
+  return [kind, about || null, typeof channelName === 'string' ? `-> ${channelName}` : null].filter(Boolean).join(' ');
+}
+
 export interface QueueSetOptions {
   prefix: string;
   attempts: number;
@@ -44,6 +69,8 @@ export class QueueSet {
           backoff: backoffOptions(this.options.backoffMs),
           removeOnComplete: { age: 24 * 3600, count: 5_000 },
           removeOnFail: false,
+          // One stack per attempt is kept; classified failures keep only their message (see workers.ts).
+          stackTraceLimit: 3,
         },
       });
       this.queues.set(name, queue);
@@ -57,7 +84,7 @@ export class QueueSet {
 
   /** Adds a job; a job with the same id that exists already makes this a no-op. */
   add<T extends object>(name: QueueName, id: string, data: T, opts: JobsOptions = {}): Promise<Job> {
-    return this.get(name).add(id.split('.')[0]!, data, { ...opts, jobId: id });
+    return this.get(name).add(jobName(id, data), data, { ...opts, jobId: id });
   }
 
   /**

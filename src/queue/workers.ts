@@ -8,7 +8,7 @@
  */
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { App } from '../app.ts';
-import { PermanentError } from '../domain/errors.ts';
+import { ChannelsyncError, PermanentError } from '../domain/errors.ts';
 import { backoffStrategy } from './backoff.ts';
 import { clearFailure, recordFailure } from './failures.ts';
 import type { JobDefinition } from './job.ts';
@@ -55,6 +55,16 @@ function failureKey(job: Job): string | undefined {
   return job.repeatJobKey ?? job.id;
 }
 
+/**
+ * A classified failure (the channel refused, or asked us to come back later)
+ * is explained by its message; its stack trace would only fill the job card in
+ * the queue UI. Bugs (anything unclassified) keep their stack.
+ */
+function brief<E extends Error>(err: E): E {
+  err.stack = `${err.name}: ${err.message}`;
+  return err;
+}
+
 export function startWorkers(app: App, definitions: JobDefinition[], concurrency = app.config.workerConcurrency): WorkerSet {
   const byQueue = new Map(definitions.map((d) => [d.queue, d]));
   const workers = [...byQueue.values()].map((definition) => {
@@ -64,7 +74,8 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
         try {
           return await definition.handle(app, job.data, job);
         } catch (err) {
-          if (err instanceof PermanentError) throw new UnrecoverableError(err.message);
+          if (err instanceof PermanentError) throw brief(new UnrecoverableError(err.message));
+          if (err instanceof ChannelsyncError) throw brief(err);
           throw err;
         }
       },

@@ -5,6 +5,11 @@
  *
  * Retrying a channel-push job here is the same as POST /api/pushes/:id/retry:
  * the handler re-reads the outbox row and marks it done once the channel accepts.
+ *
+ * Workers: with Redis the board lists them from `CLIENT LIST`. With the queues
+ * in Postgres (embedded mode) there is no such list and the board would say
+ * "No workers" while they run, so it shows no worker status there at all;
+ * the dashboard and /metrics show that jobs complete.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -23,6 +28,7 @@ export async function queueUiRoutes(server: FastifyInstance, app: App): Promise<
     options: {
       uiConfig: {
         boardTitle: 'channelsync',
+        showWorkers: app.backend.kind === 'redis',
         miscLinks: [
           { text: 'Dashboard', url: '/admin' },
           { text: 'Log out', url: '/admin/logout' },

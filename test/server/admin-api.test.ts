@@ -9,7 +9,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { line, order } from '../helpers/orders.ts';
 import { buildServer } from '../../src/server/index.ts';
 import { registeredRoutes } from '../../src/server/admin/routes.ts';
-import { OPENAPI_PATH } from '../../src/server/admin/api/index.ts';
+import { DOCS_PATH, OPENAPI_PATH } from '../../src/server/admin/api/index.ts';
 import { syncOrders } from '../../jobs/sync-orders.ts';
 import { addFakeChannel } from './fake-channel.ts';
 import { shipOrder } from './seed.ts';
@@ -162,11 +162,20 @@ describe('admin API', () => {
     const doc = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
     const registered = registeredRoutes(server)
-      .filter((r) => r.url.startsWith('/api/') && r.method !== 'HEAD')
+      // Swagger UI's own assets and copies of the document live under /api/docs/ (documented on /api/docs).
+      .filter((r) => r.url.startsWith('/api/') && !r.url.startsWith(`${DOCS_PATH}/`) && r.method !== 'HEAD')
       .map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`)
       .sort();
     expect(registered).toEqual(documented);
-    const served = await api('/api/docs');
+    const served = await api('/api/openapi.json');
     expect(served.json().openapi).toBe('3.1.0');
+    expect((await api('/api/docs/json')).json()).toEqual(served.json());
+    // For a person: Swagger UI, whose assets load behind the same credentials.
+    const ui = await api('/api/docs');
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toMatch(/text\/html/);
+    expect(ui.body).toMatch(/swagger-ui/i);
+    const script = /src="\.?\/?([^"]*swagger-initializer\.js)"/.exec(ui.body)?.[1];
+    expect(script).toBeTruthy();
   });
 });

@@ -36,7 +36,7 @@ describe('stock-outs and backorders on the dashboard', () => {
       purchaseOrders: { draft: 1, sent: 0 },
     });
     const page = (await get('/admin')).body;
-    expect(page).toMatch(/id="backordered"><span class="muted">Backordered orders<\/span><b class="bad">1<\/b>/);
+    expect(page).toMatch(/id="backordered"><span class="muted">Backordered orders<\/span><b class="bad"><a class="bad" href="\/admin\/orders\?state=backordered">1<\/a><\/b>/);
     expect(page).toMatch(/id="stock-out-list"[\s\S]*BL-MUG[\s\S]*not sent yet/);
 
     const po = await app.db.selectFrom('purchase_orders').select('id').where('status', '=', 'draft').executeTakeFirstOrThrow();

@@ -29,9 +29,9 @@ export function dashboardRoutes(server: FastifyInstance, app: App): void {
 <section class="cards">
   <div class="card"><span class="muted">Orders today</span><b>${channels.reduce((a, c) => a + c.ordersToday, 0)}</b></div>
   <div class="card"><span class="muted">In fulfilment</span><b>${channels.reduce((a, c) => a + c.ordersInFulfilment, 0)}</b></div>
-  <div class="card" id="backordered"><span class="muted">Backordered orders</span><b class="${backlog.backorderedOrders ? 'bad' : ''}">${backlog.backorderedOrders}</b><span class="muted">${plural(backlog.backorderedFulfilments, 'fulfilment')} waiting for stock</span></div>
-  <div class="card" id="stock-outs"><span class="muted">Out of stock</span><b class="${backlog.stockOuts.length ? 'bad' : ''}">${plural(backlog.stockOuts.length, 'SKU')}</b><span class="muted">purchase orders: ${backlog.purchaseOrders.draft} draft, ${backlog.purchaseOrders.sent} sent</span></div>
-  <div class="card"><span class="muted">Failed jobs</span><b class="${totalFailed ? 'bad' : ''}">${totalFailed}</b></div>
+  <div class="card" id="backordered"><span class="muted">Backordered orders</span><b class="${backlog.backorderedOrders ? 'bad' : ''}">${redLink(backlog.backorderedOrders, '/admin/orders?state=backordered')}</b><span class="muted">${plural(backlog.backorderedFulfilments, 'fulfilment')} waiting for stock</span></div>
+  <div class="card" id="stock-outs"><span class="muted">Out of stock</span><b class="${backlog.stockOuts.length ? 'bad' : ''}">${backlog.stockOuts.length ? `<a class="bad" href="/admin/stock?only=out">${plural(backlog.stockOuts.length, 'SKU')}</a>` : plural(0, 'SKU')}</b><span class="muted"><a href="/admin/purchase-orders">purchase orders</a>: ${backlog.purchaseOrders.draft} draft, ${backlog.purchaseOrders.sent} sent</span></div>
+  <div class="card"><span class="muted">Failed jobs</span><b class="${totalFailed ? 'bad' : ''}">${redLink(totalFailed, '#failed-jobs')}</b></div>
   <div class="card"><span class="muted">Placed → shipped (median / p90)</span><b>${duration(cycles.shipped.medianSeconds)} / ${duration(cycles.shipped.p90Seconds)}</b><span class="muted">${plural(cycles.shipped.count, 'order')}, 30 days</span></div>
   <div class="card"><span class="muted">Placed → delivered (median / p90)</span><b>${duration(cycles.delivered.medianSeconds)} / ${duration(cycles.delivered.p90Seconds)}</b><span class="muted">${plural(cycles.delivered.count, 'order')}, 30 days</span></div>
   ${lowRatingsCard(satisfaction)}
@@ -47,7 +47,7 @@ ${stockOutTable(backlog)}
 <table id="failed-jobs"><thead><tr><th>Queue</th><th class="num">Failed</th><th></th></tr></thead><tbody>
 ${failed
   .map(
-    (f) => `<tr><td>${esc(f.queue)}</td><td class="num ${f.failed ? 'bad' : ''}">${f.failed}</td>
+    (f) => `<tr><td>${esc(f.queue)}</td><td class="num ${f.failed ? 'bad' : ''}">${redLink(f.failed, `${QUEUE_UI_PATH}/queue/${encodeURIComponent(f.queue)}?status=failed`)}</td>
 <td><a href="${QUEUE_UI_PATH}/queue/${encodeURIComponent(f.queue)}?status=failed">open failed in queue UI</a></td></tr>`,
   )
   .join('')}
@@ -66,13 +66,13 @@ function channelTable(channels: ChannelHealth[]): string {
     .map(
       (c) => `<tr data-channel="${c.id}">
   <td>${esc(c.name)} <span class="muted">${esc(c.kind)}</span></td>
-  <td class="${c.health === 'ok' ? 'ok' : 'bad'}" title="${esc(c.lastSyncError ?? '')}">${esc(c.health)}</td>
+  <td class="wrap"><span class="${c.health === 'ok' ? 'ok' : 'bad'}">${esc(c.health)}</span>${c.reasons.length ? `<ul class="reasons">${c.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}</td>
   <td class="num">${c.syncLagSeconds === null ? '–' : duration(c.syncLagSeconds)}</td>
   <td class="num">${c.ordersToday}</td>
   <td class="num">${c.ordersInFulfilment}</td>
   <td class="num">${c.pendingPushes}</td>
-  <td class="num ${c.failedPushes ? 'bad' : ''}">${c.failedPushes ? `<a href="${QUEUE_UI_PATH}/queue/channel-push?status=failed">${c.failedPushes}</a>` : 0}</td>
-  <td class="num">${c.stockDriftSkus === null ? '<span class="muted" title="stock reconciliation has not run yet">–</span>' : c.stockDriftSkus}</td>
+  <td class="num ${c.failedPushes ? 'bad' : ''}">${redLink(c.failedPushes, `/admin/orders?attention=1&channel=${c.id}`)}</td>
+  <td class="num">${c.stockDriftSkus === null ? '<span class="muted" title="stock reconciliation has not run yet">–</span>' : c.stockDriftSkus ? `<a href="/admin/stock#drift">${c.stockDriftSkus}</a>` : 0}</td>
 </tr>`,
     )
     .join('');
@@ -109,3 +109,6 @@ export function duration(seconds: number | null): string {
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A count that needs a person links to the list behind it; zero stays plain. */
+const redLink = (n: number, href: string) => (n ? `<a class="bad" href="${esc(href)}">${n}</a>` : '0');

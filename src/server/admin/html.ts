@@ -26,6 +26,32 @@ const STYLE = `
   input { font: inherit; padding: .45rem .55rem; border: 1px solid #c9ced8; width: 100%; }
   button { font: inherit; padding: .5rem .9rem; border: 0; background: var(--accent); color: #fff; cursor: pointer; }
   .error { color: var(--bad); }
+  a { color: var(--accent); }
+  :focus-visible { outline: 3px solid #f59f00; outline-offset: 2px; }
+  .skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: .5rem; background: #fff; color: var(--ink); padding: .3rem .6rem; z-index: 2; }
+  form.filters { display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; margin: 0 0 1rem; }
+  fieldset.filters { border: 0; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; } fieldset legend { font-weight: 600; margin-bottom: .4rem; }
+  form.filters label { display: grid; gap: .15rem; font-size: 12px; color: var(--muted); }
+  form.filters input, form.filters select { width: auto; min-width: 9rem; }
+  form.filters input[type=search] { min-width: 20rem; }
+  form.filters label.check { display: flex; align-items: center; gap: .35rem; color: var(--ink); font-size: 14px; }
+  form.filters label.check input { min-width: 0; width: auto; }
+  form.inline { display: inline-flex; gap: .4rem; align-items: center; margin: 0; }
+  form.inline input { width: 8rem; }
+  select { font: inherit; padding: .4rem; border: 1px solid #c9ced8; background: #fff; }
+  button.secondary { background: #fff; color: var(--accent); border: 1px solid var(--accent); }
+  .notice { background: #ecfdf3; border: 1px solid #abefc6; padding: .5rem .8rem; margin: 0 0 1rem; }
+  .alert { background: #fef3f2; border: 1px solid #fecdca; padding: .5rem .8rem; margin: 0 0 1rem; color: var(--bad); }
+  .warn { color: #b54708; font-weight: 600; }
+  .state { display: inline-block; padding: 0 .45rem; border-radius: 3px; background: #eef2f6; font-size: 12px; }
+  .state.bad { background: #fef3f2; } .state.ok { background: #ecfdf3; }
+  .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
+  ol.timeline { list-style: none; margin: 0; padding: 0; background: #fff; border: 1px solid var(--line); }
+  ol.timeline li { padding: .4rem .7rem; border-bottom: 1px solid var(--line); display: grid; grid-template-columns: 11rem 1fr; gap: .7rem; }
+  details pre { max-height: 28rem; overflow: auto; background: #0f172a; color: #e2e8f0; padding: .8rem; font-size: 12px; }
+  nav.pager { margin: .8rem 0; display: flex; gap: 1rem; }
+  td.wrap { white-space: normal; }
+  ul.reasons { margin: .2rem 0 0; padding-left: 1rem; font-size: 12px; color: var(--bad); max-width: 22rem; }
 `;
 
 export function page(title: string, body: string, options: { nav?: boolean } = {}): string {
@@ -33,10 +59,10 @@ export function page(title: string, body: string, options: { nav?: boolean } = {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)} · channelsync</title><style>${STYLE}</style></head>
-<body><header><span class="brand">channelsync</span>${
+<body><a class="skip" href="#main">Skip to content</a><header><span class="brand">channelsync</span>${
     nav
-      ? `<a href="/admin">Dashboard</a><a href="/admin/queues">Queues</a><a href="/api/docs">API</a><a href="/admin/logout">Log out</a>`
+      ? `<a href="/admin">Dashboard</a><a href="/admin/orders">Orders</a><a href="/admin/stock">Stock</a><a href="/admin/purchase-orders">Purchase orders</a><a href="/admin/queues">Queues</a><a href="/api/docs">API</a><a href="/admin/logout">Log out</a>`
       : ''
   }</header>
-<main>${body}</main></body></html>`;
+<main id="main" tabindex="-1">${body}</main></body></html>`;
 }

@@ -10,6 +10,7 @@ import type { App } from '../../app.ts';
 import { queueUiRoutes } from '../queue-ui.ts';
 import { createAdminAuth, loginRoutes } from './auth.ts';
 import { dashboardRoutes } from './dashboard.ts';
+import { consoleRoutes } from './console.ts';
 import { apiRoutes } from './api/index.ts';
 import type { LoginLimits } from './login-limiter.ts';
 
@@ -32,6 +33,7 @@ export async function adminRoutes(server: FastifyInstance, app: App, options: Ad
   await server.register(async (secured) => {
     secured.addHook('onRequest', auth.require);
     dashboardRoutes(secured, app);
+    consoleRoutes(secured, app);
     await apiRoutes(secured, app);
     await queueUiRoutes(secured, app);
   });

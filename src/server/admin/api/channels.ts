@@ -6,12 +6,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../../app.ts';
 import { channelHealth } from '../stats.ts';
-import { ApiError, idParams, parse } from './validate.ts';
+import { ApiError, idParams, parse, documented } from './validate.ts';
 
 export function channelRoutes(server: FastifyInstance, app: App): void {
   server.get('/api/channels', async () => ({ items: await channelHealth(app) }));
 
-  server.get('/api/channels/:id', async (request) => {
+  server.get('/api/channels/:id', documented({ params: idParams }), async (request) => {
     const { id } = parse(idParams, request.params, 'path');
     const health = (await channelHealth(app)).find((c) => c.id === id);
     if (!health) throw new ApiError(404, `channel ${id} does not exist`);

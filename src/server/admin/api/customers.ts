@@ -13,7 +13,7 @@ import type { App } from '../../../app.ts';
 import { printLabel } from '../../../fulfilment/label.ts';
 import { markDelivered } from '../../../fulfilment/ship.ts';
 import { resolveFeedback, satisfactionByChannel } from '../../../feedback/store.ts';
-import { ApiError, before, id, idParams, limit, page, parse } from './validate.ts';
+import { ApiError, before, documented, id, idParams, limit, page, parse } from './validate.ts';
 
 const messagesQuery = z.object({
   status: z.enum(['pending', 'sent', 'failed']).optional(),
@@ -31,7 +31,7 @@ const feedbackQuery = z.object({
 });
 
 export function customerRoutes(server: FastifyInstance, app: App): void {
-  server.get('/api/shipments/:id/label', async (request, reply) => {
+  server.get('/api/shipments/:id/label', documented({ params: idParams }), async (request, reply) => {
     const { id: shipmentId } = parse(idParams, request.params, 'path');
     const exists = await app.db.selectFrom('shipments').select('id').where('id', '=', shipmentId).executeTakeFirst();
     if (!exists) throw new ApiError(404, `shipment ${shipmentId} does not exist`);
@@ -41,7 +41,7 @@ export function customerRoutes(server: FastifyInstance, app: App): void {
 
   // The carrier reports delivery when it can (the simulated one does); for the others a person says so here,
   // which owes the delivery notice and, once the order arrived, the feedback request like a carrier's report.
-  server.post('/api/shipments/:id/delivered', async (request) => {
+  server.post('/api/shipments/:id/delivered', documented({ params: idParams }), async (request) => {
     const { id: shipmentId } = parse(idParams, request.params, 'path');
     const exists = await app.db.selectFrom('shipments').select('id').where('id', '=', shipmentId).executeTakeFirst();
     if (!exists) throw new ApiError(404, `shipment ${shipmentId} does not exist`);
@@ -49,7 +49,7 @@ export function customerRoutes(server: FastifyInstance, app: App): void {
     return app.db.selectFrom('shipments').select(['id', 'delivered_at']).where('id', '=', shipmentId).executeTakeFirstOrThrow();
   });
 
-  server.get('/api/customer-messages', async (request) => {
+  server.get('/api/customer-messages', documented({ query: messagesQuery }), async (request) => {
     const q = parse(messagesQuery, request.query, 'query');
     let query = app.db
       .selectFrom('customer_messages')
@@ -63,7 +63,7 @@ export function customerRoutes(server: FastifyInstance, app: App): void {
     return page(await query.execute(), q.limit);
   });
 
-  server.get('/api/feedback', async (request) => {
+  server.get('/api/feedback', documented({ query: feedbackQuery }), async (request) => {
     const q = parse(feedbackQuery, request.query, 'query');
     let query = app.db
       .selectFrom('feedback')
@@ -79,7 +79,7 @@ export function customerRoutes(server: FastifyInstance, app: App): void {
 
   server.get('/api/feedback/satisfaction', async () => ({ channels: await satisfactionByChannel(app.db) }));
 
-  server.post('/api/feedback/:id/resolve', async (request) => {
+  server.post('/api/feedback/:id/resolve', documented({ params: idParams }), async (request) => {
     const { id: orderId } = parse(idParams, request.params, 'path');
     if (!(await resolveFeedback(app.db, orderId))) throw new ApiError(404, `order ${orderId} has no flagged rating`);
     request.log.info({ order: orderId }, 'admin: low rating resolved');

@@ -17,7 +17,7 @@ import { DEFAULT_PARCEL, packFulfilment, startPicking } from '../../../fulfilmen
 import { shipFulfilment } from '../../../fulfilment/ship.ts';
 import { packingSlipHtml } from '../../../fulfilment/documents.ts';
 import type { By } from '../../../fulfilment/transitions.ts';
-import { ApiError, before, csvOf, idParams, limit, page, parse } from './validate.ts';
+import { ApiError, before, csvOf, idParams, limit, page, parse, documented } from './validate.ts';
 
 const STATES = ['allocated', 'backordered', 'picking', 'packed', 'shipped', 'delivered', 'on_hold', 'cancelled'] as const;
 
@@ -54,7 +54,7 @@ const shipBody = z
 const by = (why: string | undefined): By => ({ actor: 'admin', reason: why ?? null });
 
 export function fulfilmentRoutes(server: FastifyInstance, app: App): void {
-  server.get('/api/fulfilments', async (request) => {
+  server.get('/api/fulfilments', documented({ query: listQuery }), async (request) => {
     const q = parse(listQuery, request.query, 'query');
     let query = app.db
       .selectFrom('fulfillments')
@@ -69,13 +69,13 @@ export function fulfilmentRoutes(server: FastifyInstance, app: App): void {
     return page(await query.execute(), q.limit);
   });
 
-  server.get('/api/fulfilments/:id/packing-slip', async (request, reply) => {
+  server.get('/api/fulfilments/:id/packing-slip', documented({ params: idParams }), async (request, reply) => {
     const { id } = parse(idParams, request.params, 'path');
     await mustExist(app, id);
     return reply.type('text/html; charset=utf-8').send(await packingSlipHtml(app.db, id));
   });
 
-  server.post('/api/orders/:id/allocate', async (request) => {
+  server.post('/api/orders/:id/allocate', documented({ params: idParams, body: stepBody }), async (request) => {
     const { id } = parse(idParams, request.params, 'path');
     const body = parse(stepBody, request.body, 'body');
     const exists = await app.db.selectFrom('orders').select('id').where('id', '=', id).executeTakeFirst();
@@ -85,7 +85,7 @@ export function fulfilmentRoutes(server: FastifyInstance, app: App): void {
     return result;
   });
 
-  server.post('/api/fulfilments/:id/pick', async (request) => {
+  server.post('/api/fulfilments/:id/pick', documented({ params: idParams, body: stepBody }), async (request) => {
     const { id } = parse(idParams, request.params, 'path');
     const body = parse(stepBody, request.body, 'body');
     await mustExist(app, id);
@@ -93,7 +93,7 @@ export function fulfilmentRoutes(server: FastifyInstance, app: App): void {
     return fulfilment(app, id);
   });
 
-  server.post('/api/fulfilments/:id/pack', async (request) => {
+  server.post('/api/fulfilments/:id/pack', documented({ params: idParams, body: packBody }), async (request) => {
     const { id } = parse(idParams, request.params, 'path');
     const body = parse(packBody, request.body, 'body');
     await mustExist(app, id);
@@ -101,7 +101,7 @@ export function fulfilmentRoutes(server: FastifyInstance, app: App): void {
     return fulfilment(app, id);
   });
 
-  server.post('/api/fulfilments/:id/ship', async (request) => {
+  server.post('/api/fulfilments/:id/ship', documented({ params: idParams, body: shipBody }), async (request) => {
     const { id } = parse(idParams, request.params, 'path');
     const body = parse(shipBody, request.body, 'body');
     await mustExist(app, id);

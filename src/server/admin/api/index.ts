@@ -1,14 +1,21 @@
 /**
  * The admin API under /api: JSON in and out, inputs validated with zod,
- * documented in docs/openapi.json (served at GET /api/docs). Authentication
- * is the caller's job (see ../index.ts): every route here is behind it.
+ * documented in docs/openapi.json: rendered for a person at GET /api/docs
+ * (Swagger UI, from @fastify/swagger-ui), as JSON at GET /api/openapi.json
+ * (and /api/docs/json). Authentication is the caller's job (see ../index.ts):
+ * every route here, the docs too, is behind it.
+ *
+ * The document is generated from the routes and their zod inputs, with the
+ * prose kept in docs/openapi.json (see ./openapi.ts; `npm run openapi`).
  */
-import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../../app.ts';
 import { ChannelsyncError, ConfigError } from '../../../domain/errors.ts';
 import { ApiError } from './validate.ts';
+import { baseOf, readDocumented, withProse, type Doc } from './openapi.ts';
 import { orderRoutes } from './orders.ts';
 import { pushRoutes } from './pushes.ts';
 import { stockRoutes } from './stock.ts';
@@ -22,6 +29,8 @@ import { backlogRoutes } from './backlog.ts';
 import { customerRoutes } from './customers.ts';
 
 export const OPENAPI_PATH = join(import.meta.dirname, '../../../../docs/openapi.json');
+/** Where Swagger UI renders the spec (its assets and /json live under it). */
+export const DOCS_PATH = '/api/docs';
 
 export async function apiRoutes(server: FastifyInstance, app: App): Promise<void> {
   await server.register(async (api) => {
@@ -44,8 +53,20 @@ export async function apiRoutes(server: FastifyInstance, app: App): Promise<void
       return reply.code(500).send({ error: 'internal error: see the daemon log' });
     });
 
-    const openapi = readFileSync(OPENAPI_PATH, 'utf8');
-    api.get('/api/docs', async (_request, reply) => reply.type('application/json').header('cache-control', 'no-cache').send(openapi));
+    // Inputs are validated by zod in each handler (one error shape); route schemas only document them.
+    api.setValidatorCompiler(() => () => true);
+    const documentedDoc = readDocumented(OPENAPI_PATH);
+    await api.register(swagger, {
+      openapi: baseOf(documentedDoc) as never,
+      transformObject: (doc) => withProse((doc as { openapiObject: Doc }).openapiObject, documentedDoc) as never,
+    });
+    await api.register(swaggerUi, {
+      routePrefix: DOCS_PATH,
+      // No "Try it out" by default: these calls change real orders. A person can still switch it on per call.
+      uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: false, persistAuthorization: false },
+      staticCSP: true,
+    });
+    api.get('/api/openapi.json', async (_request, reply) => reply.header('cache-control', 'no-cache').send(api.swagger()));
 
     orderRoutes(api, app);
     pushRoutes(api, app);

@@ -12,17 +12,17 @@ import { retryPush } from '../../../../jobs/channel-push.ts';
 import { getFailure, listFailures, retryJob } from '../../../queue/failures.ts';
 import { reopenMessage } from '../../../notify/deliver.ts';
 import { QUEUE_NAMES, type QueueName } from '../../../queue/queues.ts';
-import { ApiError, before, idParams, limit, page, parse } from './validate.ts';
+import { ApiError, before, idParams, limit, page, parse, documented } from './validate.ts';
 
 const listQuery = z.object({ queue: z.enum(QUEUE_NAMES).optional(), limit, before });
 
 export function jobRoutes(server: FastifyInstance, app: App): void {
-  server.get('/api/failed-jobs', async (request) => {
+  server.get('/api/failed-jobs', documented({ query: listQuery }), async (request) => {
     const q = parse(listQuery, request.query, 'query');
     return page(await listFailures(app.db, q), q.limit);
   });
 
-  server.post('/api/failed-jobs/:id/retry', async (request, reply) => {
+  server.post('/api/failed-jobs/:id/retry', documented({ params: idParams }), async (request, reply) => {
     const { id } = parse(idParams, request.params, 'path');
     const failure = await getFailure(app.db, id);
     if (!failure) throw new ApiError(404, `failed job ${id} does not exist (retried already, or it succeeded since)`);

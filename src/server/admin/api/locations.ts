@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { App } from '../../../app.ts';
 import { addLocation, getLocation, listLocations, updateLocation, type LocationChange } from '../../../locations/index.ts';
 import { kickStockPushes } from '../../../outbox/index.ts';
-import { ApiError, parse } from './validate.ts';
+import { ApiError, parse, documented } from './validate.ts';
 
 const code = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, "-", "_" or "."');
 const priority = z.number().int().min(0).max(1_000_000);
@@ -24,17 +24,17 @@ const patchBody = z
   .refine((b) => Object.keys(b).length > 0, 'give at least one of name, priority, active');
 
 export function locationRoutes(server: FastifyInstance, app: App): void {
-  server.get('/api/locations', async (request) => {
+  server.get('/api/locations', documented({ query: listQuery }), async (request) => {
     const { active } = parse(listQuery, request.query, 'query');
     return { items: await listLocations(app.db, { includeInactive: active !== true }) };
   });
 
-  server.post('/api/locations', async (request, reply) => {
+  server.post('/api/locations', documented({ body: addBody }), async (request, reply) => {
     const body = parse(addBody, request.body, 'body');
     return reply.code(201).send(await addLocation(app.db, body));
   });
 
-  server.get('/api/locations/:code', async (request) => {
+  server.get('/api/locations/:code', documented({ params: codeParams }), async (request) => {
     const { code: c } = parse(codeParams, request.params, 'path');
     const location = await getLocation(app.db, c);
     if (!location) throw new ApiError(404, `location "${c}" does not exist`);
@@ -49,12 +49,12 @@ export function locationRoutes(server: FastifyInstance, app: App): void {
     return result.location;
   };
 
-  server.patch('/api/locations/:code', async (request) => {
+  server.patch('/api/locations/:code', documented({ params: codeParams, body: patchBody }), async (request) => {
     const { code: c } = parse(codeParams, request.params, 'path');
     return change(c, parse(patchBody, request.body, 'body'));
   });
 
-  server.post('/api/locations/:code/deactivate', async (request) => {
+  server.post('/api/locations/:code/deactivate', documented({ params: codeParams }), async (request) => {
     const { code: c } = parse(codeParams, request.params, 'path');
     return change(c, { active: false });
   });

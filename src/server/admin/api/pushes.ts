@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { App } from '../../../app.ts';
 import { retryPush } from '../../../../jobs/channel-push.ts';
 import { PermanentError } from '../../../domain/errors.ts';
-import { ApiError, before, idParams, limit, page, parse } from './validate.ts';
+import { ApiError, before, idParams, limit, page, parse, documented } from './validate.ts';
 import { resolveChannel } from './orders.ts';
 
 const KINDS = ['fulfillment', 'stock', 'cancel', 'refund'] as const;
@@ -34,7 +34,7 @@ const retryAllBody = z
 export const RETRY_ALL_LIMIT = 1_000;
 
 export function pushRoutes(server: FastifyInstance, app: App): void {
-  server.get('/api/pushes', async (request) => {
+  server.get('/api/pushes', documented({ query: listQuery }), async (request) => {
     const q = parse(listQuery, request.query, 'query');
     let query = app.db
       .selectFrom('channel_pushes')
@@ -50,14 +50,14 @@ export function pushRoutes(server: FastifyInstance, app: App): void {
     return page(await query.execute(), q.limit);
   });
 
-  server.get('/api/pushes/:id', async (request) => {
+  server.get('/api/pushes/:id', documented({ params: idParams }), async (request) => {
     const { id } = parse(idParams, request.params, 'path');
     const push = await app.db.selectFrom('channel_pushes').selectAll().where('id', '=', id).executeTakeFirst();
     if (!push) throw new ApiError(404, `push ${id} does not exist`);
     return push;
   });
 
-  server.post('/api/pushes/:id/retry', async (request, reply) => {
+  server.post('/api/pushes/:id/retry', documented({ params: idParams }), async (request, reply) => {
     const { id } = parse(idParams, request.params, 'path');
     const exists = await app.db.selectFrom('channel_pushes').select('status').where('id', '=', id).executeTakeFirst();
     if (!exists) throw new ApiError(404, `push ${id} does not exist`);
@@ -71,7 +71,7 @@ export function pushRoutes(server: FastifyInstance, app: App): void {
     return reply.code(202).send({ id, status: 'pending' });
   });
 
-  server.post('/api/pushes/retry-failed', async (request, reply) => {
+  server.post('/api/pushes/retry-failed', documented({ body: retryAllBody }), async (request, reply) => {
     const body = parse(retryAllBody, request.body, 'body');
     let query = app.db.selectFrom('channel_pushes').select('id').where('status', '=', 'failed').orderBy('id').limit(RETRY_ALL_LIMIT);
     if (body.channel !== undefined) query = query.where('channel_id', '=', await resolveChannel(app, String(body.channel)));

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../../app.ts';
 import { recordReturn } from '../../../fulfilment/returns.ts';
-import { ApiError, id, idParams, parse } from './validate.ts';
+import { ApiError, id, idParams, parse, documented } from './validate.ts';
 
 const returnLine = z
   .object({
@@ -32,7 +32,7 @@ const returnBody = z
   .strict();
 
 export function returnRoutes(server: FastifyInstance, app: App): void {
-  server.post('/api/orders/:id/returns', async (request, reply) => {
+  server.post('/api/orders/:id/returns', documented({ params: idParams, body: returnBody }), async (request, reply) => {
     const { id: orderId } = parse(idParams, request.params, 'path');
     const body = parse(returnBody, request.body, 'body');
     const exists = await app.db.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();

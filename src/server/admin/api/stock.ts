@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { App } from '../../../app.ts';
-import { before, instant, int32, limit, page, parse } from './validate.ts';
+import { before, instant, int32, limit, page, parse, documented } from './validate.ts';
 import { resolveChannel } from './orders.ts';
 
 const REASONS = ['receipt', 'adjustment', 'count', 'damage', 'reservation', 'release', 'shipment', 'return_restock', 'transfer', 'opening_balance'] as const;
@@ -41,7 +41,7 @@ const driftQuery = z.object({
 });
 
 export function stockRoutes(server: FastifyInstance, app: App): void {
-  server.get('/api/stock/levels', async (request) => {
+  server.get('/api/stock/levels', documented({ query: levelsQuery }), async (request) => {
     const q = parse(levelsQuery, request.query, 'query');
     let query = app.db
       .selectFrom('stock_levels')
@@ -60,7 +60,7 @@ export function stockRoutes(server: FastifyInstance, app: App): void {
     return { items: await query.execute() };
   });
 
-  server.get('/api/stock/movements', async (request) => {
+  server.get('/api/stock/movements', documented({ query: movementsQuery }), async (request) => {
     const q = parse(movementsQuery, request.query, 'query');
     let query = app.db
       .selectFrom('stock_movements')
@@ -81,7 +81,7 @@ export function stockRoutes(server: FastifyInstance, app: App): void {
     return page(await query.execute(), q.limit);
   });
 
-  server.get('/api/stock/drift', async (request) => {
+  server.get('/api/stock/drift', documented({ query: driftQuery }), async (request) => {
     const q = parse(driftQuery, request.query, 'query');
     const exists = await sql<{ t: string | null }>`SELECT to_regclass('stock_drift')::text AS t`.execute(app.db);
     if (!exists.rows[0]?.t) return { items: [], next: null, note: 'stock reconciliation is not installed yet (no stock_drift table)' };

@@ -17,7 +17,7 @@ export class ApiError extends Error {
  * Postgres text cannot store NUL and refuses a query that binds one, so such
  * input is refused here, for every route at once.
  */
-function nulAt(value: unknown, path: string[] = [], depth = 0): string | null {
+export function nulAt(value: unknown, path: string[] = [], depth = 0): string | null {
   if (typeof value === 'string') return value.includes('\0') ? path.join('.') || '(value)' : null;
   if (value === null || typeof value !== 'object' || depth > 32) return null;
   for (const [k, v] of Object.entries(value)) {
@@ -26,6 +26,22 @@ function nulAt(value: unknown, path: string[] = [], depth = 0): string | null {
     if (found) return found;
   }
   return null;
+}
+
+/**
+ * Route options publishing a route's zod inputs as JSON Schema, from which the
+ * OpenAPI document is generated (./openapi.ts). Zod still does the validating,
+ * in the handler (`parse`): the admin API's validator compiler accepts all.
+ */
+export function documented(inputs: { query?: z.ZodType; params?: z.ZodType; body?: z.ZodType }): { schema: Record<string, unknown> } {
+  const json = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+  return {
+    schema: {
+      ...(inputs.query ? { querystring: json(inputs.query) } : {}),
+      ...(inputs.params ? { params: json(inputs.params) } : {}),
+      ...(inputs.body ? { body: json(inputs.body) } : {}),
+    },
+  };
 }
 
 /** Parses or throws a 400 naming every bad field. */
