@@ -13,6 +13,11 @@ COPY jobs ./jobs
 COPY docs ./docs
 COPY scripts/build.mjs ./scripts/build.mjs
 RUN node scripts/build.mjs
+# The demo (`docker run -p 3000:3000 <image> node bin/channelsync.js demo`) keeps
+# its key, simulators' stores and embedded database in ./.channelsync; /app is
+# root's, so that one folder is the node user's (and a volume, to outlive the container).
+RUN mkdir -p /app/.channelsync && chown node:node /app/.channelsync
+VOLUME /app/.channelsync
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
