@@ -146,7 +146,7 @@ const rewriters = new Map<ValidationRule, Rewriter>([
     const node = err.nodes?.[0];
     if (!node) return null;
     const { arg, field } = argumentContext(doc, node);
-    const expected = /type "(.+?)"/.exec(err.message)?.[1];
+    const expected = /type "(.+?)"/.exec(err.message)?.[1] ?? /does not exist in "(.+?)" enum/.exec(err.message)?.[1];
     if (!arg || !field) return null;
     // graphql-ruby reports the whole argument value and the argument's type.
     const argNode = findArgument(doc, node);

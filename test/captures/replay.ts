@@ -1,0 +1,363 @@
+/**
+ * The capture-replay harness: replays every recorded request of a folder of
+ * Shopify captures (laid out like ../shared/fixtures/shopify/captures, with
+ * its `documents-index.json`) against a fresh in-process simulator shop per
+ * capture, and compares what the simulator answers with what Shopify answered.
+ *
+ * Per request, in the capture's file order (setup steps included: they are
+ * how the capture's shop was built):
+ *  - the document comes from the index (inline in the capture, or a file
+ *    under documents/ or documents/from-scripts/<script>/);
+ *  - captured ids in the variables are swapped for the ids the simulator
+ *    returned where the capture returned them (learnt side by side);
+ *  - `data`, `userErrors` (inside data) and top-level `errors` are compared
+ *    after normalising only what differs by store: ids, timestamps, cursors,
+ *    order names (#1001), the store's domain and location names.
+ *    `extensions.cost` is compared on its own (see `costs`), not as data.
+ * A request whose document uses a root field the simulator does not resolve
+ * is "not supported"; the capture is then "not supported" unless some
+ * request of it already differs.
+ *
+ * Dev tool and test helper: reads the folder it is given, never part of the
+ * product (the product never reads ../shared).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { runGraphQL } from '../../connectors/shopify/simulator/graphql-endpoint.ts';
+import { rootValue } from '../../connectors/shopify/simulator/resolvers/index.ts';
+import { ShopState } from '../../connectors/shopify/simulator/state.ts';
+import { WebhookSubscriptions } from '../../connectors/shopify/simulator/webhooks.ts';
+import { BulkOperations } from '../../connectors/shopify/simulator/bulk.ts';
+import { LeakyBucket } from '../../connectors/shopify/simulator/bucket.ts';
+import { adminSchema } from '../../connectors/shopify/simulator/schema.ts';
+import type { Ctx } from '../../connectors/shopify/simulator/resolvers/context.ts';
+import { OUT_OF_SCOPE } from './out-of-scope.ts';
+
+export const DOMAINS = ['orders', 'products', 'shipping-fulfillments', 'bulk-operations', 'webhooks'] as const;
+
+export type RequestOutcome = 'equal' | 'differs' | 'not supported' | 'out of scope';
+export type CaptureOutcome = RequestOutcome | 'out of scope';
+
+export interface RequestResult {
+  path: string;
+  outcome: RequestOutcome;
+  /** First difference, for `differs`; the unresolved root fields, for `not supported`. */
+  detail?: string;
+  /** Shopify's and the simulator's costs, when the capture recorded them. */
+  cost?: { requested: [number, number | null]; actual: [number | null, number | null] };
+}
+
+export interface CaptureResult {
+  file: string;
+  domain: string;
+  outcome: CaptureOutcome;
+  reason?: string;
+  requests: RequestResult[];
+}
+
+export interface IndexRequest {
+  path: string;
+  variablesCapturePath?: string;
+  responseCapturePath: string;
+  from: string;
+  inlineKey?: string;
+  document?: string;
+  script?: string;
+}
+
+/** `$.a.b[0].c`; keys holding dots or colons are written as-is, so the longest matching key wins. */
+export function at(root: unknown, jsonPath: string): unknown {
+  let rest = jsonPath.replace(/^\$/, '');
+  let cur: unknown = root;
+  while (rest.length) {
+    if (cur === null || cur === undefined) return undefined;
+    const idx = /^\[(\d+)\]/.exec(rest);
+    if (idx) {
+      cur = (cur as unknown[])[Number(idx[1])];
+      rest = rest.slice(idx[0].length);
+      continue;
+    }
+    if (!rest.startsWith('.') || typeof cur !== 'object') return undefined;
+    const tail = rest.slice(1);
+    const key = Object.keys(cur as object)
+      .filter((k) => tail.startsWith(k) && (tail.length === k.length || tail[k.length] === '.' || tail[k.length] === '['))
+      .sort((a, b) => b.length - a.length)[0];
+    if (key === undefined) return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+    rest = tail.slice(key.length);
+  }
+  return cur;
+}
+
+/** A fresh shop, as the capture store was before the capture's setup: one location, nothing else. */
+export function freshShop() {
+  const schema = adminSchema();
+  const state = new ShopState();
+  const webhooks = new WebhookSubscriptions(state, () => 'shpss_replay', () => 'replay.myshopify.com');
+  const root = rootValue();
+  const ctx: Ctx = { state, webhooks, bulk: undefined as unknown as BulkOperations, baseUrl: 'https://replay.myshopify.com' };
+  ctx.bulk = new BulkOperations(state, schema, () => root, () => ctx);
+  // Costs are checked, the bucket is not: a capture was recorded over minutes.
+  const bucket = new LeakyBucket(1_000_000, 1_000_000);
+  return { ctx, root, bucket, state };
+}
+
+const SUPPORTED = new Set([...Object.keys(rootValue()), '__typename', '__schema', '__type']);
+
+function rootFields(query: string): string[] | null {
+  try {
+    const doc = parse(query);
+    const names = new Set<string>();
+    for (const d of doc.definitions) {
+      if (d.kind !== Kind.OPERATION_DEFINITION) continue;
+      for (const s of (d as OperationDefinitionNode).selectionSet.selections) {
+        if (s.kind === Kind.FIELD) names.add(s.name.value);
+        // Fragments on the root are rare in captures; their fields count as supported.
+      }
+    }
+    return [...names];
+  } catch {
+    return null; // a syntax error is for the endpoint to answer
+  }
+}
+
+/** Ids, times, cursors and store names differ by store: compare their kind only. */
+export function normalize(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => normalize(v, key));
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    const isLocation = typeof o.id === 'string' && o.id.startsWith('gid://shopify/Location/');
+    for (const [k, v] of Object.entries(o)) {
+      if (k === 'extensions' && v && typeof v === 'object' && 'cost' in v) {
+        const { cost: _cost, ...rest } = v as Record<string, unknown>;
+        if (Object.keys(rest).length) out[k] = normalize(rest, k);
+        continue;
+      }
+      if (k === 'name' && (isLocation || key === 'location')) out[k] = '<location>';
+      // Whether a version is a release candidate depends on the day of the recording.
+      else if (key === 'apiVersion' && k === 'displayName' && typeof v === 'string') out[k] = v.replace(/ \(Release candidate\)$/, '');
+      else if (key === 'apiVersion' && k === 'supported') out[k] = '<supported>';
+      else if (/^(cursor|startCursor|endCursor)$/.test(k) && typeof v === 'string') out[k] = '<cursor>';
+      else out[k] = normalize(v, k);
+    }
+    return out;
+  }
+  if (typeof value === 'string') {
+    return value
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+      .replace(/gid:\/\/shopify\/(\w+)\/\d+(\?inventory_item_id=\d+)?/g, 'gid://shopify/$1/<id>')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)/g, '<time>')
+      .replace(/[\w-]+\.myshopify\.com/g, '<shop>')
+      .replace(/#\d+/g, '#<n>')
+      .replace(/\b\d{6,}\b/g, '<n>');
+  }
+  return value;
+}
+
+/** Learn captured→simulator ids by walking a captured and a simulated response side by side. */
+function learnIds(captured: unknown, simulated: unknown, map: Map<string, string>, key = ''): void {
+  if (typeof captured === 'string' && typeof simulated === 'string' && /^(cursor|startCursor|endCursor)$/.test(key)) {
+    // A later page asks `after:` a cursor the capture got back: use the simulator's.
+    map.set(captured, simulated);
+    return;
+  }
+  if (typeof captured === 'string' && typeof simulated === 'string') {
+    if (captured !== simulated && /^gid:\/\/shopify\/\w+\/\d+/.test(captured) && /^gid:\/\/shopify\/\w+\/\d+/.test(simulated)) {
+      map.set(captured, simulated);
+      // Numeric forms (legacyResourceId) follow the gid.
+      map.set(captured.replace(/^gid:\/\/shopify\/\w+\//, '').replace(/\?.*$/, ''), simulated.replace(/^gid:\/\/shopify\/\w+\//, '').replace(/\?.*$/, ''));
+    }
+    return;
+  }
+  if (Array.isArray(captured) && Array.isArray(simulated)) captured.forEach((c, i) => learnIds(c, simulated[i], map));
+  else if (captured && simulated && typeof captured === 'object' && typeof simulated === 'object') {
+    for (const [k, v] of Object.entries(captured)) learnIds(v, (simulated as Record<string, unknown>)[k], map, k);
+  }
+}
+
+/** Swap captured ids in variables for the simulator's (also inside strings: search queries, bulk queries). */
+function remap<T>(vars: T, map: Map<string, string>, primaryLocation: string): T {
+  const swap = (s: string) =>
+    s.replace(/gid:\/\/shopify\/(\w+)\/\d+(\?inventory_item_id=\d+)?/g, (g, type: string) => {
+      const known = map.get(g);
+      if (known) return known;
+      // The capture store's own location existed before any capture: it is the simulator's primary location.
+      if (type === 'Location') return primaryLocation;
+      return g;
+    });
+  return JSON.parse(JSON.stringify(vars ?? {}), (_k, v) => (typeof v === 'string' ? (map.get(v) ?? swap(v)) : v)) as T;
+}
+
+/** First path where two JSON values differ, with both sides (short). */
+export function firstDifference(a: unknown, b: unknown, p = '$'): string | null {
+  if (JSON.stringify(a) === JSON.stringify(b)) return null;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    // Errors first: an unexpected error explains a null in data.
+    const keys = new Set(['errors', ...Object.keys(a), ...Object.keys(b)].filter((k) => k in a || k in b));
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${p}.${k}`);
+      if (d) return d;
+    }
+  }
+  const show = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v).slice(0, 160));
+  return `${p}: Shopify ${show(a)}, simulator ${show(b)}`;
+}
+
+export function documentOf(folder: string, capture: unknown, r: IndexRequest): string | null {
+  if (r.from === 'capture' && r.inlineKey) {
+    const step = at(capture, r.path) as Record<string, unknown> | undefined;
+    const text = step?.[r.inlineKey];
+    return typeof text === 'string' ? text : null;
+  }
+  if (!r.document) return null;
+  const candidates = [path.join(folder, 'documents', r.document), path.join(folder, 'documents', path.basename(r.document))];
+  if (r.script) candidates.unshift(path.join(folder, 'documents', 'from-scripts', path.basename(r.script).replace(/(\.[mc]?ts)?(:\d+)?$/, ''), path.basename(r.document)));
+  for (const c of candidates) if (existsSync(c)) return readFileSync(c, 'utf8');
+  return null;
+}
+
+function domainOf(file: string): string {
+  const m = /^\d{4}-\d\d_(.+?)_/.exec(file);
+  const d = m?.[1] ?? 'other';
+  return (DOMAINS as readonly string[]).includes(d) ? d : 'other';
+}
+
+/** Replay one capture file. */
+export async function replayCapture(folder: string, file: string, requests: IndexRequest[]): Promise<CaptureResult> {
+  const domain = domainOf(file);
+  const capture = JSON.parse(readFileSync(path.join(folder, file), 'utf8'));
+  const shop = freshShop();
+  const primary = `gid://shopify/Location/${shop.state.primaryLocationId}`;
+  const ids = new Map<string, string>();
+  const results: RequestResult[] = [];
+  // Cleanup steps undo the setup on the real store and ran last, wherever the
+  // file records them (often inside `setup`): replay them last too.
+  const isCleanup = (p: string) => /[.[]cleanup/i.test(p) || /omittedCleanup/.test(p);
+  requests = [...requests.filter((r) => !isCleanup(r.path)), ...requests.filter((r) => isCleanup(r.path))];
+  const excluded = Object.entries(OUT_OF_SCOPE).filter(([k]) => k.startsWith(`${file}#`)).map(([k, why]) => [k.slice(file.length + 1), why] as const);
+  const seen = new Set<string>();
+  for (const r of requests) {
+    // A step recorded twice (a cleanup that points at the same recording) was sent once.
+    const recorded = at(capture, r.responseCapturePath) as { data?: unknown; errors?: unknown } | undefined;
+    const recording = JSON.stringify([r.variablesCapturePath ? at(capture, r.variablesCapturePath) : null, recorded?.data, recorded?.errors]);
+    if (isCleanup(r.path) && seen.has(recording)) continue;
+    seen.add(recording);
+    const skip = excluded.find(([prefix]) => r.path === prefix || r.path.startsWith(`${prefix}.`) || r.path.startsWith(`${prefix}[`));
+    const expected = at(capture, r.responseCapturePath) as Record<string, unknown> | undefined;
+    const query = documentOf(folder, capture, r);
+    if (!expected || typeof expected !== 'object' || query === null) {
+      results.push({ path: r.path, outcome: 'not supported', detail: query === null ? 'no document for this request' : 'no recorded response' });
+      continue;
+    }
+    const roots = rootFields(query);
+    // Out-of-scope requests still run (later requests may need their effects) but are not judged.
+    const judge = (o: RequestOutcome): RequestOutcome => (skip ? 'out of scope' : o);
+    const missing = roots?.filter((f) => !SUPPORTED.has(f)) ?? [];
+    if (missing.length) {
+      results.push({ path: r.path, outcome: judge('not supported'), detail: skip?.[1] ?? `roots not simulated: ${missing.join(', ')}` });
+      continue;
+    }
+    const variables = r.variablesCapturePath ? (at(capture, r.variablesCapturePath) as Record<string, unknown> | undefined) ?? {} : {};
+    const outcome = runGraphQL({ query, variables: remap(variables, ids, primary) }, shop.ctx, shop.bucket, shop.root);
+    const actual = outcome.body;
+    learnIds(expected.data, actual.data, ids);
+    // Errors first: an unexpected error explains a null in data.
+    const want = normalize({ ...(expected.errors ? { errors: expected.errors } : {}), data: expected.data ?? null });
+    const got = normalize({ ...(actual.errors ? { errors: actual.errors } : {}), data: actual.data ?? null });
+    const diff = firstDifference(want, got);
+    const cost = (expected.extensions as { cost?: { requestedQueryCost?: number; actualQueryCost?: number | null } } | undefined)?.cost;
+    results.push({
+      path: r.path,
+      outcome: judge(diff ? 'differs' : 'equal'),
+      ...(diff || skip ? { detail: skip?.[1] ?? diff! } : {}),
+      ...(typeof cost?.requestedQueryCost === 'number'
+        ? { cost: { requested: [cost.requestedQueryCost, outcome.requestedCost], actual: [cost.actualQueryCost ?? null, outcome.actualCost] } }
+        : {}),
+    });
+    // Bulk operations run on timers: let a due one move on before the next request.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const reason = OUT_OF_SCOPE[file];
+  const outcomeOf = (): CaptureOutcome => {
+    if (reason) return 'out of scope';
+    if (results.some((x) => x.outcome === 'differs')) return 'differs';
+    if (results.some((x) => x.outcome === 'not supported')) return 'not supported';
+    return 'equal';
+  };
+  return { file, domain, outcome: outcomeOf(), ...(reason ? { reason } : {}), requests: results };
+}
+
+/** Replay every capture of a folder laid out like the shared one. */
+export async function replayFolder(folder: string, only?: (file: string) => boolean): Promise<CaptureResult[]> {
+  const index = JSON.parse(readFileSync(path.join(folder, 'documents-index.json'), 'utf8')) as { captures: Record<string, { requests: IndexRequest[] }> };
+  const files = readdirSync(folder).filter((f) => f.endsWith('.json') && f !== 'documents-index.json' && (!only || only(f))).sort();
+  const out: CaptureResult[] = [];
+  for (const file of files) {
+    const entry = index.captures[file];
+    if (!entry) {
+      out.push({ file, domain: domainOf(file), outcome: 'not supported', reason: 'not in documents-index.json', requests: [] });
+      continue;
+    }
+    out.push(await replayCapture(folder, file, entry.requests));
+  }
+  return out;
+}
+
+export interface DomainRow {
+  domain: string;
+  captures: Record<CaptureOutcome, number>;
+  requests: Record<RequestOutcome, number>;
+  /** Equal captures over captures in scope (not out of scope), 0..1. */
+  share: number;
+}
+
+export function summarize(results: CaptureResult[]): DomainRow[] {
+  const domains = [...new Set([...DOMAINS, ...results.map((r) => r.domain)])].filter((d) => results.some((r) => r.domain === d));
+  return domains.map((domain) => {
+    const mine = results.filter((r) => r.domain === domain);
+    const captures = { equal: 0, differs: 0, 'not supported': 0, 'out of scope': 0 } as Record<CaptureOutcome, number>;
+    const requests = { equal: 0, differs: 0, 'not supported': 0, 'out of scope': 0 };
+    for (const c of mine) {
+      captures[c.outcome]++;
+      for (const r of c.requests) {
+        requests[c.outcome === 'out of scope' ? 'out of scope' : r.outcome]++;
+      }
+    }
+    const inScope = mine.length - captures['out of scope'];
+    return { domain, captures, requests, share: inScope ? captures.equal / inScope : 1 };
+  });
+}
+
+/** The per-domain table, as printed by `npm run captures` and the test. */
+export function table(results: CaptureResult[]): string {
+  const rows = summarize(results);
+  const head = ['domain', 'equal', 'differs', 'not supp.', 'out of scope', 'in-scope equal', 'requests eq/diff/n.s./oos'];
+  const lines = rows.map((r) => [
+    r.domain, String(r.captures.equal), String(r.captures.differs), String(r.captures['not supported']), String(r.captures['out of scope']),
+    `${(r.share * 100).toFixed(1)} %`,
+    `${r.requests.equal}/${r.requests.differs}/${r.requests['not supported']}/${r.requests['out of scope']}`,
+  ]);
+  const all = [head, ...lines];
+  const widths = head.map((_, i) => Math.max(...all.map((l) => l[i]!.length)));
+  return all.map((l) => l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+/** Requested-cost agreement over the requests compared: [same, recorded]. */
+export function costs(results: CaptureResult[]): { requested: [number, number]; actual: [number, number] } {
+  let rs = 0, rn = 0, as = 0, an = 0;
+  for (const c of results) {
+    if (c.outcome === 'out of scope') continue;
+    for (const r of c.requests) {
+      if (!r.cost) continue;
+      rn++;
+      if (r.cost.requested[0] === r.cost.requested[1]) rs++;
+      if (r.cost.actual[0] !== null) {
+        an++;
+        if (r.cost.actual[0] === r.cost.actual[1]) as++;
+      }
+    }
+  }
+  return { requested: [rs, rn], actual: [as, an] };
+}
