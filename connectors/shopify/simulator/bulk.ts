@@ -8,14 +8,14 @@
  * anywhere, with `groupObjects: false`, which Shopify does not promise to
  * order). Connections ignore `first` in bulk mode.
  */
-import { execute, parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from "graphql";
+import { execute, getNamedType, parse, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLError, type GraphQLSchema } from "graphql";
 import type { ShopState } from './state.ts';
 import { gid, isoSeconds } from './ids.ts';
 import { setBulkMode } from './resolvers/context.ts';
 
 export interface BulkOperation {
   id: number;
-  status: 'CREATED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED';
+  status: 'CREATED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELING' | 'CANCELED';
   query: string;
   createdAt: number;
   completedAt: number | null;
@@ -24,6 +24,26 @@ export interface BulkOperation {
   lines: string[] | null;
   fileSize: number | null;
   errorCode: string | null;
+}
+
+/** Bulk query operations one app may run at once on a shop (API 2026-01 and later; recorded: the sixth is refused). */
+export const MAX_CONCURRENT_QUERIES = 5;
+/** Largest bulk query document, in bytes (recorded: "Query is too large (65536 bytes; maximum is 65535 bytes)"). */
+export const MAX_QUERY_BYTES = 65535;
+
+type BulkUserError = { field: string[] | null; message: string; code?: string | null };
+
+/** Whether the document selects at least one connection (bulk queries must). */
+function hasConnection(schema: GraphQLSchema, doc: DocumentNode): boolean {
+  const info = new TypeInfo(schema);
+  let found = false;
+  visit(doc, visitWithTypeInfo(info, {
+    Field() {
+      const def = info.getFieldDef();
+      if (def && getNamedType(def.type).name.endsWith('Connection')) found = true;
+    },
+  }));
+  return found;
 }
 
 export class BulkOperations {
@@ -40,15 +60,23 @@ export class BulkOperations {
   ) {}
 
   /** https://shopify.dev/docs/api/admin-graphql/latest/mutations/bulkOperationRunQuery */
-  run(query: string): { op: BulkOperation | null; userErrors: Array<{ field: string[]; message: string; code?: string }> } {
-    if (this.current && (this.current.status === 'CREATED' || this.current.status === 'RUNNING')) {
-      return { op: null, userErrors: [{ field: ['query'], message: `A bulk query operation for this app and shop is already in progress: ${gid('BulkOperation', this.current.id)}.`, code: 'OPERATION_IN_PROGRESS' }] };
+  run(query: string): { op: BulkOperation | null; userErrors: BulkUserError[] } {
+    const size = Buffer.byteLength(query);
+    if (size > MAX_QUERY_BYTES) {
+      return { op: null, userErrors: [{ field: ['query'], message: `Query is too large (${size} bytes; maximum is ${MAX_QUERY_BYTES} bytes)`, code: 'INVALID' }] };
+    }
+    const running = [...this.operations.values()].filter((o) => o.status === 'CREATED' || o.status === 'RUNNING' || o.status === 'CANCELING');
+    if (running.length >= MAX_CONCURRENT_QUERIES) {
+      return { op: null, userErrors: [{ field: null, message: `A bulk query operation for this app and shop is already in progress: ${running.map((o) => gid('BulkOperation', o.id)).join(', ')}.`, code: 'OPERATION_IN_PROGRESS' }] };
     }
     let doc: DocumentNode;
     try {
       doc = parse(query);
     } catch (err) {
       return { op: null, userErrors: [{ field: ['query'], message: `Invalid bulk query: ${(err as GraphQLError).message}`, code: 'INVALID' }] };
+    }
+    if (!hasConnection(this.schema, doc)) {
+      return { op: null, userErrors: [{ field: ['query'], message: 'Bulk queries must contain at least one connection.', code: 'INVALID' }] };
     }
     const op: BulkOperation = {
       id: this.state.nextId(), status: 'CREATED', query, createdAt: this.state.now(), completedAt: null,
@@ -61,6 +89,23 @@ export class BulkOperations {
       setTimeout(() => this.complete(op, doc), this.runDelayMs);
     }, this.runDelayMs).unref();
     return { op, userErrors: [] };
+  }
+
+  /**
+   * Move an operation on to `status` now, as time would (the replay harness
+   * plays a capture's clock with it): CREATED → RUNNING → COMPLETED, and
+   * CANCELING → CANCELED.
+   */
+  advance(op: BulkOperation, status: string): void {
+    if (status === 'RUNNING' && op.status === 'CREATED') op.status = 'RUNNING';
+    if (status === 'COMPLETED' && (op.status === 'CREATED' || op.status === 'RUNNING')) {
+      op.status = 'RUNNING';
+      this.complete(op, parse(op.query));
+    }
+    if (status === 'CANCELED' && op.status === 'CANCELING') {
+      op.status = 'CANCELED';
+      op.completedAt = this.state.now();
+    }
   }
 
   private complete(op: BulkOperation, doc: DocumentNode): void {
@@ -100,11 +145,19 @@ export class BulkOperations {
     return this.current;
   }
 
-  cancel(op: BulkOperation): void {
+  /**
+   * https://shopify.dev/docs/api/admin-graphql/latest/mutations/bulkOperationCancel
+   * A running operation answers CANCELING and stops a moment later; a
+   * finished one is refused (recorded messages).
+   */
+  cancel(op: BulkOperation): BulkUserError[] {
     if (op.status === 'CREATED' || op.status === 'RUNNING') {
-      op.status = 'CANCELED';
-      op.completedAt = this.state.now();
+      op.status = 'CANCELING';
+      setTimeout(() => this.advance(op, 'CANCELED'), this.runDelayMs).unref();
+      return [];
     }
+    if (op.status === 'COMPLETED') return [{ field: null, message: 'A bulk operation cannot be canceled when it is completed' }];
+    return [];
   }
 
   /** The GraphQL view of an operation (`BulkOperation`). */

@@ -95,8 +95,8 @@ export function rootValue(): Record<string, unknown> {
     bulkOperationCancel: (args: { id: string }, ctx: Ctx) => {
       const op = ctx.bulk.operations.get(parseGid(args.id, 'BulkOperation') ?? -1);
       if (!op) return { bulkOperation: null, userErrors: [{ field: ['id'], message: 'Bulk operation does not exist' }] };
-      ctx.bulk.cancel(op);
-      return { bulkOperation: ctx.bulk.view(op, ctx.baseUrl), userErrors: [] };
+      const userErrors = ctx.bulk.cancel(op);
+      return { bulkOperation: ctx.bulk.view(op, ctx.baseUrl), userErrors };
     },
   };
 }
