@@ -23,7 +23,10 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import {
+  getNamedType, getNullableType, isInputObjectType, isListType, Kind, parse, typeFromAST,
+  type GraphQLInputType, type OperationDefinitionNode,
+} from 'graphql';
 import { runGraphQL } from '../../connectors/shopify/simulator/graphql-endpoint.ts';
 import { rootValue } from '../../connectors/shopify/simulator/resolvers/index.ts';
 import { ShopState } from '../../connectors/shopify/simulator/state.ts';
@@ -33,6 +36,7 @@ import { LeakyBucket } from '../../connectors/shopify/simulator/bucket.ts';
 import { adminSchema } from '../../connectors/shopify/simulator/schema.ts';
 import type { Ctx } from '../../connectors/shopify/simulator/resolvers/context.ts';
 import { OUT_OF_SCOPE } from './out-of-scope.ts';
+import { SEEDS } from './seeds.ts';
 
 export const DOMAINS = ['orders', 'products', 'shipping-fulfillments', 'bulk-operations', 'webhooks'] as const;
 
@@ -63,6 +67,7 @@ export interface IndexRequest {
   from: string;
   inlineKey?: string;
   document?: string;
+  shapeNotes?: string[];
   script?: string;
 }
 
@@ -158,14 +163,14 @@ export function normalize(value: unknown, key = ''): unknown {
         if (Object.keys(rest).length) out[k] = normalize(rest, k);
         continue;
       }
-      if (k === 'name' && (isLocation || key === 'location')) out[k] = '<location>';
+      if (k === 'name' && (isLocation || key === 'location' || key === 'assignedLocation')) out[k] = '<location>';
       // Whether a version is a release candidate depends on the day of the recording.
       else if (key === 'apiVersion' && k === 'displayName' && typeof v === 'string') out[k] = v.replace(/ \(Release candidate\)$/, '');
       else if (key === 'apiVersion' && k === 'supported') out[k] = '<supported>';
       // A bulk operation's counts, size and file measure the store it read: the
       // capture store held thousands of objects no setup step creates.
       else if (isBulk && /^(objectCount|rootObjectCount|fileSize)$/.test(k) && typeof v === 'string') out[k] = '<count>';
-      else if (isBulk && /^(url|partialDataUrl)$/.test(k) && typeof v === 'string') out[k] = '<url>';
+      else if (isBulk && /^(url|partialDataUrl)$/.test(k)) out[k] = '<url or null>';
       else if (/^(cursor|startCursor|endCursor)$/.test(k) && typeof v === 'string') out[k] = '<cursor>';
       else out[k] = normalize(v, k);
     }
@@ -205,16 +210,165 @@ function learnIds(captured: unknown, simulated: unknown, map: Map<string, string
 }
 
 /** Swap captured ids in variables for the simulator's (also inside strings: search queries, bulk queries). */
-function remap<T>(vars: T, map: Map<string, string>, primaryLocation: string): T {
+function remap<T>(vars: T, map: Map<string, string>, primaryLocation: string, storeLocations: Set<string>): T {
+  const mapLocation = (g: string) => map.get(g) ?? (storeLocations.has(g) ? primaryLocation : g);
   const swap = (s: string) =>
-    s.replace(/gid:\/\/shopify\/(\w+)\/\d+(\?inventory_item_id=\d+)?/g, (g, type: string) => {
+    s.replace(/gid:\/\/shopify\/(\w+)\/(\d+)(\?inventory_item_id=(\d+))?/g, (g, type: string, id: string, _q, item?: string) => {
       const known = map.get(g);
       if (known) return known;
-      // The capture store's own location existed before any capture: it is the simulator's primary location.
-      if (type === 'Location') return primaryLocation;
+      if (type === 'InventoryLevel' && item) {
+        // A level's id names its location and item: swap both.
+        const loc = mapLocation(`gid://shopify/Location/${id}`).split('/').pop();
+        const it = (map.get(`gid://shopify/InventoryItem/${item}`) ?? `gid://shopify/InventoryItem/${item}`).split('/').pop();
+        return `gid://shopify/InventoryLevel/${loc}?inventory_item_id=${it}`;
+      }
+      // The capture store's own location existed before any capture: it is the simulator's primary
+      // location. An id only ever sent (999999999999) stays unknown.
+      if (type === 'Location' && storeLocations.has(g)) return primaryLocation;
       return g;
     });
-  return JSON.parse(JSON.stringify(vars ?? {}), (_k, v) => (typeof v === 'string' ? (map.get(v) ?? swap(v)) : v)) as T;
+  // Legacy numeric ids inside strings (search queries: `id:53593660588338`) follow their gid.
+  const numbers = (s: string) => s.replace(/(?<![/\d])(\d{6,})(?!\d)/g, (n) => map.get(n) ?? n);
+  return JSON.parse(JSON.stringify(vars ?? {}), (_k, v) => (typeof v === 'string' ? (map.get(v) ?? numbers(swap(v))) : v)) as T;
+}
+
+/** Gids of `type` in a recorded answer. */
+function gidsIn(value: unknown, type: string): string[] {
+  const out: string[] = [];
+  const re = new RegExp(`^gid://shopify/${type}/\\d+$`);
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string' && re.test(v)) out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(value);
+  return out;
+}
+
+/** Remember the last gid of each type Shopify answered with. */
+function noteGids(value: unknown, lastSeen: Map<string, string>): void {
+  if (typeof value === 'string') {
+    const m = /^gid:\/\/shopify\/(\w+)\/\d+$/.exec(value);
+    if (m) lastSeen.set(m[1]!, value);
+  } else if (Array.isArray(value)) value.forEach((v) => noteGids(v, lastSeen));
+  else if (value && typeof value === 'object') Object.values(value).forEach((v) => noteGids(v, lastSeen));
+}
+
+/** The parent paths of a step, nearest first (`$.a.b.c` → `$.a.b`, `$.a`, `$`). */
+function ancestors(p: string): string[] {
+  const out: string[] = [];
+  let cur = p;
+  for (;;) {
+    const i = Math.max(cur.lastIndexOf('.'), cur.lastIndexOf('['));
+    if (i <= 0) break;
+    cur = cur.slice(0, i);
+    out.push(cur);
+  }
+  out.push('$');
+  return out;
+}
+
+/** The value of `key` nearest a step: on its ancestors or their direct children. */
+function nearest(capture: unknown, stepPath: string, key: string): unknown {
+  for (const a of ancestors(stepPath)) {
+    const holder = at(capture, a);
+    if (!holder || typeof holder !== 'object' || Array.isArray(holder)) continue;
+    const h = holder as Record<string, unknown>;
+    if (key in h && (typeof h[key] !== 'object' || h[key] === null)) return h[key];
+    for (const child of Object.values(h)) {
+      if (child && typeof child === 'object' && !Array.isArray(child) && key in child) {
+        const v = (child as Record<string, unknown>)[key];
+        if (typeof v !== 'object' || v === null) return v;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A recorded answer reshaped as the input type takes it (fields the input does not define are dropped). */
+function asInput(value: unknown, type: GraphQLInputType): unknown {
+  const t = getNullableType(type);
+  if (isListType(t)) return Array.isArray(value) ? value.map((v) => asInput(v, t.ofType)) : [asInput(value, t.ofType)];
+  if (!isInputObjectType(t)) return value;
+  if (!value || typeof value !== 'object') return undefined;
+  const fields = t.getFields();
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const f = fields[k];
+    if (!f || v === null || (typeof v === 'object' && !isInputObjectType(getNamedType(f.type)) && !Array.isArray(v))) continue;
+    const x = asInput(v, f.type);
+    if (x !== undefined) out[k] = x;
+  }
+  return out;
+}
+
+function findKey(value: unknown, match: (k: string) => boolean): unknown {
+  if (!value || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) if (match(k) && v !== null) return v;
+  for (const v of Object.values(value)) {
+    const hit = findKey(v, match);
+    if (hit !== undefined) return hit;
+  }
+  return undefined;
+}
+
+/**
+ * Variables a capture did not record (its script built them and kept only
+ * the answer) are rebuilt from the capture: a variable takes the value of
+ * the key of its name nearest the step (`setup.productId` for `$productId`);
+ * an input object takes what Shopify answered under that name
+ * (`$product` ← `productCreate.product`, `$variants` ← `productVariants`),
+ * reshaped to the input type.
+ */
+function rebuildVariables(query: string, capture: unknown, r: IndexRequest, expected: Record<string, unknown>, lastSeen: Map<string, string>): Record<string, unknown> {
+  // `productId` → the last Product the capture's store answered with.
+  const lastOf = (idName: string) => lastSeen.get(`${idName[0]!.toUpperCase()}${idName.slice(1).replace(/Id$/, '')}`);
+  const out: Record<string, unknown> = {};
+  let op: OperationDefinitionNode | undefined;
+  try {
+    op = parse(query).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  } catch {
+    return out;
+  }
+  const schema = adminSchema();
+  for (const def of op?.variableDefinitions ?? []) {
+    const name = def.variable.name.value;
+    const type = typeFromAST(schema, def.type as never) as GraphQLInputType | undefined;
+    if (!type) continue;
+    let found: unknown;
+    if (isInputObjectType(getNamedType(type))) {
+      const lower = name.toLowerCase();
+      const answered = findKey(expected.data, (k) => k.toLowerCase() === lower || k.toLowerCase().endsWith(lower));
+      if (answered !== undefined) found = asInput(answered, type);
+    }
+    if (found === undefined) found = nearest(capture, r.path, name);
+    if (found === undefined && /Id$/.test(name)) found = lastOf(name);
+    const named = getNamedType(type);
+    if (found === undefined && isInputObjectType(named)) {
+      // An input of ids (`ProductDeleteInput { id }`): each field from the nearest key of its name,
+      // `id` from the nearest `<entity>Id` (`productId`).
+      const entity = named.name.replace(/(Delete|Update|Create)?Input$/, '');
+      const obj: Record<string, unknown> = {};
+      for (const f of Object.keys(named.getFields())) {
+        const key = f === 'id' ? `${entity[0]!.toLowerCase()}${entity.slice(1)}Id` : f;
+        const v = nearest(capture, r.path, key) ?? (f === 'id' ? lastOf(key) : undefined);
+        if (v !== undefined) obj[f] = v;
+      }
+      if (Object.keys(obj).length) found = obj;
+    }
+    if (found !== undefined) out[name] = found;
+  }
+  return out;
+}
+
+function dropPath(value: unknown, keys: string[]): void {
+  if (!value || typeof value !== 'object') return;
+  const [head, ...rest] = keys;
+  if (Array.isArray(value)) return value.forEach((v) => dropPath(v, keys));
+  const o = value as Record<string, unknown>;
+  if (!head || !(head in o)) return;
+  if (rest.length === 0) delete o[head];
+  else dropPath(o[head], rest);
 }
 
 /** First path where two JSON values differ, with both sides (short). */
@@ -235,7 +389,7 @@ export function firstDifference(a: unknown, b: unknown, p = '$'): string | null 
 export function documentOf(folder: string, capture: unknown, r: IndexRequest): string | null {
   if (r.from === 'capture' && r.inlineKey) {
     const step = at(capture, r.path) as Record<string, unknown> | undefined;
-    const text = step?.[r.inlineKey];
+    const text = r.inlineKey.includes('.') ? at(step, `$.${r.inlineKey}`) : step?.[r.inlineKey];
     return typeof text === 'string' ? text : null;
   }
   if (!r.document) return null;
@@ -257,7 +411,11 @@ export async function replayCapture(folder: string, file: string, requests: Inde
   const capture = JSON.parse(readFileSync(path.join(folder, file), 'utf8'));
   const shop = freshShop();
   const primary = `gid://shopify/Location/${shop.state.primaryLocationId}`;
-  const ids = new Map<string, string>();
+  const ids = SEEDS[file]?.(shop, capture) ?? new Map<string, string>();
+  const storeLocations = new Set<string>();
+  for (const r of requests) for (const g of gidsIn(at(capture, r.responseCapturePath), 'Location')) storeLocations.add(g);
+  for (const call of ((capture as { upstreamCalls?: unknown[] }).upstreamCalls ?? [])) for (const g of gidsIn((call as { response?: unknown }).response, 'Location')) storeLocations.add(g);
+  const lastSeen = new Map<string, string>();
   const results: RequestResult[] = [];
   // Cleanup steps undo the setup on the real store and ran last, wherever the
   // file records them (often inside `setup`): replay them last too.
@@ -265,11 +423,17 @@ export async function replayCapture(folder: string, file: string, requests: Inde
   requests = [...requests.filter((r) => !isCleanup(r.path)), ...requests.filter((r) => isCleanup(r.path))];
   const excluded = Object.entries(OUT_OF_SCOPE).filter(([k]) => k.startsWith(`${file}#`)).map(([k, why]) => [k.slice(file.length + 1), why] as const);
   const seen = new Set<string>();
+  const answers = new Set<string>();
   for (const r of requests) {
     // A step recorded twice (a cleanup that points at the same recording) was sent once.
     const recorded = at(capture, r.responseCapturePath) as { data?: unknown; errors?: unknown } | undefined;
     const recording = JSON.stringify([r.variablesCapturePath ? at(capture, r.variablesCapturePath) : null, recorded?.data, recorded?.errors]);
     if (isCleanup(r.path) && seen.has(recording)) continue;
+    // So is a step without recorded variables whose answer repeats an earlier one (a file's
+    // top-level `response` copying its detail read).
+    const answer = JSON.stringify([recorded?.data, recorded?.errors]);
+    if (!r.variablesCapturePath && answers.has(answer)) continue;
+    answers.add(answer);
     seen.add(recording);
     const skip = excluded.find(([prefix]) => r.path === prefix || r.path.startsWith(`${prefix}.`) || r.path.startsWith(`${prefix}[`));
     const expected = at(capture, r.responseCapturePath) as Record<string, unknown> | undefined;
@@ -286,14 +450,27 @@ export async function replayCapture(folder: string, file: string, requests: Inde
       results.push({ path: r.path, outcome: judge('not supported'), detail: skip?.[1] ?? `roots not simulated: ${missing.join(', ')}` });
       continue;
     }
-    const variables = r.variablesCapturePath ? (at(capture, r.variablesCapturePath) as Record<string, unknown> | undefined) ?? {} : {};
+    const variables = r.variablesCapturePath
+      ? (at(capture, r.variablesCapturePath) as Record<string, unknown> | undefined) ?? {}
+      : rebuildVariables(query, capture, r, expected, lastSeen);
     playClock(expected.data, ids, shop);
-    const outcome = runGraphQL({ query, variables: remap(variables, ids, primary) }, shop.ctx, shop.bucket, shop.root);
+    const outcome = runGraphQL({ query, variables: remap(variables, ids, primary, storeLocations) }, shop.ctx, shop.bucket, shop.root);
     const actual = outcome.body;
     learnIds(expected.data, actual.data, ids);
+    noteGids(expected.data, lastSeen);
+    // A document the index rebuilt (not the capture's own text) is laid out differently: error
+    // locations then point elsewhere in the same request and are not compared.
+    if (r.from !== 'capture') {
+      for (const e of [...((expected.errors as unknown[]) ?? []), ...((actual.errors as unknown[]) ?? [])]) if (e && typeof e === 'object') delete (e as Record<string, unknown>).locations;
+    }
     // Errors first: an unexpected error explains a null in data.
     const want = normalize({ ...(expected.errors ? { errors: expected.errors } : {}), data: expected.data ?? null });
     const got = normalize({ ...(actual.errors ? { errors: actual.errors } : {}), data: actual.data ?? null });
+    // The index knows when the document it found selects less than Shopify answered: those fields are not compared.
+    for (const note of r.shapeNotes ?? []) {
+      const m = /^\$\.([\w.]+): not selected$/.exec(note);
+      if (m) dropPath(want, m[1]!.split('.'));
+    }
     const diff = firstDifference(want, got);
     const cost = (expected.extensions as { cost?: { requestedQueryCost?: number; actualQueryCost?: number | null } } | undefined)?.cost;
     results.push({

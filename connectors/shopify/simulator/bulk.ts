@@ -102,10 +102,8 @@ export class BulkOperations {
       op.status = 'RUNNING';
       this.complete(op, parse(op.query));
     }
-    if (status === 'CANCELED' && op.status === 'CANCELING') {
-      op.status = 'CANCELED';
-      op.completedAt = this.state.now();
-    }
+    // A canceled operation never completed: Shopify leaves completedAt null (recorded).
+    if (status === 'CANCELED' && op.status === 'CANCELING') op.status = 'CANCELED';
   }
 
   private complete(op: BulkOperation, doc: DocumentNode): void {

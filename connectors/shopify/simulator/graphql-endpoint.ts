@@ -48,6 +48,19 @@ function coerceVariables(op: OperationDefinitionNode, raw: Record<string, unknow
     const has = Object.prototype.hasOwnProperty.call(raw, name);
     if (!has && (def.defaultValue || def.type.kind !== Kind.NON_NULL_TYPE)) continue;
     const problems: Array<{ path: Array<string | number>; explanation: string }> = [];
+    // Shopify's ID scalar takes global ids only (recorded: `bulkOperation(id: $id)` with
+    // "not-a-shopify-gid" answers INVALID_VARIABLE "Invalid global id 'not-a-shopify-gid'").
+    const named = def.type.kind === Kind.NON_NULL_TYPE ? def.type.type : def.type;
+    const raw0 = has ? raw[name] : null;
+    if (named.kind === Kind.NAMED_TYPE && named.name.value === 'ID' && typeof raw0 === 'string' && !/^gid:\/\/[\w-]+\/\w+\/./.test(raw0)) {
+      const explanation = `Invalid global id '${raw0}'`;
+      errors.push({
+        message: `Variable $${name} of type ${printTypeNode(def.type)} was provided invalid value`,
+        locations: def.loc ? [{ line: def.loc.startToken.line, column: def.loc.startToken.column }] : undefined,
+        extensions: { code: 'INVALID_VARIABLE', value: raw0, problems: [{ path: [], explanation, message: explanation }] },
+      });
+      continue;
+    }
     coerceInputValue(has ? raw[name] : null, type, (path, _invalid, err) => {
       const m1 = /Field "(.+?)" is not defined by type "(.+?)"/.exec(err.message);
       const m2 = /Field "(.+?)" of required type "(.+?)" was not provided/.exec(err.message);
