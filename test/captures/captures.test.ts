@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { costs, replayFolder, summarize, table, type CaptureResult } from './replay.ts';
 import { costCases, fullSchema } from './costs.ts';
+import { validationCases } from './validation.ts';
 import { OUT_OF_SCOPE } from './out-of-scope.ts';
 import { KNOWN_GAPS, DOMAIN_FLOOR } from './known-gaps.ts';
 
@@ -89,4 +90,17 @@ describe("the cost model against Shopify's recorded costs", () => {
     expect(bulk.length).toBeGreaterThan(5);
     for (const c of bulk) expect(c.requested[1], c.path).toBe(c.requested[0]);
   });
+});
+
+describe("request validation against every request Shopify refused before running it", () => {
+  it("answers with graphql-ruby's messages, codes, paths and locations", () => {
+    const cases = validationCases(CAPTURES, fullSchema(path.join(FIXTURES, 'admin-2026-07.schema.graphql')));
+    const differ = cases.filter((c) => !c.equal);
+    console.log(`validation: ${cases.length - differ.length} of ${cases.length} refused requests answered as Shopify did`);
+    for (const c of differ) console.log(`  differs ${c.file} ${c.path}: ${c.detail}`);
+    expect(cases.length).toBeGreaterThan(20);
+    // The rest: 7 whose recorded text lost the leading line the script sent (every location one
+    // line off), and one API 2025-01 field (OrderEditCommitPayload.successMessages) 2026-07 has.
+    expect(cases.length - differ.length).toBeGreaterThanOrEqual(21);
+  }, 60_000);
 });

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema, Kind, parse, validate, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { queryCost } from '../../connectors/shopify/simulator/cost.ts';
+import { withShopifyScalars } from '../../connectors/shopify/simulator/schema.ts';
 import { at, documentOf, type IndexRequest } from './replay.ts';
 
 export interface CostCase {
@@ -58,6 +59,6 @@ export function costCases(folder: string, schema: GraphQLSchema): CostCase[] {
 let full: GraphQLSchema | undefined;
 /** The full 2026-07 schema of the shared fixtures (dev and test use only). */
 export function fullSchema(file: string): GraphQLSchema {
-  full ??= buildSchema(readFileSync(file, 'utf8'));
+  full ??= withShopifyScalars(buildSchema(readFileSync(file, 'utf8')));
   return full;
 }
