@@ -33,17 +33,51 @@ export const MAX_QUERY_BYTES = 65535;
 
 type BulkUserError = { field: string[] | null; message: string; code?: string | null };
 
-/** Whether the document selects at least one connection (bulk queries must). */
-function hasConnection(schema: GraphQLSchema, doc: DocumentNode): boolean {
+/**
+ * What Shopify's bulk query validators refuse. Documented
+ * (https://shopify.dev/docs/api/usage/bulk-operations/queries, "Operation
+ * restrictions", and the bulkOperationRunQuery reference): at least one
+ * connection, at most five, nested at most two levels deep, and no
+ * top-level `node`/`nodes`. Only the first message is recorded in the
+ * captures ("Bulk queries must contain at least one connection."); the other
+ * three are the simulator's wording of the documented rule, in the same form.
+ */
+export function bulkQueryProblem(schema: GraphQLSchema, doc: DocumentNode): string | null {
   const info = new TypeInfo(schema);
-  let found = false;
+  let connections = 0;
+  let depth = 0;
+  let deepest = 0;
+  let topLevelNode = false;
+  let level = 0;
+  const isConnection = () => {
+    const def = info.getFieldDef();
+    return !!def && getNamedType(def.type).name.endsWith('Connection');
+  };
+  const stack: boolean[] = [];
   visit(doc, visitWithTypeInfo(info, {
-    Field() {
-      const def = info.getFieldDef();
-      if (def && getNamedType(def.type).name.endsWith('Connection')) found = true;
+    Field: {
+      enter(node) {
+        if (level === 0 && (node.name.value === 'node' || node.name.value === 'nodes')) topLevelNode = true;
+        level++;
+        const c = isConnection();
+        stack.push(c);
+        if (c) {
+          connections++;
+          depth++;
+          deepest = Math.max(deepest, depth);
+        }
+      },
+      leave() {
+        level--;
+        if (stack.pop()) depth--;
+      },
     },
   }));
-  return found;
+  if (topLevelNode) return "Bulk queries cannot use the top-level 'node' or 'nodes' fields.";
+  if (connections === 0) return 'Bulk queries must contain at least one connection.';
+  if (connections > 5) return 'Bulk queries cannot contain more than 5 connections.';
+  if (deepest > 2) return 'Bulk queries cannot contain connections nested more than 2 levels deep.';
+  return null;
 }
 
 export class BulkOperations {
@@ -75,9 +109,8 @@ export class BulkOperations {
     } catch (err) {
       return { op: null, userErrors: [{ field: ['query'], message: `Invalid bulk query: ${(err as GraphQLError).message}`, code: 'INVALID' }] };
     }
-    if (!hasConnection(this.schema, doc)) {
-      return { op: null, userErrors: [{ field: ['query'], message: 'Bulk queries must contain at least one connection.', code: 'INVALID' }] };
-    }
+    const problem = bulkQueryProblem(this.schema, doc);
+    if (problem) return { op: null, userErrors: [{ field: ['query'], message: problem, code: 'INVALID' }] };
     const op: BulkOperation = {
       id: this.state.nextId(), status: 'CREATED', query, createdAt: this.state.now(), completedAt: null,
       objectCount: 0, rootObjectCount: 0, lines: null, fileSize: null, errorCode: null,

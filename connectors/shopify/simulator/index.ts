@@ -53,6 +53,8 @@ export interface ShopifySimulator extends ChannelSimulator {
   readonly bucket: LeakyBucket;
   /** The in-memory shop, for assertions a test cannot make through the API. */
   readonly state: ShopState;
+  /** Bulk operations (tests may slow `runDelayMs` to hold operations in progress). */
+  readonly bulk: BulkOperations;
   /** The primary location's gid. */
   readonly locationId: string;
   /** Change an order's note (and so `updatedAt`), sending `orders/updated`. */
@@ -137,6 +139,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     webhookDeliveries: webhooks.deliveries,
     bucket,
     state,
+    bulk,
     locationId,
     channelConfig() {
       return {

@@ -62,3 +62,38 @@ describe('the Shopify connector against what Shopify refuses', () => {
     sim.bucket.setPlan('standard');
   });
 });
+
+const RUN = `mutation($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id } userErrors { field message code } } }`;
+
+describe('the simulator refuses the bulk queries Shopify documents as refused', () => {
+  const refusal = async (q: string) => (await sim.graphql(RUN, { q })).body.data.bulkOperationRunQuery;
+
+  it('without a connection (recorded message), with a top-level nodes, over five connections or nested three deep', async () => {
+    expect((await refusal('{ shop { name } }')).userErrors).toEqual([{ field: ['query'], message: 'Bulk queries must contain at least one connection.', code: 'INVALID' }]);
+    expect((await refusal('{ nodes(ids: ["gid://shopify/Product/1"]) { id } }')).userErrors[0].message).toMatch(/top-level 'node' or 'nodes'/);
+    const six = `{ products { edges { node { id ${['a', 'b', 'c', 'd', 'e'].map((k) => `${k}: variants { edges { node { id } } }`).join(' ')} } } } }`;
+    expect((await refusal(six)).userErrors[0].message).toBe('Bulk queries cannot contain more than 5 connections.');
+    const deep = '{ products { edges { node { id variants { edges { node { id inventoryItem { inventoryLevels { edges { node { id } } } } } } } } } } }';
+    expect((await refusal(deep)).userErrors[0].message).toMatch(/nested more than 2 levels/);
+    const big = `{ products { edges { node { id ${' '.repeat(65_536)} } } } }`;
+    expect((await refusal(big)).userErrors[0]).toMatchObject({ field: ['query'], message: `Query is too large (${Buffer.byteLength(big)} bytes; maximum is 65535 bytes)`, code: 'INVALID' });
+  });
+
+  it('runs five at once and refuses the sixth, naming the five in progress', async () => {
+    const ok = '{ products { edges { node { id } } } }';
+    // Hold them in progress however slow the machine is.
+    sim.bulk.runDelayMs = 600_000;
+    const started: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await refusal(ok);
+      expect(r.userErrors).toEqual([]);
+      started.push(r.bulkOperation.id);
+    }
+    const sixth = await refusal(ok);
+    expect(sixth.bulkOperation).toBeNull();
+    expect(sixth.userErrors).toEqual([{ field: null, message: `A bulk query operation for this app and shop is already in progress: ${started.join(', ')}.`, code: 'OPERATION_IN_PROGRESS' }]);
+    // A cancel answers CANCELING, which still counts against the five.
+    const cancel = await sim.graphql(`mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { status } userErrors { message } } }`, { id: started[0] });
+    expect(cancel.body.data.bulkOperationCancel).toEqual({ bulkOperation: { status: 'CANCELING' }, userErrors: [] });
+  });
+});
