@@ -59,6 +59,10 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   '2025-01_products_product-related-by-id-not-found.json': REASONS.COLLECTIONS,
   '2025-01_products_product-mutation-hydration-variant-update.json': REASONS.PRODUCTWRITE,
   // Single requests of captures that are otherwise replayed.
+  '2026-04_products_inventory-reason-validation.json#$.setup.setup': REASONS.PRODUCTWRITE,
+  '2026-04_products_inventory-reason-validation.json#$.invalidReasonCases.unknownReasonAdjust': REASONS.ADJUST,
+  '2026-04_products_inventory-reason-validation.json#$.invalidReasonCases.unknownReasonMove': REASONS.ADJUST,
+  '2026-04_products_inventory-reason-validation.json#$.invalidReasonCases.unknownReasonSetOnHand': REASONS.ADJUST,
   '2026-04_webhooks_webhook-subscription-metafields-lifecycle.json#$.schemaProbe': REASONS.TRIMMED,
   '2026-04_shipping-fulfillments_fulfillment-top-level-reads.json#$.assignedFulfillmentOrdersAccess': REASONS.FSERVICE,
   '2026-04_bulk-operations_bulk-operation-status-catalog-cancel.json#$.lifecycle.queryExportToTerminal.catalogById': REASONS.BULKLIST,
@@ -258,7 +262,6 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   '2026-04_products_inventory-inactive-level-lifecycle-2026-04.json': REASONS.ADJUST,
   '2026-04_products_inventory-item-levels-connection-windowing-2026-04.json': REASONS.ADJUST,
   '2026-04_products_inventory-move-adjustment-group-shape.json': REASONS.ADJUST,
-  '2026-04_products_inventory-reason-validation.json': REASONS.ADJUST,
   '2025-01_products_product-create-then-bulk-create-price-range-parity.json': REASONS.PRODUCTWRITE,
   '2025-01_products_product-live-hybrid-overlay.json': REASONS.PRODUCTWRITE,
   '2025-01_products_product-nested-connections.json': REASONS.PRODUCTWRITE,
