@@ -6,6 +6,22 @@
  * currently available; otherwise the requested cost is taken and the
  * difference to the actual cost is refunded after execution.
  */
+/**
+ * Each plan's bucket: the restore rates are the documented ones (Standard
+ * 100 points/s, Advanced 200, Plus 1000, Commerce Components 2000); the
+ * bucket holds 20 seconds of restore, as the real `throttleStatus` readings
+ * show (`maximumAvailable: 2000, restoreRate: 100` on the standard
+ * development store of ../shared/fixtures/shopify/captures).
+ */
+export const PLAN_LIMITS = {
+  standard: { bucketSize: 2000, restoreRate: 100 },
+  advanced: { bucketSize: 4000, restoreRate: 200 },
+  plus: { bucketSize: 20_000, restoreRate: 1000 },
+  enterprise: { bucketSize: 40_000, restoreRate: 2000 },
+} as const;
+
+export type ShopifyPlan = keyof typeof PLAN_LIMITS;
+
 export interface ThrottleStatus {
   maximumAvailable: number;
   currentlyAvailable: number;
@@ -17,12 +33,12 @@ export class LeakyBucket {
   private last: number;
 
   /**
-   * @param bucketSize points the bucket holds (default 1000, Shopify's standard plan)
+   * @param bucketSize points the bucket holds (default 2000, Shopify's standard plan)
    * @param restoreRate points restored per second (default 100)
    */
   constructor(
-    private bucketSize = 1000,
-    private restoreRate = 100,
+    private bucketSize: number = PLAN_LIMITS.standard.bucketSize,
+    private restoreRate: number = PLAN_LIMITS.standard.restoreRate,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.available = bucketSize;
@@ -30,15 +46,20 @@ export class LeakyBucket {
   }
 
   /**
-   * Move the shop to another plan's limits (Shopify: Standard 100 points/s,
-   * Advanced 200, Plus 1000). What is in the bucket is kept, up to the new size;
-   * clients see the change in the next `throttleStatus`.
+   * Move the shop to other limits (`PLAN_LIMITS[plan]` for a plan's). What is
+   * in the bucket is kept, up to the new size; clients see the change in the
+   * next `throttleStatus`.
    */
   setLimits(bucketSize: number, restoreRate: number): void {
     this.refill();
     this.bucketSize = bucketSize;
     this.restoreRate = restoreRate;
     this.available = Math.min(this.available, bucketSize);
+  }
+
+  /** Move the shop to a plan's documented limits. */
+  setPlan(plan: ShopifyPlan): void {
+    this.setLimits(PLAN_LIMITS[plan].bucketSize, PLAN_LIMITS[plan].restoreRate);
   }
 
   private refill(): void {

@@ -61,13 +61,37 @@ export function queryCost(
     const value = data === undefined ? undefined : data?.[key];
     if (data !== undefined && data !== null && !(key in data)) continue;
     if (isMutation) {
-      // The payload object itself is part of the flat mutation price.
-      total += MUTATION_COST + (value === null ? 0 : selectionCost(ctx, field, def.type, value, true));
+      total += MUTATION_COST + (value === null ? 0 : payloadCost(ctx, field, def.type, value));
     } else {
       total += fieldCost(ctx, field, def, value);
     }
   }
   return total;
+}
+
+/**
+ * What a mutation's payload selects beyond the flat price. The payload and
+ * the objects it returns directly (`webhookSubscription`, `userErrors`) are
+ * part of the price; what those objects select costs as in a query. Checked
+ * against Shopify's recorded costs (test/captures/costs.test.ts).
+ */
+function payloadCost(ctx: CostContext, field: FieldNode, type: GraphQLOutputType, value: unknown): number {
+  const named = getNamedType(type);
+  if (!field.selectionSet || !isObjectType(named)) return 0;
+  const obj = value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  const defs = named.getFields();
+  let sum = 0;
+  for (const f of collectFields(ctx, field.selectionSet, named)) {
+    const def = defs[f.name.value];
+    if (!def) continue;
+    const key = f.alias?.value ?? f.name.value;
+    if (obj && !(key in obj)) continue;
+    const v = obj ? obj[key] : undefined;
+    if (v === null) continue;
+    if (isConnection(def)) sum += fieldCost(ctx, f, def, v);
+    else sum += selectionCost(ctx, f, def.type, v, true);
+  }
+  return sum;
 }
 
 /** Fields selected on `type`, fragments flattened; abstract branches are merged (max taken later). */

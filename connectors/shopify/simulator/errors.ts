@@ -27,6 +27,9 @@ import {
   NoUndefinedVariablesRule,
   ScalarLeafsRule,
   KnownTypeNamesRule,
+  TypeInfo,
+  visitWithTypeInfo,
+  getNamedType,
 } from 'graphql';
 
 /** One error as serialized in a response body. */
@@ -146,7 +149,7 @@ const rewriters = new Map<ValidationRule, Rewriter>([
     const node = err.nodes?.[0];
     if (!node) return null;
     const { arg, field } = argumentContext(doc, node);
-    const expected = /type "(.+?)"/.exec(err.message)?.[1];
+    const expected = /type "(.+?)"/.exec(err.message)?.[1] ?? /does not exist in "(.+?)" enum/.exec(err.message)?.[1];
     if (!arg || !field) return null;
     // graphql-ruby reports the whole argument value and the argument's type.
     const argNode = findArgument(doc, node);
@@ -194,30 +197,100 @@ function findArgument(doc: DocumentNode, target: ASTNode) {
 }
 
 /**
+ * Shopify's ID scalar takes global ids only: a literal that is not one is
+ * refused before execution (recorded: `bulkOperation(id: "not-a-gid")`
+ * answers "Invalid global id 'not-a-gid'", code argumentLiteralsIncompatible).
+ */
+const GlobalIdLiteralsRule: ValidationRule = (context) => {
+  const info = new TypeInfo(context.getSchema());
+  return visitWithTypeInfo(info, {
+    Argument(node) {
+      const arg = info.getArgument();
+      if (!arg || getNamedType(arg.type).name !== 'ID' || node.value.kind !== Kind.STRING) return;
+      if (!/^gid:\/\/[\w-]+\/\w+\/./.test(node.value.value)) context.reportError(new GraphQLError(`Invalid global id '${node.value.value}'`, { nodes: [node] }));
+    },
+  }) as ReturnType<ValidationRule>;
+};
+rewriters.set(GlobalIdLiteralsRule, (err) => ({ message: err.message, extensions: { code: 'argumentLiteralsIncompatible', typeName: 'CoercionError' } }));
+
+/**
  * Validate like Shopify: run graphql-js' rules, and express each error in the
  * graphql-ruby wording and `extensions.code` the real API uses.
  */
 export function validateLikeShopify(schema: GraphQLSchema, doc: DocumentNode): ShopifyError[] {
-  const all = validate(schema, doc);
+  const all = validate(schema, doc, [...specifiedRules, GlobalIdLiteralsRule]);
   if (all.length === 0) return [];
   const paths = pathIndex(doc);
   const out: ShopifyError[] = [];
   // Which rule produced an error is not recorded by graphql-js: re-run rule
   // by rule (only on invalid documents, so the cost is paid rarely).
-  for (const rule of specifiedRules) {
+  const refusedArguments = new Set<ASTNode>();
+  for (const rule of [...specifiedRules, GlobalIdLiteralsRule]) {
     for (const err of validate(schema, doc, [rule])) {
-      const rewritten = rewriters.get(rule)?.(err, doc) ?? { message: err.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
       const node = err.nodes?.[0];
-      const pathNode = node && rule === ValuesOfCorrectTypeRule ? findArgument(doc, node) ?? node : node;
+      if (rule === KnownArgumentNamesRule && node) refusedArguments.add(node);
+      // A required field missing from an input object literal: graphql-ruby names the field and
+      // points at the object (`Argument 'price' on InputObject 'X' is required. Expected type MoneyInput!`).
+      const missing = rule === ValuesOfCorrectTypeRule ? /^Field "(.+?)\.(.+?)" of required type "(.+?)" was not provided/.exec(err.message) : null;
+      if (missing && node) {
+        const [, inputObjectType, argumentName, argumentType] = missing;
+        const base = paths.get(node);
+        const loc = node.loc?.startToken;
+        out.push({
+          message: `Argument '${argumentName}' on InputObject '${inputObjectType}' is required. Expected type ${argumentType}`,
+          ...(loc ? { locations: [{ line: loc.line, column: loc.column }] } : {}),
+          ...(base ? { path: [...base, argumentName!] } : {}),
+          extensions: { code: 'missingRequiredInputObjectAttribute', argumentName, argumentType, inputObjectType },
+        });
+        continue;
+      }
+      const rewritten = rewriters.get(rule)?.(err, doc) ?? { message: err.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+      const pathNode = node && (rule === ValuesOfCorrectTypeRule || rule === GlobalIdLiteralsRule) ? findArgument(doc, node) ?? node : node;
       const path = pathNode ? paths.get(pathNode) : undefined;
-      // graphql-ruby points at the field for argument errors.
-      const locNode = pathNode?.kind === Kind.ARGUMENT ? fieldOf(doc, pathNode) ?? pathNode : pathNode;
+      // graphql-ruby points at the field for a literal it cannot coerce, at the argument itself
+      // for an argument the field does not take (both recorded).
+      const locNode = pathNode?.kind === Kind.ARGUMENT && rule !== KnownArgumentNamesRule ? fieldOf(doc, pathNode) ?? pathNode : pathNode;
       const loc = locNode?.loc ? locNode.loc.source && locNode.loc.startToken : undefined;
       out.push({
         message: rewritten.message,
         ...(loc ? { locations: [{ line: loc.line, column: loc.column }] } : err.locations ? { locations: err.locations.map((l) => ({ line: l.line, column: l.column })) } : {}),
         ...(path ? { path } : {}),
         ...(rewritten.extensions ? { extensions: rewritten.extensions } : {}),
+      });
+    }
+  }
+  out.push(...unusedAfterRefusal(doc, refusedArguments, paths));
+  return out;
+}
+
+/**
+ * A variable passed only to arguments the field does not take is, for
+ * graphql-ruby, declared but not used (recorded with
+ * `bulkOperationRunQuery(clientIdentifier: $clientIdentifier)`).
+ */
+function unusedAfterRefusal(doc: DocumentNode, refused: Set<ASTNode>, paths: Map<ASTNode, string[]>): ShopifyError[] {
+  if (refused.size === 0) return [];
+  const out: ShopifyError[] = [];
+  for (const op of doc.definitions) {
+    if (op.kind !== Kind.OPERATION_DEFINITION) continue;
+    const used = new Map<string, number>();
+    const onlyRefused = new Map<string, number>();
+    visit(op, {
+      Argument(arg) {
+        const vars: string[] = [];
+        visit(arg.value, { Variable(v) { vars.push(v.name.value); } });
+        for (const v of vars) (refused.has(arg) ? onlyRefused : used).set(v, 1);
+      },
+    });
+    for (const def of op.variableDefinitions ?? []) {
+      const name = def.variable.name.value;
+      if (!onlyRefused.has(name) || used.has(name)) continue;
+      const loc = op.loc?.startToken;
+      out.push({
+        message: `Variable $${name} is declared by ${op.name?.value ?? 'anonymous query'} but not used`,
+        ...(loc ? { locations: [{ line: loc.line, column: loc.column }] } : {}),
+        ...(paths.get(op) ? { path: paths.get(op) } : {}),
+        extensions: { code: 'variableNotUsed', variableName: name },
       });
     }
   }

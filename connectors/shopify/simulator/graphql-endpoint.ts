@@ -38,8 +38,7 @@ export interface GraphQLOutcome {
 }
 
 /** Shopify's variable errors: `Variable $input of type X! was provided invalid value for a.b (why)`. */
-function coerceVariables(op: OperationDefinitionNode, raw: Record<string, unknown>): ShopifyError[] {
-  const schema = adminSchema();
+export function coerceVariables(op: OperationDefinitionNode, raw: Record<string, unknown>, schema = adminSchema()): ShopifyError[] {
   const errors: ShopifyError[] = [];
   for (const def of op.variableDefinitions ?? []) {
     const name = def.variable.name.value;
@@ -47,7 +46,20 @@ function coerceVariables(op: OperationDefinitionNode, raw: Record<string, unknow
     if (!type || !isInputType(type)) continue;
     const has = Object.prototype.hasOwnProperty.call(raw, name);
     if (!has && (def.defaultValue || def.type.kind !== Kind.NON_NULL_TYPE)) continue;
-    const problems: Array<{ path: Array<string | number>; explanation: string }> = [];
+    const problems: Array<{ path: Array<string | number>; explanation: string; message?: string }> = [];
+    // Shopify's ID scalar takes global ids only (recorded: `bulkOperation(id: $id)` with
+    // "not-a-shopify-gid" answers INVALID_VARIABLE "Invalid global id 'not-a-shopify-gid'").
+    const named = def.type.kind === Kind.NON_NULL_TYPE ? def.type.type : def.type;
+    const raw0 = has ? raw[name] : null;
+    if (named.kind === Kind.NAMED_TYPE && named.name.value === 'ID' && typeof raw0 === 'string' && !/^gid:\/\/[\w-]+\/\w+\/./.test(raw0)) {
+      const explanation = `Invalid global id '${raw0}'`;
+      errors.push({
+        message: `Variable $${name} of type ${printTypeNode(def.type)} was provided invalid value`,
+        locations: def.loc ? [{ line: def.loc.startToken.line, column: def.loc.startToken.column }] : undefined,
+        extensions: { code: 'INVALID_VARIABLE', value: raw0, problems: [{ path: [], explanation, message: explanation }] },
+      });
+      continue;
+    }
     coerceInputValue(has ? raw[name] : null, type, (path, _invalid, err) => {
       const m1 = /Field "(.+?)" is not defined by type "(.+?)"/.exec(err.message);
       const m2 = /Field "(.+?)" of required type "(.+?)" was not provided/.exec(err.message);
@@ -59,12 +71,15 @@ function coerceVariables(op: OperationDefinitionNode, raw: Record<string, unknow
       else if (m2) { explanation = 'Expected value to not be null'; p = [...path, m2[1]!]; }
       else if (/not to be null/.test(err.message)) explanation = 'Expected value to not be null';
       else if (m3) explanation = `Could not coerce value ${m3[2]} to ${m3[1]}`;
+      else if (/^Invalid url /.test(err.message)) explanation = err.message;
       else if (m4) explanation = `Expected "${m4[1]}" to be one of: ${(schema.getType(m4[2]!) as { getValues?: () => Array<{ name: string }> }).getValues?.().map((v) => v.name).join(', ')}`;
-      problems.push({ path: p, explanation });
+      // A custom scalar's coercion error (CoercionError in graphql-ruby) also carries its message.
+      problems.push(/^Invalid url /.test(explanation) ? { path: p, explanation, message: explanation } : { path: p, explanation });
     });
     if (problems.length) {
       const typeStr = printTypeNode(def.type);
-      const detail = problems.map((pr) => (pr.path.length ? `for ${pr.path.join('.')} (${pr.explanation})` : `(${pr.explanation})`)).join(', ');
+      // graphql-ruby: "… invalid value for a (why), b.c (why)".
+      const detail = problems.map((pr, i) => (pr.path.length ? `${i === 0 ? 'for ' : ''}${pr.path.join('.')} (${pr.explanation})` : `(${pr.explanation})`)).join(', ');
       errors.push({
         message: `Variable $${name} of type ${typeStr} was provided invalid value ${detail}`.trim(),
         locations: def.loc ? [{ line: def.loc.startToken.line, column: def.loc.startToken.column }] : undefined,

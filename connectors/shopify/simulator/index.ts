@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ChannelSimulator, FaultSettings, SimulatedFulfillment, SimulatedOrderInput, SimulatedProduct, SimulatorOptions } from '../../types.ts';
-import { LeakyBucket } from './bucket.ts';
+import { LeakyBucket, PLAN_LIMITS, type ShopifyPlan } from './bucket.ts';
 import { BulkOperations } from './bulk.ts';
 import { gid, parseGid } from './ids.ts';
 import { rootValue } from './resolvers/index.ts';
@@ -31,6 +31,8 @@ export interface ShopifySimulatorOptions extends SimulatorOptions {
   products?: number;
   /** The shop's clock (timestamps, the idempotency-key window); default `Date.now`. */
   clock?: () => number;
+  /** The shop's plan, which sets the cost bucket (`PLAN_LIMITS`); default standard. `rateLimit` overrides it. */
+  plan?: ShopifyPlan;
 }
 
 /** A running Shopify simulator, with helpers for tests and the demo. */
@@ -51,6 +53,8 @@ export interface ShopifySimulator extends ChannelSimulator {
   readonly bucket: LeakyBucket;
   /** The in-memory shop, for assertions a test cannot make through the API. */
   readonly state: ShopState;
+  /** Bulk operations (tests may slow `runDelayMs` to hold operations in progress). */
+  readonly bulk: BulkOperations;
   /** The primary location's gid. */
   readonly locationId: string;
   /** Change an order's note (and so `updatedAt`), sending `orders/updated`. */
@@ -88,7 +92,8 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   const ctx: Ctx = { state, webhooks, bulk: undefined as unknown as BulkOperations, baseUrl };
   const bulk = new BulkOperations(state, schema, () => root, () => ctx);
   ctx.bulk = bulk;
-  const bucket = new LeakyBucket(options.rateLimit?.bucketSize ?? 1000, options.rateLimit?.restoreRate ?? 100);
+  const limits = PLAN_LIMITS[options.plan ?? 'standard'];
+  const bucket = new LeakyBucket(options.rateLimit?.bucketSize ?? limits.bucketSize, options.rateLimit?.restoreRate ?? limits.restoreRate);
 
   const saved = options.statePath ? loadSimulatorFile<ShopSnapshot>(options.statePath, 'shopify') : null;
   if (saved) state.restore(saved.state, saved.clean);
@@ -134,6 +139,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     webhookDeliveries: webhooks.deliveries,
     bucket,
     state,
+    bulk,
     locationId,
     channelConfig() {
       return {

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { buildSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema, GraphQLError, GraphQLScalarType, type GraphQLSchema } from 'graphql';
 
 /** The API version this simulator speaks, as in `/admin/api/<version>/graphql.json`. */
 export const API_VERSION = '2026-07';
@@ -27,6 +27,23 @@ let cached: GraphQLSchema | undefined;
 
 /** The Admin API schema, built on first use. */
 export function adminSchema(): GraphQLSchema {
-  cached ??= buildSchema(readFileSync(SCHEMA_PATH, 'utf8'));
+  cached ??= withShopifyScalars(buildSchema(readFileSync(SCHEMA_PATH, 'utf8')));
   return cached;
+}
+
+/**
+ * Shopify's custom scalars coerce their input (an SDL alone leaves them
+ * taking anything). `URL`: a value without a scheme is refused with
+ * "Invalid url '…', missing scheme" (recorded in the carrier-service
+ * captures).
+ */
+export function withShopifyScalars(schema: GraphQLSchema): GraphQLSchema {
+  const url = schema.getType('URL');
+  if (url instanceof GraphQLScalarType) {
+    url.parseValue = (v: unknown) => {
+      if (typeof v !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(v)) throw new GraphQLError(`Invalid url '${String(v)}', missing scheme`);
+      return v;
+    };
+  }
+  return schema;
 }

@@ -27,9 +27,13 @@ export function parseSearch(query: string | null | undefined): SearchQuery {
     if (tok === 'AND') continue;
     if (tok === 'NOT') { negateNext = true; continue; }
     const t = /^(-?)([A-Za-z_.]+):([<>]=?)?(.*)$/.exec(tok);
+    // Parentheses group bare terms (`(word`) but are part of a field's value (`tag:(word` matches
+    // no tag): recorded in 2025-01_products_product-invalid-search-query-syntax.json.
+    const bare = t ? '' : unquote(tok.replace(/^\(+|\)+$/g, ''));
+    if (!t && !bare) continue;
     const term: Term = t
       ? { field: t[2]!.toLowerCase(), op: (t[3] as Comparator | undefined) ?? '=', value: unquote(t[4]!), negate: t[1] === '-' || negateNext }
-      : { field: 'default', op: '=', value: unquote(tok), negate: negateNext };
+      : { field: 'default', op: '=', value: bare, negate: negateNext };
     negateNext = false;
     groups.at(-1)!.push(term);
   }
@@ -72,6 +76,13 @@ export function compare(a: number, b: number, op: Comparator): boolean {
     case '<=': return a <= b;
     default: return a === b;
   }
+}
+
+/** A bare term against free text: one of its words (case-insensitive), or a prefix with `*`. */
+export function compareWords(value: string | null | undefined, term: Term): boolean {
+  if (value == null) return false;
+  const t = term.value.toLowerCase();
+  return value.toLowerCase().split(/\s+/).some((w) => (t.endsWith('*') ? w.startsWith(t.slice(0, -1)) : w === t));
 }
 
 /** Case-insensitive equality, with a trailing `*` as prefix match. */

@@ -21,11 +21,16 @@ export interface Customer { id: number; email: string | null; firstName: string 
 export interface Product {
   id: number; title: string; handle: string; status: string; vendor: string; productType: string;
   variantIds: number[]; createdAt: number; updatedAt: number;
+  /** Shopify keeps a product's tags unique and sorted. */
+  tags?: string[];
 }
 
 export interface Variant {
   id: number; productId: number; title: string; sku: string | null; priceCents: number; inventoryItemId: number;
   createdAt: number; updatedAt: number;
+  barcode?: string | null;
+  /** DENY (default) or CONTINUE selling when out of stock. */
+  inventoryPolicy?: string;
 }
 
 /**
@@ -234,6 +239,18 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
     this.products.set(product.id, product);
     for (const v of input.variants) this.addVariant(product, v);
     return product;
+  }
+
+  /** Remove a product with its variants and their inventory items. */
+  removeProduct(product: Product): void {
+    for (const id of product.variantIds) {
+      const v = this.variants.get(id);
+      if (!v) continue;
+      if (v.sku && this.inventoryBySku.get(v.sku) === v.inventoryItemId) this.inventoryBySku.delete(v.sku);
+      this.inventoryItems.delete(v.inventoryItemId);
+      this.variants.delete(id);
+    }
+    this.products.delete(product.id);
   }
 
   addVariant(product: Product, v: { title?: string; sku: string | null; priceCents: number; stock?: number; tracked?: boolean }): Variant {

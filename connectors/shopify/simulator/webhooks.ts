@@ -23,6 +23,10 @@ export interface WebhookSubscription {
   metafieldNamespaces: string[];
   /** Null when none was given (Shopify distinguishes it from ""). */
   filter: string | null;
+  /** The subscription's optional name (unique per app, ignoring case). */
+  name?: string | null;
+  /** Metafields sent with each delivery. */
+  metafields?: Array<{ namespace: string; key: string }>;
   createdAt: number;
   updatedAt: number;
 }

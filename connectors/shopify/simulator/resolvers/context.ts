@@ -100,7 +100,9 @@ export function connection<T, V>(
     edges,
     nodes: edges.map((e) => e.node),
     pageInfo: {
-      hasNextPage: to < end,
+      // Shopify counts what lies past `before` too (recorded: a `last: 1, before:`
+      // page of webhookSubscriptions answers hasNextPage: true).
+      hasNextPage: to < list.length,
       hasPreviousPage: from > 0,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,

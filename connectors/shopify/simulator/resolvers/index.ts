@@ -51,6 +51,7 @@ export function rootValue(): Record<string, unknown> {
     product: products.product,
     productVariant: products.productVariant,
     productVariants: products.productVariants,
+    productsCount: products.productsCount,
     fulfillmentOrder: fulfillment.fulfillmentOrder,
     fulfillmentOrders: fulfillment.fulfillmentOrders,
     fulfillment: fulfillment.fulfillment,
@@ -79,6 +80,7 @@ export function rootValue(): Record<string, unknown> {
     orderCreate: orders.orderCreate,
     orderCancel: orders.orderCancel,
     productCreate: products.productCreate,
+    productDelete: products.productDelete,
     productVariantsBulkCreate: products.productVariantsBulkCreate,
     productVariantsBulkUpdate: products.productVariantsBulkUpdate,
     fulfillmentCreate: fulfillment.fulfillmentCreate,
@@ -95,8 +97,8 @@ export function rootValue(): Record<string, unknown> {
     bulkOperationCancel: (args: { id: string }, ctx: Ctx) => {
       const op = ctx.bulk.operations.get(parseGid(args.id, 'BulkOperation') ?? -1);
       if (!op) return { bulkOperation: null, userErrors: [{ field: ['id'], message: 'Bulk operation does not exist' }] };
-      ctx.bulk.cancel(op);
-      return { bulkOperation: ctx.bulk.view(op, ctx.baseUrl), userErrors: [] };
+      const userErrors = ctx.bulk.cancel(op);
+      return { bulkOperation: ctx.bulk.view(op, ctx.baseUrl), userErrors };
     },
   };
 }

@@ -179,7 +179,8 @@ function applySetQuantities(input: SetQuantitiesInput, ctx: Ctx) {
   if (input.name !== 'available' && input.name !== 'on_hand') {
     errors.push({ field: ['input', 'name'], message: "The quantity name must be either 'available' or 'on_hand'.", code: 'INVALID_NAME' });
   }
-  if (!REASONS.has(input.reason)) errors.push({ field: ['input', 'reason'], message: 'The specified reason is invalid.', code: 'INVALID_REASON' });
+  // Recorded (2026-04_products_inventory-reason-validation.json): the message lists the valid reasons, sorted.
+  if (!REASONS.has(input.reason)) errors.push({ field: ['input', 'reason'], message: `The specified reason is invalid. Valid values are: ${[...REASONS].sort().join(', ')}.`, code: 'INVALID_REASON' });
   if (input.quantities.length > 250) {
     errors.push({ field: ['input', 'quantities'], message: 'The quantities can’t exceed 250 items.', code: 'INVALID_QUANTITY_TOO_HIGH' });
   }
@@ -212,12 +213,17 @@ function applySetQuantities(input: SetQuantitiesInput, ctx: Ctx) {
   for (const r of resolved) {
     const level = r.item.levels.get(r.locationId)!;
     const delta = r.quantity - quantityOf(level, input.name);
+    // A quantity set to what it already is changes nothing and is not listed.
+    if (delta === 0) continue;
     // Both names move available and on_hand together: nothing else is simulated.
     level.available += delta;
     level.updatedAt = t;
     r.item.updatedAt = t;
     changes.push({ name: 'available', delta, item: r.item, locationId: r.locationId }, { name: 'on_hand', delta, item: r.item, locationId: r.locationId });
   }
+  // Shopify answers a set that changes nothing with no adjustment group and no
+  // errors (recorded: every accepted-reason case of 2026-04_products_inventory-reason-validation.json).
+  if (changes.length === 0) return { inventoryAdjustmentGroup: null, userErrors: [] };
   const group = {
     __typename: 'InventoryAdjustmentGroup',
     id: gid('InventoryAdjustmentGroup', state.nextId()),

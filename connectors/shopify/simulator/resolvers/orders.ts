@@ -4,6 +4,7 @@
 
 import type { Address, FinancialStatus, LineItem, Order, ShopState } from '../state.ts';
 import { emptyAddress } from '../state.ts';
+import { normalizeTags } from './products.ts';
 import { parseGid, toCents } from '../ids.ts';
 import { compare, compareText, compareTime, matches, parseSearch, type FieldMatcher } from '../search.ts';
 import { sortedConnection, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
@@ -156,7 +157,7 @@ export function buildOrder(state: ShopState, input: OrderCreateInput): Order | U
   return {
     id: state.nextId(), number, name: input.name ?? `#${number}`, createdAt: created, updatedAt: created, processedAt: t,
     cancelledAt: null, cancelReason: null, closedAt: null,
-    email: input.email ?? upsert?.email ?? null, phone: input.phone ?? null, note: input.note ?? null, tags: input.tags ?? [],
+    email: input.email ?? upsert?.email ?? null, phone: input.phone ?? null, note: input.note ?? null, tags: normalizeTags(input.tags),
     currency: input.currency ?? state.currency, presentmentCurrency: input.currency ?? state.currency, test: input.test ?? false,
     financialStatus, lines, shippingCents, shippingTitle: input.shippingLines?.[0]?.title ?? null,
     shippingAddress: address(input.shippingAddress), billingAddress: address(input.billingAddress ?? input.shippingAddress),

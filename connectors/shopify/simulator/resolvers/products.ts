@@ -4,24 +4,33 @@
  * `productVariantsBulkUpdate`, `products`, `product`, `productVariant(s)`.
  */
 import { parseGid, toCents } from '../ids.ts';
-import { compareText, matches, parseSearch, type FieldMatcher } from '../search.ts';
+import { compareText, compareWords, matches, parseSearch, type FieldMatcher } from '../search.ts';
 import type { Product, ShopState, Variant } from '../state.ts';
 import { connection, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
 import { productView, variantView } from './views.ts';
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/queries/products */
 export function products(args: ConnectionArgs & { query?: string | null }, ctx: Ctx) {
-  const q = parseSearch(args.query);
+  return connection(matchingProducts(args.query, ctx), args, (p) => productView(ctx.state, p));
+}
+
+function countMatching(query: string | null | undefined, ctx: Ctx): number {
+  return matchingProducts(query, ctx).length;
+}
+
+function matchingProducts(query: string | null | undefined, ctx: Ctx): Product[] {
+  const q = parseSearch(query);
   // Matchers are built once per request, not per product (a catalogue can hold 100,000).
   const fields: Record<string, FieldMatcher<Product>> = {
     title: (x, t) => compareText(x.title, t),
     sku: (x, t) => x.variantIds.some((id) => compareText(ctx.state.variants.get(id)?.sku, t)),
     status: (x, t) => compareText(x.status, t),
-    default: (x, t) => compareText(x.title, t),
+    tag: (x, t) => (x.tags ?? []).some((tag) => compareText(tag, t)),
+    // Free text: Shopify matches a word of the title (or the whole title), or a tag.
+    default: (x, t) => compareText(x.title, t) || compareWords(x.title, t) || (x.tags ?? []).some((tag) => compareText(tag, t)),
   };
   const all = [...ctx.state.products.values()];
-  const list = q.length === 0 ? all : all.filter((p) => matches(p, q, fields));
-  return connection(list, args, (p) => productView(ctx.state, p));
+  return q.length === 0 ? all : all.filter((p) => matches(p, q, fields));
 }
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/queries/product */
@@ -49,7 +58,28 @@ export function productVariants(args: ConnectionArgs & { query?: string | null }
   return connection(list, args, (v) => variantView(ctx.state, v));
 }
 
-interface ProductInput { title?: string | null; vendor?: string | null; status?: string | null; productType?: string | null }
+interface ProductInput { title?: string | null; vendor?: string | null; status?: string | null; productType?: string | null; tags?: string[] | string | null }
+
+/** Shopify's tag list: split on commas, trimmed, unique, sorted (recorded: productCreate answers tags sorted). */
+export function normalizeTags(tags: string[] | string | null | undefined): string[] {
+  const list = (Array.isArray(tags) ? tags : (tags ?? '').split(',')).flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  return [...new Set(list)].sort((a, b) => a.localeCompare(b));
+}
+
+/** https://shopify.dev/docs/api/admin-graphql/latest/queries/productsCount */
+export function productsCount(args: { query?: string | null; limit?: number | null }, ctx: Ctx) {
+  const n = countMatching(args.query, ctx);
+  if (args.limit != null && n > args.limit) return { count: args.limit, precision: 'AT_LEAST' };
+  return { count: n, precision: 'EXACT' };
+}
+
+/** https://shopify.dev/docs/api/admin-graphql/latest/mutations/productDelete */
+export function productDelete(args: { input: { id: string } }, ctx: Ctx) {
+  const p = ctx.state.products.get(parseGid(args.input.id, 'Product') ?? -1);
+  if (!p) return { deletedProductId: null, productDeleteOperation: null, shop: { id: 'gid://shopify/Shop/1' }, userErrors: [{ field: ['id'], message: 'Product does not exist' }] };
+  ctx.state.removeProduct(p);
+  return { deletedProductId: args.input.id, productDeleteOperation: null, shop: { id: 'gid://shopify/Shop/1' }, userErrors: [] };
+}
 
 /**
  * https://shopify.dev/docs/api/admin-graphql/latest/mutations/productCreate
@@ -62,11 +92,12 @@ export function productCreate(args: { product?: ProductInput | null; input?: Pro
     title: input.title, vendor: input.vendor ?? undefined, status: input.status ?? 'ACTIVE', productType: input.productType ?? undefined,
     variants: [{ sku: null, priceCents: 0, tracked: false }],
   });
+  p.tags = normalizeTags(input.tags);
   return { product: productView(ctx.state, p), userErrors: [], shop: { id: 'gid://shopify/Shop/1', name: ctx.state.shopName } };
 }
 
 interface VariantInput {
-  id?: string | null; price?: string | null; optionValues?: Array<{ name?: string | null; optionName?: string | null }> | null;
+  id?: string | null; price?: string | null; barcode?: string | null; inventoryPolicy?: string | null; optionValues?: Array<{ name?: string | null; optionName?: string | null }> | null;
   inventoryItem?: { sku?: string | null; tracked?: boolean | null; requiresShipping?: boolean | null } | null;
   inventoryQuantities?: Array<{ locationId: string; availableQuantity: number }> | null;
 }
@@ -74,6 +105,8 @@ interface VariantInput {
 function applyVariant(state: ShopState, v: Variant, input: VariantInput): void {
   const item = state.inventoryItems.get(v.inventoryItemId)!;
   if (input.price != null) v.priceCents = toCents(input.price);
+  if (input.barcode !== undefined) v.barcode = input.barcode;
+  if (input.inventoryPolicy != null) v.inventoryPolicy = input.inventoryPolicy;
   const title = input.optionValues?.map((o) => o.name).filter(Boolean).join(' / ');
   if (title) v.title = title;
   if (input.inventoryItem) {

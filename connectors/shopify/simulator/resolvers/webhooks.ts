@@ -4,8 +4,8 @@
 import { parseGid, isoSeconds } from '../ids.ts';
 import { compare, matches, parseSearch } from '../search.ts';
 import type { WebhookSubscription } from '../webhooks.ts';
-import { shopifyAddressError } from '../../webhook-address.ts';
-import { connection, type ConnectionArgs, type Ctx } from './context.ts';
+import { addressErrors, destinationOf, filterErrors, formatErrors, nameErrors, resolveNamespaces, type SubscriptionInput } from '../webhook-rules.ts';
+import { connection, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
 
 function view(s: WebhookSubscription) {
   return {
@@ -16,14 +16,27 @@ function view(s: WebhookSubscription) {
     format: s.format,
     includeFields: s.includeFields,
     metafieldNamespaces: s.metafieldNamespaces,
+    metafields: s.metafields ?? [],
+    name: s.name ?? null,
     filter: s.filter,
     uri: s.uri,
     callbackUrl: s.uri,
     createdAt: isoSeconds(s.createdAt),
     updatedAt: isoSeconds(s.updatedAt),
-    endpoint: { __typename: 'WebhookHttpEndpoint', callbackUrl: s.uri },
+    endpoint: endpointOf(s.uri),
     apiVersion: { handle: '2026-07', displayName: '2026-07', supported: true },
   };
+}
+
+/** The deprecated `endpoint` union, by destination. */
+function endpointOf(uri: string) {
+  const d = destinationOf(uri);
+  if (d === 'pubsub') {
+    const [project, topic] = uri.slice('pubsub://'.length).split(':');
+    return { __typename: 'WebhookPubSubEndpoint', pubSubProject: project, pubSubTopic: topic };
+  }
+  if (d === 'eventbridge') return { __typename: 'WebhookEventBridgeEndpoint', arn: uri };
+  return { __typename: 'WebhookHttpEndpoint', callbackUrl: uri };
 }
 
 function filtered(ctx: Ctx, query: string | null | undefined, topics?: string[] | null): WebhookSubscription[] {
@@ -51,23 +64,37 @@ export function webhookSubscription(args: { id: string }, ctx: Ctx) {
   return s ? view(s) : null;
 }
 
-interface SubscriptionInput { uri?: string | null; callbackUrl?: string | null; format?: string | null; includeFields?: string[] | null; metafieldNamespaces?: string[] | null; filter?: string | null }
-
-function invalidUri(input: SubscriptionInput, ctx: Ctx): string | null {
-  return shopifyAddressError(input.uri ?? input.callbackUrl, ctx.webhooks.allowLocal);
+function validate(ctx: Ctx, topic: string, input: SubscriptionInput, current: WebhookSubscription | null): UserError[] {
+  const address = input.uri ?? input.callbackUrl;
+  const uri = address != null || !current ? (address ?? '').trim() : current.uri;
+  const errors: UserError[] = [];
+  if (address != null || !current) errors.push(...addressErrors(address, ctx.webhooks.allowLocal));
+  if (errors.length) return errors;
+  errors.push(...formatErrors(input.format ?? current?.format, topic, destinationOf(uri)));
+  errors.push(...nameErrors(input.name, (lower) => [...ctx.webhooks.subscriptions.values()].some((s) => s !== current && s.name?.toLowerCase() === lower)));
+  errors.push(...filterErrors(input.filter));
+  if (errors.length) return errors;
+  const format = input.format ?? current?.format ?? 'JSON';
+  const filter = input.filter !== undefined ? input.filter : current?.filter ?? null;
+  for (const s of ctx.webhooks.subscriptions.values()) {
+    if (s !== current && s.topic === topic && s.uri === uri && s.format === format && (s.filter ?? '') === (filter ?? '')) {
+      return [{ field: ['webhookSubscription', 'callbackUrl'], message: 'Address for this topic has already been taken' }];
+    }
+  }
+  return [];
 }
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/mutations/webhookSubscriptionCreate */
 export function webhookSubscriptionCreate(args: { topic: string; webhookSubscription: SubscriptionInput }, ctx: Ctx) {
-  const bad = invalidUri(args.webhookSubscription, ctx);
-  if (bad) return { webhookSubscription: null, userErrors: [{ field: ['webhookSubscription', 'callbackUrl'], message: bad }] };
-  const uri = args.webhookSubscription.uri ?? args.webhookSubscription.callbackUrl;
-  for (const s of ctx.webhooks.subscriptions.values()) {
-    if (s.topic === args.topic && s.uri === uri && (s.filter ?? '') === (args.webhookSubscription.filter ?? '')) {
-      return { webhookSubscription: null, userErrors: [{ field: ['webhookSubscription', 'callbackUrl'], message: 'Address for this topic has already been taken' }] };
-    }
-  }
-  return { webhookSubscription: view(ctx.webhooks.create(args.topic, args.webhookSubscription)), userErrors: [] };
+  const input = args.webhookSubscription;
+  const errors = validate(ctx, args.topic, input, null);
+  if (errors.length) return { webhookSubscription: null, userErrors: errors };
+  const s = ctx.webhooks.create(args.topic, {
+    ...input, uri: (input.uri ?? input.callbackUrl ?? '').trim(), metafieldNamespaces: resolveNamespaces(input.metafieldNamespaces ?? []),
+  });
+  s.name = input.name ?? null;
+  s.metafields = input.metafields ?? [];
+  return { webhookSubscription: view(s), userErrors: [] };
 }
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/mutations/webhookSubscriptionUpdate */
@@ -75,15 +102,16 @@ export function webhookSubscriptionUpdate(args: { id: string; webhookSubscriptio
   const s = ctx.webhooks.subscriptions.get(parseGid(args.id, 'WebhookSubscription') ?? -1);
   if (!s) return { webhookSubscription: null, userErrors: [{ field: ['id'], message: 'Webhook subscription does not exist' }] };
   const input = args.webhookSubscription;
-  if (input.uri !== undefined || input.callbackUrl !== undefined) {
-    const bad = invalidUri(input, ctx);
-    if (bad) return { webhookSubscription: null, userErrors: [{ field: ['webhookSubscription', 'callbackUrl'], message: bad }] };
-    s.uri = (input.uri ?? input.callbackUrl)!;
-  }
+  const errors = validate(ctx, s.topic, input, s);
+  if (errors.length) return { webhookSubscription: null, userErrors: errors };
+  const address = input.uri ?? input.callbackUrl;
+  if (address != null) s.uri = address.trim();
   if (input.format != null) s.format = input.format;
   if (input.includeFields != null) s.includeFields = input.includeFields;
-  if (input.metafieldNamespaces != null) s.metafieldNamespaces = input.metafieldNamespaces;
+  if (input.metafieldNamespaces != null) s.metafieldNamespaces = resolveNamespaces(input.metafieldNamespaces);
+  if (input.metafields != null) s.metafields = input.metafields;
   if (input.filter != null) s.filter = input.filter;
+  if (input.name != null) s.name = input.name;
   s.updatedAt = ctx.state.now();
   return { webhookSubscription: view(s), userErrors: [] };
 }

@@ -1,0 +1,99 @@
+/**
+ * What the connector sends that real Shopify refuses fails against the
+ * simulator as it would against Shopify: with Shopify's own userErrors, so a
+ * connector bug cannot pass here and fail in a shop.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { RedisRateBudget, RedisSharedKV } from '../../../src/queue/shared-state.ts';
+import { PermanentError } from '../../../src/domain/errors.ts';
+import { shopifyFactory, type ShopifyConnector } from '../../../connectors/shopify/index.ts';
+import { startShopifySimulator, type ShopifySimulator } from '../../../connectors/shopify/simulator/index.ts';
+import { SHOP_DOMAINS } from '../../../connectors/shopify/simulator/webhook-rules.ts';
+import { PLAN_LIMITS } from '../../../connectors/shopify/simulator/bucket.ts';
+
+const PREFIX = `cs-test-shopify-refused-${randomBytes(4).toString('hex')}`;
+const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+let sim: ShopifySimulator;
+let connector: ShopifyConnector;
+
+beforeAll(async () => {
+  // Shopify's own rules for webhook addresses: no allowLocalWebhooks.
+  sim = await startShopifySimulator({ port: 0, products: 0 });
+  const config = sim.channelConfig();
+  connector = shopifyFactory.create({
+    channel: { id: 1, kind: 'shopify', name: 'sim', settings: shopifyFactory.settingsSchema.parse(config.settings), credentials: shopifyFactory.credentialsSchema.parse(config.credentials) },
+    budget: new RedisRateBudget(redis, PREFIX),
+    kv: new RedisSharedKV(redis, PREFIX),
+    log: pino({ level: 'silent' }),
+  }) as ShopifyConnector;
+});
+
+afterAll(async () => {
+  await connector?.close();
+  await sim?.close();
+  const keys = await redis.keys(`${PREFIX}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('the Shopify connector against what Shopify refuses', () => {
+  it("fails to subscribe webhooks on the shop's own domain with Shopify's message, and subscribes nothing", async () => {
+    const err = await connector.registerWebhooks(`https://${SHOP_DOMAINS[0]}/webhooks/shopify`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as Error).message).toContain(`Address cannot be any of the domains: ${SHOP_DOMAINS.join(', ')}`);
+    expect(await connector.listWebhooks(`https://${SHOP_DOMAINS[0]}/webhooks/shopify`)).toEqual([]);
+  });
+
+  it('fails to subscribe a plain http:// address with "Address protocol http:// is not supported"', async () => {
+    const err = await connector.registerWebhooks('http://hooks.example.com/webhooks/shopify').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as Error).message).toContain('Address protocol http:// is not supported');
+  });
+
+  it('reports the standard plan bucket real shops report (2000 points, 100/s)', async () => {
+    const res = await sim.graphql('{ shop { name } }');
+    expect(res.body.extensions.cost.throttleStatus).toMatchObject({ maximumAvailable: PLAN_LIMITS.standard.bucketSize, restoreRate: PLAN_LIMITS.standard.restoreRate });
+    expect(PLAN_LIMITS.standard).toEqual({ bucketSize: 2000, restoreRate: 100 });
+    sim.bucket.setPlan('plus');
+    expect(sim.bucket.status()).toMatchObject({ maximumAvailable: 20_000, restoreRate: 1000 });
+    sim.bucket.setPlan('standard');
+  });
+});
+
+const RUN = `mutation($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id } userErrors { field message code } } }`;
+
+describe('the simulator refuses the bulk queries Shopify documents as refused', () => {
+  const refusal = async (q: string) => (await sim.graphql(RUN, { q })).body.data.bulkOperationRunQuery;
+
+  it('without a connection (recorded message), with a top-level nodes, over five connections or nested three deep', async () => {
+    expect((await refusal('{ shop { name } }')).userErrors).toEqual([{ field: ['query'], message: 'Bulk queries must contain at least one connection.', code: 'INVALID' }]);
+    expect((await refusal('{ nodes(ids: ["gid://shopify/Product/1"]) { id } }')).userErrors[0].message).toMatch(/top-level 'node' or 'nodes'/);
+    const six = `{ products { edges { node { id ${['a', 'b', 'c', 'd', 'e'].map((k) => `${k}: variants { edges { node { id } } }`).join(' ')} } } } }`;
+    expect((await refusal(six)).userErrors[0].message).toBe('Bulk queries cannot contain more than 5 connections.');
+    const deep = '{ products { edges { node { id variants { edges { node { id inventoryItem { inventoryLevels { edges { node { id } } } } } } } } } } }';
+    expect((await refusal(deep)).userErrors[0].message).toMatch(/nested more than 2 levels/);
+    const big = `{ products { edges { node { id ${' '.repeat(65_536)} } } } }`;
+    expect((await refusal(big)).userErrors[0]).toMatchObject({ field: ['query'], message: `Query is too large (${Buffer.byteLength(big)} bytes; maximum is 65535 bytes)`, code: 'INVALID' });
+  });
+
+  it('runs five at once and refuses the sixth, naming the five in progress', async () => {
+    const ok = '{ products { edges { node { id } } } }';
+    // Hold them in progress however slow the machine is.
+    sim.bulk.runDelayMs = 600_000;
+    const started: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await refusal(ok);
+      expect(r.userErrors).toEqual([]);
+      started.push(r.bulkOperation.id);
+    }
+    const sixth = await refusal(ok);
+    expect(sixth.bulkOperation).toBeNull();
+    expect(sixth.userErrors).toEqual([{ field: null, message: `A bulk query operation for this app and shop is already in progress: ${started.join(', ')}.`, code: 'OPERATION_IN_PROGRESS' }]);
+    // A cancel answers CANCELING, which still counts against the five.
+    const cancel = await sim.graphql(`mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { status } userErrors { message } } }`, { id: started[0] });
+    expect(cancel.body.data.bulkOperationCancel).toEqual({ bulkOperation: { status: 'CANCELING' }, userErrors: [] });
+  });
+});
