@@ -123,6 +123,34 @@ describe('orderCancel as captured', () => {
     expect(read.body.data.order.cancelledAt).not.toBeNull();
   });
 
+  it('cancels with restock and refundMethod: one refund of all that was paid, the order refunded (2026-04)', async () => {
+    const c = load('2026-04_orders_orderCancel-restock-refundMethod-parity.json');
+    const o = await order([{ quantity: 2, price: '10.00' }], { paid: '20.00', gateway: 'manual' });
+    const res = await sim.graphql(document('orderCancel-restock-refundMethod-parity.graphql'), { ...c.variables, orderId: o.id });
+    expect(res.body.data.orderCancel).toEqual(c.mutation.response.data.orderCancel);
+    const after = c.downstreamRead.response.data.order;
+    const read = await sim.graphql(
+      `query ($id: ID!) { order(id: $id) { closed cancelReason displayFinancialStatus netPaymentSet { shopMoney { amount } } totalReceivedSet { shopMoney { amount } }
+        totalRefundedSet { shopMoney { amount } } refunds { totalRefundedSet { shopMoney { amount } } transactions(first: 5) { nodes { kind status gateway } } }
+        transactions { kind status gateway } } }`,
+      { id: o.id },
+    );
+    const amount = (bag: any) => ({ shopMoney: { amount: bag.shopMoney.amount } });
+    expect(read.body.data.order).toEqual({
+      closed: after.closed,
+      cancelReason: after.cancelReason,
+      displayFinancialStatus: after.displayFinancialStatus,
+      netPaymentSet: amount(after.netPaymentSet),
+      totalReceivedSet: amount(after.totalReceivedSet),
+      totalRefundedSet: amount(after.totalRefundedSet),
+      refunds: after.refunds.map((r: any) => ({
+        totalRefundedSet: amount(r.totalRefundedSet),
+        transactions: { nodes: r.transactions.nodes.map((t: any) => ({ kind: t.kind, status: t.status, gateway: t.gateway })) },
+      })),
+      transactions: after.transactions.map((t: any) => ({ kind: t.kind, status: t.status, gateway: t.gateway })),
+    });
+  });
+
   it('refuses an order cancelled already, and one with fulfillments (2026-04, 2025-01)', async () => {
     const cleanup = load('2026-04_orders_order-management-cleanup.json').cleanup['order:gid://shopify/Order/8733114532146'];
     const o = await order([{ quantity: 1, price: '10.00' }], { paid: '10.00', gateway: 'manual' });

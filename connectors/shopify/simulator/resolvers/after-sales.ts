@@ -31,15 +31,39 @@ function cancelRefused(field: string[] | null, message: string, code: string) {
  * Shopify cancels in a job and answers at once; the simulator cancels before
  * it answers and reports the job done.
  */
-export function orderCancel(args: { orderId: string; restock: boolean; reason: string }, ctx: Ctx) {
+export function orderCancel(
+  args: { orderId: string; restock: boolean; reason: string; refund?: boolean | null; refundMethod?: { originalPaymentMethodsRefund?: boolean | null } | null; staffNote?: string | null },
+  ctx: Ctx,
+) {
   const o = ctx.state.orders.get(parseGid(args.orderId, 'Order') ?? -1);
   if (!o) return cancelRefused(['orderId'], 'Order does not exist', 'NOT_FOUND');
   if (o.cancelledAt) return cancelRefused(['orderId'], 'Cannot cancel an order that has already been canceled', 'INVALID');
   if (o.fulfillmentIds.some((id) => ctx.state.fulfillments.get(id)?.status === 'SUCCESS')) {
     return cancelRefused(['orderId'], 'Cannot cancel an order that has outstanding fulfillments', 'INVALID');
   }
+  // Refunding on cancel (`2026-04_orders_orderCancel-restock-refundMethod-parity.json`): one refund of
+  // what is still paid, back through each sale's gateway; the order reads REFUNDED, net payment 0.
+  if (args.refundMethod?.originalPaymentMethodsRefund || args.refund) refundAll(ctx.state, o, args.restock);
   ctx.state.cancel(o, args.reason, args.restock);
   return { job: job(), orderCancelUserErrors: [], userErrors: [] };
+}
+
+function refundAll(state: ShopState, o: Order, restock: boolean): void {
+  const at = state.now();
+  const tx = o.transactions ?? [];
+  const refunds: Transaction[] = [];
+  for (const sale of tx.filter((t) => t.kind === 'SALE')) {
+    const left = sale.amountCents - tx.filter((t) => t.kind === 'REFUND' && t.parentId === sale.id).reduce((n, t) => n + t.amountCents, 0);
+    if (left > 0) refunds.push({ id: state.nextId(), kind: 'REFUND', status: 'SUCCESS', gateway: sale.gateway, amountCents: left, parentId: sale.id, createdAt: at });
+  }
+  if (refunds.length === 0) return;
+  const lines = o.lines
+    .map((l) => ({ l, open: Math.max(0, l.currentQuantity - state.fulfilledQuantity(o, l.id)) }))
+    .filter((x) => x.open > 0)
+    .map(({ l, open }) => ({ id: state.nextId(), lineItemId: l.id, quantity: open, restockType: restock ? ('CANCEL' as const) : ('NO_RESTOCK' as const), subtotalCents: l.unitCents * open }));
+  (o.transactions ??= []).push(...refunds);
+  (o.refunds ??= []).push({ id: state.nextId(), createdAt: at, note: null, shippingCents: o.shippingCents, transactionIds: refunds.map((t) => t.id), lines });
+  o.financialStatus = 'REFUNDED';
 }
 
 interface RefundInput {
