@@ -176,6 +176,34 @@ describe('a return run in channelsync', () => {
     expect(await onHand('AS-TEE')).toBe(9);
   });
 
+  it('refunds once on Shopify though the job dies after the shop accepted, and the refund read back is the same one', async () => {
+    const { externalId } = await shopify.createOrder({ lines: [{ sku: 'AS-TEE', quantity: 1 }] });
+    const orderId = await shipOrder(shopifyChannel, externalId);
+    const ret = await recordReturn(t.app, orderId, [{ sku: 'AS-TEE', quantity: 1 }], { restock: true }, by);
+    const approved = await approveReturn(t.app, ret.returnId, { reason: 'did not fit' }, by);
+    expect(approved.amount).toBe('20.00');
+
+    const { connector } = (await t.app.connectors.get(shopifyChannel)) as { connector: Connector };
+    const real = connector.refundOrder!.bind(connector);
+    connector.refundOrder = async (push) => {
+      await real(push);
+      throw new RetryableError('worker killed after the shop accepted the refund');
+    };
+    await expect(runPush(t.app, { pushId: approved.pushId })).rejects.toThrow(/worker killed/);
+    connector.refundOrder = real;
+    await expect(runPush(t.app, { pushId: approved.pushId })).resolves.toEqual({ outcome: 'done' });
+    const onStore = shopify.state.orders.get(Number(externalId.split('/').pop()))!;
+    expect(onStore.refunds).toHaveLength(1);
+    expect(onStore.refunds![0]!.note).toContain(`channelsync-refund:${approved.refundId}`);
+    expect(onStore.financialStatus).toBe('REFUNDED');
+
+    const before = await onHand('AS-TEE');
+    await syncOrders(t.app, shopifyChannel);
+    const rows = await t.app.db.selectFrom('refunds').select(['id', 'source', 'external_id']).where('order_id', '=', orderId).execute();
+    expect(rows).toEqual([{ id: approved.refundId, source: 'channelsync', external_id: `gid://shopify/Refund/${onStore.refunds![0]!.id}` }]);
+    expect(await onHand('AS-TEE')).toBe(before);
+  });
+
   it('never refunds more than was paid: WooCommerce refuses it with its own error', async () => {
     const { externalId } = await woo.createOrder({ lines: [{ sku: 'AS-CAP', quantity: 1 }] });
     const { connector } = (await t.app.connectors.get(wooChannel)) as { connector: Connector };
