@@ -62,6 +62,18 @@ function roundCents(unitsTimesN: bigint, n: bigint): bigint {
 
 /** Approves a received return: owes its refund to the channel (see the module comment). */
 export async function approveReturn(app: App, returnId: number, opts: ApproveOptions, by: By): Promise<ApprovedRefund> {
+  const channel = await app.db
+    .selectFrom('returns')
+    .innerJoin('orders', 'orders.id', 'returns.order_id')
+    .select('orders.channel_id')
+    .where('returns.id', '=', returnId)
+    .executeTakeFirst();
+  if (!channel) throw new ConfigError(`return ${returnId} does not exist`);
+  // A refund the channel cannot take would only become a failed push: refuse it now.
+  const { connector } = await app.connectors.get(channel.channel_id);
+  if (!connector.capabilities.refund || !connector.refundOrder) {
+    throw new PermanentError(`${connector.kind} channels cannot refund through channelsync: refund the order on its channel`);
+  }
   const result = await inTransaction(app.db, async (trx) => {
     const head = await trx.selectFrom('returns').select(['id', 'order_id']).where('id', '=', returnId).executeTakeFirst();
     if (!head) throw new ConfigError(`return ${returnId} does not exist`);
