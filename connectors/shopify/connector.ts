@@ -115,8 +115,8 @@ const BACKFILL_BATCH = 250;
  * ones use the `requestedQueryCost` Shopify reported.
  */
 const LINE_COST = 12;
-/** ORDER_REFUNDS_QUERY as the cost rules price it: 10 refunds x (1 + 2 shipping lines + 30 lines x 2). */
-const REFUNDS_COST = 650;
+/** ORDER_REFUNDS_QUERY's requested cost by the published rules (134 points: the simulator's calculation). */
+const REFUNDS_COST = 134;
 function orderCost(lines: number): number {
   return 14 + lines * LINE_COST;
 }
@@ -498,7 +498,7 @@ export class ShopifyConnector implements Connector {
     const marker = refundMarker(push.refundId);
     // Check first: a run that died after Shopify accepted finds the refund by the marker in its note.
     // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#field-Order.fields.refunds
-    const state = parse(refundStateSchema, await this.client.graphql(REFUND_STATE_QUERY, { id: orderId }, { estimate: 75 }), 'refund state').order;
+    const state = parse(refundStateSchema, await this.client.graphql(REFUND_STATE_QUERY, { id: orderId }, { estimate: 6 }), 'refund state').order;
     if (!state) throw new PermanentError(`Shopify order ${orderId} does not exist (deleted?)`);
     const existing = state.refunds.find((r) => (r.note ?? '').includes(marker));
     if (existing) return { externalRef: existing.id, alreadyDone: true };

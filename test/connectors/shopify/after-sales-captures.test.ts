@@ -9,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startShopifySimulator, type ShopifySimulator } from '../../../connectors/shopify/simulator/index.ts';
+import { ORDER_REFUNDS_QUERY } from '../../../connectors/shopify/documents.ts';
+import { gqlOrderRefundsSchema, mapGraphqlRefunds } from '../../../connectors/shopify/mapping.ts';
 
 const CAPTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/shopify/captures');
 const load = (name: string): any => JSON.parse(readFileSync(path.join(CAPTURES, name), 'utf8'));
@@ -84,6 +86,40 @@ describe('refundCreate as captured', () => {
       transactions: after.transactions.map((t: any) => ({ kind: t.kind, status: t.status, gateway: t.gateway })),
       totalRefundedSet: { shopMoney: { amount: after.totalRefundedSet.shopMoney.amount } },
     });
+  });
+
+  it('a partial refund of one line (restocked on return) and part of the shipping, and how the connector reads it back (2025-01)', async () => {
+    const c = load('2025-01_orders_refund-create-partial-shipping-restock-parity.json');
+    // The capture's order: 2 x 10.00 and 5.00 shipping, 25.00 paid.
+    const o = await order([{ quantity: 2, price: '10.00' }], { shipping: '5.00', paid: '25.00', gateway: 'manual' });
+    const ids = {
+      'gid://shopify/Order/8838022037810': o.id,
+      'gid://shopify/LineItem/19495196164402': o.lines[0]!,
+      'gid://shopify/OrderTransaction/10572748128562': o.sale,
+      'gid://shopify/Location/112829759794': sim.locationId,
+    };
+    const res = await sim.graphql(document('refundCreate-partial-shipping-restock-parity.graphql'), remap(c.variables, ids));
+    const got = res.body.data.refundCreate;
+    const captured = c.mutation.response.data.refundCreate;
+    expect(got.userErrors).toEqual(captured.userErrors);
+    const shape = (r: any) => ({
+      note: r.note,
+      total: r.totalRefundedSet.shopMoney.amount,
+      // (The document does not select `restocked`, which the recorded answer shows.)
+      lines: r.refundLineItems.nodes.map((n: any) => [n.quantity, n.restockType, n.subtotalSet.shopMoney.amount]),
+      transactions: r.transactions.nodes.map((t: any) => [t.kind, t.status, t.gateway, t.amountSet.shopMoney.amount]),
+    });
+    expect(shape(got.refund)).toEqual(shape(captured.refund));
+    expect(got.order.displayFinancialStatus).toBe(captured.order.displayFinancialStatus);
+    expect(got.order.totalRefundedSet.shopMoney.amount).toBe(captured.order.totalRefundedSet.shopMoney.amount);
+
+    // What the connector reads for the order, mapped: the money, the shipping part, the restocked line.
+    const read = await sim.graphql(ORDER_REFUNDS_QUERY, { id: o.id });
+    expect(read.body.errors).toBeUndefined();
+    const refunds = mapGraphqlRefunds(gqlOrderRefundsSchema.parse(read.body.data).order!.refunds);
+    expect(refunds).toEqual([
+      { externalId: got.refund.id, createdAt: expect.any(Date), amount: '15.00', shipping: '5.00', note: 'partial line item and shipping refund', lines: [{ lineExternalId: o.lines[0], quantity: 1, amount: '10.00', restock: true }] },
+    ]);
   });
 
   it('transactions: a kind other than REFUND, a parent not of the order, another gateway, the happy path (2026-04)', async () => {
