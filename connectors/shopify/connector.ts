@@ -69,6 +69,9 @@ import { internalHostReason } from './webhook-address.ts';
 import { describeIssues } from '../values.ts';
 import type { ShopifyCredentials, ShopifySettings } from './index.ts';
 
+/** An order whose refunds the schema refuses: the pull sets the order aside (`OrderPage.rejected`). */
+class UnreadableRefundsError extends PermanentError {}
+
 const refundStateSchema = z.object({
   order: z
     .object({
@@ -202,7 +205,15 @@ export class ShopifyConnector implements Connector {
           rejected.push({ externalId: typeof head?.id === 'string' ? head.id : '(unknown)', reason: `Shopify sent an order channelsync cannot read: ${describeIssues(parsed.error)}`, raw: node });
           continue;
         }
-        const order = await this.complete(parsed.data);
+        let order: UnifiedOrder;
+        try {
+          order = await this.complete(parsed.data);
+        } catch (err) {
+          // Its refunds are unreadable: set aside like an unreadable order, the page goes on.
+          if (!(err instanceof UnreadableRefundsError)) throw err;
+          rejected.push({ externalId: parsed.data.id, reason: err.message, raw: node });
+          continue;
+        }
         orders.push(order);
         if (!highWater || order.updatedAt > highWater) highWater = order.updatedAt;
       }
@@ -251,8 +262,9 @@ export class ShopifyConnector implements Connector {
     // alone) is not seen. Bulk exports (backfill) do not read refunds at all.
     if (mapped.financialStatus === 'partially_refunded' || mapped.financialStatus === 'refunded') {
       // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#field-Order.fields.refunds
-      const data = parse(gqlOrderRefundsSchema, await this.client.graphql(ORDER_REFUNDS_QUERY, { id: order.id }, { estimate: REFUNDS_COST }), 'order refunds');
-      mapped.refunds = mapGraphqlRefunds(data.order?.refunds ?? []);
+      const data = gqlOrderRefundsSchema.safeParse(await this.client.graphql(ORDER_REFUNDS_QUERY, { id: order.id }, { estimate: REFUNDS_COST }));
+      if (!data.success) throw new UnreadableRefundsError(`Shopify sent refunds of order ${order.id} channelsync cannot read: ${describeIssues(data.error)}`);
+      mapped.refunds = mapGraphqlRefunds(data.data.order?.refunds ?? []);
     } else {
       mapped.refunds = [];
     }

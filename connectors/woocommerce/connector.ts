@@ -305,8 +305,10 @@ export class WooCommerceConnector implements Connector {
     const id = push.orderExternalId;
     const marker = refundMarker(push.refundId);
     // Check first: a run that died after WooCommerce accepted finds its refund by the marker.
-    const existing = (await this.listRefunds(id)).find((r) => (r.reason ?? '').includes(marker));
-    if (existing) return { externalRef: String(existing.id), alreadyDone: true };
+    const existing = (await this.listRefunds(id))
+      .map((r) => z.looseObject({ id: z.number(), reason: z.string().nullish() }).safeParse(r))
+      .find((r) => r.success && (r.data.reason ?? '').includes(marker));
+    if (existing?.success) return { externalRef: String(existing.data.id), alreadyDone: true };
     // https://woocommerce.github.io/woocommerce-rest-api-docs/#create-a-refund
     // `api_refund: true` gives the money back through the order's gateway (WooCommerce's default);
     // a gateway without automatic refunds makes WooCommerce refuse, which is a person's call.
@@ -452,14 +454,33 @@ export class WooCommerceConnector implements Connector {
     const skus = new Map<string, string | null>();
     await Promise.all([...keys].map(async ([key, k]) => skus.set(key, await this.skuOf(k))));
     const refunded = new Map<number, ReturnType<typeof mapRefunds>>();
+    // A refund the schema refuses sets its order aside (with the page), never failing the page.
+    const unreadable = new Map<number, string>();
     await Promise.all(
-      parsed.filter(({ order }) => needsRefundedQuantities(order)).map(async ({ order }) => refunded.set(order.id, mapRefunds(order, await this.listRefunds(order.id)))),
-    );
-    return {
-      orders: parsed.map(({ raw, order }) => {
-        const r = refunded.get(order.id);
-        return mapOrder(order, raw, (k) => skus.get(productKey(k)), r?.quantities, r?.refunds);
+      parsed.filter(({ order }) => needsRefundedQuantities(order)).map(async ({ order }) => {
+        const list: WooRefund[] = [];
+        for (const raw of await this.listRefunds(order.id)) {
+          const r = wooRefundSchema.safeParse(raw);
+          if (!r.success) {
+            unreadable.set(order.id, `WooCommerce sent a refund of order ${order.id} channelsync cannot read: ${describeIssues(r.error)}`);
+            return;
+          }
+          list.push(r.data);
+        }
+        refunded.set(order.id, mapRefunds(order, list));
       }),
+    );
+    for (const { raw, order } of parsed) {
+      const reason = unreadable.get(order.id);
+      if (reason) rejected.push({ externalId: String(order.id), reason, raw });
+    }
+    return {
+      orders: parsed
+        .filter(({ order }) => !unreadable.has(order.id))
+        .map(({ raw, order }) => {
+          const r = refunded.get(order.id);
+          return mapOrder(order, raw, (k) => skus.get(productKey(k)), r?.quantities, r?.refunds);
+        }),
       rejected,
     };
   }
@@ -469,9 +490,9 @@ export class WooCommerceConnector implements Connector {
    * `line_items` carry a negative quantity and the refunded line's id in
    * `_refunded_item_id` (as recorded from WooCommerce 7.9).
    */
-  private async listRefunds(orderId: number | string): Promise<WooRefund[]> {
+  private async listRefunds(orderId: number | string): Promise<unknown[]> {
     // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-refunds
-    return this.listAll(`orders/${orderId}/refunds`, wooRefundSchema, `refunds of order ${orderId}`);
+    return this.listAll(`orders/${orderId}/refunds`, z.unknown(), `refunds of order ${orderId}`);
   }
 
   /** SKU of a product or variation by id, cached for the connector's life (404: null). */

@@ -213,6 +213,21 @@ describe('a return run in channelsync', () => {
   });
 });
 
+describe('a refund the channel sends that cannot be read', () => {
+  it('sets its order aside with the reason, and the rest of the page saves', async () => {
+    const bad = await woo.createOrder({ lines: [{ sku: 'AS-CAP', quantity: 2 }] });
+    const o = woo.state.orders.get(Number(bad.externalId))!;
+    // A refund line of 1.5 units: WooCommerce's quantities are whole numbers.
+    const refund = woo.state.createRefund(o, { amount: '1.00', reason: 'odd', line_items: [{ id: o.lines[0]!.id, quantity: 1, refund_total: '1.00' }] });
+    refund.lines[0]!.quantity = 1.5;
+    const good = await woo.createOrder({ lines: [{ sku: 'AS-CAP', quantity: 1 }] });
+    await syncOrders(t.app, wooChannel);
+    const rejected = await t.app.db.selectFrom('rejected_orders').select(['external_id', 'reason']).where('channel_id', '=', wooChannel).execute();
+    expect(rejected).toEqual([{ external_id: bad.externalId, reason: expect.stringMatching(/refund of order \d+ channelsync cannot read: .*quantity/) }]);
+    expect(await t.app.db.selectFrom('orders').select('id').where('channel_id', '=', wooChannel).where('external_id', '=', good.externalId).executeTakeFirst()).toBeDefined();
+  });
+});
+
 describe('an order cancelled in channelsync', () => {
   it('is cancelled on its channel once, with its stock released and its fulfilment stopped', async () => {
     const { externalId } = await shopify.createOrder({ lines: [{ sku: 'AS-CAP', quantity: 3 }] });
