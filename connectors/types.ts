@@ -153,6 +153,26 @@ export interface PushOutcome {
   alreadyDone: boolean;
 }
 
+/**
+ * A refund channelsync owes the channel (a return it ran, approved). The
+ * connector writes `refundMarker(refundId)` (src/domain/order.ts) into the
+ * refund's note and looks for it on the channel before creating one, so a
+ * push that dies after the channel accepted refunds once when it runs again.
+ */
+export interface RefundPush {
+  orderExternalId: string;
+  /** channelsync's refund id: the idempotency anchor. */
+  refundId: number;
+  /** All of it: lines plus shipping. Never more than the channel still holds (the channel refuses that). */
+  amount: string;
+  /** The part of `amount` that is shipping. */
+  shipping: string;
+  currency: string;
+  /** Units and money per line; channelsync restocks in its own ledger, so the channel is not asked to. */
+  lines: Array<{ lineExternalId: string; quantity: number; amount: string }>;
+  reason: string;
+}
+
 export interface Capabilities {
   webhooks: boolean;
   backfill: boolean;
@@ -248,6 +268,9 @@ export interface Connector {
 
   /** Cancel on the channel, when `capabilities.cancel`. */
   cancelOrder?(externalId: string, reason: string): Promise<PushOutcome>;
+
+  /** Refund on the channel, when `capabilities.refund`. Checks the channel first: calling twice refunds once. */
+  refundOrder?(push: RefundPush): Promise<PushOutcome>;
 
   /** Release clients, timers and sockets. */
   close(): Promise<void>;

@@ -17,6 +17,7 @@ import { LOCKS, withSessionLock } from '../src/db/locks.ts';
 import { deliverStock } from '../src/stock/push.ts';
 import { kickMessages, oweShippingMessage } from '../src/notify/outbox.ts';
 import { channelsyncNotifies } from '../src/notify/policy.ts';
+import { recordRefundAccepted, refundPushOf } from '../src/fulfilment/refunds.ts';
 
 /** The outbox row's id; `orderNumber`, `channelName`, `sku` only name the job for people (old jobs lack them). */
 export type ChannelPushData = PushJobData;
@@ -160,8 +161,16 @@ async function deliver(app: App, push: ChannelPush, job?: Job): Promise<string |
       const outcome = await connector.cancelOrder(push.target, String(push.payload.reason ?? 'cancelled in channelsync'));
       return outcome.externalRef;
     }
-    case 'refund':
-      // Nothing creates these: refunds are made on the channel and flow in with the order.
-      throw new PermanentError('channelsync does not push refunds: refund the order on its channel');
+    case 'refund': {
+      // A return approved in channelsync (src/fulfilment/refunds.ts). The connector checks the channel
+      // for this refund's marker before it creates one: a run killed after the channel accepted refunds once.
+      if (!connector.refundOrder) throw new PermanentError(`${connector.kind} channels cannot refund orders through channelsync: refund it on the channel`);
+      const refundId = Number(push.payload.refundId);
+      const refund = await refundPushOf(app.db, refundId);
+      if (!refund) throw new PermanentError(`refund ${refundId} does not exist`);
+      const outcome = await connector.refundOrder(refund);
+      await recordRefundAccepted(app, refundId, outcome.externalRef);
+      return outcome.externalRef;
+    }
   }
 }

@@ -52,9 +52,10 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
   const event = parsed.event;
   let order = event.type === 'order' ? event.order : null;
   let fetched = false;
-  // A body without SKUs (WooCommerce lines of deleted products) or a second change within the
-  // channel's timestamp resolution: ask the channel for the order as it is now.
-  if (order && (order.lines.some((l) => !l.sku) || (await differsAtSameTime(app.db, delivery.channel_id, order)))) {
+  // A body without SKUs (WooCommerce lines of deleted products), a second change within the
+  // channel's timestamp resolution, or refunds the body does not detail (their lines and restocks
+  // are read from the channel: `UnifiedOrder.refunds` undefined): ask the channel for the order as it is now.
+  if (order && (order.lines.some((l) => !l.sku) || (order.refunds === undefined && connector.capabilities.refund) || (await differsAtSameTime(app.db, delivery.channel_id, order)))) {
     const current = await connector.fetchOrder(order.externalId);
     if (current) {
       order = current;

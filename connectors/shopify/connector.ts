@@ -25,7 +25,10 @@ import type {
   VerifyResult,
   WebhookRequest,
   WebhookState,
+  RefundPush,
 } from '../types.ts';
+import { refundMarker } from '../../src/domain/order.ts';
+import { addMoney, fromUnits, money, toUnits } from '../../src/domain/money.ts';
 import { QueryCostExceededError, ShopifyClient } from './client.ts';
 import {
   BULK_OPERATION_QUERY,
@@ -36,8 +39,12 @@ import {
   LOCATIONS_QUERY,
   ORDER_FULFILLMENT_STATE_QUERY,
   ORDER_LINE_ITEMS_QUERY,
+  ORDER_CANCEL_MUTATION,
   ORDER_QUERY,
+  ORDER_REFUNDS_QUERY,
   ORDERS_PAGE_QUERY,
+  REFUND_CREATE_MUTATION,
+  REFUND_STATE_QUERY,
   PRODUCT_VARIANTS_QUERY,
   WEBHOOK_SUBSCRIPTION_CREATE_MUTATION,
   WEBHOOK_SUBSCRIPTIONS_QUERY,
@@ -48,9 +55,11 @@ import {
   gqlLineItemSchema,
   gqlLineItemsPageSchema,
   gqlOrderHeadSchema,
+  gqlOrderRefundsSchema,
   gqlOrderSchema,
   gqlOrdersPageSchema,
   mapGraphqlOrder,
+  mapGraphqlRefunds,
   toGid,
   type GqlLineItem,
   type GqlOrder,
@@ -59,6 +68,28 @@ import { SUBSCRIPTION_TOPICS, parseShopifyWebhook } from './webhooks.ts';
 import { internalHostReason } from './webhook-address.ts';
 import { describeIssues } from '../values.ts';
 import type { ShopifyCredentials, ShopifySettings } from './index.ts';
+
+/** An order whose refunds the schema refuses: the pull sets the order aside (`OrderPage.rejected`). */
+class UnreadableRefundsError extends PermanentError {}
+
+const refundStateSchema = z.object({
+  order: z
+    .object({
+      id: z.string(),
+      refunds: z.array(z.object({ id: z.string(), note: z.string().nullish() })),
+      transactions: z.array(
+        z.object({
+          id: z.string(),
+          kind: z.string(),
+          status: z.string(),
+          gateway: z.string().nullish(),
+          amountSet: z.object({ shopMoney: z.object({ amount: z.string() }) }),
+          parentTransaction: z.object({ id: z.string() }).nullish(),
+        }),
+      ),
+    })
+    .nullable(),
+});
 
 /**
  * Page sizes chosen so a page stays under Shopify's 1000-point cap on one
@@ -87,6 +118,8 @@ const BACKFILL_BATCH = 250;
  * ones use the `requestedQueryCost` Shopify reported.
  */
 const LINE_COST = 12;
+/** ORDER_REFUNDS_QUERY's requested cost by the published rules (134 points: the simulator's calculation). */
+const REFUNDS_COST = 134;
 function orderCost(lines: number): number {
   return 14 + lines * LINE_COST;
 }
@@ -100,7 +133,7 @@ export function encodeCursor(updatedAtMin: Date): string {
 
 export class ShopifyConnector implements Connector {
   readonly kind = 'shopify';
-  readonly capabilities: Capabilities = { webhooks: true, backfill: true, cancel: false, refund: false };
+  readonly capabilities: Capabilities = { webhooks: true, backfill: true, cancel: true, refund: true };
   readonly client: ShopifyClient;
   private locationId: string | null;
   private readonly webhookSecret: string;
@@ -172,7 +205,15 @@ export class ShopifyConnector implements Connector {
           rejected.push({ externalId: typeof head?.id === 'string' ? head.id : '(unknown)', reason: `Shopify sent an order channelsync cannot read: ${describeIssues(parsed.error)}`, raw: node });
           continue;
         }
-        const order = await this.complete(parsed.data);
+        let order: UnifiedOrder;
+        try {
+          order = await this.complete(parsed.data);
+        } catch (err) {
+          // Its refunds are unreadable: set aside like an unreadable order, the page goes on.
+          if (!(err instanceof UnreadableRefundsError)) throw err;
+          rejected.push({ externalId: parsed.data.id, reason: err.message, raw: node });
+          continue;
+        }
         orders.push(order);
         if (!highWater || order.updatedAt > highWater) highWater = order.updatedAt;
       }
@@ -216,7 +257,18 @@ export class ShopifyConnector implements Connector {
       pageInfo = page.order.lineItems.pageInfo;
     }
     const { lineItems: _lines, ...head } = order;
-    return mapGraphqlOrder(head, lines, order);
+    const mapped = mapGraphqlOrder(head, lines, order);
+    // Refunds only for orders Shopify shows refunded: a refund that gave no money back (a restock
+    // alone) is not seen. Bulk exports (backfill) do not read refunds at all.
+    if (mapped.financialStatus === 'partially_refunded' || mapped.financialStatus === 'refunded') {
+      // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#field-Order.fields.refunds
+      const data = gqlOrderRefundsSchema.safeParse(await this.client.graphql(ORDER_REFUNDS_QUERY, { id: order.id }, { estimate: REFUNDS_COST }));
+      if (!data.success) throw new UnreadableRefundsError(`Shopify sent refunds of order ${order.id} channelsync cannot read: ${describeIssues(data.error)}`);
+      mapped.refunds = mapGraphqlRefunds(data.data.order?.refunds ?? []);
+    } else {
+      mapped.refunds = [];
+    }
+    return mapped;
   }
 
   async *backfill(since: Date, onProgress: (p: BackfillProgress) => void): AsyncIterable<UnifiedOrder[]> {
@@ -434,6 +486,73 @@ export class ShopifyConnector implements Connector {
       created.push(result.fulfillment.id);
     }
     return { externalRef: done.fulfillmentIds[0] ?? created[0] ?? null, alreadyDone: false };
+  }
+
+  // ------------------------------------------------------------ after-sales
+
+  async cancelOrder(externalId: string, reason: string): Promise<PushOutcome> {
+    const orderId = toGid('Order', externalId);
+    // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/orderCancel
+    // restock: Shopify gives the units back to its own stock (the ledger's stock push re-asserts
+    // channelsync's number after the cancellation either way); the money goes back to the payment methods.
+    const data = await this.client.graphql<{
+      orderCancel: { job: { id: string } | null; orderCancelUserErrors: Array<{ field: string[] | null; message: string; code: string | null }> } | null;
+    }>(ORDER_CANCEL_MUTATION, { orderId, reason: 'OTHER', restock: true, staffNote: `channelsync: ${reason}`.slice(0, 255) }, { idempotent: false });
+    const errors = data.orderCancel?.orderCancelUserErrors ?? [];
+    // A cancellation that happened (by an earlier run of this push, or on the store) is done, not a failure.
+    if (errors.some((e) => /already been canceled/i.test(e.message))) return { externalRef: orderId, alreadyDone: true };
+    if (errors.length > 0) throw new PermanentError(`Shopify refused to cancel order ${orderId}: ${errors.map((e) => e.message).join('; ')}`);
+    return { externalRef: data.orderCancel?.job?.id ?? orderId, alreadyDone: false };
+  }
+
+  async refundOrder(push: RefundPush): Promise<PushOutcome> {
+    const orderId = toGid('Order', push.orderExternalId);
+    const marker = refundMarker(push.refundId);
+    // Check first: a run that died after Shopify accepted finds the refund by the marker in its note.
+    // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#field-Order.fields.refunds
+    const state = parse(refundStateSchema, await this.client.graphql(REFUND_STATE_QUERY, { id: orderId }, { estimate: 6 }), 'refund state').order;
+    if (!state) throw new PermanentError(`Shopify order ${orderId} does not exist (deleted?)`);
+    const existing = state.refunds.find((r) => (r.note ?? '').includes(marker));
+    if (existing) return { externalRef: existing.id, alreadyDone: true };
+
+    // The money goes back through the sales it was paid with, each up to what is left of it.
+    const sales = state.transactions.filter((t) => (t.kind === 'SALE' || t.kind === 'CAPTURE') && t.status === 'SUCCESS');
+    const refundedOf = (id: string) =>
+      state.transactions.filter((t) => t.kind === 'REFUND' && t.status === 'SUCCESS' && t.parentTransaction?.id === id).reduce((n, t) => n + toUnits(t.amountSet.shopMoney.amount), 0n);
+    let left = toUnits(push.amount);
+    const transactions: Array<{ orderId: string; parentId: string; gateway: string; kind: 'REFUND'; amount: string }> = [];
+    for (const sale of sales) {
+      if (left <= 0n) break;
+      const take = [toUnits(sale.amountSet.shopMoney.amount) - refundedOf(sale.id), left].reduce((a, b) => (a < b ? a : b));
+      if (take <= 0n) continue;
+      transactions.push({ orderId, parentId: sale.id, gateway: sale.gateway ?? 'manual', kind: 'REFUND', amount: fromUnits(take) });
+      left -= take;
+    }
+    if (left > 0n) {
+      throw new PermanentError(`Shopify order ${orderId}: ${push.amount} ${push.currency} cannot be refunded, only ${fromUnits(toUnits(push.amount) - left)} is left of what was paid`);
+    }
+    // https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/refundCreate
+    const data = await this.client.graphql<{ refundCreate: { refund: { id: string } | null; userErrors: Array<{ field: string[] | null; message: string }> } | null }>(
+      REFUND_CREATE_MUTATION,
+      {
+        idempotencyKey: marker.replace(':', '-'),
+        input: {
+          orderId,
+          note: `${push.reason} (${marker})`,
+          notify: false,
+          // channelsync books the units itself: Shopify is not asked to restock (the stock push sets its number).
+          refundLineItems: push.lines.map((l) => ({ lineItemId: toGid('LineItem', l.lineExternalId), quantity: l.quantity, restockType: 'NO_RESTOCK' })),
+          ...(toUnits(push.shipping) > 0n ? { shipping: { amount: money(push.shipping) } } : {}),
+          transactions,
+        },
+      },
+      { idempotent: false },
+    );
+    const result = data.refundCreate;
+    if (!result?.refund) {
+      throw new PermanentError(`Shopify refused the refund of order ${orderId}: ${result?.userErrors.map((e) => e.message).join('; ') || 'no refund returned'}`);
+    }
+    return { externalRef: result.refund.id, alreadyDone: false };
   }
 
   // ------------------------------------------------------------ stock

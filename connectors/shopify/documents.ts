@@ -316,7 +316,81 @@ mutation ChannelsyncWebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!,
 `;
 
 /** Every operation document, by constant name (the documents test walks this). */
+/**
+ * An order's refunds, read for orders Shopify shows (partially) refunded.
+ * Not in the page query: a list of refunds with a connection of lines per
+ * order would price every page far past the 1000-point cap.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Refund
+ */
+export const ORDER_REFUNDS_QUERY = /* GraphQL */ `
+query ChannelsyncOrderRefunds($id: ID!) {
+  order(id: $id) {
+    id
+    refunds(first: 10) {
+      id
+      createdAt
+      note
+      totalRefundedSet { shopMoney { amount } }
+      refundShippingLines(first: 2) { nodes { subtotalAmountSet { shopMoney { amount } } } }
+      refundLineItems(first: 30) {
+        nodes { quantity restockType lineItem { id } subtotalSet { shopMoney { amount } } }
+        pageInfo { hasNextPage }
+      }
+    }
+  }
+}
+`;
+
+/**
+ * What a refund push checks first: the order's refunds (by the note's marker)
+ * and its transactions (the sales a refund goes back through).
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#field-Order.fields.transactions
+ */
+export const REFUND_STATE_QUERY = /* GraphQL */ `
+query ChannelsyncRefundState($id: ID!) {
+  order(id: $id) {
+    id
+    refunds(first: 50) { id note }
+    transactions(first: 20) { id kind status gateway amountSet { shopMoney { amount } } parentTransaction { id } }
+  }
+}
+`;
+
+/**
+ * A refund of lines and shipping, with the money back through the sale.
+ * The idempotency key is the refund's own (`channelsync-refund-<id>`): an HTTP
+ * retry of the same call is answered from Shopify's memory.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/refundCreate
+ */
+export const REFUND_CREATE_MUTATION = /* GraphQL */ `
+mutation ChannelsyncRefundCreate($input: RefundInput!, $idempotencyKey: String!) {
+  refundCreate(input: $input) @idempotent(key: $idempotencyKey) {
+    refund { id }
+    userErrors { field message }
+  }
+}
+`;
+
+/**
+ * Cancels an order; `refundMethod` gives the money back to the original
+ * payment methods (the deprecated `refund: true` is not sent).
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/orderCancel
+ */
+export const ORDER_CANCEL_MUTATION = /* GraphQL */ `
+mutation ChannelsyncOrderCancel($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, restock: $restock, notifyCustomer: false, staffNote: $staffNote,
+    refundMethod: { originalPaymentMethodsRefund: true }) {
+    job { id }
+    orderCancelUserErrors { field message code }
+  }
+}
+`;
+
 export const DOCUMENTS = {
+  ORDER_REFUNDS_QUERY,
+  REFUND_STATE_QUERY,
+  REFUND_CREATE_MUTATION,
+  ORDER_CANCEL_MUTATION,
   ORDERS_PAGE_QUERY,
   ORDER_QUERY,
   ORDER_LINE_ITEMS_QUERY,

@@ -19,6 +19,7 @@ import type {
   FinancialStatus,
   UnifiedOrder,
   UnifiedOrderLine,
+  UnifiedRefund,
 } from '../../src/domain/order.ts';
 
 // ---------------------------------------------------------------- GraphQL
@@ -101,6 +102,49 @@ export const gqlLineItemsPageSchema = z.object({
     .object({ id: z.string(), lineItems: z.object({ nodes: z.array(gqlLineItemSchema), pageInfo }) })
     .nullable(),
 });
+
+/** `ORDER_REFUNDS_QUERY` (https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Refund). */
+export const gqlOrderRefundsSchema = z.object({
+  order: z
+    .object({
+      id: z.string(),
+      refunds: z.array(
+        z.object({
+          id: z.string(),
+          createdAt: dateTimeText,
+          note: z.string().nullish(),
+          totalRefundedSet: moneyBag,
+          refundShippingLines: z.object({ nodes: z.array(z.object({ subtotalAmountSet: moneyBag })) }),
+          refundLineItems: z.object({
+            nodes: z.array(z.object({ quantity: lineQuantity, restockType: z.string(), lineItem: idRef, subtotalSet: moneyBag })),
+            pageInfo: z.object({ hasNextPage: z.boolean() }),
+          }),
+        }),
+      ),
+    })
+    .nullable(),
+});
+export type GqlRefund = NonNullable<z.infer<typeof gqlOrderRefundsSchema>['order']>['refunds'][number];
+
+/**
+ * Shopify refunds in the unified shape. `restockType` NO_RESTOCK leaves the
+ * units out of stock; RETURN, CANCEL and LEGACY_RESTOCK put them back.
+ */
+export function mapGraphqlRefunds(refunds: readonly GqlRefund[]): UnifiedRefund[] {
+  return refunds.map((r) => ({
+    externalId: r.id,
+    createdAt: date(r.createdAt),
+    amount: money(r.totalRefundedSet.shopMoney.amount),
+    shipping: addMoney('0', ...r.refundShippingLines.nodes.map((n) => n.subtotalAmountSet.shopMoney.amount)),
+    note: r.note ?? null,
+    lines: r.refundLineItems.nodes.map((n) => ({
+      lineExternalId: n.lineItem.id,
+      quantity: n.quantity,
+      amount: money(n.subtotalSet.shopMoney.amount),
+      restock: n.restockType !== 'NO_RESTOCK',
+    })),
+  }));
+}
 
 /**
  * Maps a GraphQL order head and ALL its line items (the caller follows
@@ -294,6 +338,8 @@ const restOrderFields = z.object({
   billing_address: restAddress.nullish(),
   shipping_address: restAddress.nullish(),
   line_items: z.array(restLineItem),
+  // Read for whether there are any: their lines are read from GraphQL (ORDER_REFUNDS_QUERY).
+  refunds: z.array(z.unknown()).nullish(),
 });
 
 /** The REST order body of `orders/create`, `orders/updated`, `orders/cancelled` webhooks. */
@@ -362,6 +408,8 @@ export function mapRestOrder(body: RestOrder, raw: unknown = body): UnifiedOrder
     cancelledAt: body.cancelled_at ? date(body.cancelled_at) : null,
     closedAt: body.closed_at ? date(body.closed_at) : null,
     lines,
+    // None: nothing to record. Some: not read from the body; the webhook job asks for the order (fetchOrder).
+    ...(body.refunds && body.refunds.length === 0 ? { refunds: [] } : {}),
     raw,
   };
 }

@@ -20,11 +20,12 @@ import type {
   VerifyResult,
   WebhookRequest,
   WebhookState,
+  RefundPush,
 } from '../types.ts';
-import type { UnifiedOrder } from '../../src/domain/order.ts';
+import { refundMarker, type UnifiedOrder } from '../../src/domain/order.ts';
 import { ConfigError, PermanentError } from '../../src/domain/errors.ts';
 import { WooClient, WooNotFoundError, WooRequestError } from './client.ts';
-import { decodeEntities, gmtToDate, linesMissingSku, mapOrder, needsRefundedQuantities, productKey, variationTitle, wooOrderSchema, type ProductKey } from './mapping.ts';
+import { decodeEntities, gmtToDate, linesMissingSku, mapOrder, mapRefunds, needsRefundedQuantities, productKey, variationTitle, wooOrderSchema, wooRefundSchema, type ProductKey, type WooRefund } from './mapping.ts';
 import { OrderScan, PER_PAGE, gmtSeconds, type RawOrder } from './pull.ts';
 import { WEBHOOK_TOPICS, parseWooWebhook } from './webhooks.ts';
 import { wordpressUrlRefusals } from './safe-url.ts';
@@ -53,12 +54,6 @@ const productSchema = z.looseObject({
 });
 type Product = z.infer<typeof productSchema>;
 
-const refundSchema = z.looseObject({
-  id: z.number(),
-  line_items: z
-    .array(z.looseObject({ quantity: z.number(), meta_data: z.array(z.looseObject({ key: z.string(), value: z.unknown() })).default([]) }))
-    .default([]),
-});
 const noteSchema = z.looseObject({ id: z.number(), note: z.string(), customer_note: z.boolean() });
 const trackingSchema = z.looseObject({ tracking_id: z.string(), tracking_number: z.string() });
 const webhookSchema = z.looseObject({ id: z.number(), topic: z.string(), delivery_url: z.string(), status: z.string() });
@@ -126,7 +121,7 @@ const availableOf = (p: Product): number | null => (p.manage_stock === true ? (p
 
 export class WooCommerceConnector implements Connector {
   readonly kind = 'woocommerce';
-  readonly capabilities: Capabilities = { webhooks: true, backfill: false, cancel: true, refund: false };
+  readonly capabilities: Capabilities = { webhooks: true, backfill: false, cancel: true, refund: true };
   readonly client: WooClient;
   private readonly settings: WooCommerceSettings;
   private readonly credentials: WooCommerceCredentials;
@@ -307,6 +302,32 @@ export class WooCommerceConnector implements Connector {
     return { externalRef: externalId, alreadyDone: false };
   }
 
+  async refundOrder(push: RefundPush): Promise<PushOutcome> {
+    const id = push.orderExternalId;
+    const marker = refundMarker(push.refundId);
+    // Check first: a run that died after WooCommerce accepted finds its refund by the marker.
+    const existing = (await this.listRefunds(id))
+      .map((r) => z.looseObject({ id: z.number(), reason: z.string().nullish() }).safeParse(r))
+      .find((r) => r.success && (r.data.reason ?? '').includes(marker));
+    if (existing?.success) return { externalRef: String(existing.data.id), alreadyDone: true };
+    // https://woocommerce.github.io/woocommerce-rest-api-docs/#create-a-refund
+    // `api_refund: true` gives the money back through the order's gateway (WooCommerce's default);
+    // a gateway without automatic refunds makes WooCommerce refuse, which is a person's call.
+    // channelsync books returned units itself, so WooCommerce is not asked to restock (the next
+    // stock push sets the store to the ledger's number either way).
+    const res = await this.client.post<unknown>(
+      `orders/${encodeURIComponent(id)}/refunds`,
+      {
+        amount: push.amount,
+        reason: `${push.reason} (${marker})`,
+        api_refund: true,
+        line_items: push.lines.map((l) => ({ id: Number(l.lineExternalId), quantity: l.quantity, refund_total: l.amount, restock_item: false })),
+      },
+      { what: `refund of order ${id}` },
+    );
+    return { externalRef: String(z.looseObject({ id: z.number() }).parse(res.body).id), alreadyDone: false };
+  }
+
   async *listListings(): AsyncIterable<ChannelListing[]> {
     for (let page = 1; ; page++) {
       // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-products
@@ -433,31 +454,46 @@ export class WooCommerceConnector implements Connector {
     for (const { order } of parsed) for (const k of linesMissingSku(order)) keys.set(productKey(k), k);
     const skus = new Map<string, string | null>();
     await Promise.all([...keys].map(async ([key, k]) => skus.set(key, await this.skuOf(k))));
-    const refunded = new Map<number, Map<string, number>>();
+    const refunded = new Map<number, ReturnType<typeof mapRefunds>>();
+    // A refund the schema refuses sets its order aside (with the page), never failing the page.
+    const unreadable = new Map<number, string>();
     await Promise.all(
-      parsed.filter(({ order }) => needsRefundedQuantities(order)).map(async ({ order }) => refunded.set(order.id, await this.refundedQuantities(order.id))),
+      parsed.filter(({ order }) => needsRefundedQuantities(order)).map(async ({ order }) => {
+        const list: WooRefund[] = [];
+        for (const raw of await this.listRefunds(order.id)) {
+          const r = wooRefundSchema.safeParse(raw);
+          if (!r.success) {
+            unreadable.set(order.id, `WooCommerce sent a refund of order ${order.id} channelsync cannot read: ${describeIssues(r.error)}`);
+            return;
+          }
+          list.push(r.data);
+        }
+        refunded.set(order.id, mapRefunds(order, list));
+      }),
     );
-    return { orders: parsed.map(({ raw, order }) => mapOrder(order, raw, (k) => skus.get(productKey(k)), refunded.get(order.id))), rejected };
+    for (const { raw, order } of parsed) {
+      const reason = unreadable.get(order.id);
+      if (reason) rejected.push({ externalId: String(order.id), reason, raw });
+    }
+    return {
+      orders: parsed
+        .filter(({ order }) => !unreadable.has(order.id))
+        .map(({ raw, order }) => {
+          const r = refunded.get(order.id);
+          return mapOrder(order, raw, (k) => skus.get(productKey(k)), r?.quantities, r?.refunds);
+        }),
+      rejected,
+    };
   }
 
   /**
-   * Units refunded per order line id. The order lists its refunds by amount
-   * only; each refund's `line_items` carry a negative quantity and the
-   * refunded line's id in `_refunded_item_id` (as recorded from WooCommerce 7.9).
+   * The order's refunds. The order lists them by amount only; each refund's
+   * `line_items` carry a negative quantity and the refunded line's id in
+   * `_refunded_item_id` (as recorded from WooCommerce 7.9).
    */
-  private async refundedQuantities(orderId: number): Promise<Map<string, number>> {
+  private async listRefunds(orderId: number | string): Promise<unknown[]> {
     // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-refunds
-    const refunds = await this.listAll(`orders/${orderId}/refunds`, refundSchema, `refunds of order ${orderId}`);
-    const byLine = new Map<string, number>();
-    for (const refund of refunds) {
-      for (const item of refund.line_items) {
-        const lineId = item.meta_data.find((m) => m.key === '_refunded_item_id')?.value;
-        if (lineId === undefined || lineId === null) continue;
-        const key = String(lineId);
-        byLine.set(key, (byLine.get(key) ?? 0) + Math.abs(Math.trunc(item.quantity)));
-      }
-    }
-    return byLine;
+    return this.listAll(`orders/${orderId}/refunds`, z.unknown(), `refunds of order ${orderId}`);
   }
 
   /** SKU of a product or variation by id, cached for the connector's life (404: null). */

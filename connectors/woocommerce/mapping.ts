@@ -13,6 +13,7 @@ import type {
   FinancialStatus,
   UnifiedOrder,
   UnifiedOrderLine,
+  UnifiedRefund,
 } from '../../src/domain/order.ts';
 import { addMoney, fromUnits, money, subMoney, toUnits } from '../../src/domain/money.ts';
 import { decodeEntities } from './entities.ts';
@@ -242,16 +243,70 @@ function unitPrice(subtotal: string, quantity: number, fallback: number | string
 export type SkuLookup = (key: ProductKey) => string | null | undefined;
 
 /**
- * Orders whose line quantities need their refunds read: an open order with a
- * refund. A completed (shipped) or fully refunded order is history: its lines
- * keep what was shipped, so a later return does not read as an edit.
+ * Orders whose refunds are read (`orders/<id>/refunds`): any with a refund but
+ * a trashed one. Refunded units come off the lines whatever the status, as
+ * Shopify's `currentQuantity` does; allocation counts a shipped-then-refunded
+ * unit as refunded, not as an edit after shipping (`lineCoverage`).
  */
 export function needsRefundedQuantities(order: Pick<WooOrder, 'status' | 'refunds'>): boolean {
-  return order.refunds.length > 0 && !['completed', 'refunded', 'cancelled', 'trash'].includes(order.status);
+  return order.refunds.length > 0 && order.status !== 'trash';
 }
 
 /** Refunded units per order line id (`orders/<id>/refunds`). */
 export type RefundedQuantities = ReadonlyMap<string, number>;
+
+/** One entry of `GET orders/<id>/refunds` (https://woocommerce.github.io/woocommerce-rest-api-docs/#refund-properties). */
+export const wooRefundSchema = z.looseObject({
+  id: z.number().int().positive(),
+  date_created_gmt: gmtDate,
+  amount: moneyField,
+  reason: z.string().nullish(),
+  line_items: z
+    .array(
+      z.looseObject({
+        quantity: z.number().int(),
+        total: moneyField.default('0.00'),
+        meta_data: z.array(z.looseObject({ key: z.string(), value: z.unknown() })).default([]),
+      }),
+    )
+    .default([]),
+  shipping_lines: z.array(z.looseObject({ total: moneyField.default('0.00') })).default([]),
+});
+export type WooRefund = z.infer<typeof wooRefundSchema>;
+
+/**
+ * The order's refunds in the unified shape, and the units they took off each
+ * line. A refund names its lines by `_refunded_item_id` with a negative
+ * quantity and total. WooCommerce does not say on the refund whether it
+ * restocked: the order line keeps the running count in
+ * `_restock_refunded_items`, which is handed to the line's refunds oldest first.
+ */
+export function mapRefunds(order: WooOrder, list: readonly WooRefund[]): { quantities: RefundedQuantities; refunds: UnifiedRefund[] } {
+  const quantities = new Map<string, number>();
+  const restockLeft = new Map<string, number>();
+  for (const line of order.line_items) {
+    const meta = (line as { meta_data?: Array<{ key?: unknown; value?: unknown }> }).meta_data ?? [];
+    const n = Number(meta.find((m) => m.key === '_restock_refunded_items')?.value ?? 0);
+    if (Number.isInteger(n) && n > 0) restockLeft.set(String(line.id), n);
+  }
+  const oldestFirst = [...list].sort((a, b) => a.date_created_gmt.localeCompare(b.date_created_gmt) || a.id - b.id);
+  const refunds = oldestFirst.map((r): UnifiedRefund => {
+    const lines: UnifiedRefund['lines'] = [];
+    for (const item of r.line_items) {
+      const lineId = item.meta_data.find((m) => m.key === '_refunded_item_id')?.value;
+      if (lineId === undefined || lineId === null) continue;
+      const key = String(lineId);
+      const quantity = Math.abs(item.quantity);
+      quantities.set(key, (quantities.get(key) ?? 0) + quantity);
+      const restocked = Math.min(quantity, restockLeft.get(key) ?? 0);
+      if (restocked > 0) restockLeft.set(key, (restockLeft.get(key) ?? 0) - restocked);
+      lines.push({ lineExternalId: key, quantity, amount: money(item.total.replace(/^-/, '')), restock: restocked > 0 });
+    }
+    const shipping = r.shipping_lines.length ? addMoney(...r.shipping_lines.map((l) => l.total.replace(/^-/, ''))) : '0.00';
+    return { externalId: String(r.id), createdAt: gmtToDate(r.date_created_gmt), amount: r.amount.replace(/^-/, ''), shipping, note: r.reason ?? null, lines };
+  });
+  return { quantities, refunds: refunds.reverse() };
+}
 
 function mapLine(line: WooOrder['line_items'][number], completed: boolean, lookup?: SkuLookup, refunded?: RefundedQuantities): UnifiedOrderLine {
   const productId = line.product_id && line.product_id > 0 ? line.product_id : 0;
@@ -284,7 +339,7 @@ function mapLine(line: WooOrder['line_items'][number], completed: boolean, looku
  * none (deleted products, plugins that strip it); without it they stay null.
  * `refunded` (from the order's refunds) takes refunded units off line quantities.
  */
-export function mapOrder(order: WooOrder, raw: unknown = order, lookup?: SkuLookup, refunded?: RefundedQuantities): UnifiedOrder {
+export function mapOrder(order: WooOrder, raw: unknown = order, lookup?: SkuLookup, refunded?: RefundedQuantities, refunds?: UnifiedRefund[]): UnifiedOrder {
   const status = mapStatus(order);
   const updatedAt = gmtToDate(order.date_modified_gmt);
   const completed = order.status === 'completed';
@@ -317,6 +372,8 @@ export function mapOrder(order: WooOrder, raw: unknown = order, lookup?: SkuLook
           : updatedAt
         : null,
     lines: order.line_items.map((line) => mapLine(line, completed, lookup, refunded)),
+    // Read only with the refunds list; an order without refunds has none to record.
+    ...(refunds ? { refunds } : order.refunds.length === 0 ? { refunds: [] } : {}),
     raw,
   };
 }

@@ -19,6 +19,7 @@ import * as m0012 from './migrations/0012_budget_leases.ts';
 import * as m0013 from './migrations/0013_rejected_orders.ts';
 import * as m0014 from './migrations/0014_credential_key_id.ts';
 import * as m0015 from './migrations/0015_customer_messages.ts';
+import * as m0017 from './migrations/0017_refunds.ts';
 import * as m0019 from './migrations/0019_console_indexes.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013_rejected_orders': m0013,
   '0014_credential_key_id': m0014,
   '0015_customer_messages': m0015,
+  '0017_refunds': m0017,
   '0019_console_indexes': m0019,
 };
 

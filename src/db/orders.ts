@@ -15,6 +15,7 @@ import { sql } from 'kysely';
 import type { Db, Trx } from './index.ts';
 import type { UnifiedOrder } from '../domain/order.ts';
 import { money } from '../domain/money.ts';
+import { recordChannelRefunds } from './refunds.ts';
 import { clearRejectedOrders, recordRejectedOrders, type RejectedOrder, type RejectionSource } from './rejected.ts';
 
 export type UpsertOutcome = 'inserted' | 'updated' | 'stale';
@@ -23,6 +24,8 @@ export interface UpsertResult {
   orderId: number | null;
   externalId: string;
   outcome: UpsertOutcome;
+  /** SKUs whose stock the order's new refunds put back on the shelf (their pushes are owed; kick them after the commit). */
+  restockedSkuIds?: number[];
 }
 
 type Executor = Db | Trx;
@@ -82,11 +85,19 @@ export async function upsertOrders(
   const byExternal = new Map(written.map((row) => [row.external_id, row]));
   const changed = batch.filter((o) => byExternal.has(o.externalId));
   await replaceLines(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, order: o })), skuIds);
+  // Refunds ride with their order, in its transaction (src/db/refunds.ts): recorded once, restocked once.
+  const restocked = new Map<string, number[]>();
+  for (const o of changed) {
+    if (o.refunds === undefined) continue;
+    const skus = await recordChannelRefunds(db, byExternal.get(o.externalId)!.id, o.currency, o.refunds);
+    if (skus.length > 0) restocked.set(o.externalId, skus);
+  }
 
   return batch.map((o) => {
     const row = byExternal.get(o.externalId);
     if (!row) return { orderId: null, externalId: o.externalId, outcome: 'stale' as const };
-    return { orderId: row.id, externalId: o.externalId, outcome: row.inserted ? ('inserted' as const) : ('updated' as const) };
+    const skus = restocked.get(o.externalId);
+    return { orderId: row.id, externalId: o.externalId, outcome: row.inserted ? ('inserted' as const) : ('updated' as const), ...(skus ? { restockedSkuIds: skus } : {}) };
   });
 }
 

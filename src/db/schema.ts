@@ -281,7 +281,11 @@ export interface ReturnLinesTable {
   order_line_id: number;
   quantity: number;
   restock: Generated<boolean>;
+  /** What became of the units (0017): back on the shelf, damaged (in and written off), or discarded (recorded only). */
+  condition: ColumnType<ReturnCondition, ReturnCondition | undefined, ReturnCondition>;
 }
+
+export type ReturnCondition = 'restock' | 'damaged' | 'discard';
 
 export interface RefundsTable {
   id: Generated<number>;
@@ -291,6 +295,26 @@ export interface RefundsTable {
   currency: string;
   reason: string | null;
   created_at: CreatedAt;
+  /** Read from the channel, or made by channelsync for a return it ran (0017). */
+  source: ColumnType<'channel' | 'channelsync', 'channel' | 'channelsync' | undefined, 'channel' | 'channelsync'>;
+  /** The part of `amount` that is shipping. */
+  shipping: ColumnType<string, string | number | undefined, string | number>;
+  return_id: number | null;
+  /** The channel's time of the refund (null until the channel has it). */
+  refunded_at: Timestamp | null;
+  actor: Generated<string>;
+}
+
+export interface RefundLinesTable {
+  id: Generated<number>;
+  refund_id: number;
+  order_line_id: number;
+  quantity: number;
+  amount: Money;
+  /** The channel restocked these units in its own stock. */
+  restock: Generated<boolean>;
+  /** Units channelsync booked back on its shelf for this line (shipped ones only). */
+  restocked: Generated<number>;
 }
 
 export interface OrderHistoryTable {
@@ -481,6 +505,7 @@ export interface Database {
   returns: ReturnsTable;
   return_lines: ReturnLinesTable;
   refunds: RefundsTable;
+  refund_lines: RefundLinesTable;
   order_history: OrderHistoryTable;
   stock_rules: StockRulesTable;
   stock_drift: StockDriftTable;

@@ -88,6 +88,36 @@ export interface UnifiedOrderLine {
   quantityFulfilledOnChannel: number;
 }
 
+/**
+ * A refund as the channel recorded it. Line quantities are the units the
+ * refund took off the order; `restock` says the channel put them back in its
+ * own stock (Shopify `restockType` RETURN/CANCEL, WooCommerce's "restock
+ * refunded items"), which channelsync books for units that had shipped.
+ */
+export interface UnifiedRefund {
+  /** The channel's id of the refund: recorded once per order. */
+  externalId: string;
+  createdAt: Date;
+  /** Money given back, all of it (lines, shipping, anything else). */
+  amount: string;
+  /** The part of `amount` that is shipping, when the channel says. */
+  shipping: string;
+  /** The channel's note or reason; a refund channelsync made carries its marker here (`refundMarker`). */
+  note: string | null;
+  lines: Array<{ lineExternalId: string; quantity: number; amount: string; restock: boolean }>;
+}
+
+/** The text channelsync puts in the note of a refund it makes, to find it on the channel again. */
+export function refundMarker(refundId: number): string {
+  return `channelsync-refund:${refundId}`;
+}
+
+/** The channelsync refund id a channel note names, if any. */
+export function markedRefundId(note: string | null | undefined): number | null {
+  const m = /channelsync-refund:(\d+)/.exec(note ?? '');
+  return m ? Number(m[1]) : null;
+}
+
 export interface UnifiedOrder {
   /** The channel's id for the order (Shopify GID, WooCommerce numeric id as text). */
   externalId: string;
@@ -110,6 +140,11 @@ export interface UnifiedOrder {
   cancelledAt: Date | null;
   closedAt: Date | null;
   lines: UnifiedOrderLine[];
+  /**
+   * The order's refunds, when the connector read them (undefined: not read this
+   * time, so nothing is concluded; an empty list: none).
+   */
+  refunds?: UnifiedRefund[];
   /** The channel's payload as received, kept for audit and debugging. */
   raw: unknown;
 }

@@ -70,7 +70,7 @@ export interface LineCoverage {
   sku: string | null;
   skuId: number | null;
   quantity: number;
-  /** Units this line still needs assigned: quantity - max(shipped, fulfilled on the channel) - open. Negative: over-promised. */
+  /** Units this line still needs assigned: quantity (+ refunded units that had shipped) - max(shipped, fulfilled on the channel) - open. Negative: over-promised. */
   remaining: number;
   shipped: number;
   open: number;
@@ -87,12 +87,13 @@ export async function lineCoverage(trx: Trx, orderId: number): Promise<LineCover
     sku_id: number | null;
     quantity: number;
     on_channel: number;
+    refunded: number;
     shipped: number;
     open: number;
     dropship: boolean;
     supplier_id: number | null;
   }>`
-    SELECT l.id, l.title, l.sku, l.sku_id, l.quantity, l.quantity_fulfilled_on_channel AS on_channel,
+    SELECT l.id, l.title, l.sku, l.sku_id, l.quantity, l.quantity_fulfilled_on_channel AS on_channel, l.quantity_refunded AS refunded,
       COALESCE(sum(fl.quantity) FILTER (WHERE f.state = ANY(${SHIPPED_STATES})), 0)::int AS shipped,
       COALESCE(sum(fl.quantity) FILTER (WHERE f.state = ANY(${OPEN_STATES})), 0)::int AS open,
       COALESCE(s.dropship OR sup.dropship, false) AS dropship, s.supplier_id
@@ -104,19 +105,27 @@ export async function lineCoverage(trx: Trx, orderId: number): Promise<LineCover
     WHERE l.order_id = ${orderId}
     GROUP BY l.id, s.id, sup.id
     ORDER BY l.id`.execute(trx);
-  return rows.rows.map((r) => ({
-    lineId: r.id,
-    title: r.title,
-    sku: r.sku,
-    skuId: r.sku_id,
-    quantity: r.quantity,
+  return rows.rows.map((r) => {
     // Units the channel reports fulfilled beyond ours were shipped by someone else (the merchant, by hand).
-    remaining: r.quantity - Math.max(r.shipped, r.on_channel) - r.open,
-    shipped: r.shipped,
-    open: r.open,
-    dropship: r.dropship,
-    supplierId: r.supplier_id,
-  }));
+    const shipped = Math.max(r.shipped, r.on_channel);
+    // The channel takes refunded units off the line (Shopify currentQuantity, WooCommerce refunded
+    // quantities), shipped ones too: a unit shipped and then refunded (a return) is not an edit after
+    // shipping. Refunds are taken to cover unshipped units first, so a refund never makes a line
+    // look over-shipped, and a refunded unit that did not ship is never owed.
+    const refundedShipped = Math.min(r.refunded, Math.max(0, shipped - r.quantity));
+    return {
+      lineId: r.id,
+      title: r.title,
+      sku: r.sku,
+      skuId: r.sku_id,
+      quantity: r.quantity,
+      remaining: r.quantity + refundedShipped - shipped - r.open,
+      shipped: r.shipped,
+      open: r.open,
+      dropship: r.dropship,
+      supplierId: r.supplier_id,
+    };
+  });
 }
 
 /** The location backorders wait at and receipts land at by default: the best active one by priority. */

@@ -1,22 +1,34 @@
 /**
  * Warehouse returns: goods a customer sent back, booked in against the lines
- * that were shipped. A restocked unit goes back on the shelf it left from (a
- * `return_restock` movement at the location of the line's most recent
- * warehouse shipment); a return without restock is recorded only. The return,
- * its lines, the movements and the order's history commit together; channels
- * are told about the new stock after the commit.
+ * that were shipped, each unit with its condition:
+ * - `restock`: back on the shelf it left from (a `return_restock` movement,
+ *   on hand +1, at the location of the line's most recent warehouse shipment);
+ * - `damaged`: came back but cannot be sold: booked in and written off at
+ *   once (`return_restock` +1 then `damage` -1, both `return:<id>`), so the
+ *   ledger shows the unit back and why it is not sellable, and available
+ *   stock does not change;
+ * - `discard`: recorded on the return only (thrown away, kept by the
+ *   customer): no movement.
+ * The return, its lines, the movements and the order's history commit
+ * together; channels are told about the new stock after the commit.
+ * Approving a return refunds it on the channel: `approveReturn` (refunds.ts).
  */
 import type { App } from '../app.ts';
 import { ConfigError, PermanentError } from '../domain/errors.ts';
 import { recordMovements, movementFor } from '../stock/ledger.ts';
 import { kickStockPushes } from '../outbox/index.ts';
 import { inTransaction, lockOrder, type By, type Trx } from './transitions.ts';
+import type { ReturnCondition } from '../db/schema.ts';
 
-/** One line of a return: an order line by id, or by SKU (spread over the order's lines of that SKU). */
-export type ReturnLineInput = ({ sku: string; orderLineId?: undefined } | { orderLineId: number; sku?: undefined }) & { quantity: number };
+/**
+ * One line of a return: an order line by id, or by SKU (spread over the order's lines of that SKU),
+ * with the units' condition (default: `restock` when the return restocks, else `discard`). The same
+ * line may come twice with different conditions (one restocked, one damaged).
+ */
+export type ReturnLineInput = ({ sku: string; orderLineId?: undefined } | { orderLineId: number; sku?: undefined }) & { quantity: number; condition?: ReturnCondition };
 
 export interface ReturnOptions {
-  /** Put the units back on the shelf (on hand +n where they were shipped from). */
+  /** The condition of lines that name none: true `restock`, false `discard`. */
   restock: boolean;
   reason?: string | null;
   /** The caller's own reference (an RMA number): the same reference twice records one return. */
@@ -30,7 +42,7 @@ export interface ReturnResult {
   created: boolean;
   status: 'received' | 'restocked';
   reference: string | null;
-  lines: Array<{ orderLineId: number; sku: string | null; quantity: number; restock: boolean; locationId: number | null }>;
+  lines: Array<{ orderLineId: number; sku: string | null; quantity: number; restock: boolean; condition: ReturnCondition; locationId: number | null }>;
 }
 
 interface LineFacts {
@@ -67,17 +79,17 @@ export async function recordReturn(app: App, orderId: number, lines: ReturnLineI
         if (existing) return sameOrder(existing, orderId);
       }
       const facts = await lineFacts(trx, orderId);
-      const booked = assign(order.order_number, facts, lines);
-      if (opts.restock) {
-        for (const b of booked) {
-          const f = b.line;
-          if (f.sku_id === null) throw new ConfigError(`order line ${f.id} has no known SKU to restock: record the return with --no-restock (restock: false)`);
-          if (f.location_id === null) {
-            throw new ConfigError(`order line ${f.id} (${f.sku}) was shipped by a supplier, not from a location: record the return with --no-restock (restock: false)`);
-          }
+      const fallback: ReturnCondition = opts.restock ? 'restock' : 'discard';
+      const booked = assign(order.order_number, facts, lines.map((l) => ({ ...l, condition: l.condition ?? fallback })));
+      for (const b of booked) {
+        if (b.condition === 'discard') continue;
+        const f = b.line;
+        if (f.sku_id === null) throw new ConfigError(`order line ${f.id} has no known SKU to book in as ${b.condition}: record it as discard (--no-restock, restock: false)`);
+        if (f.location_id === null) {
+          throw new ConfigError(`order line ${f.id} (${f.sku}) was shipped by a supplier, not from a location: record it as discard (--no-restock, restock: false)`);
         }
       }
-      const status = opts.restock ? 'restocked' : 'received';
+      const status = booked.some((b) => b.condition === 'restock') ? 'restocked' : 'received';
       const ret = await trx
         .insertInto('returns')
         .values({ order_id: orderId, status, reason: opts.reason ?? null, reference })
@@ -85,20 +97,20 @@ export async function recordReturn(app: App, orderId: number, lines: ReturnLineI
         .executeTakeFirstOrThrow();
       await trx
         .insertInto('return_lines')
-        .values(booked.map((b) => ({ return_id: ret.id, order_line_id: b.line.id, quantity: b.quantity, restock: opts.restock })))
+        .values(booked.map((b) => ({ return_id: ret.id, order_line_id: b.line.id, quantity: b.quantity, restock: b.condition === 'restock', condition: b.condition })))
         .execute();
-      if (opts.restock) {
-        restockedSkus = [...new Set(booked.map((b) => b.line.sku_id!))];
-        await recordMovements(
-          trx,
-          booked.map((b) => ({
-            ...movementFor.returnRestock(b.line.sku_id!, b.line.location_id!, b.quantity, `return:${ret.id}`),
-            note: `order ${orderId}`,
-            actor: by.actor,
-          })),
-        );
-      }
-      const summary = booked.map((b) => `${b.quantity} x ${b.line.sku ?? `line ${b.line.id}`}`).join(', ');
+      const moved = booked.filter((b) => b.condition !== 'discard');
+      restockedSkus = [...new Set(moved.map((b) => b.line.sku_id!))];
+      await recordMovements(
+        trx,
+        moved.flatMap((b) => {
+          const reference = `return:${ret.id}`;
+          const back = { ...movementFor.returnRestock(b.line.sku_id!, b.line.location_id!, b.quantity, reference), note: `order ${orderId}`, actor: by.actor };
+          if (b.condition === 'restock') return [back];
+          return [back, { ...movementFor.damage(b.line.sku_id!, b.line.location_id!, b.quantity, reference), note: `order ${orderId}: returned damaged`, actor: by.actor }];
+        }),
+      );
+      const summary = booked.map((b) => `${b.quantity} x ${b.line.sku ?? `line ${b.line.id}`}${b.condition === 'restock' ? '' : ` (${b.condition})`}`).join(', ');
       // The order's state does not change: the row says what came back, and why.
       await trx
         .insertInto('order_history')
@@ -121,8 +133,9 @@ export async function recordReturn(app: App, orderId: number, lines: ReturnLineI
           orderLineId: b.line.id,
           sku: b.line.sku,
           quantity: b.quantity,
-          restock: opts.restock,
-          locationId: opts.restock ? b.line.location_id : null,
+          restock: b.condition === 'restock',
+          condition: b.condition,
+          locationId: b.condition === 'discard' ? null : b.line.location_id,
         })),
       } satisfies ReturnResult;
     });
@@ -152,7 +165,7 @@ async function existingReturn(db: Trx | App['db'], reference: string): Promise<R
   const lines = await db
     .selectFrom('return_lines')
     .innerJoin('order_lines', 'order_lines.id', 'return_lines.order_line_id')
-    .select(['return_lines.order_line_id', 'order_lines.sku', 'return_lines.quantity', 'return_lines.restock'])
+    .select(['return_lines.order_line_id', 'order_lines.sku', 'return_lines.quantity', 'return_lines.restock', 'return_lines.condition'])
     .where('return_lines.return_id', '=', ret.id)
     .orderBy('return_lines.id')
     .execute();
@@ -162,7 +175,7 @@ async function existingReturn(db: Trx | App['db'], reference: string): Promise<R
     created: false,
     status: ret.status === 'restocked' ? 'restocked' : 'received',
     reference: ret.reference,
-    lines: lines.map((l) => ({ orderLineId: l.order_line_id, sku: l.sku, quantity: l.quantity, restock: l.restock, locationId: null })),
+    lines: lines.map((l) => ({ orderLineId: l.order_line_id, sku: l.sku, quantity: l.quantity, restock: l.restock, condition: l.condition, locationId: null })),
   };
 }
 
@@ -210,9 +223,14 @@ async function lineFacts(trx: Trx, orderId: number): Promise<LineFacts[]> {
     .then((rows) => rows.map((r) => ({ ...r, shipped: Number(r.shipped), returned: Number(r.returned) })));
 }
 
-/** Matches the requested lines to order lines, refusing anything not on the order or not returnable. */
-function assign(orderNumber: string, facts: LineFacts[], lines: ReturnLineInput[]): Array<{ line: LineFacts; quantity: number }> {
+/** Matches the requested lines to order lines, refusing anything not on the order or not returnable. One entry per line and condition. */
+function assign(
+  orderNumber: string,
+  facts: LineFacts[],
+  lines: Array<ReturnLineInput & { condition: ReturnCondition }>,
+): Array<{ line: LineFacts; quantity: number; condition: ReturnCondition }> {
   const taken = new Map<number, number>();
+  const booked = new Map<string, { line: LineFacts; quantity: number; condition: ReturnCondition }>();
   const left = (f: LineFacts) => f.shipped - f.returned - (taken.get(f.id) ?? 0);
   for (const req of lines) {
     const matches = req.sku !== undefined ? facts.filter((f) => f.sku === req.sku) : facts.filter((f) => f.id === req.orderLineId);
@@ -232,9 +250,14 @@ function assign(orderNumber: string, facts: LineFacts[], lines: ReturnLineInput[
     let rest = req.quantity;
     for (const f of matches) {
       const n = Math.min(rest, Math.max(0, left(f)));
-      if (n > 0) taken.set(f.id, (taken.get(f.id) ?? 0) + n);
+      if (n > 0) {
+        taken.set(f.id, (taken.get(f.id) ?? 0) + n);
+        const key = `${f.id}:${req.condition}`;
+        const seen = booked.get(key);
+        booked.set(key, { line: f, quantity: (seen?.quantity ?? 0) + n, condition: req.condition });
+      }
       rest -= n;
     }
   }
-  return facts.filter((f) => taken.has(f.id)).map((f) => ({ line: f, quantity: taken.get(f.id)! }));
+  return [...booked.values()].sort((a, b) => a.line.id - b.line.id);
 }

@@ -12,6 +12,7 @@ import type { UpsertResult } from '../db/orders.ts';
 import { sql } from 'kysely';
 import { jobId, type JobLabels } from '../queue/queues.ts';
 import { failedJobIds } from '../queue/failures.ts';
+import { kickStockPushes } from '../outbox/index.ts';
 
 export type StepName = 'allocate' | 'pick' | 'pack' | 'ship' | 'deliver';
 
@@ -75,8 +76,11 @@ export async function enqueueStep(app: App, step: StepName, id: number, delayMs 
  * cancelled, lines edited, or nothing). Never throws: the order rows are the
  * truth and the sweep finds what could not be enqueued.
  */
-export async function ordersChanged(app: App, results: ReadonlyArray<Pick<UpsertResult, 'orderId' | 'outcome'>>): Promise<void> {
+export async function ordersChanged(app: App, results: ReadonlyArray<Pick<UpsertResult, 'orderId' | 'outcome' | 'restockedSkuIds'>>): Promise<void> {
   for (const r of results) {
     if (r.orderId !== null && r.outcome !== 'stale') await enqueueStep(app, 'allocate', r.orderId);
   }
+  // A refund that restocked: its stock pushes were owed in the order's transaction; send them now.
+  const restocked = results.flatMap((r) => r.restockedSkuIds ?? []);
+  if (restocked.length > 0) await kickStockPushes(app, restocked);
 }

@@ -3,9 +3,11 @@
  *
  * - velocity over N days = units ordered in the N days before `now` / N
  *   (order lines of orders not cancelled, by `orders.placed_at`), less the
- *   units returned from those lines (returns not rejected): a returned sale
- *   is not demand. Shopify lines already count refunded-and-removed units out
- *   (`currentQuantity`);
+ *   units refunded or returned from those lines (returns not rejected; a unit
+ *   returned and refunded counts once): a refunded sale is not demand, on any
+ *   channel. Connectors take units refunded on the channel off the line
+ *   (Shopify `currentQuantity`, WooCommerce refunded quantities), so units
+ *   ordered are the line's quantity plus the refund lines the channel has;
  * - the velocity that drives the numbers is the 30-day one by default;
  * - days of cover = available / velocity (null when nothing sells);
  * - reorder point = ceil(velocity × supplier lead time + the SKU's safety stock);
@@ -69,14 +71,22 @@ export async function forecast(db: Db, options: ForecastOptions = {}): Promise<S
   }>`
     WITH sales AS (
       SELECT l.sku_id,
-        COALESCE(sum(GREATEST(l.quantity - COALESCE(rt.units, 0), 0)) FILTER (WHERE o.placed_at >= ${now}::timestamptz - interval '7 days'), 0)::int AS u7,
-        COALESCE(sum(GREATEST(l.quantity - COALESCE(rt.units, 0), 0)) FILTER (WHERE o.placed_at >= ${now}::timestamptz - interval '30 days'), 0)::int AS u30,
-        COALESCE(sum(GREATEST(l.quantity - COALESCE(rt.units, 0), 0)), 0)::int AS u90
+        COALESCE(sum(sold.units) FILTER (WHERE o.placed_at >= ${now}::timestamptz - interval '7 days'), 0)::int AS u7,
+        COALESCE(sum(sold.units) FILTER (WHERE o.placed_at >= ${now}::timestamptz - interval '30 days'), 0)::int AS u30,
+        COALESCE(sum(sold.units), 0)::int AS u90
       FROM order_lines l JOIN orders o ON o.id = l.order_id
       LEFT JOIN LATERAL (
         SELECT sum(rl.quantity) AS units FROM return_lines rl JOIN returns r ON r.id = rl.return_id AND r.status <> 'rejected'
         WHERE rl.order_line_id = l.id
       ) rt ON true
+      LEFT JOIN LATERAL (
+        SELECT sum(fl.quantity) AS units, sum(fl.quantity) FILTER (WHERE f.external_id IS NOT NULL) AS on_channel
+        FROM refund_lines fl JOIN refunds f ON f.id = fl.refund_id WHERE fl.order_line_id = l.id
+      ) rf ON true
+      -- Units ordered (the line plus what the channel took off it for refunds) less those refunded or returned.
+      CROSS JOIN LATERAL (
+        SELECT GREATEST(l.quantity + COALESCE(rf.on_channel, 0) - GREATEST(COALESCE(rf.units, 0), COALESCE(rt.units, 0)), 0) AS units
+      ) sold
       WHERE l.sku_id IS NOT NULL
         AND o.placed_at >= ${now}::timestamptz - interval '90 days' AND o.placed_at < ${now}::timestamptz
         AND o.channel_state <> 'cancelled' AND o.state <> 'cancelled'

@@ -125,6 +125,58 @@ describe('Shopify webhooks', () => {
   });
 });
 
+describe('refunds by webhook', () => {
+  async function refundsOf(channelId: number, externalId: string) {
+    const order = await storedOrder(channelId, externalId);
+    if (!order) return [];
+    return daemon.app.db
+      .selectFrom('refunds')
+      .innerJoin('refund_lines', 'refund_lines.refund_id', 'refunds.id')
+      .select(['refunds.external_id', 'refunds.amount', 'refund_lines.quantity', 'refund_lines.restock'])
+      .where('refunds.order_id', '=', order.id)
+      .execute();
+  }
+
+  it('Shopify: a refund in an orders/updated body is read from the shop with its lines, and recorded once', async () => {
+    const { sim, channelId } = await connect('shopify', 'shop-refunds');
+    const shop = sim as unknown as { graphql(q: string, v: Record<string, unknown>): Promise<{ body: any }> };
+    sim.setWebhookUrl(`${daemon.url}/webhooks/${channelId}`);
+    await sim.createProduct({ sku: 'E2E-R', title: 'Refunded', price: '10.00', stock: 10 });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'E2E-R', quantity: 2 }] });
+    await eventually(() => storedOrder(channelId, externalId), (o) => o?.channel_state === 'open');
+    const read = await shop.graphql(`query ($id: ID!) { order(id: $id) { lineItems(first: 1) { nodes { id } } transactions { id } } }`, { id: externalId });
+    const refund = await shop.graphql(`mutation ($input: RefundInput!) { refundCreate(input: $input) { refund { id } userErrors { message } } }`, {
+      input: {
+        orderId: externalId,
+        refundLineItems: [{ lineItemId: read.body.data.order.lineItems.nodes[0].id, quantity: 1, restockType: 'CANCEL' }],
+        transactions: [{ orderId: externalId, parentId: read.body.data.order.transactions[0].id, gateway: 'manual', kind: 'REFUND', amount: '10.00' }],
+      },
+    });
+    expect(refund.body.data.refundCreate.userErrors).toEqual([]);
+    const rows = await eventually(() => refundsOf(channelId, externalId), (r) => r.length > 0);
+    expect(rows).toEqual([{ external_id: refund.body.data.refundCreate.refund.id, amount: '10.0000', quantity: 1, restock: true }]);
+    await syncOrders(daemon.app, channelId);
+    expect(await refundsOf(channelId, externalId)).toHaveLength(1);
+  });
+
+  it('WooCommerce: a refund in an order.updated body is read from the store with its lines', async () => {
+    const { sim, channelId } = await connect('woocommerce', 'woo-refunds');
+    const store = sim as unknown as { state: { orders: Map<number, unknown>; createRefund(o: unknown, input: Record<string, unknown>): { id: number } } };
+    sim.setWebhookUrl(`${daemon.url}/webhooks/${channelId}`);
+    await sim.createProduct({ sku: 'E2E-WR', title: 'Woo refunded', price: '5.00', stock: 10 });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'E2E-WR', quantity: 2 }] });
+    await eventually(() => storedOrder(channelId, externalId), (o) => o?.channel_state === 'open');
+    await new Promise((r) => setTimeout(r, 1100)); // WooCommerce stamps changes to the second
+    const o = store.state.orders.get(Number(externalId)) as { lines: Array<{ id: number }> };
+    const made = store.state.createRefund(o, { amount: '5.00', reason: 'late', line_items: [{ id: o.lines[0]!.id, quantity: 1, refund_total: '5.00', restock_item: true }] });
+    const rows = await eventually(() => refundsOf(channelId, externalId), (r) => r.length > 0);
+    expect(rows).toEqual([{ external_id: String(made.id), amount: '5.0000', quantity: 1, restock: true }]);
+    // The refunded unit is off the line, so it is no longer owed.
+    const line = await daemon.app.db.selectFrom('order_lines').select(['quantity', 'quantity_refunded']).where('order_id', '=', (await storedOrder(channelId, externalId))!.id).executeTakeFirstOrThrow();
+    expect(line).toEqual({ quantity: 1, quantity_refunded: 1 });
+  });
+});
+
 describe('WooCommerce webhooks', () => {
   it('create and update orders; a retried delivery stores nothing twice; a bad signature gets 401', async () => {
     const { sim, channelId } = await connect('woocommerce', 'woo-live');

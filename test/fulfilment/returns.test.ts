@@ -179,7 +179,7 @@ describe('channelsync return', () => {
     const tooMany = await cli('return', String(orderId), '--line', 'RET-MUG=2', '--no-restock');
     expect(tooMany.code).toBe(2);
     expect(tooMany.stderr).toMatch(/RET-MUG on order #\d+: cannot return 2, only 1 can be/);
-    expect((await cli('return', String(orderId))).stderr).toMatch(/--line <sku=qty>' not specified/);
+    expect((await cli('return', String(orderId))).stderr).toMatch(/--line <sku=qty\[:condition\]>' not specified/);
     expect(await counts(orderId)).toEqual({ returns: 1, movements: 1 });
   });
 });

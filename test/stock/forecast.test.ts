@@ -94,4 +94,35 @@ describe('reorder forecast', () => {
     expect(fc).toMatchObject({ sold: { d7: 3, d30: 7, d90: 7 } });
     expect(fc!.velocity.d30).toBeCloseTo(7 / 30, 10);
   });
+
+  it('does not count refunded units as sales, on either channel, and a unit returned and refunded once', async () => {
+    const db = t.app.db;
+    await db.insertInto('skus').values({ sku: 'MUG-D' }).returning('id').executeTakeFirstOrThrow();
+    const channel = await db.insertInto('channels').values({ kind: 'memory', name: 'refunds', credentials_encrypted: 'unused' }).returning('id').executeTakeFirstOrThrow();
+    // The channel takes refunded units off the line (Shopify currentQuantity, WooCommerce refunded quantities).
+    const refundedOnChannel = order({
+      externalId: 'D1',
+      placedAt: daysAgo(2),
+      updatedAt: daysAgo(2),
+      lines: [line({ externalId: 'D1-1', sku: 'MUG-D', quantity: 3 })],
+      refunds: [{ externalId: 'r-1', createdAt: daysAgo(1), amount: '10.00', shipping: '0.00', note: null, lines: [{ lineExternalId: 'D1-1', quantity: 2, amount: '10.00', restock: false }] }],
+    });
+    const returned = order({ externalId: 'D2', placedAt: daysAgo(2), updatedAt: daysAgo(2), lines: [line({ externalId: 'D2-1', sku: 'MUG-D', quantity: 4 })] });
+    const [d1, d2] = await saveOrders(db, channel.id, [refundedOnChannel, returned]);
+    // D2: 2 units returned, and refunded by channelsync (not on the channel yet: the line still says 4).
+    const l2 = (await db.selectFrom('order_lines').select('id').where('order_id', '=', d2!.orderId!).executeTakeFirstOrThrow()).id;
+    const r = await db.insertInto('returns').values({ order_id: d2!.orderId!, status: 'approved' }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('return_lines').values({ return_id: r.id, order_line_id: l2, quantity: 2 }).execute();
+    const refund = await db.insertInto('refunds').values({ order_id: d2!.orderId!, amount: '10.00', currency: 'USD', source: 'channelsync', return_id: r.id }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('refund_lines').values({ refund_id: refund.id, order_line_id: l2, quantity: 2, amount: '10.00' }).execute();
+    // D1: the 2 units refunded on the channel came back too (a return booked in channelsync): counted once.
+    const l1 = (await db.selectFrom('order_lines').select('id').where('order_id', '=', d1!.orderId!).executeTakeFirstOrThrow()).id;
+    const r1 = await db.insertInto('returns').values({ order_id: d1!.orderId!, status: 'restocked' }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('return_lines').values({ return_id: r1.id, order_line_id: l1, quantity: 2 }).execute();
+
+    const fd = (await forecast(db, { now })).find((f) => f.sku === 'MUG-D');
+    // D1: 5 ordered (3 left on the line + 2 refunded on the channel), 2 refunded and returned: 3 sold.
+    // D2: 4 ordered, 2 returned and refunded by channelsync: 2 sold.
+    expect(fd).toMatchObject({ sold: { d7: 5, d30: 5, d90: 5 } });
+  });
 });

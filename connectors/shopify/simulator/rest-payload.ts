@@ -140,7 +140,16 @@ export function restOrder(state: ShopState, o: Order): Record<string, unknown> {
         line_items: f.lines.map((fl) => ({ id: fl.lineItemId, quantity: fl.quantity })),
       };
     }),
-    refunds: [],
+    // https://shopify.dev/docs/api/admin-rest/latest/resources/refund#resource-object
+    refunds: (o.refunds ?? []).map((r) => ({
+      id: r.id, admin_graphql_api_id: gid('Refund', r.id), order_id: o.id, created_at: restTime(r.createdAt), processed_at: restTime(r.createdAt), note: r.note,
+      refund_line_items: r.lines.map((rl) => ({
+        id: rl.id, line_item_id: rl.lineItemId, quantity: rl.quantity, restock_type: rl.restockType.toLowerCase(), subtotal: fixed(rl.subtotalCents), subtotal_set: set(rl.subtotalCents, c),
+      })),
+      transactions: (o.transactions ?? []).filter((t) => r.transactionIds.includes(t.id)).map((t) => ({
+        id: t.id, admin_graphql_api_id: gid('OrderTransaction', t.id), kind: t.kind.toLowerCase(), status: t.status.toLowerCase(), gateway: t.gateway, amount: fixed(t.amountCents), parent_id: t.parentId,
+      })),
+    })),
     shipping_lines: o.shippingTitle === null ? [] : [{ title: o.shippingTitle, code: o.shippingTitle, price: fixed(o.shippingCents), price_set: set(o.shippingCents, c) }],
   };
 }

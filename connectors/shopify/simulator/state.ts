@@ -61,6 +61,20 @@ export interface Order {
   shippingCents: number; shippingTitle: string | null;
   shippingAddress: Address | null; billingAddress: Address | null; customerId: number | null;
   fulfillmentOrderIds: number[]; fulfillmentIds: number[];
+  /** Money movements: the sale(s) at creation, then refunds against them. Absent in stores saved before refunds existed. */
+  transactions?: Transaction[];
+  refunds?: Refund[];
+}
+
+/** An `OrderTransaction`: a SALE when paid, a REFUND (with its parent) when money went back. */
+export interface Transaction {
+  id: number; kind: 'SALE' | 'REFUND'; status: 'SUCCESS'; gateway: string; amountCents: number; parentId: number | null; createdAt: number;
+}
+
+/** A `Refund` made with `refundCreate`. */
+export interface Refund {
+  id: number; createdAt: number; note: string | null; shippingCents: number; transactionIds: number[];
+  lines: Array<{ id: number; lineItemId: number; quantity: number; restockType: 'RETURN' | 'CANCEL' | 'LEGACY_RESTOCK' | 'NO_RESTOCK'; subtotalCents: number }>;
 }
 
 export type FulfillmentOrderStatus = 'OPEN' | 'IN_PROGRESS' | 'CLOSED' | 'CANCELLED' | 'INCOMPLETE' | 'ON_HOLD' | 'SCHEDULED';

@@ -647,7 +647,10 @@ export class StoreState {
         }
         const reduced = line.meta.find((m) => m.key === '_reduced_stock');
         if (reduced) reduced.value = reduced.display_value = String(Math.max(0, Number(reduced.value) - qty));
-        line.meta.push(this.meta('_restock_refunded_items', String(qty)));
+        // wc_restock_refunded_items keeps one running count per line (`update_meta_data`), not one entry per refund.
+        const restocked = line.meta.find((m) => m.key === '_restock_refunded_items');
+        if (restocked) restocked.value = restocked.display_value = String(Number(restocked.value) + qty);
+        else line.meta.push(this.meta('_restock_refunded_items', String(qty)));
       }
     }
     o.refunds.unshift(refund);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseOrder, wooOrderSchema, mapOrder } from '../../../connectors/woocommerce/mapping.ts';
+import { parseOrder, wooOrderSchema, mapOrder, mapRefunds, wooRefundSchema } from '../../../connectors/woocommerce/mapping.ts';
 
 const FIXTURES = new URL('../../../../shared/fixtures/woocommerce/', import.meta.url);
 const load = (name: string): unknown => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
@@ -43,6 +43,8 @@ describe('woocommerce mapping: the REST API reference examples', () => {
           inventoryItemExternalId: null, quantityFulfilledOnChannel: 0,
         },
       ],
+      // No refunds on the order: none to record.
+      refunds: [],
       raw: undefined,
     });
     expect(order.raw).toEqual(load('order-retrieve.sample.json'));
@@ -98,5 +100,29 @@ describe('woocommerce mapping: the REST API reference examples', () => {
       line_items: [{ ...base.line_items[0]!, quantity: 3, subtotal: '10.00', total: '9.10', total_tax: '0.3333' }],
     });
     expect(o.lines[0]).toMatchObject({ unitPrice: '3.3333', discount: '0.90', tax: '0.3333' });
+  });
+});
+
+describe('woocommerce mapping: refunds as recorded from WooCommerce 7.9', () => {
+  const cases = (load('captures/rest-v3.json') as { cases: Record<string, { response: { body: unknown } }> }).cases;
+
+  it('maps a restocking refund with its line, amount and reason, and takes its units off the line', () => {
+    const order = wooOrderSchema.parse(cases.orderAfterRefund!.response.body);
+    const refund = wooRefundSchema.parse(cases.refundCreateRestock!.response.body);
+    const { quantities, refunds } = mapRefunds(order, [refund]);
+    expect(refunds).toEqual([
+      {
+        externalId: '22',
+        createdAt: new Date('2026-11-26T01:28:57Z'),
+        amount: '12.50',
+        shipping: '0.00',
+        note: 'Damaged',
+        // The order line's `_restock_refunded_items` says the unit went back in stock.
+        lines: [{ lineExternalId: '9', quantity: 1, amount: '12.50', restock: true }],
+      },
+    ]);
+    const mapped = mapOrder(order, order, undefined, quantities, refunds);
+    expect(mapped.lines[0]).toMatchObject({ externalId: '9', quantity: 2 });
+    expect(mapped.refunds).toEqual(refunds);
   });
 });

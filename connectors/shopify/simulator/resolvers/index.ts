@@ -6,6 +6,7 @@
 import { gidType, parseGid } from '../ids.ts';
 import type { Ctx } from './context.ts';
 import * as orders from './orders.ts';
+import * as afterSales from './after-sales.ts';
 import * as products from './products.ts';
 import * as fulfillment from './fulfillment.ts';
 import * as inventory from './inventory.ts';
@@ -78,7 +79,8 @@ export function rootValue(): Record<string, unknown> {
     }),
     // Mutations
     orderCreate: orders.orderCreate,
-    orderCancel: orders.orderCancel,
+    orderCancel: afterSales.orderCancel,
+    refundCreate: afterSales.refundCreate,
     productCreate: products.productCreate,
     productDelete: products.productDelete,
     productVariantsBulkCreate: products.productVariantsBulkCreate,

@@ -1,8 +1,8 @@
 /**
- * Orders: `orders`, `order`, `ordersCount`, `orderCreate`, `orderCancel`.
+ * Orders: `orders`, `order`, `ordersCount`, `orderCreate` (`orderCancel` and `refundCreate`: after-sales.ts).
  */
 
-import type { Address, FinancialStatus, LineItem, Order, ShopState } from '../state.ts';
+import type { Address, FinancialStatus, LineItem, Order, ShopState, Transaction } from '../state.ts';
 import { emptyAddress } from '../state.ts';
 import { normalizeTags } from './products.ts';
 import { parseGid, toCents } from '../ids.ts';
@@ -96,7 +96,7 @@ interface OrderCreateInput {
     properties?: Array<{ name: string; value: string }> | null; taxLines?: Array<{ priceSet?: MoneyBagInput }> | null;
   }> | null;
   shippingLines?: Array<{ title?: string; priceSet?: MoneyBagInput }> | null;
-  transactions?: Array<{ kind?: string; status?: string; amountSet: MoneyBagInput }> | null;
+  transactions?: Array<{ kind?: string; status?: string; gateway?: string; amountSet: MoneyBagInput }> | null;
 }
 
 function address(a: AddressInput | null | undefined): Address | null {
@@ -162,7 +162,22 @@ export function buildOrder(state: ShopState, input: OrderCreateInput): Order | U
     financialStatus, lines, shippingCents, shippingTitle: input.shippingLines?.[0]?.title ?? null,
     shippingAddress: address(input.shippingAddress), billingAddress: address(input.billingAddress ?? input.shippingAddress),
     customerId: customer?.id ?? null, fulfillmentOrderIds: [], fulfillmentIds: [],
+    transactions: saleTransactions(state, input, financialStatus, total, created),
+    refunds: [],
   };
+}
+
+/**
+ * The sales of a new order: the transactions given (SALE, SUCCESS), or for an
+ * order created paid without any, one manual sale of its total, as Shopify
+ * records an order created with `financialStatus: PAID`.
+ */
+function saleTransactions(state: ShopState, input: OrderCreateInput, status: FinancialStatus, totalCents: number, at: number): Transaction[] {
+  const given = (input.transactions ?? []).filter((x) => (x.kind ?? 'SALE') === 'SALE' && (x.status ?? 'SUCCESS') === 'SUCCESS');
+  const sales = given.length
+    ? given.map((x) => ({ gateway: x.gateway ?? 'manual', amountCents: toCents(x.amountSet.shopMoney?.amount) }))
+    : status === 'PAID' && totalCents > 0 ? [{ gateway: 'manual', amountCents: totalCents }] : [];
+  return sales.map((x) => ({ id: state.nextId(), kind: 'SALE' as const, status: 'SUCCESS' as const, gateway: x.gateway, amountCents: x.amountCents, parentId: null, createdAt: at }));
 }
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderCreate */
@@ -176,19 +191,5 @@ export function orderCreate(args: { order: OrderCreateInput; options?: { invento
   }
   ctx.state.insertOrder(built);
   return { order: orderView(ctx.state, built), userErrors: [] };
-}
-
-/**
- * https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderCancel
- * Cancels synchronously (Shopify runs a job and returns it); the job is reported done.
- */
-export function orderCancel(args: { orderId: string; restock: boolean; reason: string }, ctx: Ctx) {
-  const o = ctx.state.orders.get(parseGid(args.orderId, 'Order') ?? -1);
-  if (!o) return { job: null, orderCancelUserErrors: [{ field: ['orderId'], message: 'Order does not exist', code: 'NOT_FOUND' }], userErrors: [{ field: ['orderId'], message: 'Order does not exist' }] };
-  if (o.cancelledAt) {
-    return { job: null, orderCancelUserErrors: [{ field: ['orderId'], message: 'Cannot cancel an order that has already been cancelled', code: 'INVALID' }], userErrors: [{ field: ['orderId'], message: 'Cannot cancel an order that has already been cancelled' }] };
-  }
-  ctx.state.cancel(o, args.reason, args.restock);
-  return { job: { id: `gid://shopify/Job/${crypto.randomUUID()}`, done: true, query: {} }, orderCancelUserErrors: [], userErrors: [] };
 }
 

@@ -10,6 +10,9 @@ import type { Address, Customer, Fulfillment, FulfillmentOrder, InventoryItem, L
 import type { ShopState } from '../state.ts';
 import { gid, isoSeconds, money, parseGid } from '../ids.ts';
 import { connection, moneyBag, type ConnectionArgs } from './context.ts';
+import { netPaymentCents, refundView, transactionView } from './after-sales.ts';
+
+const sales = (o: Order) => (o.transactions ?? []).reduce((n, x) => n + (x.kind === 'SALE' ? x.amountCents : 0), 0);
 
 const iso = (ms: number | null) => (ms === null ? null : isoSeconds(ms));
 
@@ -295,10 +298,10 @@ export function orderView(state: ShopState, o: Order) {
     get totalPriceSet() { return bag(t().total); },
     get originalTotalPriceSet() { return bag(t().total); },
     get currentTotalPriceSet() { return bag(t().currentTotal); },
-    get totalReceivedSet() { return bag(paid() ? t().total : 0); },
-    get netPaymentSet() { return bag(paid() ? t().total : 0); },
+    get totalReceivedSet() { return bag(o.transactions ? sales(o) : paid() ? t().total : 0); },
+    get netPaymentSet() { return bag(o.transactions ? netPaymentCents(o) : paid() ? t().total : 0); },
     get totalOutstandingSet() { return bag(paid() ? 0 : t().currentTotal); },
-    get totalRefundedSet() { return bag(0); },
+    get totalRefundedSet() { return bag(o.transactions ? sales(o) - netPaymentCents(o) : 0); },
     get totalCapturableSet() { return bag(0); },
     get totalTipReceivedSet() { return bag(0); },
     get taxLines() { return t().tax ? [{ title: 'Tax', rate: 0.1, ratePercentage: 10, priceSet: bag(t().tax), channelLiable: false }] : []; },
@@ -321,8 +324,8 @@ export function orderView(state: ShopState, o: Order) {
     fulfillments: ({ first }: { first?: number | null }) =>
       o.fulfillmentIds.slice(0, first ?? undefined).map((id) => fulfillmentView(state, state.fulfillments.get(id)!)),
     get fulfillmentsCount() { return { count: o.fulfillmentIds.length, precision: 'EXACT' }; },
-    transactions: () => [],
-    refunds: () => [],
+    transactions: ({ first }: { first?: number | null }) => (o.transactions ?? []).slice(0, first ?? undefined).map((x) => transactionView(o, x)),
+    refunds: ({ first }: { first?: number | null }) => (o.refunds ?? []).slice(0, first ?? undefined).map((r) => refundView(state, o, r)),
   };
 }
 
