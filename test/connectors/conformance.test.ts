@@ -11,8 +11,8 @@ import { hasNotificationQueue, hasWebhooks } from '../../connectors/types.ts';
 import { connectToSimulator, pullAll, type ConnectedSimulator } from '../helpers/connectors.ts';
 import { testPrefix } from '../helpers/services.ts';
 
-it('registers the Shopify and WooCommerce connectors', () => {
-  expect([...connectorFactories.keys()].sort()).toEqual(['shopify', 'woocommerce']);
+it('registers the Shopify, WooCommerce and Amazon connectors', () => {
+  expect([...connectorFactories.keys()].sort()).toEqual(['amazon', 'shopify', 'woocommerce']);
 });
 
 describe.each([...connectorFactories.values()])('$kind connector', (factory) => {
