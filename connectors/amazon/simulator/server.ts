@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { OPERATION_LIMITS, type OperationName } from '../rate-limits.ts';
 import type { FaultSettings } from '../../types.ts';
 import { AmazonState, SIM_SELLER, type SimOrder } from './state.ts';
-import { matchSandbox } from './sandbox.ts';
+import { matchSandbox, sandboxRoute } from './sandbox.ts';
 import { HttpAnswer, MSG, amazonError, invalidInput } from './answers.ts';
 import { operate } from './operations.ts';
 import { processFeed } from './feeds.ts';
@@ -74,7 +74,7 @@ export class AmazonSimServer {
   faults: FaultSettings = {};
   url = '';
   /** Every SP-API request that reached an operation, for tests (op, query, body). */
-  readonly calls: Array<{ op: OperationName; query: Record<string, string>; body: unknown; status: number }> = [];
+  readonly calls: Array<{ op: string; query: Record<string, string>; body: unknown; status: number }> = [];
 
   constructor(readonly config: AmazonSimConfig) {}
 
@@ -179,10 +179,13 @@ export class AmazonSimServer {
     if (method === 'POST' && typeof headers['x-amz-target'] === 'string') return this.sqs(String(headers['x-amz-target']), raw, headers);
     if (url.pathname.startsWith('/documents/')) return this.document(method, url.pathname.slice('/documents/'.length), raw, headers);
 
-    const route = ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname));
-    if (!route) return null;
-    const m = route.pattern.exec(url.pathname)!;
-    const params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
+    // The static sandbox answers every operation its cases cover; the live simulator, the ones it implements.
+    const sandbox = this.config.sandbox ? sandboxRoute(method, url.pathname) : null;
+    const route = sandbox ? null : ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname));
+    if (!route && !sandbox) return null;
+    const params = sandbox ? sandbox.params : this.routeParams(route!, url.pathname);
+    const op = (sandbox ? sandbox.op.operationId : route!.op) as OperationName;
+    const limited = (sandbox ? ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname))?.op : route!.op) ?? null;
 
     if (this.faults.errorRate && Math.random() < this.faults.errorRate) return amazonError(500, 'InternalFailure', MSG.internal);
 
@@ -198,8 +201,8 @@ export class AmazonSimServer {
       return amazonError(403, 'Unauthorized', MSG.denied, 'The access token you provided is revoked, malformed or invalid.', { 'x-amzn-ErrorType': 'AccessDeniedException' });
     }
 
-    if (!this.take(route.op)) {
-      this.calls.push({ op: route.op, query: Object.fromEntries(url.searchParams), body: null, status: 429 });
+    if (limited && !this.take(limited)) {
+      this.calls.push({ op, query: Object.fromEntries(url.searchParams), body: null, status: 429 });
       return amazonError(429, 'QuotaExceeded', MSG.quota, '', { 'x-amzn-ErrorType': 'TooManyRequestsException' });
     }
     let body: unknown = null;
@@ -207,18 +210,23 @@ export class AmazonSimServer {
       try {
         body = JSON.parse(raw);
       } catch {
-        return this.withRate(route.op, invalidInput('The request body is not valid JSON.'));
+        return this.withRate(limited, invalidInput('The request body is not valid JSON.'));
       }
     }
-    const request: Request = { op: route.op, params, query: url.searchParams, body, rdt, path: url.pathname };
-    const answer = this.config.sandbox ? matchSandbox(route.op, request) : await operate(this, request);
-    this.calls.push({ op: route.op, query: Object.fromEntries(url.searchParams), body, status: answer.status });
-    return this.withRate(route.op, answer);
+    const request: Request = { op, params, query: url.searchParams, body, rdt, path: url.pathname };
+    const answer = sandbox ? matchSandbox(sandbox.op, request) : await operate(this, request);
+    this.calls.push({ op, query: Object.fromEntries(url.searchParams), body, status: answer.status });
+    return this.withRate(limited, answer);
+  }
+
+  private routeParams(route: Route, pathname: string): Record<string, string> {
+    const m = route.pattern.exec(pathname)!;
+    return Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
   }
 
   /** `x-amzn-RateLimit-Limit` on the statuses whose model lists it (200, 201, 202, 204, 400, 404). */
-  private withRate(op: OperationName, answer: HttpAnswer): HttpAnswer {
-    if (![200, 201, 202, 204, 400, 404].includes(answer.status)) return answer;
+  private withRate(op: OperationName | null, answer: HttpAnswer): HttpAnswer {
+    if (!op || ![200, 201, 202, 204, 400, 404].includes(answer.status)) return answer;
     return new HttpAnswer(answer.status, answer.body, { ...answer.headers, 'x-amzn-RateLimit-Limit': String(this.limit(op).rate) });
   }
 
