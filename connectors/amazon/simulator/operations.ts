@@ -220,7 +220,7 @@ function getOrders(sim: AmazonSimServer, req: Request): HttpAnswer {
     // "NextToken doesn't affect any filters that you include in your request": a token of other filters is refused.
     if (token.filters !== filters) return invalidInput('The NextToken does not belong to these filters.');
   }
-  const bound = token?.bound ?? (byUpdate ? updatedBefore : createdBefore) ?? new Date(now).toISOString();
+  const bound = token?.bound ?? (byUpdate ? updatedBefore : createdBefore) ?? new Date(Math.max(now, sim.state.lastStamp)).toISOString();
   const after = Date.parse((byUpdate ? updatedAfter : createdAfter) ?? '1970-01-01T00:00:00Z');
   const key = (o: SimOrder) => (byUpdate ? o.LastUpdateDate : o.PurchaseDate);
   const selected = [...sim.state.orders.values()]

@@ -109,7 +109,8 @@ export class AmazonState {
   queue: SimMessage[] = [];
   /** Set when notifications go to the queue (the demo and tests turn it on). */
   queueEnabled = true;
-  private lastStamp = 0;
+  /** The latest LastUpdateDate handed out, ms (it may run a little ahead of the clock). */
+  lastStamp = 0;
 
   next(): number {
     return ++this.seq;
