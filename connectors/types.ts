@@ -323,6 +323,8 @@ export type StockSubmissionState =
  */
 export interface AsyncStockSink {
   readonly asyncStockThreshold: number;
+  /** How long a submission usually takes to be looked at again, ms (the first check, and pushes waiting on it). */
+  readonly asyncStockPollMs: number;
   submitStock(levels: StockPush[]): Promise<StockSubmission>;
   stockSubmission(handle: string): Promise<StockSubmissionState>;
 }

@@ -43,6 +43,7 @@ export class AmazonConnector implements Connector {
   readonly kind = 'amazon';
   readonly capabilities: Capabilities = { webhooks: false, backfill: false, cancel: false, refund: false };
   readonly asyncStockThreshold = FEED_THRESHOLD;
+  readonly asyncStockPollMs: number;
   private readonly client: AmazonClient;
   private readonly stock: StockOptions;
   private readonly queue: NotificationQueue | null;
@@ -64,7 +65,8 @@ export class AmazonConnector implements Connector {
       recordCall: ctx.recordCall,
       timeoutMs: settings.timeoutMs,
     });
-    this.stock = { client: this.client, kv: ctx.kv, sellerId: settings.sellerId, marketplaceIds: settings.marketplaceIds };
+    this.asyncStockPollMs = settings.feedPollSeconds * 1000;
+    this.stock = { client: this.client, kv: ctx.kv, sellerId: settings.sellerId, marketplaceIds: settings.marketplaceIds, pollMs: this.asyncStockPollMs };
     const sqs = settings.notifications;
     this.queue = sqs
       ? new NotificationQueue({

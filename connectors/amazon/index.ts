@@ -39,6 +39,8 @@ export const amazonSettingsSchema = z
      * two-minute rule of getOrders). Default 300.
      */
     overlapSeconds: z.number().int().min(120, 'overlapSeconds must be at least 120 (the two-minute rule)').max(86_400).default(300),
+    /** How often a submitted stock feed is asked about, seconds. Default 30 (Amazon takes minutes). */
+    feedPollSeconds: z.number().int().min(1).max(3600).default(30),
     /** Per request, ms. Default 20000. */
     timeoutMs: z.number().int().min(100).max(300_000).default(20_000),
     /** The SQS queue ORDER_CHANGE notifications are delivered to; none: polling only. */

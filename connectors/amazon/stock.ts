@@ -69,6 +69,8 @@ export interface StockOptions {
   kv: SharedKV;
   sellerId: string;
   marketplaceIds: readonly string[];
+  /** How soon a pending feed is asked about again. Default FEED_POLL_MS. */
+  pollMs?: number;
 }
 
 type Item = z.infer<typeof itemSchema>;
@@ -183,7 +185,7 @@ export async function submitFeed(options: StockOptions, levels: StockPush[]): Pr
   if (levels.length === 0 || levels.length > FEED_MAX_MESSAGES) throw new PermanentError(`a listings feed holds 1 to ${FEED_MAX_MESSAGES} SKUs, not ${levels.length}`);
   const inFlight = `amazon:feed-in-flight:${options.sellerId}`;
   const current = await options.kv.get(inFlight);
-  if (current) throw new RetryableError(`Amazon feed ${current} of seller ${options.sellerId} is still being processed; the next one waits for it`, FEED_POLL_MS);
+  if (current) throw new RetryableError(`Amazon feed ${current} of seller ${options.sellerId} is still being processed; the next one waits for it`, options.pollMs ?? FEED_POLL_MS);
   const contentType = 'application/json; charset=UTF-8';
   const doc = await options.client.call('createFeedDocument', { body: { contentType }, what: 'a feed document' });
   const { feedDocumentId, url } = feedDocumentSchema.parse(doc.body);
@@ -206,7 +208,7 @@ export async function feedState(options: StockOptions, handle: string): Promise<
   const { feedId, skus } = parsed.data;
   const res = await options.client.call('getFeed', { params: { feedId }, what: `feed ${feedId}` });
   const feed = feedSchema.parse(res.body);
-  if (feed.processingStatus === 'IN_QUEUE' || feed.processingStatus === 'IN_PROGRESS') return { done: false, checkAfterMs: FEED_POLL_MS };
+  if (feed.processingStatus === 'IN_QUEUE' || feed.processingStatus === 'IN_PROGRESS') return { done: false, checkAfterMs: options.pollMs ?? FEED_POLL_MS };
   await options.kv.del(`amazon:feed-in-flight:${options.sellerId}`);
   if (feed.processingStatus === 'CANCELLED') {
     return { done: true, results: skus.map((sku) => ({ sku, ok: false, error: `feed ${feedId} was cancelled`, retryable: true })) };

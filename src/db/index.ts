@@ -18,6 +18,7 @@ import * as m0011 from './migrations/0011_sync_caught_up.ts';
 import * as m0012 from './migrations/0012_budget_leases.ts';
 import * as m0013 from './migrations/0013_rejected_orders.ts';
 import * as m0014 from './migrations/0014_credential_key_id.ts';
+import * as m0020 from './migrations/0020_stock_submissions.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_budget_leases': m0012,
   '0013_rejected_orders': m0013,
   '0014_credential_key_id': m0014,
+  '0020_stock_submissions': m0020,
 };
 
 /** Every migration's name, in order (tests check a cached template has them all). */

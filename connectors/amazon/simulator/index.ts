@@ -75,6 +75,8 @@ export class AmazonSimulator implements ChannelSimulator {
         tokenUrl: `${this.url}/auth/o2/token`,
         marketplaceIds: [SIM_MARKETPLACE],
         sellerId: SIM_SELLER,
+        // The simulator's feeds finish in well under a second (feedDelayMs).
+        feedPollSeconds: 1,
         notifications: { queueUrl: this.server.queueUrl(), region: 'us-east-1', endpoint: this.url },
       },
       credentials: { ...CREDENTIALS },
