@@ -6,5 +6,6 @@ import { channelPushJob } from './channel-push.ts';
 import { sweeperJob } from './sweeper.ts';
 import { reconcileStockJob } from './reconcile-stock.ts';
 import { fulfilmentJob } from './fulfilment.ts';
+import { orderNotificationsJob } from './order-notifications.ts';
 
-export const JOBS: JobDefinition[] = [syncOrdersJob, webhookJob, channelPushJob, reconcileStockJob, fulfilmentJob, sweeperJob(() => JOBS)];
+export const JOBS: JobDefinition[] = [syncOrdersJob, webhookJob, channelPushJob, reconcileStockJob, fulfilmentJob, orderNotificationsJob, sweeperJob(() => JOBS)];
