@@ -53,10 +53,21 @@ export interface AmazonRequest {
   body?: unknown;
   /** Values for the `{name}` parts of the operation's path. */
   params?: Record<string, string>;
-  /** A Restricted Data Token to send instead of the access token (buyer PII). */
-  rdt?: string;
+  /**
+   * Restricted resources this call reads (buyer PII): the client sends a
+   * Restricted Data Token for them instead of the access token, and when Amazon
+   * no longer takes a cached one, mints a new one, once. Without the PII role
+   * the call goes with the access token and Amazon leaves those fields empty.
+   */
+  restricted?: RestrictedResource[];
   /** What the request is about, for messages ("order 902-..."). */
   what?: string;
+}
+
+export interface RestrictedResource {
+  method: string;
+  path: string;
+  dataElements?: string[];
 }
 
 export interface AmazonResponse<T = unknown> {
@@ -157,6 +168,8 @@ export class AmazonClient {
     let lastError = '';
     let retryAfterMs: number | undefined;
     let refreshedToken = false;
+    let refreshedRdt = false;
+    let rdt = request.restricted ? await this.restrictedDataToken(request.restricted) : null;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const limits = await this.limits(op);
       const reservation = await this.options.budget.reserve(bucketKey, 1, limits);
@@ -165,7 +178,7 @@ export class AmazonClient {
         throw new RetryableError(`Amazon ${what}: ${op} is at its rate limit (${limits.refillPerSecond}/s); trying again later`, reservation.waitMs);
       }
       await this.closable(awaitReservation(this.options.budget, bucketKey, reservation, limits, 100, this.abort.signal), what);
-      const token = request.rdt ?? (await this.accessToken());
+      const token = rdt ?? (await this.accessToken());
       let res: Response;
       let text: string;
       try {
@@ -206,7 +219,14 @@ export class AmazonClient {
         this.options.log.debug({ op, attempt, retryAfterMs }, 'amazon quota exceeded, waiting for the bucket');
         continue; // refused before any work: safe to repeat for every operation
       }
-      if (status === 403 && !request.rdt && !refreshedToken && /revoked|malformed|invalid|expired/i.test(message)) {
+      if (status === 403 && rdt && request.restricted && !refreshedRdt) {
+        // A cached RDT Amazon no longer takes (expired early, minted for another session): a new one, once.
+        refreshedRdt = true;
+        await this.options.kv.del(this.rdtKey(request.restricted));
+        rdt = await this.restrictedDataToken(request.restricted);
+        continue;
+      }
+      if (status === 403 && !rdt && !refreshedToken && /revoked|malformed|invalid|expired/i.test(message)) {
         // An access token Amazon no longer takes (expired early, rotated): mint a new one, once.
         refreshedToken = true;
         await this.dropToken();
@@ -235,8 +255,8 @@ export class AmazonClient {
    * app has no PII role): callers then read what a plain token shows.
    * https://developer-docs.amazon.com/sp-api/docs/tokens-api-use-case-guide
    */
-  async restrictedDataToken(resources: Array<{ method: string; path: string; dataElements?: string[] }>): Promise<string | null> {
-    const key = `amazon:rdt:${this.options.sellerId}:${hash(JSON.stringify(resources))}`;
+  async restrictedDataToken(resources: RestrictedResource[]): Promise<string | null> {
+    const key = this.rdtKey(resources);
     const denied = `amazon:rdt-denied:${this.options.sellerId}`;
     const cached = await this.options.kv.get(key);
     if (cached) return cached;
@@ -338,6 +358,10 @@ export class AmazonClient {
   private async dropToken(): Promise<void> {
     this.token = null;
     await this.options.kv.del(this.tokenKey());
+  }
+
+  private rdtKey(resources: RestrictedResource[]): string {
+    return `amazon:rdt:${this.options.sellerId}:${hash(JSON.stringify(resources))}`;
   }
 
   private tokenKey(): string {

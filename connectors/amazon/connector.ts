@@ -113,12 +113,11 @@ export class AmazonConnector implements Connector {
   }
 
   async fetchOrder(externalId: string): Promise<UnifiedOrder | null> {
-    const path = `/orders/v0/orders/${externalId}`;
-    const rdt = await this.client.restrictedDataToken([{ method: 'GET', path, dataElements: ['buyerInfo', 'shippingAddress'] }]);
+    const restricted = [{ method: 'GET', path: `/orders/v0/orders/${externalId}`, dataElements: ['buyerInfo', 'shippingAddress'] }];
     let body: unknown;
     try {
       // https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-reference#getorder
-      body = (await this.client.call('getOrder', { params: { orderId: externalId }, rdt: rdt ?? undefined, what: `order ${externalId}` })).body;
+      body = (await this.client.call('getOrder', { params: { orderId: externalId }, restricted, what: `order ${externalId}` })).body;
     } catch (err) {
       if (err instanceof AmazonNotFoundError) return null;
       throw err;

@@ -115,7 +115,6 @@ export async function* pullOrders(options: PullOptions, cursor: string | null): 
   const since = cursor ? decodeCursor(cursor) : new Date(options.initialSince);
   const from = new Date(Math.max(0, since.getTime() - (cursor ? options.overlapSeconds * 1000 : 0)));
   const startCursor = cursor ?? encodeCursor(since);
-  const rdt = await options.client.restrictedDataToken(ORDERS_RDT_RESOURCES);
   const filters = {
     MarketplaceIds: [...options.marketplaceIds],
     LastUpdatedAfter: from.toISOString(),
@@ -127,7 +126,7 @@ export async function* pullOrders(options: PullOptions, cursor: string | null): 
   const firstCall = new Date();
   do {
     // The model: NextToken "doesn't affect any filters", so the same filters go again with it.
-    const res = await options.client.call('getOrders', { query: { ...filters, NextToken: next }, rdt: rdt ?? undefined, what: 'the order list' });
+    const res = await options.client.call('getOrders', { query: { ...filters, NextToken: next }, restricted: ORDERS_RDT_RESOURCES, what: 'the order list' });
     const page = ordersPageSchema.parse(res.body);
     if (!windowEnd) {
       const echoed = page.payload.LastUpdatedBefore ? new Date(page.payload.LastUpdatedBefore) : null;

@@ -253,9 +253,10 @@ export class AmazonSimServer {
     return token;
   }
 
-  /** Makes every access token minted so far invalid (a revoked or expired token, for tests). */
+  /** Makes every access token and RDT minted so far invalid (tokens that expired early, or a restarted simulator). */
   expireTokens(): void {
     this.accessTokens.clear();
+    this.rdts.clear();
   }
 
   /** Pre-signed upload (PUT) and download (GET) of feed documents. */

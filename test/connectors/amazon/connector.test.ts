@@ -49,7 +49,7 @@ afterAll(async () => {
 
 it('rides out 429 QuotaExceeded on getOrderItems: every order arrives, no 429 reaches the caller', async () => {
   // The seller's real plan is tighter than the model's default (dynamic usage plans): Amazon throttles.
-  const { sim, connector } = await setup({ limits: { getOrderItems: { rate: 20, burst: 2 } } });
+  const { sim, connector } = await setup({ limits: { getOrderItems: { rate: 2, burst: 2 } } });
   const ids = [];
   for (let i = 0; i < 8; i++) ids.push((await sim.createOrder({ lines: [{ sku: 'AMZ-MUG', quantity: 1 }] })).externalId);
   const { orders } = await pullAll(connector);
@@ -85,6 +85,17 @@ it('gives up with a RetryableError carrying the wait when the quota never comes 
   const error = await pullAll(connector).catch((err: unknown) => err);
   expect(error).toBeInstanceOf(RetryableError);
   expect((error as RetryableError).retryAfterMs).toBeGreaterThan(0);
+});
+
+it('mints a new access token and RDT when Amazon stops taking the cached ones', async () => {
+  const { sim, connector } = await setup();
+  await sim.createOrder({ lines: [{ sku: 'AMZ-MUG', quantity: 1 }], email: 'ada@example.com' });
+  await pullAll(connector);
+  sim.server.expireTokens();
+  const { externalId } = await sim.createOrder({ lines: [{ sku: 'AMZ-MUG', quantity: 1 }], email: 'bea@example.com' });
+  const order = (await pullAll(connector)).orders.find((o) => o.externalId === externalId)!;
+  expect(order.customer?.email).toBe('bea@example.com');
+  expect(sim.server.calls.filter((c) => c.op === 'createRestrictedDataToken')).toHaveLength(2);
 });
 
 describe('FBA orders', () => {
