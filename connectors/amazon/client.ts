@@ -14,6 +14,7 @@
  * Limits: https://developer-docs.amazon.com/sp-api/docs/usage-plans-and-rate-limits-in-the-sp-api
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
@@ -144,6 +145,8 @@ export class AmazonClient {
     this.timeoutMs = options.timeoutMs ?? 20_000;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.maxWaitMs = options.maxWaitMs ?? 120_000;
+    // Every request and every bucket wait listens for close(): many jobs wait on one client at once.
+    setMaxListeners(0, this.abort.signal);
   }
 
   /** The bucket of one operation for this seller: the rate Amazon last reported, or the model's default. */

@@ -64,6 +64,9 @@ export function readNotification(body: string, receipt: string, sellerId: string
 
 type Sqs = import('@aws-sdk/client-sqs').SQSClient;
 
+/** Seconds a received message stays hidden from other readers. */
+export const VISIBILITY_TIMEOUT_S = 300;
+
 export class NotificationQueue {
   private client: Sqs | null = null;
   private sdk: typeof import('@aws-sdk/client-sqs') | null = null;
@@ -88,7 +91,13 @@ export class NotificationQueue {
     let out;
     try {
       out = await client.send(
-        new sdk.ReceiveMessageCommand({ QueueUrl: this.options.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: Math.max(0, Math.min(20, waitSeconds)) }),
+        new sdk.ReceiveMessageCommand({
+          QueueUrl: this.options.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: Math.max(0, Math.min(20, waitSeconds)),
+          // Long enough for the fetches of a batch (getOrder refills 0.5/s); a message not deleted by then comes back.
+          VisibilityTimeout: VISIBILITY_TIMEOUT_S,
+        }),
       );
     } catch (err) {
       throw classify(err, 'reading the notification queue');
@@ -114,7 +123,9 @@ export class NotificationQueue {
       try {
         await client.send(new sdk.DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: receipt }));
       } catch (err) {
-        throw classify(err, 'deleting a notification');
+        // Not deleted: the message comes back after its visibility timeout and the inbox knows it. Never a reason to give up.
+        const e = classify(err, 'deleting a notification');
+        throw e instanceof RetryableError ? e : new RetryableError(e.message);
       }
     }
   }

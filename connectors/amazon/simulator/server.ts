@@ -71,6 +71,8 @@ export class AmazonSimServer {
   private readonly rdts = new Map<string, { expires: number; resources: Request['rdt'] }>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly hanging = new Set<ServerResponse>();
+  /** Receipt handles of deleted messages (deleting twice succeeds, as on SQS). */
+  private readonly deleted = new Set<string>();
   faults: FaultSettings = {};
   url = '';
   /** Every SP-API request that reached an operation, for tests (op, query, body). */
@@ -300,6 +302,7 @@ export class AmazonSimServer {
           for (const m of ready) {
             m.invisibleUntil = now + (input.VisibilityTimeout ?? 30) * 1000;
             m.receipt = randomUUID();
+            m.receipts = [...(m.receipts ?? []), m.receipt];
           }
           return new HttpAnswer(200, { Messages: ready.map((m) => ({ MessageId: m.MessageId, ReceiptHandle: m.receipt, MD5OfBody: m.MD5OfBody, Body: m.Body })) }, json);
         }
@@ -308,10 +311,17 @@ export class AmazonSimServer {
       }
     }
     if (target === 'AmazonSQS.DeleteMessage') {
+      // SQS: "you must provide the most recently received ReceiptHandle for the message (otherwise, the
+      // request succeeds, but the message will not be deleted)". A handle never issued is invalid.
       const i = this.state.queue.findIndex((m) => m.receipt !== null && m.receipt === input.ReceiptHandle);
-      if (i < 0) return fault(400, 'com.amazonaws.sqs#ReceiptHandleIsInvalid', `The input receipt handle "${input.ReceiptHandle}" is not a valid receipt handle.`);
-      this.state.queue.splice(i, 1);
-      return new HttpAnswer(200, {}, json);
+      if (i >= 0) {
+        for (const r of this.state.queue[i]!.receipts ?? []) this.deleted.add(r);
+        if (this.deleted.size > 100_000) for (const r of [...this.deleted].slice(0, 50_000)) this.deleted.delete(r);
+        this.state.queue.splice(i, 1);
+        return new HttpAnswer(200, {}, json);
+      }
+      if (this.state.queue.some((m) => m.receipts?.includes(String(input.ReceiptHandle))) || this.deleted.has(String(input.ReceiptHandle))) return new HttpAnswer(200, {}, json);
+      return fault(400, 'com.amazonaws.sqs#ReceiptHandleIsInvalid', `The input receipt handle "${input.ReceiptHandle}" is not a valid receipt handle.`);
     }
     return fault(400, 'com.amazon.coral.service#UnknownOperationException', `Operation ${target} is not supported by this simulator.`);
   }

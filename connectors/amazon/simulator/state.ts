@@ -82,7 +82,9 @@ export interface SimMessage {
   MD5OfBody: string;
   /** Epoch ms until which a received message stays invisible. */
   invisibleUntil: number;
+  /** The latest receipt handle; `receipts` holds every one ever issued for the message. */
   receipt: string | null;
+  receipts?: string[];
 }
 
 export interface Snapshot {

@@ -207,6 +207,19 @@ describe('ORDER_CHANGE notifications', () => {
     expect(sim.server.state.queue).toHaveLength(0);
   });
 
+  it('deleting with a stale receipt handle succeeds but keeps the message, as SQS does', async () => {
+    const { sim, connector } = await setup();
+    await sim.createOrder({ lines: [{ sku: 'AMZ-MUG', quantity: 1 }] });
+    const [first] = await connector.pollNotifications!(0);
+    sim.server.state.queue[0]!.invisibleUntil = 0; // its visibility timeout ran out: received again
+    const [again] = await connector.pollNotifications!(0);
+    expect(again!.notificationId).toBe(first!.notificationId);
+    await connector.ackNotifications!([first!.receipt]);
+    expect(sim.server.state.queue).toHaveLength(1);
+    await connector.ackNotifications!([again!.receipt]);
+    expect(sim.server.state.queue).toHaveLength(0);
+  });
+
   it('is absent when the channel names no queue: polling alone then', async () => {
     const sim = await startAmazonSimulator({ log: pino({ level: 'silent' }) });
     const { settings, credentials } = sim.channelConfig();
