@@ -67,12 +67,11 @@ export class AmazonConnector implements Connector {
     });
     this.asyncStockPollMs = settings.feedPollSeconds * 1000;
     this.stock = { client: this.client, kv: ctx.kv, sellerId: settings.sellerId, marketplaceIds: settings.marketplaceIds, pollMs: this.asyncStockPollMs };
-    const sqs = settings.notifications;
-    this.queue = sqs
+    this.queue = settings.sqsQueueUrl
       ? new NotificationQueue({
-          queueUrl: sqs.queueUrl,
-          region: sqs.region,
-          endpoint: sqs.endpoint,
+          queueUrl: settings.sqsQueueUrl,
+          region: settings.sqsRegion ?? /^https:\/\/sqs\.([a-z0-9-]+)\./.exec(settings.sqsQueueUrl)![1]!,
+          endpoint: settings.sqsEndpoint,
           credentials:
             credentials.awsAccessKeyId && credentials.awsSecretAccessKey
               ? { accessKeyId: credentials.awsAccessKeyId, secretAccessKey: credentials.awsSecretAccessKey }

@@ -28,7 +28,11 @@ export const amazonSettingsSchema = z
     /** Login with Amazon token endpoint. */
     tokenUrl: z.string().url().default('https://api.amazon.com/auth/o2/token'),
     /** Marketplaces to read orders from (getOrders takes at most 50); the first is the one shipments are confirmed in. */
-    marketplaceIds: z.array(z.string().min(1)).min(1, 'marketplaceIds needs at least one marketplace, e.g. ATVPDKIKX0DER').max(50),
+    marketplaceIds: z.preprocess(
+      // `channels add -s marketplaceIds=ATVPDKIKX0DER,A2EUQ1WTGCTBG2` gives one comma-separated string.
+      (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+      z.array(z.string().min(1)).min(1, 'marketplaceIds needs at least one marketplace, e.g. ATVPDKIKX0DER').max(50),
+    ),
     /** The seller (merchant token) the refresh token was granted for. */
     sellerId: z.string().min(1, 'sellerId is required (Seller Central > Settings > Account info > Merchant token)'),
     /** First pull starts here (ISO 8601) when there is no cursor; 30 days back when unset. */
@@ -43,15 +47,16 @@ export const amazonSettingsSchema = z
     feedPollSeconds: z.number().int().min(1).max(3600).default(30),
     /** Per request, ms. Default 20000. */
     timeoutMs: z.number().int().min(100).max(300_000).default(20_000),
-    /** The SQS queue ORDER_CHANGE notifications are delivered to; none: polling only. */
-    notifications: z
-      .object({
-        queueUrl: z.string().url(),
-        region: z.string().min(1),
-        /** SQS endpoint override (the simulator). */
-        endpoint: z.string().url().optional(),
-      })
-      .optional(),
+    /** The SQS queue ORDER_CHANGE notifications are delivered to (its destination in the Notifications API); none: polling only. */
+    sqsQueueUrl: z.string().url('sqsQueueUrl must be the queue URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/orders').optional(),
+    /** The queue's AWS region; read from a standard queue URL when unset. */
+    sqsRegion: z.string().min(1).optional(),
+    /** SQS endpoint override (the simulator). */
+    sqsEndpoint: z.string().url().optional(),
+  })
+  .refine((s) => !s.sqsQueueUrl || s.sqsRegion || /^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com\//.test(s.sqsQueueUrl), {
+    message: 'sqsRegion is required when sqsQueueUrl is not a standard https://sqs.<region>.amazonaws.com/ URL',
+    path: ['sqsRegion'],
   })
   .transform((s) => Object.freeze(s));
 export type AmazonSettings = z.output<typeof amazonSettingsSchema>;

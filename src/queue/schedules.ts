@@ -50,7 +50,7 @@ export async function declareSchedules(app: App): Promise<void> {
   // Channels whose settings name a notification queue (Amazon's SQS) have it read every few seconds.
   const notifyQueue = app.queues.get('order-notifications');
   const queued = new Set(
-    (await app.db.selectFrom('channels').select('id').where('enabled', '=', true).where(sql<boolean>`settings ? 'notifications'`).execute()).map((c) => c.id),
+    (await app.db.selectFrom('channels').select('id').where('enabled', '=', true).where(sql<boolean>`settings ? 'sqsQueueUrl'`).execute()).map((c) => c.id),
   );
   for (const channel of channels) {
     const id = jobId('notify', channel.id);

@@ -77,7 +77,9 @@ export class AmazonSimulator implements ChannelSimulator {
         sellerId: SIM_SELLER,
         // The simulator's feeds finish in well under a second (feedDelayMs).
         feedPollSeconds: 1,
-        notifications: { queueUrl: this.server.queueUrl(), region: 'us-east-1', endpoint: this.url },
+        sqsQueueUrl: this.server.queueUrl(),
+        sqsRegion: 'us-east-1',
+        sqsEndpoint: this.url,
       },
       credentials: { ...CREDENTIALS },
     };

@@ -223,7 +223,7 @@ describe('ORDER_CHANGE notifications', () => {
   it('is absent when the channel names no queue: polling alone then', async () => {
     const sim = await startAmazonSimulator({ log: pino({ level: 'silent' }) });
     const { settings, credentials } = sim.channelConfig();
-    const { notifications: _none, ...withoutQueue } = settings;
+    const { sqsQueueUrl: _q, sqsRegion: _r, sqsEndpoint: _e, ...withoutQueue } = settings;
     const connector = amazonFactory.create({
       channel: { id: 99, kind: 'amazon', name: 'no-queue', settings: amazonFactory.settingsSchema.parse(withoutQueue), credentials: amazonFactory.credentialsSchema.parse(credentials) },
       budget: new RedisRateBudget(redis, `${redisPrefix.prefix}:nq`),
