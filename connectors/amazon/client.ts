@@ -111,6 +111,8 @@ const rdtSchema = z.looseObject({ restrictedDataToken: z.string().min(1), expire
 /** Amazon's Java helper refreshes this long before expiry; so do we. */
 const TOKEN_MARGIN_MS = 60_000;
 const MAX_BACKOFF_MS = 30_000;
+/** How long a process trusts the rate it last read for an operation before reading the shared one again. */
+const RATE_RECHECK_MS = 10_000;
 
 /** Fills the `{name}` parts of a model path. */
 export function fillPath(template: string, params: Record<string, string> = {}): string {
@@ -139,6 +141,8 @@ export class AmazonClient {
   private readonly maxWaitMs: number;
   readonly endpoint: string;
   private token: { value: string; expiresAt: number } | null = null;
+  /** Rates Amazon reported, as this process last read them from `kv`. */
+  private readonly rates = new Map<OperationName, { rate: number | null; at: number }>();
 
   constructor(private readonly options: AmazonClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
@@ -149,11 +153,19 @@ export class AmazonClient {
     setMaxListeners(0, this.abort.signal);
   }
 
-  /** The bucket of one operation for this seller: the rate Amazon last reported, or the model's default. */
+  /**
+   * The bucket of one operation for this seller: the rate Amazon last reported
+   * (shared through `kv`, re-read at most every RATE_RECHECK_MS), or the model's default.
+   */
   async limits(op: OperationName): Promise<BucketLimits> {
     const table = OPERATION_LIMITS[op];
-    const reported = Number(await this.options.kv.get(this.rateKey(op)));
-    return { capacity: table.burst, refillPerSecond: Number.isFinite(reported) && reported > 0 ? reported : table.rate };
+    let known = this.rates.get(op);
+    if (!known || known.at + RATE_RECHECK_MS < Date.now()) {
+      const reported = Number(await this.options.kv.get(this.rateKey(op)));
+      known = { rate: Number.isFinite(reported) && reported > 0 ? reported : null, at: Date.now() };
+      this.rates.set(op, known);
+    }
+    return { capacity: table.burst, refillPerSecond: known.rate ?? table.rate };
   }
 
   /**
@@ -379,8 +391,9 @@ export class AmazonClient {
   private async noteRate(op: OperationName, headers: Headers): Promise<void> {
     const value = Number(headers.get('x-amzn-ratelimit-limit'));
     if (!Number.isFinite(value) || value <= 0) return;
-    const known = await this.options.kv.get(this.rateKey(op));
-    if (known !== String(value)) await this.options.kv.set(this.rateKey(op), String(value), 3_600_000);
+    if (this.rates.get(op)?.rate === value) return;
+    this.rates.set(op, { rate: value, at: Date.now() });
+    await this.options.kv.set(this.rateKey(op), String(value), 3_600_000);
   }
 
   private backoff(attempt: number): number {
