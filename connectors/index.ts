@@ -7,8 +7,9 @@ import type { ConnectorFactory } from './types.ts';
 import { ConfigError } from '../src/domain/errors.ts';
 import { shopifyFactory } from './shopify/index.ts';
 import { woocommerceFactory } from './woocommerce/index.ts';
+import { amazonFactory } from './amazon/index.ts';
 
-const FACTORIES: ConnectorFactory[] = [shopifyFactory, woocommerceFactory];
+const FACTORIES: ConnectorFactory[] = [shopifyFactory, woocommerceFactory, amazonFactory];
 
 export const connectorFactories: ReadonlyMap<string, ConnectorFactory> = new Map(FACTORIES.map((f) => [f.kind, f]));
 

@@ -197,8 +197,19 @@ export interface VerifyResult {
   detail: string;
 }
 
-export interface Connector {
+/*
+ * The contract is split by role (ARCHITECTURE.md: "split the contract by role
+ * rather than add flags"). Each role is a small interface; `Connector` is
+ * their composition, with the roles a channel may lack optional. Code that
+ * needs a role checks for it with the `has*` guards at the end of this file
+ * (or the method's presence), never with a flag. The method names and doc
+ * comments are the ones the single interface had, moved, not renamed.
+ */
+
+/** What every connector has: identity, a credentials check, and cleanup. */
+export interface ConnectorBase {
   readonly kind: string;
+  /** Kept for the admin API and older callers; prefer checking a role's presence. */
   readonly capabilities: Capabilities;
 
   /**
@@ -209,6 +220,12 @@ export interface Connector {
    */
   verify(): Promise<VerifyResult>;
 
+  /** Release clients, timers and sockets. */
+  close(): Promise<void>;
+}
+
+/** Role: where orders come from (every channel). */
+export interface OrderSource {
   /**
    * Pages of orders changed since `cursor` (null: from the channel's
    * `initialSince` setting, or all). Pages are yielded in ascending
@@ -219,6 +236,12 @@ export interface Connector {
   /** Fetch one order now (after a webhook that carries no body, or for a refresh). Null when gone. */
   fetchOrder(externalId: string): Promise<UnifiedOrder | null>;
 
+  /** Historic orders in bulk (Shopify bulk operations); progress is reported as it streams. */
+  backfill?(since: Date, onProgress: (p: BackfillProgress) => void): AsyncIterable<BackfillBatch>;
+}
+
+/** Role: signed HTTP deliveries to channelsync's `/webhooks/<channel>` route (Shopify, WooCommerce). */
+export interface WebhookSource {
   /**
    * Verify the signature (constant time) and map the body. Throws
    * `WebhookRejectedError` with status 401 for a bad signature and 400 for a
@@ -250,30 +273,124 @@ export interface Connector {
    * channels that have one; Shopify has no test delivery.
    */
   pingWebhooks?(ids: string[]): Promise<void>;
+}
 
-  /** Historic orders in bulk (Shopify bulk operations); progress is reported as it streams. */
-  backfill?(since: Date, onProgress: (p: BackfillProgress) => void): AsyncIterable<BackfillBatch>;
+/** One message read from a notification queue: an unsigned hint that an order changed. */
+export interface QueuedNotification {
+  /** The channel's notification id: the inbox de-duplicates on it. */
+  notificationId: string;
+  /** The order the message names. A hint only: act on `fetchOrder`'s answer, never on the message. */
+  orderExternalId: string | null;
+  /** The channel's name for the message type (`ORDER_CHANGE`). */
+  topic: string;
+  /** Pass back to `ackNotifications` once the message is recorded. */
+  receipt: string;
+  raw: unknown;
+}
 
+/**
+ * Role: notifications read from a queue the channel writes to (Amazon: an SQS
+ * queue). Messages carry no signature, so they are hints: the job fetches the
+ * order and acts on the channel's answer; nothing a message says may cancel,
+ * delete or date anything. Polling stays the safety net.
+ */
+export interface NotificationQueueSource {
+  /** Long-polls the queue once; resolves with up to a batch of messages (empty when none came). */
+  pollNotifications(waitSeconds: number): Promise<QueuedNotification[]>;
+  /** Deletes the messages from the queue once they are recorded. */
+  ackNotifications(receipts: string[]): Promise<void>;
+}
+
+/** Role: shipments pushed back to the channel. */
+export interface FulfilmentSink {
   /** Mark shipped with carrier and tracking. Checks the channel first: calling twice creates one. */
   pushFulfillment(push: FulfillmentPush): Promise<PushOutcome>;
+}
 
+/** Role: the channel's listings (products/variants with a SKU). */
+export interface ListingSource {
   /** Every product/variant with a SKU on the channel, in pages. */
   listListings(): AsyncIterable<ChannelListing[]>;
+}
 
+/** Role: stock read from and written to the channel, answered in the same call. */
+export interface StockSink {
   /** Current stock of these listings, batched within the channel's limits. */
   readStock(listings: ListingRef[]): Promise<StockReading[]>;
 
   /** Set the available quantity of these listings, batched within the channel's limits. */
   pushStock(levels: StockPush[]): Promise<StockPushResult[]>;
+}
 
+/** What an asynchronous stock submission is: the channel's handle, opaque to all but the connector. */
+export interface StockSubmission {
+  handle: string;
+  /** SKUs the submission carries. */
+  skus: string[];
+}
+
+/** How a submitted stock change ended, or that it has not yet. */
+export type StockSubmissionState =
+  | { done: false; /** When to ask again. */ checkAfterMs: number }
+  | { done: true; results: StockPushResult[] };
+
+/**
+ * Role, optional: stock written in bulk through an asynchronous job on the
+ * channel (Amazon's JSON_LISTINGS_FEED): `submitStock` returns a handle at
+ * once, `stockSubmission` says later how it ended, per SKU. The push rows stay
+ * pending until it has. `asyncStockThreshold`: batches at least this large go
+ * this way; smaller ones through `pushStock`.
+ */
+export interface AsyncStockSink {
+  readonly asyncStockThreshold: number;
+  /** How long a submission usually takes to be looked at again, ms (the first check, and pushes waiting on it). */
+  readonly asyncStockPollMs: number;
+  submitStock(levels: StockPush[]): Promise<StockSubmission>;
+  stockSubmission(handle: string): Promise<StockSubmissionState>;
+}
+
+/** Role, optional: cancel an order on the channel. */
+export interface OrderCanceller {
   /** Cancel on the channel, when `capabilities.cancel`. */
-  cancelOrder?(externalId: string, reason: string): Promise<PushOutcome>;
+  cancelOrder(externalId: string, reason: string): Promise<PushOutcome>;
+}
 
+/** Role, optional: refund on the channel. */
+export interface Refunder {
   /** Refund on the channel, when `capabilities.refund`. Checks the channel first: calling twice refunds once. */
-  refundOrder?(push: RefundPush): Promise<PushOutcome>;
+  refundOrder(push: RefundPush): Promise<PushOutcome>;
+}
 
-  /** Release clients, timers and sockets. */
-  close(): Promise<void>;
+/**
+ * A connector: the roles every channel has, plus the optional ones. A branch
+ * that adds a role adds an optional member group here (`Partial<Role>`), or a
+ * single optional method in the body below.
+ */
+export interface Connector
+  extends ConnectorBase,
+    OrderSource,
+    FulfilmentSink,
+    ListingSource,
+    StockSink,
+    Partial<WebhookSource>,
+    Partial<NotificationQueueSource>,
+    Partial<AsyncStockSink>,
+    Partial<OrderCanceller>,
+    Partial<Refunder> {}
+
+/** The connector receives signed webhooks. */
+export function hasWebhooks(c: Connector): c is Connector & WebhookSource {
+  return typeof c.parseWebhook === 'function';
+}
+
+/** The connector reads notifications from a queue (SQS). */
+export function hasNotificationQueue(c: Connector): c is Connector & NotificationQueueSource {
+  return typeof c.pollNotifications === 'function' && typeof c.ackNotifications === 'function';
+}
+
+/** The connector can write stock through an asynchronous bulk job (a feed). */
+export function hasAsyncStock(c: Connector): c is Connector & AsyncStockSink {
+  return typeof c.submitStock === 'function' && typeof c.stockSubmission === 'function' && typeof c.asyncStockThreshold === 'number';
 }
 
 /** What the registry holds per channel kind. */

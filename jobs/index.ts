@@ -7,5 +7,6 @@ import { sweeperJob } from './sweeper.ts';
 import { reconcileStockJob } from './reconcile-stock.ts';
 import { fulfilmentJob } from './fulfilment.ts';
 import { notifyJob } from './notify.ts';
+import { orderNotificationsJob } from './order-notifications.ts';
 
-export const JOBS: JobDefinition[] = [syncOrdersJob, webhookJob, channelPushJob, reconcileStockJob, fulfilmentJob, notifyJob, sweeperJob(() => JOBS)];
+export const JOBS: JobDefinition[] = [syncOrdersJob, webhookJob, channelPushJob, reconcileStockJob, fulfilmentJob, notifyJob, orderNotificationsJob, sweeperJob(() => JOBS)];

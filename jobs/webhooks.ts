@@ -13,6 +13,8 @@ import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
 import { differsAtSameTime, markOrderDeleted, saveOrdersSettingAside, type UpsertResult } from '../src/db/orders.ts';
 import { ordersChanged } from '../src/fulfilment/steps.ts';
+import { hasWebhooks } from '../connectors/types.ts';
+import { PermanentError } from '../src/domain/errors.ts';
 
 export interface WebhookData {
   deliveryId: number;
@@ -48,6 +50,7 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
   if (!delivery) return { outcome: 'gone' };
   if (delivery.status !== 'pending') return { outcome: `already ${delivery.status}` };
   const { connector } = await app.connectors.get(delivery.channel_id);
+  if (!hasWebhooks(connector)) throw new PermanentError(`channel ${delivery.channel_id} (${connector.kind}) receives no webhooks: delivery ${delivery.id} cannot be read`);
   const parsed = connector.parseWebhook({ rawBody: delivery.raw_body, headers: delivery.headers });
   const event = parsed.event;
   let order = event.type === 'order' ? event.order : null;

@@ -66,6 +66,23 @@ describe('channels add', () => {
     expect(await channelNames()).toEqual(['good-shop', 'good-woo']);
   });
 
+  it('adds an Amazon seller account from -s flags (marketplaceIds as a list), refusing a revoked refresh token, with no webhook URL to set', async () => {
+    const amazon = await connectorFactory('amazon').simulate({ log: pino({ level: 'silent' }) });
+    try {
+      const revoked = await add('amazon', 'bad-amazon', ...flags(amazon, { refreshToken: 'Atzr|revoked' }));
+      expect(revoked.code).toBe(2);
+      expect(revoked.stderr).toMatch(/channel not added: the store refused .*invalid_grant.*authorize the app again/);
+      const r = await add('amazon', 'good-amazon', ...flags(amazon));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/verified: no listings yet in ATVPDKIKX0DER/);
+      expect(r.stdout).not.toContain('webhook URL');
+      const shop = await add('shopify', 'shop-with-hooks', '--no-verify', ...flags(sims.shopify));
+      expect(shop.stdout).toContain('webhook URL');
+    } finally {
+      await amazon.close();
+    }
+  });
+
   it('with --no-verify saves without asking the store', async () => {
     const r = await add('woocommerce', 'unchecked-woo', '--no-verify', ...flags(sims.woocommerce, { consumerSecret: 'cs_wrong' }));
     expect(r.code, r.stderr).toBe(0);

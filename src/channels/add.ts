@@ -48,8 +48,9 @@ export function registerChannelAddCommand(channels: Command, withApp: WithApp): 
 }
 
 async function addChannelCommand(app: App, kind: string, name: string, opts: AddOptions): Promise<void> {
-  const [{ connectorFactory }, { missingFields }, { ConfigError, RetryableError }, { addChannel }, { requireSecretKey }] = await Promise.all([
+  const [{ connectorFactory }, { missingFields }, { ConfigError, RetryableError }, { addChannel }, { requireSecretKey }, { hasWebhooks }] = await Promise.all([
     import('../../connectors/index.ts'), import('../../connectors/describe.ts'), import('../domain/errors.ts'), import('../db/channels.ts'), import('../config.ts'),
+    import('../../connectors/types.ts'),
   ]);
   const factory = connectorFactory(kind);
   opts = { ...opts, credential: { ...(await readCredentials(opts, ConfigError)), ...opts.credential } };
@@ -61,30 +62,34 @@ async function addChannelCommand(app: App, kind: string, name: string, opts: Add
   if (!credentials.success) {
     throw new ConfigError(`credentials for ${kind}: ${missingFields(factory.credentialsSchema, opts.credential) ?? formatIssue(credentials.error.issues[0])} (see "channelsync channels add --help")`);
   }
-  if (opts.verify) {
-    // Built from the values as given, before anything is saved: a refused key leaves no channel behind.
-    const connector = factory.create({
-      channel: { id: 0, kind, name, settings: settings.data, credentials: credentials.data },
-      budget: app.budget,
-      kv: app.kv,
-      log: app.log,
-    });
-    try {
-      const found = await connector.verify();
-      console.log(`verified: ${found.detail}`);
-    } catch (err) {
-      const message = (err as Error).message;
-      if (err instanceof RetryableError) {
-        throw new Error(`channel not added: could not reach the store (${message}); try again, or add it with --no-verify`, { cause: err });
+  // Built from the values as given, before anything is saved: a refused key leaves no channel behind.
+  const connector = factory.create({
+    channel: { id: 0, kind, name, settings: settings.data, credentials: credentials.data },
+    budget: app.budget,
+    kv: app.kv,
+    log: app.log,
+  });
+  // Channels whose notifications come another way (Amazon: SQS) get no webhook URL to configure.
+  const webhooks = hasWebhooks(connector);
+  try {
+    if (opts.verify) {
+      try {
+        const found = await connector.verify();
+        console.log(`verified: ${found.detail}`);
+      } catch (err) {
+        const message = (err as Error).message;
+        if (err instanceof RetryableError) {
+          throw new Error(`channel not added: could not reach the store (${message}); try again, or add it with --no-verify`, { cause: err });
+        }
+        throw new ConfigError(`channel not added: the store refused the settings or credentials: ${message}`, { cause: err });
       }
-      throw new ConfigError(`channel not added: the store refused the settings or credentials: ${message}`, { cause: err });
-    } finally {
-      await connector.close();
     }
+  } finally {
+    await connector.close();
   }
   const id = await addChannel(app.db, requireSecretKey(app.config), { kind, name, settings: opts.setting, credentials: opts.credential });
   console.log(`added channel ${id} (${kind} "${name}")${opts.verify ? '' : ', not verified against the store'}`);
-  console.log(`webhook URL: ${app.config.publicUrl}/webhooks/${id}`);
+  if (webhooks) console.log(`webhook URL: ${app.config.publicUrl}/webhooks/${id}`);
   if (opts.registerWebhooks) {
     // The channel stays saved either way: the fix is PUBLIC_URL, then `channels webhooks <id>`.
     const { printWebhookCheck } = await import('./webhooks.ts');

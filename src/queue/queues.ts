@@ -11,7 +11,7 @@ import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { QueueBackend } from './backend.ts';
 import { backoffOptions } from './backoff.ts';
 
-export const QUEUE_NAMES = ['sync-orders', 'webhooks', 'fulfilment', 'channel-push', 'reconcile-stock', 'notify', 'sweeper'] as const;
+export const QUEUE_NAMES = ['sync-orders', 'webhooks', 'fulfilment', 'channel-push', 'reconcile-stock', 'notify', 'sweeper', 'order-notifications'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** `jobId('push-fulfillment', 12, 3)` -> "push-fulfillment.12.3". Parts are URI-encoded. */

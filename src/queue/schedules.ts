@@ -5,7 +5,11 @@
  * timer: after a Redis flush the schedules come back by themselves.
  */
 import type { App } from '../app.ts';
+import { sql } from 'kysely';
 import { jobId } from './queues.ts';
+
+/** How often a channel's notification queue is read (jobs/order-notifications.ts). */
+export const NOTIFICATION_POLL_MS = 5_000;
 
 export interface ScheduleHandle {
   stop(): void;
@@ -43,9 +47,23 @@ export async function declareSchedules(app: App): Promise<void> {
       await syncQueue.removeJobScheduler(id);
     }
   }
+  // Channels whose settings name a notification queue (Amazon's SQS) have it read every few seconds.
+  const notifyQueue = app.queues.get('order-notifications');
+  const queued = new Set(
+    (await app.db.selectFrom('channels').select('id').where('enabled', '=', true).where(sql<boolean>`settings ? 'sqsQueueUrl'`).execute()).map((c) => c.id),
+  );
+  for (const channel of channels) {
+    const id = jobId('notify', channel.id);
+    if (queued.has(channel.id)) await notifyQueue.upsertJobScheduler(id, { every: NOTIFICATION_POLL_MS }, { name: 'notify', data: { channelId: channel.id } });
+    else await notifyQueue.removeJobScheduler(id);
+  }
   // Schedulers of channels removed since.
   const known = new Set(channels.map((c) => jobId('sync', c.id)));
   for (const scheduler of await syncQueue.getJobSchedulers()) {
     if (scheduler.key && scheduler.key.startsWith('sync.') && !known.has(scheduler.key)) await syncQueue.removeJobScheduler(scheduler.key);
+  }
+  const notifying = new Set([...queued].map((id) => jobId('notify', id)));
+  for (const scheduler of await notifyQueue.getJobSchedulers()) {
+    if (scheduler.key && !notifying.has(scheduler.key)) await notifyQueue.removeJobScheduler(scheduler.key);
   }
 }

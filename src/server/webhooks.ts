@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.ts';
 import { ChannelsyncError, WebhookRejectedError } from '../domain/errors.ts';
+import { hasWebhooks } from '../../connectors/types.ts';
 import { webhookJobId } from '../../jobs/webhooks.ts';
 import { REQUEST_REDIS_TIMEOUT_MS, withTimeout } from '../queue/connection.ts';
 
@@ -39,6 +40,10 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
       } catch (err) {
         if (err instanceof ChannelsyncError && !err.retryable) return reply.code(404).send({ error: err.message });
         throw err;
+      }
+      // A channel without the webhook role (Amazon: notifications come through SQS) takes no deliveries.
+      if (!hasWebhooks(connector)) {
+        return reply.code(404).send({ error: `channel ${channelId} (${connector.kind}) receives no webhooks; its notifications come another way` });
       }
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const headers = Object.fromEntries(

@@ -21,11 +21,25 @@ import type { ChannelPush } from '../db/schema.ts';
 import { PermanentError, RetryableError } from '../domain/errors.ts';
 import type { StockPush } from '../../connectors/types.ts';
 import { stockInitialised } from './ledger.ts';
+import { hasAsyncStock } from '../../connectors/types.ts';
+import { asyncStep, submissionInFlight, submit } from './submissions.ts';
 
 /** Most SKUs in one `pushStock` call from the push job; the connector splits it further per its API. */
 export const STOCK_PUSH_BATCH = 250;
 /** How soon a push re-runs when its row changed while it was pushing. */
 export const REPUSH_DELAY_MS = 150;
+
+/**
+ * Comes back later without using an attempt: the job moves itself to delayed. Without a job
+ * (a direct call), a RetryableError with the wait, so the row stays pending either way.
+ */
+async function waitFor(ms: number, why: string, job?: Job): Promise<never> {
+  if (job?.token) {
+    await job.moveToDelayed(Date.now() + ms, job.token);
+    throw new DelayedError();
+  }
+  throw new RetryableError(why, ms);
+}
 
 interface BatchRow {
   push_id: number;
@@ -41,6 +55,19 @@ interface BatchRow {
 /** Pushes the SKU of `push` (and other pending stock pushes of its channel); returns the quantity pushed. */
 export async function deliverStock(app: App, push: ChannelPush, job?: Job): Promise<string | null> {
   const { connector } = await app.connectors.get(push.channel_id);
+  // A channel that writes stock through an asynchronous job (Amazon's feeds): this push may be
+  // waiting for one, or its result may have come (src/stock/submissions.ts).
+  const async = hasAsyncStock(connector) ? connector : null;
+  if (async) {
+    const step = await asyncStep(app, async, push);
+    if (step.kind === 'wait') return waitFor(step.ms, `stock push for ${push.target}: ${step.why}`, job);
+    if (step.kind === 'result') {
+      if (step.ok) return String(step.available);
+      const message = `stock push for ${push.target}: ${step.error ?? 'refused by the channel'}`;
+      if (step.retryable) throw new RetryableError(message);
+      throw new PermanentError(message);
+    }
+  }
   // One snapshot reads each row's stamp and the level together: a change that
   // commits after it also moves the stamp, which the check below sees.
   const { rows } = await sql<BatchRow>`
@@ -50,6 +77,9 @@ export async function deliverStock(app: App, push: ChannelPush, job?: Job): Prom
     JOIN channel_stock_expected e ON e.channel_id = p.channel_id AND e.sku = p.target
     WHERE p.channel_id = ${push.channel_id} AND p.kind = 'stock'
       AND (p.id = ${push.id} OR p.status = 'pending') AND ${stockInitialised('e.sku_id')}
+      -- Rows an unfinished submission carries wait for its result, not for another push.
+      AND NOT EXISTS (SELECT 1 FROM stock_submission_rows r JOIN stock_submissions s ON s.id = r.submission_id
+        WHERE r.push_id = p.id AND s.status = 'pending')
     ORDER BY (p.id = ${push.id}) DESC, p.updated_at
     LIMIT ${STOCK_PUSH_BATCH}`.execute(app.db);
   const own = rows[0];
@@ -74,6 +104,15 @@ export async function deliverStock(app: App, push: ChannelPush, job?: Job): Prom
     available: Math.max(0, r.expected),
     intent: r.push_id === push.id ? `push:${push.id}:${push.attempts}` : `push:${r.push_id}:via:${push.id}:${push.attempts}`,
   }));
+  if (async && rows.length >= async.asyncStockThreshold) {
+    if (await submissionInFlight(app, push.channel_id)) {
+      return waitFor(async.asyncStockPollMs, `stock push for ${push.target}: the channel is still processing an earlier submission`, job);
+    }
+    const carried = rows.map((r) => ({ push_id: r.push_id, listing_id: r.listing_id, sku: r.sku, available: Math.max(0, r.expected), stamp: r.stamp }));
+    const id = await submit(app, async, push, carried, levels);
+    app.log.info({ channel: push.channel_id, submission: id, skus: rows.length }, 'stock submitted in bulk; the pushes complete when the channel reports');
+    return waitFor(async.asyncStockPollMs, `stock push for ${push.target}: submitted in bulk (submission ${id}), waiting for the channel's report`, job);
+  }
   const results = await connector.pushStock(levels);
   const okSkus = new Set(results.filter((r) => r.ok).map((r) => r.sku));
   const errors = new Map(results.filter((r) => !r.ok).map((r) => [r.sku, r.error ?? 'refused by the channel']));

@@ -211,3 +211,16 @@ describe('WooCommerce webhooks', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('a channel without webhooks (Amazon: notifications through SQS)', () => {
+  it('answers 404 to a delivery and stores nothing', async () => {
+    const sim = await connectorFactory('amazon').simulate({ log: pino({ level: 'silent' }) });
+    sims.push(sim);
+    const { settings, credentials } = sim.channelConfig();
+    const channelId = await addChannel(daemon.app.db, daemon.app.config.secretKey!, { kind: 'amazon', name: 'amazon-no-hooks', settings, credentials });
+    const res = await fetch(`${daemon.url}/webhooks/${channelId}`, { method: 'POST', body: '{"AmazonOrderId":"1"}', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: string }).error).toMatch(/receives no webhooks/);
+    expect(await daemon.app.db.selectFrom('webhook_deliveries').select('id').where('channel_id', '=', channelId).execute()).toEqual([]);
+  });
+});
