@@ -1,6 +1,6 @@
 /**
  * Fulfilment: orders per second from paid (waiting on the channel) to every
- * push done, auto mode, one daemon process (N orders: full 500, quick 60;
+ * push done, auto mode, one daemon process (N orders: full 300, quick 60;
  * BENCH_FULFIL_ORDERS), see ./fleet.ts.
  *
  * Floor: BullMQ's own throughput for empty jobs on the same Redis, at the
@@ -49,7 +49,7 @@ export async function emptyJobRate(jobs: number): Promise<number> {
 const scenario: Scenario = {
   id: 'fulfilment',
   async run(ctx) {
-    const orders = sized('BENCH_FULFIL_ORDERS', 500, 60, ctx.quick);
+    const orders = sized('BENCH_FULFIL_ORDERS', 300, 60, ctx.quick);
     const empty = await emptyJobRate(orders * STEPS);
     const run = await runFleet(ctx, { daemons: 1, stores: 1, orders, timeoutMs: 15 * 60_000 });
     if (run.duplicates || run.missing) throw new Error(`${run.duplicates} fulfillments made twice, ${run.missing} orders not fulfilled on the channel`);

@@ -1,7 +1,7 @@
 /**
  * Scale-out: ingest and fulfilment with 1, 2 and 4 daemon processes (quick:
  * 1 and 2) on one Postgres and one Redis, N orders over 4 WooCommerce stores
- * (full 400, quick 60; BENCH_SCALE_ORDERS), see ./fleet.ts.
+ * (full 200, quick 60; BENCH_SCALE_ORDERS), see ./fleet.ts.
  *
  * Floor: the same run with one process. Targets: no loss of throughput
  * (ratio >= 1 for more processes), and none of the work done twice: every
@@ -19,7 +19,7 @@ const STORES = 4;
 const scenario: Scenario = {
   id: 'scale-out',
   async run(ctx) {
-    const orders = sized('BENCH_SCALE_ORDERS', 400, 60, ctx.quick);
+    const orders = sized('BENCH_SCALE_ORDERS', 200, 60, ctx.quick);
     const counts = ctx.quick ? [1, 2] : [1, 2, 4];
     const runs: FleetRun[] = [];
     for (const daemons of counts) runs.push(await runFleet(ctx, { daemons, stores: STORES, orders, timeoutMs: 15 * 60_000 }));

@@ -46,6 +46,11 @@ const extras: Record<string, (sim: ChannelSimulator, ...args: unknown[]) => unkn
     }
     return (performance.now() - started) / 1000;
   },
+  /** Webhook deliveries the store counted as failed (not a 2xx in time), as its delivery log shows. */
+  failedDeliveries: (sim) => {
+    const log = (sim as unknown as { deliveryLog?: Array<{ topic: string; responseCode: number | string }> }).deliveryLog ?? [];
+    return log.filter((d) => d.topic !== 'ping' && !(typeof d.responseCode === 'number' && d.responseCode >= 200 && d.responseCode < 303)).length;
+  },
   /** Creates `count` orders (one call instead of `count` IPC round trips). */
   createOrders: async (sim, count, input) => {
     const out: string[] = [];
