@@ -7,6 +7,7 @@
  *   npm run bench                      every scenario, full size (< 20 min on 2 cores)
  *   npm run bench -- --quick           every scenario small (< 2 min), CI's sanity check
  *   npm run bench -- ingest console    the named ones only (merged into results.json)
+ *   npm run bench -- --markdown        re-render results.md from results.json, measuring nothing
  *
  * Sizes can be changed one by one with the BENCH_* variables each file names.
  * Ratios travel between machines; absolute figures do not (a loaded machine
@@ -50,6 +51,13 @@ function machine() {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
+  if (args.includes('--markdown')) {
+    // Only re-renders bench/results.md from bench/results.json (for the README), measuring nothing.
+    const md = markdown(JSON.parse(readFileSync(RESULTS, 'utf8')) as Results);
+    writeFileSync(join(import.meta.dirname, 'results.md'), md);
+    console.log(md);
+    return 0;
+  }
   const quick = args.includes('--quick');
   const wanted = args.filter((a) => !a.startsWith('-'));
   const unknown = wanted.filter((w) => !(w in SCENARIOS));
@@ -103,6 +111,7 @@ function header(r: Results, quick: boolean): string {
 
 function fmt(n: number | null): string {
   if (n === null) return '-';
+  if (Number.isInteger(n)) return n.toLocaleString('en-US');
   if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
   if (Math.abs(n) >= 100) return n.toFixed(0);
   if (Math.abs(n) >= 1) return n.toFixed(2);
@@ -130,8 +139,11 @@ function printScenario(id: string, e: ScenarioResult): void {
 /** The table as Markdown, for the README. */
 function markdown(r: Results): string {
   const m = r.machine;
+  const dates = Object.values(r.scenarios).map((e) => e.date).sort();
+  const when = (d: string) => d.slice(0, 16).replace('T', ' ');
+  const span = dates.length ? `${when(dates[0]!)} to ${when(dates.at(-1)!)}` : when(r.date);
   const lines = [
-    `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu} x ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node} (load ${m.loadavg.join(' ')} at start).`,
+    `Measured ${span} UTC on ${m.cpu} x ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node} (load ${m.loadavg.join(' ')} when the last run started); each scenario's own date and mode are in bench/results.json.`,
     '',
     '| scenario | figure | value | floor | ratio | target | met |',
     '| --- | --- | ---: | ---: | ---: | --- | --- |',
