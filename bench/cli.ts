@@ -15,15 +15,15 @@ import type { Scenario } from './types.ts';
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/channelsync.js');
 
-function medianMs(args: string[], env: Record<string, string>, RUNS: number): number {
+function medianMs(args: string[], env: Record<string, string>, runs: number): number {
   const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const started = performance.now();
     const r = spawnSync(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
     times.push(performance.now() - started);
     if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   }
-  return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
 async function run(quick: boolean) {

@@ -30,7 +30,7 @@ const scenario: Scenario = {
   async run(ctx) {
     const count = sized('BENCH_INGEST_ORDERS', 10_000, 1_000, ctx.quick);
     const sims = await startSimulators([{ name: 'woo', kind: 'woocommerce', orders: count }]);
-    const t = await createTestApp({ DATABASE_POOL_SIZE: '8' });
+    const t = await createTestApp();
     const raw = new pg.Pool({ connectionString: t.database.url, max: 2 });
     try {
       const store = sims.stores.woo!;
