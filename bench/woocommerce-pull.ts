@@ -1,5 +1,5 @@
 /**
- * Bench: pull N orders (default 5,000; BENCH_WOO_ORDERS overrides) from the
+ * WooCommerce pull: N orders (full 5,000, quick 500; BENCH_WOO_ORDERS) from the
  * WooCommerce simulator with LATENCY ms added to every request (default 20;
  * BENCH_WOO_LATENCY_MS) at concurrency 4, and compare the elapsed time with
  * the ideal: ceil(pages / concurrency) sequential round trips, where one
@@ -15,6 +15,8 @@ import { pino } from 'pino';
 import type { SharedKV, RateBudget } from '../src/queue/shared-state.ts';
 import { woocommerceFactory } from '../connectors/woocommerce/index.ts';
 import { WooClient } from '../connectors/woocommerce/client.ts';
+import { atMost, sized } from './rows.ts';
+import type { Scenario } from './types.ts';
 
 // The pull touches neither: no Redis needed for this bench.
 const memoryKV = (): SharedKV => {
@@ -23,8 +25,8 @@ const memoryKV = (): SharedKV => {
 };
 const noBudget: RateBudget = { reserve: async (_key, cost) => ({ waitMs: 0, ticket: 0, cost }), waitFor: async () => 0, sync: async () => {}, refund: async () => {} };
 
-export default async function run(): Promise<Array<{ name: string; value: number; baseline: number; unit: string; note: string }>> {
-  const orders = Number(process.env.BENCH_WOO_ORDERS ?? 5000);
+async function run(quick: boolean) {
+  const orders = sized('BENCH_WOO_ORDERS', 5000, 500, quick);
   const latencyMs = Number(process.env.BENCH_WOO_LATENCY_MS ?? 20);
   const concurrency = 4;
   const sim = await startSimulatorProcess(orders, latencyMs);
@@ -62,13 +64,12 @@ export default async function run(): Promise<Array<{ name: string; value: number
     await connector.close();
     if (seen.size !== orders) throw new Error(`pulled ${seen.size} of ${orders} orders`);
     return [
-      {
-        name: `woocommerce pull ${orders} orders (${latencyMs} ms latency, concurrency ${concurrency})`,
-        value: elapsed,
-        baseline: ideal,
-        unit: 'ms',
-        note: `baseline: ceil(${pages} pages / ${concurrency}) x ${roundTrip.toFixed(1)} ms measured round trip; simulator in its own process; target ratio < 1.5`,
-      },
+      atMost({
+        figure: `woocommerce pull ${orders} orders (${latencyMs} ms latency, concurrency ${concurrency})`,
+        value: elapsed / 1000, floor: ideal / 1000, max: 1.5, unit: 's',
+        floorWhat: `ceil(${pages} pages / ${concurrency}) x ${roundTrip.toFixed(1)} ms, the simulator's round trip for one page measured with the client alone (median of 5)`,
+        note: 'simulator in its own process',
+      }),
     ];
   } finally {
     sim.stop();
@@ -99,7 +100,5 @@ async function startSimulatorProcess(orders: number, latencyMs: number): Promise
   return { ...parsed, stop: () => child.kill('SIGTERM') };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const r of await run()) console.log(`${r.name}: ${r.value.toFixed(0)} ${r.unit} vs ${r.baseline.toFixed(0)} ${r.unit} (${r.note})`);
-  process.exit(0);
-}
+const scenario: Scenario = { id: 'woocommerce-pull', run: (ctx) => run(ctx.quick) };
+export default scenario;

@@ -11,6 +11,7 @@ import { saveOrdersSettingAside, type UpsertResult } from '../src/db/orders.ts';
 import { LOCKS, withSessionLock } from '../src/db/locks.ts';
 import { PermanentError } from '../src/domain/errors.ts';
 import { ordersChanged } from '../src/fulfilment/steps.ts';
+import { aheadByOne } from '../src/domain/async.ts';
 
 export interface SyncOrdersData {
   channelId: number;
@@ -48,7 +49,8 @@ export async function syncOrders(app: App, channelId: number): Promise<SyncRepor
       .where('resource', '=', ORDERS)
       .executeTakeFirst();
     try {
-      for await (const page of connector.pullOrders(saved?.cursor ?? null)) {
+      // The next page is read from the channel while this one is saved (`npm run bench -- ingest`).
+      for await (const page of aheadByOne(connector.pullOrders(saved?.cursor ?? null))) {
         // Another process may take the channel once our lock is gone: stop before saving more.
         lockLost.throwIfAborted();
         const { results, rejected } = await conn.transaction().execute(async (trx) => {

@@ -26,3 +26,34 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     }),
   ]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Iterates `source` one item ahead: while the caller works on an item (saves
+ * a page), the next one is already being fetched (the channel's answer), so
+ * the two waits overlap instead of adding up. Items still arrive in order.
+ * When the caller stops early, the fetch in flight is let finish (its result
+ * dropped) and the source is closed.
+ */
+export async function* aheadByOne<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  let next = it.next();
+  let finished = false;
+  try {
+    for (;;) {
+      const r = await next;
+      if (r.done) {
+        finished = true;
+        return;
+      }
+      next = it.next();
+      // Not awaited until the caller asks again; a failure then is thrown there, not left unhandled.
+      next.catch(() => {});
+      yield r.value;
+    }
+  } finally {
+    if (!finished) {
+      await next.catch(() => {});
+      await it.return?.();
+    }
+  }
+}

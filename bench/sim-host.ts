@@ -1,0 +1,76 @@
+/**
+ * Channel simulators in a process of their own, so their JSON work does not
+ * compete with the measured code for one event loop (a real shop is another
+ * machine). Started by ./sim-process.ts with the stores to run in
+ * BENCH_SIM_STORES (JSON: [{ name, kind, orders?, rateLimit? }]) and driven
+ * over IPC: { id, store, method, args } -> { id, result | error }.
+ */
+import { pino } from 'pino';
+import { connectorFactory } from '../connectors/index.ts';
+import type { ChannelSimulator, SimulatorOptions } from '../connectors/types.ts';
+
+interface StoreSpec {
+  name: string;
+  kind: string;
+  orders?: number;
+  rateLimit?: SimulatorOptions['rateLimit'];
+}
+
+const specs = JSON.parse(process.env.BENCH_SIM_STORES ?? '[]') as StoreSpec[];
+const sims = new Map<string, ChannelSimulator>();
+for (const s of specs) {
+  const options = { orders: s.orders ?? 0, rateLimit: s.rateLimit, allowLocalWebhooks: true, log: pino({ level: 'silent' }) };
+  sims.set(s.name, await connectorFactory(s.kind).simulate(options));
+}
+
+/** Extra calls a bench needs that are not simulator methods. */
+const extras: Record<string, (sim: ChannelSimulator, ...args: unknown[]) => unknown> = {
+  /** Fulfillments on the channel for each of these orders: more than one for an order is work done twice. */
+  fulfillmentCounts: async (sim, ids) => {
+    const out: number[] = [];
+    for (const id of ids as string[]) out.push((await sim.fulfillments(id)).length);
+    return out;
+  },
+  /**
+   * Creates `count` orders at `perSecond` (in ticks of 20 ms), each sending
+   * its signed webhook as the store does; resolves with the seconds it took.
+   */
+  createOrdersPaced: async (sim, count, perSecond, input) => {
+    const started = performance.now();
+    for (let made = 0; made < (count as number); ) {
+      const due = Math.min(count as number, Math.floor(((performance.now() - started) / 1000) * (perSecond as number)) + 1);
+      const batch: Promise<unknown>[] = [];
+      for (; made < due; made++) batch.push(sim.createOrder(input as never));
+      await Promise.all(batch);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return (performance.now() - started) / 1000;
+  },
+  /** Webhook deliveries the store counted as failed (not a 2xx in time), as its delivery log shows. */
+  failedDeliveries: (sim) => {
+    const log = (sim as unknown as { deliveryLog?: Array<{ topic: string; responseCode: number | string }> }).deliveryLog ?? [];
+    return log.filter((d) => d.topic !== 'ping' && !(typeof d.responseCode === 'number' && d.responseCode >= 200 && d.responseCode < 303)).length;
+  },
+  /** Creates `count` orders (one call instead of `count` IPC round trips). */
+  createOrders: async (sim, count, input) => {
+    const out: string[] = [];
+    for (let i = 0; i < (count as number); i++) out.push((await sim.createOrder(input as never)).externalId);
+    return out;
+  },
+};
+
+process.on('message', async (m: { id: number; store: string; method: string; args: unknown[] }) => {
+  const sim = sims.get(m.store);
+  try {
+    if (!sim) throw new Error(`no store ${m.store}`);
+    const extra = extras[m.method];
+    const fn = extra ? (...a: unknown[]) => extra(sim, ...a) : ((sim as unknown as Record<string, (...a: unknown[]) => unknown>)[m.method]?.bind(sim));
+    if (!fn) throw new Error(`the ${sim.kind} simulator has no ${m.method}`);
+    process.send!({ id: m.id, result: (await fn(...m.args)) ?? null });
+  } catch (err) {
+    process.send!({ id: m.id, error: (err as Error).message });
+  }
+});
+process.on('disconnect', () => void Promise.all([...sims.values()].map((s) => s.close())).finally(() => process.exit(0)));
+
+process.send!({ ready: Object.fromEntries([...sims].map(([name, sim]) => [name, { kind: sim.kind, url: sim.url, ...sim.channelConfig() }])) });
