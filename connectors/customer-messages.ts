@@ -31,3 +31,23 @@ export function customerMessagesOf(settings: unknown): CustomerMessages {
   const parsed = customerMessagesSetting.safeParse(value);
   return parsed.success ? parsed.data : 'channel';
 }
+
+/**
+ * The feedback request, per channel: `feedbackRequests` true or false. Unset,
+ * it is on for storefronts and off for marketplaces: a marketplace buyer's
+ * address is the marketplace's relay and its rules allow review requests only
+ * through the marketplace itself (Amazon: the Solicitations API, once per
+ * order), so a request e-mailed by channelsync would break the seller's terms.
+ */
+const MARKETPLACE_KINDS: ReadonlySet<string> = new Set(['amazon', 'ebay']);
+
+export const feedbackRequestsSetting = z.preprocess(
+  (v) => (v === 'true' ? true : v === 'false' ? false : v),
+  z.boolean({ error: 'feedbackRequests must be true or false' }),
+);
+
+/** Whether channelsync may e-mail this channel's customers a feedback request (raw `settings` JSON and the channel's kind). */
+export function feedbackRequestsOf(kind: string, settings: unknown): boolean {
+  const parsed = feedbackRequestsSetting.safeParse((settings as { feedbackRequests?: unknown } | null)?.feedbackRequests);
+  return parsed.success ? parsed.data : !MARKETPLACE_KINDS.has(kind);
+}

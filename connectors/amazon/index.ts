@@ -4,6 +4,7 @@
  * https://developer-docs.amazon.com/sp-api/docs/welcome
  */
 import { z } from 'zod';
+import { feedbackRequestsSetting } from '../customer-messages.ts';
 import type { ChannelSimulator, ConnectorFactory, SimulatorOptions } from '../types.ts';
 import { AmazonConnector } from './connector.ts';
 
@@ -53,6 +54,8 @@ export const amazonSettingsSchema = z
     sqsRegion: z.string().min(1).optional(),
     /** SQS endpoint override (the simulator). */
     sqsEndpoint: z.string().url().optional(),
+    /** channelsync never e-mails Amazon buyers a feedback request unless this is true: Amazon allows review requests only through its Solicitations API. */
+    feedbackRequests: feedbackRequestsSetting.optional(),
   })
   .refine((s) => !s.sqsQueueUrl || s.sqsRegion || /^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com\//.test(s.sqsQueueUrl), {
     message: 'sqsRegion is required when sqsQueueUrl is not a standard https://sqs.<region>.amazonaws.com/ URL',

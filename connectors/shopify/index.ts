@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ApiVersion } from '@shopify/shopify-api';
 import type { ChannelSimulator, ConnectorContext, ConnectorFactory, SimulatorOptions } from '../types.ts';
 import { ShopifyConnector } from './connector.ts';
-import { customerMessagesSetting } from '../customer-messages.ts';
+import { customerMessagesSetting, feedbackRequestsSetting } from '../customer-messages.ts';
 
 export const shopifySettingsSchema = z.object({
   /** `my-shop.myshopify.com` (or `127.0.0.1:<port>` for the simulator). No scheme, no path. */
@@ -39,6 +39,8 @@ export const shopifySettingsSchema = z.object({
   requestTimeoutMs: z.number().int().positive().default(30_000),
   /** Who e-mails the customer about shipping and delivery: `channel` (Shopify, default) or `channelsync`. */
   customerMessages: customerMessagesSetting,
+  /** Whether channelsync e-mails a feedback request after delivery (default true). */
+  feedbackRequests: feedbackRequestsSetting.optional(),
 });
 export type ShopifySettings = z.infer<typeof shopifySettingsSchema>;
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { ConnectorFactory, SimulatorOptions, ChannelSimulator } from '../types.ts';
 import { WooCommerceConnector } from './connector.ts';
-import { customerMessagesSetting } from '../customer-messages.ts';
+import { customerMessagesSetting, feedbackRequestsSetting } from '../customer-messages.ts';
 
 /** `channels.settings` for a WooCommerce store. Frozen after validation. */
 export const woocommerceSettingsSchema = z
@@ -27,6 +27,8 @@ export const woocommerceSettingsSchema = z
     tracking: z.enum(['auto', 'none']).default('auto'),
     /** Who e-mails the customer about shipping: `channel` (a customer note WooCommerce mails, default) or `channelsync`. */
     customerMessages: customerMessagesSetting,
+    /** Whether channelsync e-mails a feedback request after delivery (default true). */
+    feedbackRequests: feedbackRequestsSetting.optional(),
   })
   .transform((s) => Object.freeze(s));
 export type WooCommerceSettings = z.output<typeof woocommerceSettingsSchema>;

@@ -18,6 +18,7 @@ import type { MessageKind } from '../db/schema.ts';
 import { jobId } from '../queue/queues.ts';
 import { failedJobIds } from '../queue/failures.ts';
 import { channelsyncNotifies, mailEnabled } from './policy.ts';
+import { feedbackRequestsOf } from '../../connectors/customer-messages.ts';
 
 export interface OwedMessage {
   id: number;
@@ -95,7 +96,7 @@ export async function oweDeliveryMessages(trx: Trx, config: Config, shipmentId: 
   if (channelsyncNotifies(config, row.settings)) {
     owed.push(await oweMessage(trx, config, { orderId: row.order_id, kind: 'delivery', subject: String(shipmentId) }));
   }
-  if (row.order_state === 'delivered') {
+  if (row.order_state === 'delivered' && feedbackRequestsOf(row.kind, row.settings)) {
     const dueAt = new Date(Date.now() + config.feedbackAfterDays * 86_400_000);
     owed.push(await oweMessage(trx, config, { orderId: row.order_id, kind: 'feedback', dueAt }));
   }
@@ -108,7 +109,7 @@ async function shipmentChannel(trx: Trx, shipmentId: number) {
     .innerJoin('fulfillments', 'fulfillments.id', 'shipments.fulfillment_id')
     .innerJoin('orders', 'orders.id', 'fulfillments.order_id')
     .innerJoin('channels', 'channels.id', 'orders.channel_id')
-    .select(['orders.id as order_id', 'orders.state as order_state', 'channels.settings'])
+    .select(['orders.id as order_id', 'orders.state as order_state', 'channels.settings', 'channels.kind'])
     .where('shipments.id', '=', shipmentId)
     .executeTakeFirst();
 }

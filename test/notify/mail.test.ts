@@ -7,6 +7,7 @@
  * once however often its job runs; SMTP 4xx retries, 5xx gives up for good.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { feedbackRequestsOf } from '../../connectors/customer-messages.ts';
 import { pino } from 'pino';
 import { connectorFactory } from '../../connectors/index.ts';
 import type { ChannelSimulator } from '../../connectors/types.ts';
@@ -172,6 +173,18 @@ describe('customer e-mails', () => {
     // Only the feedback request, which no channel sends.
     expect((await messagesOf(app, s.order.id)).map((m) => m.kind)).toEqual(['feedback']);
     expect(smtp.received.length).toBe(before);
+  });
+
+  it('a channel set to feedbackRequests=false gets no feedback request, and a marketplace none unless it asks', async () => {
+    const { app } = t;
+    const wooChannel = await connect(app, woo, 'woocommerce', 'mail-woo-nofeedback', 'channel', 'MAIL-PLATE');
+    await app.db.updateTable('channels').set({ settings: JSON.stringify({ ...woo.channelConfig().settings, customerMessages: 'channel', feedbackRequests: false }) }).where('id', '=', wooChannel).execute();
+    const s = await shipOne(app, woo, wooChannel, 'MAIL-PLATE', 'nofeedback@customer.example');
+    await runPush(app, { pushId: s.push.id });
+    await runStep(app, { step: 'deliver', id: s.shipment.id });
+    expect(await messagesOf(app, s.order.id)).toEqual([]);
+    // Unset: storefronts ask, marketplaces (relay addresses, review requests only through the marketplace) do not.
+    expect([feedbackRequestsOf('woocommerce', {}), feedbackRequestsOf('amazon', {}), feedbackRequestsOf('amazon', { feedbackRequests: 'true' })]).toEqual([true, false, true]);
   });
 
   it('a WooCommerce channel left to channelsync gets a private note, not a customer note', async () => {
