@@ -13,6 +13,7 @@ import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
 import { differsAtSameTime, markOrderDeleted, saveOrdersSettingAside, type UpsertResult } from '../src/db/orders.ts';
 import { ordersChanged } from '../src/fulfilment/steps.ts';
+import { hasNotificationEndpoint } from '../connectors/ebay/endpoint.ts';
 
 export interface WebhookData {
   deliveryId: number;
@@ -48,7 +49,9 @@ export async function processDelivery(app: App, data: WebhookData): Promise<{ ou
   if (!delivery) return { outcome: 'gone' };
   if (delivery.status !== 'pending') return { outcome: `already ${delivery.status}` };
   const { connector } = await app.connectors.get(delivery.channel_id);
-  const parsed = connector.parseWebhook({ rawBody: delivery.raw_body, headers: delivery.headers });
+  const request = { rawBody: delivery.raw_body, headers: delivery.headers };
+  // eBay: verified again with the cached key, and an order topic re-fetched (a hint, not a body).
+  const parsed = hasNotificationEndpoint(connector) ? await connector.resolveWebhook(request) : connector.parseWebhook(request);
   const event = parsed.event;
   let order = event.type === 'order' ? event.order : null;
   let fetched = false;
