@@ -59,7 +59,12 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
       const code = request.query.challenge_code;
       if (typeof code !== 'string' || !code) return reply.code(400).send({ error: 'challenge_code is required' });
       const endpoint = `${app.config.publicUrl}/webhooks/${found.channelId}`;
-      return reply.code(200).header('content-type', 'application/json').send(found.connector.answerChallenge(code, endpoint));
+      try {
+        return reply.code(200).header('content-type', 'application/json').send(found.connector.answerChallenge(code, endpoint));
+      } catch (err) {
+        if (err instanceof WebhookRejectedError) return reply.code(err.status).send({ error: err.message });
+        throw err;
+      }
     });
 
     scope.post<{ Params: { channelId: string } }>('/webhooks/:channelId', async (request, reply) => {

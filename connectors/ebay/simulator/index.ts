@@ -335,7 +335,8 @@ export class EbaySimulator implements ChannelSimulator {
         auth: 'user',
         scopes: fulfillment,
         handle: (r) => {
-          if (!s.orders.has(r.params[0]!)) throw new EbaySimError(404, 32100, `Invalid Order Id: ${r.params[0]}`);
+          // The spec lists no 404 here: an unknown order is 400 32100.
+          if (!s.orders.has(r.params[0]!)) throw new EbaySimError(400, 32100, `Invalid Order Id: ${r.params[0]}`);
           const list = s.fulfillments.get(r.params[0]!) ?? [];
           return { status: 200, body: { fulfillments: list, total: list.length } };
         },

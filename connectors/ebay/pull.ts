@@ -1,0 +1,125 @@
+/**
+ * Orders in: getOrders over a `lastmodifieddate` window
+ * (https://developer.ebay.com/api-docs/sell/fulfillment/resources/order/methods/getOrders).
+ *
+ * The window is `[cursor - OVERLAP .. now - LAG]`: eBay refuses an end in the
+ * future (30850), and the spec gives no freshness guarantee for lastModifiedDate,
+ * so each pull re-reads the last OVERLAP (newer-wins upserts make that free).
+ * `creationdate` is never sent with it (eBay would silently use only creationdate).
+ *
+ * Offset paging walks a set that changes while it is read: an order modified
+ * during the walk leaves the window (its new time is past the end) and every
+ * order behind it moves up one offset, so one would be skipped. So a walk is
+ * repeated until one sees `total` unchanged from its first page to its last
+ * (no order left meanwhile); orders only leave a window whose end is in the past,
+ * never enter it. The cursor moves to the window's end only after such a walk;
+ * each page before carries the old cursor, so a crash mid-pull repeats the window.
+ *
+ * getOrders' cancelRequests are always empty: an order whose cancelState is not
+ * NONE_REQUESTED is read again with getOrder, which fills them.
+ */
+import type { OrderPage } from '../types.ts';
+import type { UnifiedOrder } from '../../src/domain/order.ts';
+import type { EbayClient } from './client.ts';
+import { mapOrder } from './mapping.ts';
+
+/** Re-read this much before the cursor on every pull. */
+export const OVERLAP_MS = 10 * 60 * 1000;
+/** Window ends this far in the past: eBay refuses future dates, and clocks differ. */
+export const LAG_MS = 60 * 1000;
+/** getOrders' maximum page (more fails with 31100). */
+export const PAGE_LIMIT = 200;
+/** Walks of one window before the pull gives up moving the cursor this time. */
+const MAX_WALKS = 5;
+
+interface Collection {
+  total: number;
+  orders?: unknown[];
+  next?: string;
+}
+
+interface Cursor {
+  /** lastModifiedDate the next window starts from (before the overlap). */
+  since: string;
+}
+
+export function parseCursor(cursor: string | null, initialSince: string | undefined, now: Date): Date {
+  if (cursor) {
+    const parsed = JSON.parse(cursor) as Cursor;
+    return new Date(parsed.since);
+  }
+  // No cursor: the setting, else eBay's own default reach (orders of the last 90 days).
+  return initialSince ? new Date(initialSince) : new Date(now.getTime() - 90 * 86_400_000);
+}
+
+export async function* pullOrders(
+  client: EbayClient,
+  cursor: string | null,
+  options: { initialSince?: string; fetchOrder(id: string): Promise<UnifiedOrder | null>; now?: () => Date },
+): AsyncIterable<OrderPage> {
+  const now = options.now ?? (() => new Date());
+  const since = parseCursor(cursor, options.initialSince, now());
+  const from = new Date(since.getTime() - (cursor ? OVERLAP_MS : 0));
+  const to = new Date(now().getTime() - LAG_MS);
+  const stay = JSON.stringify({ since: since.toISOString() } satisfies Cursor);
+  if (from >= to) {
+    yield { orders: [], cursor: stay };
+    return;
+  }
+  const filter = `lastmodifieddate:[${from.toISOString()}..${to.toISOString()}]`;
+  const seen = new Set<string>();
+  for (let walk = 0; walk < MAX_WALKS; walk++) {
+    let offset = 0;
+    let firstTotal: number | null = null;
+    let lastTotal = 0;
+    for (;;) {
+      const res = await client.call<Collection>('GET', '/sell/fulfillment/v1/order', {
+        query: { filter, limit: PAGE_LIMIT, offset },
+        api: 'sell.fulfillment',
+        what: `orders modified ${from.toISOString()}..${to.toISOString()}`,
+      });
+      const body = res.body;
+      firstTotal ??= body.total;
+      lastTotal = body.total;
+      const page = await mapPage(body.orders ?? [], seen, options.fetchOrder);
+      offset += PAGE_LIMIT;
+      const last = !body.next || !(body.orders ?? []).length;
+      const stable = last && lastTotal === firstTotal;
+      yield { ...page, cursor: stable ? JSON.stringify({ since: to.toISOString() } satisfies Cursor) : stay };
+      if (last) break;
+    }
+    if (lastTotal === firstTotal) return;
+  }
+}
+
+async function mapPage(raw: unknown[], seen: Set<string>, fetchOrder: (id: string) => Promise<UnifiedOrder | null>): Promise<Pick<OrderPage, 'orders' | 'rejected'>> {
+  const orders: UnifiedOrder[] = [];
+  const rejected: NonNullable<OrderPage['rejected']> = [];
+  for (const item of raw) {
+    const o = item as { orderId?: unknown; lastModifiedDate?: unknown; cancelStatus?: { cancelState?: unknown } };
+    const id = typeof o.orderId === 'string' ? o.orderId : '';
+    const key = `${id}|${String(o.lastModifiedDate)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    try {
+      const cancelState = o.cancelStatus?.cancelState;
+      if (id && typeof cancelState === 'string' && cancelState !== 'NONE_REQUESTED') {
+        // The list's cancelRequests are always empty: getOrder has them.
+        const full = await fetchOrder(id);
+        if (full) {
+          orders.push(full);
+          continue;
+        }
+      }
+      orders.push(mapOrder(item));
+    } catch (err) {
+      if (!id || isChannelError(err)) throw err;
+      rejected.push({ externalId: id, reason: (err as Error).message, raw: item });
+    }
+  }
+  return { orders, rejected };
+}
+
+function isChannelError(err: unknown): boolean {
+  return err instanceof Error && 'retryable' in err;
+}
