@@ -58,7 +58,6 @@ const address = z
 
 export const ebayOrderSchema = z.object({
   orderId: z.string().min(1),
-  legacyOrderId: z.string().optional(),
   creationDate: dateTimeText,
   lastModifiedDate: dateTimeText,
   orderFulfillmentStatus: z.string(),

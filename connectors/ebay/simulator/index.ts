@@ -71,6 +71,8 @@ export class EbaySimulator implements ChannelSimulator {
   readonly verificationToken = `vt_${randomBytes(20).toString('hex')}`;
   readonly keyId = randomUUID();
   url = '';
+  /** The last requests and answers (at most 1000), for tests that check them against eBay's specs. */
+  readonly exchanges: Array<{ method: string; path: string; requestBody: unknown; status: number; responseBody: unknown }> = [];
   /** Calls answered, by operation, and how many were refused for the quota. */
   readonly stats = { calls: 0, throttled: 0, tokenGrants: 0 };
   private readonly keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -246,6 +248,14 @@ export class EbaySimulator implements ChannelSimulator {
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const reply = (r: SimReply) => {
       const text = r.body === undefined ? '' : JSON.stringify(r.body);
+      let requestBody: unknown = rawBody || undefined;
+      try {
+        requestBody = rawBody ? JSON.parse(rawBody) : undefined;
+      } catch {
+        // a form (the token endpoint) or a malformed body: kept as text
+      }
+      this.exchanges.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, requestBody, status: r.status, responseBody: r.body });
+      if (this.exchanges.length > 1000) this.exchanges.shift();
       res.writeHead(r.status, { ...(text ? { 'content-type': 'application/json' } : {}), ...r.headers });
       res.end(text);
     };
@@ -401,7 +411,7 @@ export class EbaySimulator implements ChannelSimulator {
         handle: () => {
           const limit = this.options.dailyCalls ?? 50_000;
           const used = this.dayCalls.get(`user|${s.now().toISOString().slice(0, 10)}`) ?? 0;
-          const rate = { count: used, limit, remaining: Math.max(0, limit - used), reset: nextMidnight().toISOString(), timeWindow: 86_400 };
+          const rate = { limit, remaining: Math.max(0, limit - used), reset: nextMidnight().toISOString(), timeWindow: 86_400 };
           return {
             status: 200,
             body: {

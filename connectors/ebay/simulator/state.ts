@@ -35,7 +35,6 @@ export interface SimCancelRequest {
 
 export interface SimOrder {
   orderId: string;
-  legacyOrderId: string;
   creationDate: string;
   lastModifiedDate: string;
   orderFulfillmentStatus: 'NOT_STARTED' | 'IN_PROGRESS' | 'FULFILLED';
@@ -203,7 +202,6 @@ export class SellerState {
     const zero = { value: '0.00', currency: this.currency };
     const order: SimOrder = {
       orderId,
-      legacyOrderId: `${offerId(lineItems[0]?.legacyItemId)}-${n}`,
       creationDate: now,
       lastModifiedDate: now,
       orderFulfillmentStatus: 'NOT_STARTED',
@@ -265,10 +263,6 @@ export class SellerState {
     for (const o of s.offers) this.offers.set(o.offerId, o);
     for (const [k, v] of s.revisions) this.revisions.set(k, v);
   }
-}
-
-function offerId(listingId: string | undefined): string {
-  return listingId ?? '0';
 }
 
 export function toCents(value: string): bigint {
