@@ -2,18 +2,20 @@
  * Orders in: getOrders over a `lastmodifieddate` window
  * (https://developer.ebay.com/api-docs/sell/fulfillment/resources/order/methods/getOrders).
  *
- * The window is `[cursor - OVERLAP .. now - LAG]`: eBay refuses an end in the
- * future (30850), and the spec gives no freshness guarantee for lastModifiedDate,
- * so each pull re-reads the last OVERLAP (newer-wins upserts make that free).
- * `creationdate` is never sent with it (eBay would silently use only creationdate).
+ * The filter is `lastmodifieddate:[cursor - OVERLAP..]`, open-ended: eBay refuses
+ * an end in the future (30850) by its own clock, which ours need not match, and the
+ * spec gives no freshness guarantee for lastModifiedDate, so each pull re-reads the
+ * last OVERLAP (newer-wins upserts make that free). `creationdate` is never sent
+ * with it (eBay would silently use only creationdate). The next cursor is the
+ * newest lastModifiedDate read: eBay's clock, never ours.
  *
- * Offset paging walks a set that changes while it is read: an order modified
- * during the walk leaves the window (its new time is past the end) and every
- * order behind it moves up one offset, so one would be skipped. So a walk is
- * repeated until one sees `total` unchanged from its first page to its last
- * (no order left meanwhile); orders only leave a window whose end is in the past,
- * never enter it. The cursor moves to the window's end only after such a walk;
- * each page before carries the old cursor, so a crash mid-pull repeats the window.
+ * Offset paging walks a set that changes while it is read, and the spec names no
+ * sort order: an order that moves ahead of the offset mid-walk would be skipped. So
+ * a walk is repeated until one sees `total` unchanged from its first page to its
+ * last, and de-duplicated on orderId + lastModifiedDate. The cursor moves only after
+ * such a walk; each page before carries the old cursor, so a crash mid-pull repeats
+ * the window. After MAX_WALKS unsettled walks the cursor stays and the next pull
+ * tries again.
  *
  * getOrders' cancelRequests are always empty: an order whose cancelState is not
  * NONE_REQUESTED is read again with getOrder, which fills them.
@@ -25,8 +27,6 @@ import { mapOrder } from './mapping.ts';
 
 /** Re-read this much before the cursor on every pull. */
 export const OVERLAP_MS = 10 * 60 * 1000;
-/** Window ends this far in the past: eBay refuses future dates, and clocks differ. */
-export const LAG_MS = 60 * 1000;
 /** getOrders' maximum page (more fails with 31100). */
 export const PAGE_LIMIT = 200;
 /** Walks of one window before the pull gives up moving the cursor this time. */
@@ -60,14 +60,10 @@ export async function* pullOrders(
   const now = options.now ?? (() => new Date());
   const since = parseCursor(cursor, options.initialSince, now());
   const from = new Date(since.getTime() - (cursor ? OVERLAP_MS : 0));
-  const to = new Date(now().getTime() - LAG_MS);
   const stay = JSON.stringify({ since: since.toISOString() } satisfies Cursor);
-  if (from >= to) {
-    yield { orders: [], cursor: stay };
-    return;
-  }
-  const filter = `lastmodifieddate:[${from.toISOString()}..${to.toISOString()}]`;
+  const filter = `lastmodifieddate:[${from.toISOString()}..]`;
   const seen = new Set<string>();
+  let newest = since.getTime();
   for (let walk = 0; walk < MAX_WALKS; walk++) {
     let offset = 0;
     let firstTotal: number | null = null;
@@ -76,16 +72,17 @@ export async function* pullOrders(
       const res = await client.call<Collection>('GET', '/sell/fulfillment/v1/order', {
         query: { filter, limit: PAGE_LIMIT, offset },
         api: 'sell.fulfillment',
-        what: `orders modified ${from.toISOString()}..${to.toISOString()}`,
+        what: `orders modified since ${from.toISOString()}`,
       });
       const body = res.body;
       firstTotal ??= body.total;
       lastTotal = body.total;
       const page = await mapPage(body.orders ?? [], seen, options.fetchOrder);
+      for (const o of page.orders) newest = Math.max(newest, o.updatedAt.getTime());
       offset += PAGE_LIMIT;
       const last = !body.next || !(body.orders ?? []).length;
       const stable = last && lastTotal === firstTotal;
-      yield { ...page, cursor: stable ? JSON.stringify({ since: to.toISOString() } satisfies Cursor) : stay };
+      yield { ...page, cursor: stable ? JSON.stringify({ since: new Date(newest).toISOString() } satisfies Cursor) : stay };
       if (last) break;
     }
     if (lastTotal === firstTotal) return;

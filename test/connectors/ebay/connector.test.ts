@@ -28,7 +28,7 @@ describe('eBay connector', () => {
     await keys.cleanup();
   });
 
-  /** Orders are modified "now"; the window ends a minute ago: move the simulator's clock back instead of waiting. */
+  /** Moves every order's times back, as if minutes had passed. */
   function backdate(minutes: number): void {
     const shift = minutes * 60_000;
     for (const o of sim.state.orders.values()) {
@@ -79,8 +79,8 @@ describe('eBay connector', () => {
     let cursor: string | null = null;
     let touched = 0;
     const moved = new Set<string>();
-    // While the pages are read, orders change: each leaves the window being walked (its new
-    // time is past the window's end), so every order behind it moves up one offset.
+    // While the pages are read, orders change and new ones arrive (moving the others down the
+    // offsets eBay pages by).
     for await (const page of c.connector.pullOrders(null)) {
       for (const o of page.orders) if (!latest.has(o.externalId) || latest.get(o.externalId)!.updatedAt <= o.updatedAt) latest.set(o.externalId, o);
       cursor = page.cursor;
@@ -89,13 +89,9 @@ describe('eBay connector', () => {
         await sim.touchOrder(id);
         moved.add(id);
       }
+      await sim.createOrder({ lines: [{ sku: 'CAP', quantity: 1 }] });
     }
     expect(touched).toBeGreaterThan(200);
-    // Five minutes pass (the changes are now older than the next window's end).
-    for (const id of moved) {
-      const o = sim.state.orders.get(id)!;
-      o.lastModifiedDate = new Date(Date.parse(o.lastModifiedDate) - 5 * 60_000).toISOString();
-    }
     for await (const page of c.connector.pullOrders(cursor)) {
       for (const o of page.orders) if (!latest.has(o.externalId) || latest.get(o.externalId)!.updatedAt <= o.updatedAt) latest.set(o.externalId, o);
     }
