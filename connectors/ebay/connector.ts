@@ -21,6 +21,7 @@ import type {
   StockReading,
   VerifyResult,
   WebhookRequest,
+  WebhookState,
 } from '../types.ts';
 import { EbayClient, EbayRequestError } from './client.ts';
 import type { AcceptedDelivery, NotificationEndpoint } from './endpoint.ts';
@@ -29,6 +30,7 @@ import { mapOrder } from './mapping.ts';
 import { cachedKeys, challengeResponse, decodeSignatureHeader, meaningOf, SIGNATURE_HEADER, verifyNotification, type PublicKeySource } from './notifications.ts';
 import { pullOrders } from './pull.ts';
 import { listListings, pushStock, readStock } from './stock.ts';
+import { endpointProblems, listSubscriptions, registerSubscriptions } from './subscriptions.ts';
 import type { EbayCredentials, EbaySettings } from './index.ts';
 
 export class EbayConnector implements Connector, NotificationEndpoint {
@@ -123,6 +125,19 @@ export class EbayConnector implements Connector, NotificationEndpoint {
       return { ...base, event: { type: 'ignored', reason: `channel paused: ${reason}` } };
     }
     return { ...base, event: { type: 'ignored', reason: meaning.reason } };
+  }
+
+  /** A Notification API destination for `callbackUrl` (challenge answered by our route) and its subscriptions. */
+  registerWebhooks(callbackUrl: string): Promise<string[]> {
+    return registerSubscriptions(this.client, this.ctx.channel.settings.notificationEndpoint ?? callbackUrl, this.ctx.channel.credentials.verificationToken);
+  }
+
+  listWebhooks(callbackUrl: string): Promise<WebhookState[]> {
+    return listSubscriptions(this.client, this.ctx.channel.settings.notificationEndpoint ?? callbackUrl);
+  }
+
+  checkWebhookAddress(callbackUrl: string): Promise<string[]> {
+    return endpointProblems(callbackUrl);
   }
 
   pushFulfillment(push: FulfillmentPush): Promise<PushOutcome> {

@@ -9,7 +9,7 @@ import { APP_SCOPE } from './client.ts';
 import { EbayConnector } from './connector.ts';
 
 /** Scopes channelsync asks the seller for. */
-export const EBAY_SCOPES = ['sell.fulfillment', 'sell.inventory'].map((s) => `${APP_SCOPE}/${s}`);
+export const EBAY_SCOPES = ['sell.fulfillment', 'sell.inventory', 'commerce.notification.subscription'].map((s) => `${APP_SCOPE}/${s}`);
 
 export const ebaySettingsSchema = z
   .object({

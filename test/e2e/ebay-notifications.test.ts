@@ -60,10 +60,16 @@ async function post(body: string, headers: Record<string, string>): Promise<numb
 }
 
 describe('eBay notifications end to end', () => {
-  it('answers the endpoint challenge, so the simulator registers the destination', async () => {
-    sim.setWebhookUrl(hookUrl);
-    await sim.settle();
-    expect(sim.endpointRegistered).toBe(true);
+  it('registers a destination (its challenge answered by the route) and the subscriptions, once however often asked', async () => {
+    const { connector } = await t.app.connectors.get(channelId);
+    const ids = await connector.registerWebhooks!(hookUrl);
+    expect(await connector.registerWebhooks!(hookUrl)).toEqual(ids);
+    expect(sim.endpointRegistered(hookUrl)).toBe(true);
+    expect((await connector.listWebhooks!(hookUrl)).map((w) => [w.topic, w.status]).sort()).toEqual([
+      ['AUTHORIZATION_REVOCATION', 'active'],
+      ['ORDER_CONFIRMATION', 'active'],
+    ]);
+    expect(await connector.checkWebhookAddress!(hookUrl)).toEqual(['eBay delivers notifications over HTTPS only', '127.0.0.1 is a loopback address: eBay cannot reach it']);
     const res = await fetch(`${hookUrl}?challenge_code=abc`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);

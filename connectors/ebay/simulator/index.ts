@@ -12,8 +12,8 @@ import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ChannelSimulator, FaultSettings, SimulatedFulfillment, SimulatedOrderInput, SimulatedProduct, SimulatorOptions } from '../../types.ts';
-import { challengeResponse } from '../notifications.ts';
 import { searchOrders } from './orders.ts';
+import { NotificationConfig, SIM_TOPICS } from './destinations.ts';
 import { EbaySimError, SellerState, type SimOrder } from './state.ts';
 
 export const SCOPE_BASE = 'https://api.ebay.com/oauth/api_scope';
@@ -82,7 +82,8 @@ export class EbaySimulator implements ChannelSimulator {
   private readonly sockets = new Set<Socket>();
   private readonly routes: Route[];
   private faults: FaultSettings = {};
-  private webhookUrl: string | null = null;
+  /** Destinations and subscriptions (the Notification API). */
+  readonly notifications = new NotificationConfig();
   private readonly deliveries = new Set<Promise<void>>();
   private revoked = false;
 
@@ -113,18 +114,26 @@ export class EbaySimulator implements ChannelSimulator {
   }
 
   /**
-   * createDestination: eBay first calls `GET <url>?challenge_code=` and registers the
-   * endpoint only when the answer matches; deliveries go there afterwards.
+   * What a seller's app does through the Notification API: createDestination for
+   * `url` (eBay calls its challenge first and refuses it when the answer is wrong),
+   * then a subscription to every topic. `null` removes the simulator's own.
    */
   setWebhookUrl(url: string | null): void {
-    this.webhookUrl = null;
+    for (const [id, d] of this.notifications.destinations) {
+      if (d.name !== 'simulator') continue;
+      this.notifications.destinations.delete(id);
+      for (const [sid, sub] of this.notifications.subscriptions) if (sub.destinationId === id) this.notifications.subscriptions.delete(sid);
+    }
     if (!url) return;
     this.track(
       (async () => {
-        const code = randomBytes(16).toString('hex');
-        const res = await fetch(`${url}${url.includes('?') ? '&' : '?'}challenge_code=${code}`).catch(() => null);
-        const body = res?.ok ? ((await res.json().catch(() => null)) as { challengeResponse?: string } | null) : null;
-        if (body?.challengeResponse === challengeResponse(code, this.verificationToken, url)) this.webhookUrl = url;
+        const d = await this.notifications
+          .createDestination({ name: 'simulator', status: 'ENABLED', deliveryConfig: { endpoint: url, verificationToken: this.verificationToken } })
+          .catch(() => null);
+        if (!d) return;
+        for (const [topicId, schemaVersion] of Object.entries(SIM_TOPICS)) {
+          this.notifications.createSubscription({ topicId, destinationId: d.destinationId, status: 'ENABLED', payload: { format: 'JSON', deliveryProtocol: 'HTTPS', schemaVersion } }, this.state.now());
+        }
       })(),
     );
   }
@@ -134,8 +143,9 @@ export class EbaySimulator implements ChannelSimulator {
     while (this.deliveries.size) await Promise.all([...this.deliveries]);
   }
 
-  get endpointRegistered(): boolean {
-    return this.webhookUrl !== null;
+  /** Whether a destination with this endpoint exists (its challenge was answered). */
+  endpointRegistered(url: string): boolean {
+    return [...this.notifications.destinations.values()].some((d) => d.deliveryConfig.endpoint === url);
   }
 
   async createProduct(p: SimulatedProduct): Promise<void> {
@@ -214,15 +224,16 @@ export class EbaySimulator implements ChannelSimulator {
   }
 
   private notify(topic: string, data: Record<string, unknown>): void {
-    const url = this.webhookUrl;
-    if (!url || Math.random() < (this.faults.dropWebhookRate ?? 0)) return;
-    const { body, signature } = this.signedDelivery(topic, data);
-    const send = () =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ebay-signature': signature }, body })
-        .then(() => undefined)
-        .catch(() => undefined);
-    this.track(send());
-    if (Math.random() < (this.faults.duplicateWebhookRate ?? 0)) this.track(send());
+    for (const url of this.notifications.endpointsFor(topic)) {
+      if (Math.random() < (this.faults.dropWebhookRate ?? 0)) continue;
+      const { body, signature } = this.signedDelivery(topic, data);
+      const send = () =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ebay-signature': signature }, body })
+          .then(() => undefined)
+          .catch(() => undefined);
+      this.track(send());
+      if (Math.random() < (this.faults.duplicateWebhookRate ?? 0)) this.track(send());
+    }
   }
 
   private track(p: Promise<void>): void {
@@ -395,6 +406,44 @@ export class EbaySimulator implements ChannelSimulator {
         },
       },
       { method: 'POST', pattern: /^\/sell\/inventory\/v1\/bulk_update_price_quantity$/, auth: 'user', scopes: inventoryWrite, handle: (r) => this.bulkUpdate(r) },
+      {
+        method: 'POST',
+        pattern: /^\/commerce\/notification\/v1\/destination$/,
+        auth: 'app',
+        handle: async (r) => {
+          const d = await this.notifications.createDestination(r.body);
+          return { status: 201, headers: { location: `${this.url}/commerce/notification/v1/destination/${d.destinationId}` } };
+        },
+      },
+      {
+        method: 'GET',
+        pattern: /^\/commerce\/notification\/v1\/destination$/,
+        auth: 'app',
+        handle: () => {
+          const destinations = [...this.notifications.destinations.values()];
+          return { status: 200, body: { href: `${this.url}/commerce/notification/v1/destination`, total: destinations.length, limit: 20, destinations } };
+        },
+      },
+      {
+        method: 'POST',
+        pattern: /^\/commerce\/notification\/v1\/subscription$/,
+        auth: 'user',
+        scopes: scopesOf('commerce.notification.subscription'),
+        handle: (r) => {
+          const sub = this.notifications.createSubscription(r.body, s.now());
+          return { status: 201, headers: { location: `${this.url}/commerce/notification/v1/subscription/${sub.subscriptionId}` } };
+        },
+      },
+      {
+        method: 'GET',
+        pattern: /^\/commerce\/notification\/v1\/subscription$/,
+        auth: 'user',
+        scopes: scopesOf('commerce.notification.subscription'),
+        handle: () => {
+          const subscriptions = [...this.notifications.subscriptions.values()];
+          return { status: 200, body: { href: `${this.url}/commerce/notification/v1/subscription`, total: subscriptions.length, limit: 20, subscriptions } };
+        },
+      },
       {
         method: 'GET',
         pattern: /^\/commerce\/notification\/v1\/public_key\/([^/]+)$/,
