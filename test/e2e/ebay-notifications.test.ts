@@ -38,7 +38,7 @@ beforeAll(async () => {
   const port = (probe.address() as AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
   t = await createTestApp({ PUBLIC_URL: `http://${HOST}:${port}` });
-  sim = (await ebayFactory.simulate({ log: pino({ level: 'silent' }) })) as EbaySimulator;
+  sim = (await ebayFactory.simulate({ log: pino({ level: 'silent' }), allowLocalWebhooks: true })) as EbaySimulator;
   await sim.createProduct({ sku: 'NOTE-MUG', title: 'Mug', price: '9.99', stock: 100 });
   const { settings, credentials } = sim.channelConfig();
   channelId = await addChannel(t.app.db, t.app.config.secretKey!, { kind: 'ebay', name: 'ebay-notes', settings, credentials });

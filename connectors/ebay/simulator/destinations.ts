@@ -37,6 +37,8 @@ const err = (errorId: number, message: string, status = 400) => new EbaySimError
 export class NotificationConfig {
   readonly destinations = new Map<string, SimDestination>();
   readonly subscriptions = new Map<string, SimSubscription>();
+  /** Why eBay would not take this endpoint (none: any endpoint, for tests and the demo). */
+  endpointCheck: ((endpoint: string) => Promise<string[]>) | null = null;
 
   async createDestination(body: unknown): Promise<SimDestination> {
     const b = (body ?? {}) as { name?: string; status?: string; deliveryConfig?: { endpoint?: string; verificationToken?: string } };
@@ -46,6 +48,8 @@ export class NotificationConfig {
     const token = b.deliveryConfig?.verificationToken;
     if (!token) throw err(195019, 'Invalid or missing verification token for this endpoint.');
     if (!endpoint) throw err(195017, 'Invalid or missing endpoint.');
+    const problems = this.endpointCheck ? await this.endpointCheck(endpoint) : [];
+    if (problems.length) throw err(195017, `Invalid or missing endpoint. ${problems.join('; ')}`);
     if ([...this.destinations.values()].some((d) => d.deliveryConfig.endpoint === endpoint)) throw err(195021, 'Destination exists for this endpoint');
     if (!(await answersChallenge(endpoint, token))) throw err(195020, 'Challenge verification failed for requested endpoint');
     const d: SimDestination = { destinationId: randomBytes(8).toString('hex'), name: b.name ?? '', status: b.status, deliveryConfig: { endpoint, verificationToken: token } };

@@ -14,7 +14,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { ChannelSimulator, FaultSettings, SimulatedFulfillment, SimulatedOrderInput, SimulatedProduct, SimulatorOptions } from '../../types.ts';
 import { searchOrders } from './orders.ts';
 import { NotificationConfig, SIM_TOPICS } from './destinations.ts';
-import { EbaySimError, SellerState, type SimOrder } from './state.ts';
+import { EbaySimError, SellerState, type SellerSnapshot, type SimOrder } from './state.ts';
+import { loadSimulatorFile, persistSimulator, type SimulatorPersistence } from '../../simulator-file.ts';
+import { endpointProblems } from '../subscriptions.ts';
 
 export const SCOPE_BASE = 'https://api.ebay.com/oauth/api_scope';
 /** What the simulated seller granted: the scopes channelsync asks for. */
@@ -28,6 +30,11 @@ export interface EbaySimulatorOptions extends SimulatorOptions {
   grantedScopes?: string[];
   /** Digest eBay names in getPublicKey (SHA1 in eBay's SDK test data). Default SHA1. */
   digest?: 'SHA1' | 'SHA256';
+}
+
+/** The statePath file: the seller's data and the app's credentials (destinations, tokens and quotas are not kept). */
+interface PersistedSeller extends SellerSnapshot {
+  credentials: { clientId: string; clientSecret: string; refreshToken: string; verificationToken: string };
 }
 
 interface Token {
@@ -65,10 +72,10 @@ const scopesOf = (...names: string[]) => names.map((n) => `${SCOPE_BASE}/${n}`);
 export class EbaySimulator implements ChannelSimulator {
   readonly kind = 'ebay';
   readonly state: SellerState;
-  readonly clientId = `channels-${randomBytes(4).toString('hex')}-PRD-${randomBytes(6).toString('hex')}`;
-  readonly clientSecret = `PRD-${randomBytes(12).toString('hex')}`;
+  clientId = `channels-${randomBytes(4).toString('hex')}-PRD-${randomBytes(6).toString('hex')}`;
+  clientSecret = `PRD-${randomBytes(12).toString('hex')}`;
   refreshToken = `v^1.1#i^1#r^1#${randomBytes(24).toString('base64url')}`;
-  readonly verificationToken = `vt_${randomBytes(20).toString('hex')}`;
+  verificationToken = `vt_${randomBytes(20).toString('hex')}`;
   readonly keyId = randomUUID();
   url = '';
   /** The last requests and answers (at most 1000), for tests that check them against eBay's specs. */
@@ -86,16 +93,21 @@ export class EbaySimulator implements ChannelSimulator {
   readonly notifications = new NotificationConfig();
   private readonly deliveries = new Set<Promise<void>>();
   private revoked = false;
+  private persistence: SimulatorPersistence | null = null;
 
   constructor(private readonly options: EbaySimulatorOptions = {}) {
     this.state = new SellerState(`seller_${randomBytes(3).toString('hex')}`);
     this.routes = this.buildRoutes();
+    // eBay delivers over HTTPS to public hosts only; tests and the demo listen on http://127.0.0.1.
+    if (!options.allowLocalWebhooks) this.notifications.endpointCheck = endpointProblems;
     this.state.onOrderChange = (o, created) => {
       if (created) this.notify('ORDER_CONFIRMATION', { orderId: o.orderId });
     };
   }
 
   async start(): Promise<void> {
+    // Read before listening: a file that cannot be used leaves nothing open.
+    const saved = this.options.statePath ? loadSimulatorFile<PersistedSeller>(this.options.statePath, 'ebay') : null;
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -103,6 +115,17 @@ export class EbaySimulator implements ChannelSimulator {
     });
     await new Promise<void>((resolve) => this.server.listen(this.options.port ?? 0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    if (saved) {
+      // The app's keys and the seller's consent survive a restart, as on eBay; access tokens do not.
+      this.state.restore(saved.state);
+      ({ clientId: this.clientId, clientSecret: this.clientSecret, refreshToken: this.refreshToken, verificationToken: this.verificationToken } = saved.state.credentials);
+    }
+    if (this.options.statePath) {
+      this.persistence = persistSimulator<PersistedSeller>(this.options.statePath, 'ebay', () => ({
+        ...this.state.snapshot(),
+        credentials: { clientId: this.clientId, clientSecret: this.clientSecret, refreshToken: this.refreshToken, verificationToken: this.verificationToken },
+      }));
+    }
     if (this.options.webhookUrl) this.setWebhookUrl(this.options.webhookUrl);
   }
 
@@ -208,6 +231,7 @@ export class EbaySimulator implements ChannelSimulator {
     await this.settle();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.persistence?.close();
   }
 
   /** A signed delivery: ECDSA over exactly the bytes sent, header as eBay's AsyncAPI contracts say. */
@@ -592,7 +616,7 @@ export class EbaySimulator implements ChannelSimulator {
 export async function startEbaySimulator(options: EbaySimulatorOptions = {}): Promise<EbaySimulator> {
   const sim = new EbaySimulator(options);
   await sim.start();
-  if (options.orders) {
+  if (options.orders && sim.state.orders.size === 0) {
     await sim.createProduct({ sku: 'EBAY-MUG', title: 'Mug', price: '12.50', stock: 1000 });
     for (let i = 0; i < options.orders; i++) await sim.createOrder({ lines: [{ sku: 'EBAY-MUG', quantity: 1 + (i % 3) }] });
   }
