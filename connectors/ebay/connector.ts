@@ -24,7 +24,7 @@ import type {
   WebhookState,
 } from '../types.ts';
 import { EbayClient, EbayRequestError } from './client.ts';
-import type { AcceptedDelivery, NotificationEndpoint } from './endpoint.ts';
+import type { AcceptedDelivery, ChannelNotices, NotificationEndpoint } from './endpoint.ts';
 import { pushFulfillment } from './fulfilment.ts';
 import { mapOrder } from './mapping.ts';
 import { cachedKeys, challengeResponse, decodeSignatureHeader, meaningOf, SIGNATURE_HEADER, verifyNotification, type PublicKeySource } from './notifications.ts';
@@ -33,7 +33,10 @@ import { listListings, pushStock, readStock } from './stock.ts';
 import { endpointProblems, listSubscriptions, registerSubscriptions } from './subscriptions.ts';
 import type { EbayCredentials, EbaySettings } from './index.ts';
 
-export class EbayConnector implements Connector, NotificationEndpoint {
+/** How long the dashboard shows a quota reading before asking eBay again. */
+const QUOTA_TTL_MS = 10 * 60 * 1000;
+
+export class EbayConnector implements Connector, NotificationEndpoint, ChannelNotices {
   readonly kind = 'ebay';
   readonly capabilities: Capabilities = { webhooks: true, backfill: false, cancel: false, refund: false };
   readonly client: EbayClient;
@@ -138,6 +141,33 @@ export class EbayConnector implements Connector, NotificationEndpoint {
 
   checkWebhookAddress(callbackUrl: string): Promise<string[]> {
     return endpointProblems(callbackUrl);
+  }
+
+  /**
+   * The pause, if any, and the seller's remaining daily quota as getUserRateLimits
+   * last said (kept QUOTA_TTL_MS in the KV; refreshed in the background, so the
+   * dashboard never waits on eBay).
+   */
+  async notices(): Promise<string[]> {
+    const out: string[] = [];
+    const paused = await this.client.channelPause.get();
+    if (paused) out.push(`Paused since ${paused.at}: ${paused.reason}`);
+    const key = `ebay:${this.ctx.channel.id}:quota`;
+    const cached = await this.ctx.kv.get(key);
+    if (cached) out.push(cached);
+    else if (!paused) {
+      void this.refreshQuota(key).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'eBay getUserRateLimits failed'));
+    }
+    return out;
+  }
+
+  private async refreshQuota(key: string): Promise<void> {
+    const parts: string[] = [];
+    for (const api of ['fulfillment', 'inventory']) {
+      const q = await this.client.liveQuota(api, true);
+      if (q) parts.push(`${api} ${q.remaining.toLocaleString('en-US')} of ${q.limit.toLocaleString('en-US')} calls left${q.reset ? ` (resets ${q.reset.toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''}`);
+    }
+    if (parts.length) await this.ctx.kv.set(key, `eBay daily quota: ${parts.join('; ')}`, QUOTA_TTL_MS);
   }
 
   pushFulfillment(push: FulfillmentPush): Promise<PushOutcome> {

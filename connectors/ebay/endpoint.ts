@@ -45,3 +45,16 @@ export function hasNotificationEndpoint(connector: Connector): connector is Conn
   const c = connector as Partial<NotificationEndpoint>;
   return typeof c.answerChallenge === 'function' && typeof c.acceptWebhook === 'function' && typeof c.resolveWebhook === 'function';
 }
+
+/**
+ * Lines a person should read about a channel on the dashboard (a pause and what to
+ * do, the day's remaining quota). Read from shared state only, never a call to the
+ * channel while the page renders.
+ */
+export interface ChannelNotices {
+  notices(): Promise<string[]>;
+}
+
+export function hasNotices(connector: Connector): connector is Connector & ChannelNotices {
+  return typeof (connector as Partial<ChannelNotices>).notices === 'function';
+}

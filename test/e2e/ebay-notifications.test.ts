@@ -26,6 +26,8 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 (connectorFactories as Map<string, ConnectorFactory>).set('ebay', ebayFactory);
 
 const HOST = '127.0.0.1';
+const ADMIN = 'ebay-notifications-admin-token-0123456789';
+const dashboard = async () => (await server.inject({ url: '/admin', headers: { authorization: `Bearer ${ADMIN}` } })).body;
 let t: TestApp;
 let server: FastifyInstance;
 let sim: EbaySimulator;
@@ -37,7 +39,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => probe.listen(0, HOST, r));
   const port = (probe.address() as AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
-  t = await createTestApp({ PUBLIC_URL: `http://${HOST}:${port}` });
+  t = await createTestApp({ PUBLIC_URL: `http://${HOST}:${port}`, ADMIN_TOKEN: ADMIN });
   sim = (await ebayFactory.simulate({ log: pino({ level: 'silent' }), allowLocalWebhooks: true })) as EbaySimulator;
   await sim.createProduct({ sku: 'NOTE-MUG', title: 'Mug', price: '9.99', stock: 100 });
   const { settings, credentials } = sim.channelConfig();
@@ -75,6 +77,11 @@ describe('eBay notifications end to end', () => {
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(await res.json()).toEqual({ challengeResponse: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect((await fetch(hookUrl)).status).toBe(400);
+  });
+
+  it('shows the seller\'s remaining daily quota on the dashboard, read in the background from getUserRateLimits', async () => {
+    await dashboard();
+    await expect.poll(dashboard, { timeout: 10_000 }).toMatch(/eBay daily quota: fulfillment [\d,]+ of 50,000 calls left \(resets [\d-]+ 00:00 UTC\)/);
   });
 
   it('an order notification is verified, stored once and re-fetched from the API', async () => {
@@ -115,5 +122,7 @@ describe('eBay notifications end to end', () => {
     const calls = sim.stats.calls;
     await expect(connector.fetchOrder('anything')).rejects.toThrow(/paused since .*reconnect the account/);
     expect(sim.stats.calls).toBe(calls);
+    // The dashboard says so, under the channel's row.
+    expect(await dashboard()).toMatch(/data-channel-notice="\d+"><td colspan="8" class="bad">Paused since [^<]*REVOKED_BY_USER[^<]*reconnect the account/);
   });
 });

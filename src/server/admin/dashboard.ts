@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app.ts';
 import { QUEUE_UI_PATH } from '../queue-ui.ts';
+import { hasNotices } from '../../../connectors/ebay/endpoint.ts';
 import { lineChart } from './chart.ts';
 import { esc, page } from './html.ts';
 import { channelHealth, cycleTimes, failedJobs, ordersPerHour, stockBacklog, type ChannelHealth, type CycleTimes, type StockBacklog } from './stats.ts';
@@ -16,6 +17,7 @@ import { channelHealth, cycleTimes, failedJobs, ordersPerHour, stockBacklog, typ
 export function dashboardRoutes(server: FastifyInstance, app: App): void {
   server.get('/admin', async (_request, reply) => {
     const [channels, cycles, hourly, failed, backlog] = await Promise.all([channelHealth(app), cycleTimes(app), ordersPerHour(app), failedJobs(app), stockBacklog(app)]);
+    const notices = await channelNotices(app, channels);
     const labels = hourly.hours.map((h) => `${String(h.getUTCHours()).padStart(2, '0')}:00`);
     const chart = lineChart(
       hourly.series.map((s) => ({ name: s.name, values: s.counts })),
@@ -34,7 +36,7 @@ export function dashboardRoutes(server: FastifyInstance, app: App): void {
   <div class="card"><span class="muted">Placed → delivered (median / p90)</span><b>${duration(cycles.delivered.medianSeconds)} / ${duration(cycles.delivered.p90Seconds)}</b><span class="muted">${plural(cycles.delivered.count, 'order')}, 30 days</span></div>
 </section>
 <h2>Channels</h2>
-${channelTable(channels)}
+${channelTable(channels, notices)}
 <h2>Out of stock</h2>
 ${stockOutTable(backlog)}
 <h2>Orders per hour, last 24 hours (UTC)</h2>
@@ -56,7 +58,27 @@ ${failed
   });
 }
 
-function channelTable(channels: ChannelHealth[]): string {
+/**
+ * What a channel's connector asks a person to read (eBay: a pause and what to do,
+ * the day's quota), from shared state; a channel whose connector cannot be built
+ * shows nothing here (its health column says why).
+ */
+async function channelNotices(app: App, channels: ChannelHealth[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  await Promise.all(
+    channels.map(async (c) => {
+      try {
+        const { connector } = await app.connectors.get(c.id);
+        if (hasNotices(connector)) out.set(c.id, await connector.notices());
+      } catch {
+        // unknown kind, bad credentials: not this table's to say
+      }
+    }),
+  );
+  return out;
+}
+
+function channelTable(channels: ChannelHealth[], notices: Map<number, string[]> = new Map()): string {
   if (channels.length === 0) return '<p class="muted">No channels yet: add one with <code>channelsync channels add</code>.</p>';
   const rows = channels
     .map(
@@ -69,7 +91,7 @@ function channelTable(channels: ChannelHealth[]): string {
   <td class="num">${c.pendingPushes}</td>
   <td class="num ${c.failedPushes ? 'bad' : ''}">${c.failedPushes ? `<a href="${QUEUE_UI_PATH}/queue/channel-push?status=failed">${c.failedPushes}</a>` : 0}</td>
   <td class="num">${c.stockDriftSkus === null ? '<span class="muted" title="stock reconciliation has not run yet">–</span>' : c.stockDriftSkus}</td>
-</tr>`,
+</tr>${(notices.get(c.id) ?? []).map((n) => `<tr class="notice" data-channel-notice="${c.id}"><td colspan="8" class="${/^Paused/.test(n) ? 'bad' : 'muted'}">${esc(n)}</td></tr>`).join('')}`,
     )
     .join('');
   return `<table id="channels"><thead><tr><th>Channel</th><th>Health</th><th class="num">Sync lag</th><th class="num">Orders today</th>
