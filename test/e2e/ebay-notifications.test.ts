@@ -22,6 +22,7 @@ import { addChannel } from '../../src/db/channels.ts';
 import { buildServer } from '../../src/server/index.ts';
 import { processDelivery } from '../../jobs/webhooks.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { expectExchangesValid } from '../connectors/ebay/spec-schemas.ts';
 
 (connectorFactories as Map<string, ConnectorFactory>).set('ebay', ebayFactory);
 
@@ -124,5 +125,16 @@ describe('eBay notifications end to end', () => {
     expect(sim.stats.calls).toBe(calls);
     // The dashboard says so, under the channel's row.
     expect(await dashboard()).toMatch(/data-channel-notice="\d+"><td colspan="8" class="bad">Paused since [^<]*REVOKED_BY_USER[^<]*reconnect the account/);
+  });
+
+  it('every Notification API exchange validates against commerce_notification_v1.5.1_oas3.yaml', () => {
+    const checked = expectExchangesValid(sim.exchanges, [
+      ['POST', /^\/commerce\/notification\/v1\/destination$/, 'notification', 'DestinationRequest', null],
+      ['GET', /^\/commerce\/notification\/v1\/destination$/, 'notification', null, 'DestinationSearchResponse'],
+      ['POST', /^\/commerce\/notification\/v1\/subscription$/, 'notification', 'CreateSubscriptionRequest', null],
+      ['GET', /^\/commerce\/notification\/v1\/subscription$/, 'notification', null, 'SubscriptionSearchResponse'],
+      ['GET', /^\/commerce\/notification\/v1\/public_key\/[^/]+$/, 'notification', null, 'PublicKey'],
+    ]);
+    expect(checked.size).toBe(5);
   });
 });

@@ -4,53 +4,15 @@
  * (read there, never copied). Object schemas are closed for the check
  * (additionalProperties: false), so a field eBay does not define fails too.
  */
-import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ebayFactory } from '../../../connectors/ebay/index.ts';
 import type { EbaySimulator } from '../../../connectors/ebay/simulator/index.ts';
 import { connectToSimulator, pullAll, type ConnectedSimulator } from '../../helpers/connectors.ts';
 import { testPrefix } from '../../helpers/services.ts';
-
-const specs = new URL('../../../../shared/fixtures/ebay/specs/', import.meta.url);
-const load = (name: string) => JSON.parse(readFileSync(new URL(name, specs), 'utf8'));
-
-/** Closes every object schema that lists its properties (eBay's are open by default). */
-function closed(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(closed);
-  if (!node || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, closed(s)])) : closed(v);
-  if (out['properties'] && out['additionalProperties'] === undefined) out['additionalProperties'] = false;
-  return out;
-}
-
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-const documents = {
-  fulfillment: load('sell_fulfillment_v1_oas3.json'),
-  inventory: load('sell_inventory_v1_oas3.json'),
-  analytics: load('developer_analytics_v1_beta_oas3.json'),
-};
-for (const [id, doc] of Object.entries(documents)) ajv.addSchema({ $id: id, components: closed(doc.components) });
-
-const validators = new Map<string, ValidateFunction>();
-function schema(doc: keyof typeof documents, name: string): ValidateFunction {
-  const key = `${doc}#${name}`;
-  if (!validators.has(key)) {
-    expect(documents[doc].components.schemas[name], `${name} in ${doc}`).toBeDefined();
-    validators.set(key, ajv.compile({ $ref: `${doc}#/components/schemas/${name}` }));
-  }
-  return validators.get(key)!;
-}
-
-function expectValid(doc: keyof typeof documents, name: string, value: unknown, what: string): void {
-  const validate = schema(doc, name);
-  const ok = validate(value);
-  expect(ok ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`), `${what} as ${name}`).toEqual([]);
-}
+import { expectExchangesValid, expectValid, type CallSchema } from './spec-schemas.ts';
 
 /** Which schema each answered call must match: [method, path pattern, status, document, schema for the request, schema for the response]. */
-const CALLS: Array<[string, RegExp, keyof typeof documents, string | null, string | null]> = [
+const CALLS: CallSchema[] = [
   ['GET', /^\/sell\/fulfillment\/v1\/order$/, 'fulfillment', null, 'OrderSearchPagedCollection'],
   ['GET', /^\/sell\/fulfillment\/v1\/order\/[^/]+$/, 'fulfillment', null, 'Order'],
   ['GET', /^\/sell\/fulfillment\/v1\/order\/[^/]+\/shipping_fulfillment$/, 'fulfillment', null, 'ShippingFulfillmentPagedCollection'],
@@ -98,16 +60,7 @@ describe('eBay requests and simulator responses against the specs', () => {
     await c.connector.readStock([listings[0]!]);
     await (c.connector as unknown as { client: { liveQuota(api: string, user: boolean): Promise<unknown> } }).client.liveQuota('fulfillment', false);
 
-    const checked = new Set<string>();
-    for (const x of sim.exchanges) {
-      const call = CALLS.find(([m, p]) => m === x.method && p.test(x.path));
-      if (!call) continue;
-      const [, , doc, requestSchema, responseSchema] = call;
-      if (requestSchema && x.requestBody !== undefined) expectValid(doc, requestSchema, x.requestBody, `${x.method} ${x.path} request`);
-      if (x.status >= 400) expectValid('fulfillment', 'Error', (x.responseBody as { errors: unknown[] }).errors[0], `${x.method} ${x.path} ${x.status}`);
-      else if (responseSchema) expectValid(doc, responseSchema, x.responseBody, `${x.method} ${x.path} response`);
-      checked.add(`${x.method} ${call[1].source}`);
-    }
+    const checked = expectExchangesValid(sim.exchanges, CALLS);
     // Every kind of call was made and checked.
     expect(checked.size).toBe(CALLS.length);
   });
