@@ -4,7 +4,7 @@
  * notifications.ts (signed deliveries).
  */
 import type { Logger } from 'pino';
-import { PermanentError, WebhookRejectedError } from '../../src/domain/errors.ts';
+import { WebhookRejectedError } from '../../src/domain/errors.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import type {
   Capabilities,
@@ -28,7 +28,7 @@ import type { AcceptedDelivery, ChannelNotices, NotificationEndpoint } from './e
 import { pushFulfillment } from './fulfilment.ts';
 import { mapOrder } from './mapping.ts';
 import { cachedKeys, challengeResponse, decodeSignatureHeader, meaningOf, SIGNATURE_HEADER, verifyNotification, type PublicKeySource } from './notifications.ts';
-import { pullOrders } from './pull.ts';
+import { EbayOrderUnreadable, pullOrders } from './pull.ts';
 import { listListings, pushStock, readStock } from './stock.ts';
 import { endpointProblems, listSubscriptions, registerSubscriptions } from './subscriptions.ts';
 import type { EbayCredentials, EbaySettings } from './index.ts';
@@ -83,7 +83,7 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
       try {
         return mapOrder(res.body);
       } catch (err) {
-        throw new PermanentError(`eBay order ${externalId} cannot be read: ${(err as Error).message}`);
+        throw new EbayOrderUnreadable(`eBay order ${externalId} cannot be read: ${(err as Error).message}`, res.body);
       }
     } catch (err) {
       if (err instanceof EbayRequestError && (err.status === 404 || err.errorIds.includes(32100))) return null;

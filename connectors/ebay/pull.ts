@@ -20,10 +20,22 @@
  * getOrders' cancelRequests are always empty: an order whose cancelState is not
  * NONE_REQUESTED is read again with getOrder, which fills them.
  */
+import { PermanentError } from '../../src/domain/errors.ts';
 import type { OrderPage } from '../types.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import type { EbayClient } from './client.ts';
 import { mapOrder } from './mapping.ts';
+
+/** An order eBay sent that the mapping refuses: set aside in a pull, permanent for a fetch. */
+export class EbayOrderUnreadable extends PermanentError {
+  override readonly code = 'EBAY_ORDER_UNREADABLE';
+  constructor(
+    message: string,
+    readonly raw: unknown,
+  ) {
+    super(message);
+  }
+}
 
 /** Re-read this much before the cursor on every pull. */
 export const OVERLAP_MS = 10 * 60 * 1000;
@@ -110,6 +122,10 @@ async function mapPage(raw: unknown[], seen: Set<string>, fetchOrder: (id: strin
       }
       orders.push(mapOrder(item));
     } catch (err) {
+      if (err instanceof EbayOrderUnreadable && id) {
+        rejected.push({ externalId: id, reason: err.message, raw: err.raw });
+        continue;
+      }
       if (!id || isChannelError(err)) throw err;
       rejected.push({ externalId: id, reason: (err as Error).message, raw: item });
     }

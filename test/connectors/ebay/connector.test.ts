@@ -71,6 +71,21 @@ describe('eBay connector', () => {
     expect(raw.cancelStatus.cancelRequests).toHaveLength(1);
   });
 
+  it('sets aside an order it cannot read, also one read again for its cancellation, and pulls the others', async () => {
+    const bad = await sim.createOrder({ lines: [{ sku: 'MUG', quantity: 1 }] });
+    const good = await sim.createOrder({ lines: [{ sku: 'CAP', quantity: 1 }] });
+    await sim.cancelOrder(bad.externalId);
+    // A line in another currency than the order's: the mapping refuses to add it up.
+    sim.state.orders.get(bad.externalId)!.lineItems[0]!.lineItemCost.currency = 'EUR';
+    const pages = [];
+    for await (const page of c.connector.pullOrders(null)) pages.push(page);
+    expect(pages.flatMap((p) => p.orders).some((o) => o.externalId === good.externalId)).toBe(true);
+    const rejected = pages.flatMap((p) => p.rejected ?? []);
+    expect(rejected.map((r) => r.externalId)).toEqual([bad.externalId]);
+    expect(rejected[0]!.reason).toMatch(/in EUR, the order in USD/);
+    sim.state.orders.delete(bad.externalId);
+  });
+
   it('2,000 orders changing while pulled end at their latest version', async () => {
     for (let i = 0; i < 2000; i++) await sim.createOrder({ lines: [{ sku: 'CAP', quantity: 1 }] });
     backdate(30);
