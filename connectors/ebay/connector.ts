@@ -68,6 +68,9 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
     const res = await this.client.call<{ total?: number }>('GET', '/sell/fulfillment/v1/order', { query: { limit: 1 }, api: 'sell.fulfillment', what: 'the seller\'s orders' });
     // Stock needs sell.inventory: checked now, so a missing scope is said at connect time (1100).
     await this.client.call('GET', '/sell/inventory/v1/inventory_item', { query: { limit: 1 }, api: 'sell.inventory', what: 'the seller\'s inventory' });
+    if (this.ctx.channel.settings.scopes.some((s) => s.endsWith('/commerce.notification.subscription'))) {
+      await this.client.call('GET', '/commerce/notification/v1/subscription', { api: 'commerce.notification.subscription', what: 'the seller\'s notification subscriptions' });
+    }
     return { store: `eBay ${this.ctx.channel.settings.marketplaceId}`, detail: `${res.body.total ?? 0} orders in the last 90 days; scopes ${this.ctx.channel.settings.scopes.map((s) => s.split('/').pop()).join(', ')}` };
   }
 

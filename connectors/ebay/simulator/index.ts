@@ -334,6 +334,8 @@ export class EbaySimulator implements ChannelSimulator {
     }
     const denied = { status: 403, body: new EbaySimError(403, 1100, 'Access denied', 'ACCESS', 'REQUEST', 'Insufficient permissions to fulfill the request.').body() };
     if (route.auth === 'user' && (token.kind !== 'user' || !route.scopes!.some((s) => token.scopes.includes(s)))) return denied;
+    // Application-token calls (scope api_scope): a user token does not carry that scope.
+    if (route.auth === 'app' && token.kind !== 'app') return denied;
     const day = `${token.kind}|${this.state.now().toISOString().slice(0, 10)}`;
     const used = this.dayCalls.get(day) ?? 0;
     if (used >= (this.options.dailyCalls ?? 50_000)) {
@@ -350,10 +352,6 @@ export class EbaySimulator implements ChannelSimulator {
     const inventory = scopesOf('sell.inventory', 'sell.inventory.readonly');
     const inventoryWrite = scopesOf('sell.inventory');
     const s = this.state;
-    const nextMidnight = () => {
-      const d = s.now();
-      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1));
-    };
     return [
       { method: 'POST', pattern: /^\/identity\/v1\/oauth2\/token$/, auth: 'none', handle: (r) => this.token(r) },
       {
@@ -479,21 +477,30 @@ export class EbaySimulator implements ChannelSimulator {
       },
       {
         method: 'GET',
-        pattern: /^\/developer\/analytics\/v1_beta\/(user_)?rate_limit\/$/,
+        pattern: /^\/developer\/analytics\/v1_beta\/rate_limit\/$/,
         auth: 'app',
-        handle: () => {
-          const limit = this.options.dailyCalls ?? 50_000;
-          const used = this.dayCalls.get(`user|${s.now().toISOString().slice(0, 10)}`) ?? 0;
-          const rate = { limit, remaining: Math.max(0, limit - used), reset: nextMidnight().toISOString(), timeWindow: 86_400 };
-          return {
-            status: 200,
-            body: {
-              rateLimits: ['fulfillment', 'inventory'].map((apiName) => ({ apiContext: 'sell', apiName, apiVersion: 'v1', resources: [{ name: `sell.${apiName}`, rates: [rate] }] })),
-            },
-          };
-        },
+        handle: (r) => this.rateLimits('app', r.query),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/developer\/analytics\/v1_beta\/user_rate_limit\/$/,
+        auth: 'user',
+        scopes: scopesOf('sell.inventory', 'sell.inventory.readonly', 'sell.marketplace.insights.readonly', 'commerce.catalog.readonly', 'sell.marketing', 'sell.marketing.readonly'),
+        handle: (r) => this.rateLimits('user', r.query),
       },
     ];
+  }
+
+  /** getRateLimits / getUserRateLimits: the day's quota of the simulator's one counter per token kind, filtered by api_name. */
+  private rateLimits(kind: Token['kind'], query: URLSearchParams): SimReply {
+    const s = this.state;
+    const d = s.now();
+    const reset = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)).toISOString();
+    const limit = this.options.dailyCalls ?? 50_000;
+    const used = this.dayCalls.get(`${kind}|${d.toISOString().slice(0, 10)}`) ?? 0;
+    const rate = { limit, remaining: Math.max(0, limit - used), reset, timeWindow: 86_400 };
+    const names = ['fulfillment', 'inventory'].filter((n) => !query.get('api_name') || query.get('api_name') === n);
+    return { status: 200, body: { rateLimits: names.map((apiName) => ({ apiContext: 'sell', apiName, apiVersion: 'v1', resources: [{ name: `sell.${apiName}`, rates: [rate] }] })) } };
   }
 
   /** POST /identity/v1/oauth2/token: errors as errors.json's oauth-* entries. */

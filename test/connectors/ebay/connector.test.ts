@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ebayFactory } from '../../../connectors/ebay/index.ts';
-import type { EbaySimulator } from '../../../connectors/ebay/simulator/index.ts';
+import { SCOPE_BASE, type EbaySimulator } from '../../../connectors/ebay/simulator/index.ts';
 import { DAILY_REVISIONS } from '../../../connectors/ebay/simulator/state.ts';
 import type { UnifiedOrder } from '../../../src/domain/order.ts';
 import { connectToSimulator, pullAll, type ConnectedSimulator } from '../../helpers/connectors.ts';
@@ -40,6 +40,21 @@ describe('eBay connector', () => {
   it('verifies the account and its scopes', async () => {
     const v = await c.connector.verify();
     expect(v.store).toBe('eBay EBAY_US');
+    expect(v.detail).toMatch(/scopes sell.fulfillment, sell.inventory, commerce.notification.subscription/);
+  });
+
+  it('names a scope the seller did not grant at connect time', async () => {
+    const other = await connectToSimulator(
+      { ...ebayFactory, simulate: (o) => ebayFactory.simulate({ ...o, grantedScopes: [`${SCOPE_BASE}/sell.fulfillment`, `${SCOPE_BASE}/sell.inventory`] } as never) },
+      `${keys.prefix}:scopes`,
+      2,
+    );
+    try {
+      // The refresh asks for the notification scope too: eBay refuses a scope beyond the grant.
+      await expect(other.connector.verify()).rejects.toThrow(/refused the scopes .*commerce.notification.subscription.*reconnect the account granting them/);
+    } finally {
+      await other.close();
+    }
   });
 
   it('pulls an order with exact money, SKUs and legacy ids', async () => {
