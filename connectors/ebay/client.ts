@@ -1,7 +1,8 @@
 /**
  * The eBay REST client: OAuth tokens, the daily call quotas, timeouts and the
  * classification of eBay's errors. The documented calls with `fetch`, not the
- * `ebay-api` package: that package brings axios, a Trading/Shopping XML stack and
+ * `ebay-api` package: its current major (10.x) declares `engines.node >= 22`
+ * (EBADENGINE on our Node 20), and it brings axios, a Trading/Shopping XML stack and
  * its own token refresh that cannot share a token across processes (hendt/ebay-api#179:
  * auto-refresh not firing), while channelsync needs the token and the quota shared
  * through the KV and budget every daemon sees. The few calls used here are a URL,
