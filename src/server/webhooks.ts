@@ -10,6 +10,8 @@ import { ChannelsyncError, WebhookRejectedError } from '../domain/errors.ts';
 import { hasWebhooks } from '../../connectors/types.ts';
 import { webhookJobId } from '../../jobs/webhooks.ts';
 import { REQUEST_REDIS_TIMEOUT_MS, withTimeout } from '../queue/connection.ts';
+import { hasNotificationEndpoint } from '../../connectors/ebay/endpoint.ts';
+import type { Connector } from '../../connectors/types.ts';
 
 /** Pings stored per channel at most (they prove delivery to `channels webhooks`). */
 const MAX_PINGS = 100;
@@ -29,29 +31,58 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
       return reply.code(500).send({ error: 'the delivery could not be stored; send it again later' });
     });
 
-    scope.post<{ Params: { channelId: string } }>('/webhooks/:channelId', async (request, reply) => {
-      const channelId = Number(request.params.channelId);
+    /** The channel's connector, or null after answering 404 (no such channel). */
+    async function connectorOf(param: string, reply: { code(n: number): { send(b: unknown): unknown } }): Promise<{ channelId: number; connector: Connector } | null> {
+      const channelId = Number(param);
       if (!Number.isSafeInteger(channelId) || channelId <= 0) {
-        return reply.code(404).send({ error: `no channel "${request.params.channelId}"` });
+        reply.code(404).send({ error: `no channel "${param}"` });
+        return null;
       }
-      let connector;
       try {
-        ({ connector } = await app.connectors.get(channelId));
+        const { connector } = await app.connectors.get(channelId);
+        return { channelId, connector };
       } catch (err) {
-        if (err instanceof ChannelsyncError && !err.retryable) return reply.code(404).send({ error: err.message });
+        if (err instanceof ChannelsyncError && !err.retryable) {
+          reply.code(404).send({ error: err.message });
+          return null;
+        }
         throw err;
       }
-      // A channel without the webhook role (Amazon: notifications come through SQS) takes no deliveries.
-      if (!hasWebhooks(connector)) {
-        return reply.code(404).send({ error: `channel ${channelId} (${connector.kind}) receives no webhooks; its notifications come another way` });
+    }
+
+    // eBay's endpoint validation: before it registers a destination (and now and then after),
+    // eBay calls GET <endpoint>?challenge_code=... and expects the hash of code, token and
+    // endpoint. Channels without such a challenge have no GET here.
+    scope.get<{ Params: { channelId: string }; Querystring: { challenge_code?: string } }>('/webhooks/:channelId', async (request, reply) => {
+      const found = await connectorOf(request.params.channelId, reply);
+      if (!found) return reply;
+      if (!hasNotificationEndpoint(found.connector)) return reply.code(404).send({ error: 'this channel takes no GET on its webhook address' });
+      const code = request.query.challenge_code;
+      if (typeof code !== 'string' || !code) return reply.code(400).send({ error: 'challenge_code is required' });
+      const endpoint = `${app.config.publicUrl}/webhooks/${found.channelId}`;
+      try {
+        return reply.code(200).header('content-type', 'application/json').send(found.connector.answerChallenge(code, endpoint));
+      } catch (err) {
+        if (err instanceof WebhookRejectedError) return reply.code(err.status).send({ error: err.message });
+        throw err;
       }
+    });
+
+    scope.post<{ Params: { channelId: string } }>('/webhooks/:channelId', async (request, reply) => {
+      const found = await connectorOf(request.params.channelId, reply);
+      if (!found) return reply;
+      const { channelId, connector } = found;
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const headers = Object.fromEntries(
         Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v]),
       );
-      let parsed;
+      let parsed: { deliveryKey: string; topic: string; event?: { type: string } };
       try {
-        parsed = connector.parseWebhook({ rawBody, headers });
+        // eBay: verification fetches the signing key by id (async); the others are pure.
+        if (hasNotificationEndpoint(connector)) parsed = await connector.acceptWebhook({ rawBody, headers });
+        else if (hasWebhooks(connector)) parsed = connector.parseWebhook({ rawBody, headers });
+        // A channel without a webhook role (Amazon: notifications come through SQS) takes no deliveries.
+        else return reply.code(404).send({ error: `channel ${channelId} (${found.connector.kind}) receives no webhooks; its notifications come another way` });
       } catch (err) {
         if (err instanceof WebhookRejectedError) {
           app.log.warn({ channel: channelId, status: err.status, reason: err.message }, 'webhook rejected');
@@ -59,7 +90,7 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
         }
         throw err;
       }
-      if (parsed.event.type === 'ping') {
+      if (parsed.event?.type === 'ping') {
         // Recorded (already processed, no job) so `channels webhooks` can tell that the channel's
         // test delivery reached this server: the ping is the proof PUBLIC_URL works from the store.
         // Pings are unsigned: anyone can send one, so a channel keeps at most MAX_PINGS of them

@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app.ts';
 import { QUEUE_UI_PATH } from '../queue-ui.ts';
+import { hasNotices } from '../../../connectors/ebay/endpoint.ts';
 import { lineChart } from './chart.ts';
 import { esc, page } from './html.ts';
 import { lowRatingsCard, satisfactionTable } from './satisfaction.ts';
@@ -18,6 +19,7 @@ import { channelHealth, cycleTimes, failedJobs, ordersPerHour, stockBacklog, typ
 export function dashboardRoutes(server: FastifyInstance, app: App): void {
   server.get('/admin', async (_request, reply) => {
     const [channels, cycles, hourly, failed, backlog, satisfaction] = await Promise.all([channelHealth(app), cycleTimes(app), ordersPerHour(app), failedJobs(app), stockBacklog(app), satisfactionByChannel(app.db)]);
+    const notices = await channelNotices(app, channels);
     const labels = hourly.hours.map((h) => `${String(h.getUTCHours()).padStart(2, '0')}:00`);
     const chart = lineChart(
       hourly.series.map((s) => ({ name: s.name, values: s.counts })),
@@ -37,7 +39,7 @@ export function dashboardRoutes(server: FastifyInstance, app: App): void {
   ${lowRatingsCard(satisfaction)}
 </section>
 <h2>Channels</h2>
-${channelTable(channels)}
+${channelTable(channels, notices)}
 ${satisfactionTable(satisfaction)}
 <h2>Out of stock</h2>
 ${stockOutTable(backlog)}
@@ -60,7 +62,27 @@ ${failed
   });
 }
 
-function channelTable(channels: ChannelHealth[]): string {
+/**
+ * What a channel's connector asks a person to read (eBay: a pause and what to do,
+ * the day's quota), from shared state; a channel whose connector cannot be built
+ * shows nothing here (its health column says why).
+ */
+async function channelNotices(app: App, channels: ChannelHealth[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  await Promise.all(
+    channels.map(async (c) => {
+      try {
+        const { connector } = await app.connectors.get(c.id);
+        if (hasNotices(connector)) out.set(c.id, await connector.notices());
+      } catch {
+        // unknown kind, bad credentials: not this table's to say
+      }
+    }),
+  );
+  return out;
+}
+
+function channelTable(channels: ChannelHealth[], notices: Map<number, string[]> = new Map()): string {
   if (channels.length === 0) return '<p class="muted">No channels yet: add one with <code>channelsync channels add</code>.</p>';
   const rows = channels
     .map(
@@ -73,7 +95,7 @@ function channelTable(channels: ChannelHealth[]): string {
   <td class="num">${c.pendingPushes}</td>
   <td class="num ${c.failedPushes ? 'bad' : ''}">${redLink(c.failedPushes, `/admin/orders?attention=1&channel=${c.id}`)}</td>
   <td class="num">${c.stockDriftSkus === null ? '<span class="muted" title="stock reconciliation has not run yet">–</span>' : c.stockDriftSkus ? `<a href="/admin/stock#drift">${c.stockDriftSkus}</a>` : 0}</td>
-</tr>`,
+</tr>${(notices.get(c.id) ?? []).map((n) => `<tr class="notice" data-channel-notice="${c.id}"><td colspan="8" class="${/^Paused/.test(n) ? 'bad' : 'muted'}">${esc(n)}</td></tr>`).join('')}`,
     )
     .join('');
   return `<table id="channels"><thead><tr><th>Channel</th><th>Health</th><th class="num">Sync lag</th><th class="num">Orders today</th>

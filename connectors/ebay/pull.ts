@@ -1,0 +1,138 @@
+/**
+ * Orders in: getOrders over a `lastmodifieddate` window
+ * (https://developer.ebay.com/api-docs/sell/fulfillment/resources/order/methods/getOrders).
+ *
+ * The filter is `lastmodifieddate:[cursor - OVERLAP..]`, open-ended: eBay refuses
+ * an end in the future (30850) by its own clock, which ours need not match, and the
+ * spec gives no freshness guarantee for lastModifiedDate, so each pull re-reads the
+ * last OVERLAP (newer-wins upserts make that free). `creationdate` is never sent
+ * with it (eBay would silently use only creationdate). The next cursor is the
+ * newest lastModifiedDate read: eBay's clock, never ours.
+ *
+ * Offset paging walks a set that changes while it is read, and the spec names no
+ * sort order: an order that moves ahead of the offset mid-walk would be skipped. So
+ * a walk is repeated until one sees `total` unchanged from its first page to its
+ * last, and de-duplicated on orderId + lastModifiedDate. The cursor moves only after
+ * such a walk; each page before carries the old cursor, so a crash mid-pull repeats
+ * the window. After MAX_WALKS unsettled walks the cursor stays and the next pull
+ * tries again.
+ *
+ * getOrders' cancelRequests are always empty: an order whose cancelState is not
+ * NONE_REQUESTED is read again with getOrder, which fills them.
+ */
+import { PermanentError } from '../../src/domain/errors.ts';
+import type { OrderPage } from '../types.ts';
+import type { UnifiedOrder } from '../../src/domain/order.ts';
+import type { EbayClient } from './client.ts';
+import { mapOrder } from './mapping.ts';
+
+/** An order eBay sent that the mapping refuses: set aside in a pull, permanent for a fetch. */
+export class EbayOrderUnreadable extends PermanentError {
+  override readonly code = 'EBAY_ORDER_UNREADABLE';
+  constructor(
+    message: string,
+    readonly raw: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Re-read this much before the cursor on every pull. */
+export const OVERLAP_MS = 10 * 60 * 1000;
+/** getOrders' maximum page (more fails with 31100). */
+export const PAGE_LIMIT = 200;
+/** Walks of one window before the pull gives up moving the cursor this time. */
+const MAX_WALKS = 5;
+
+interface Collection {
+  total: number;
+  orders?: unknown[];
+  next?: string;
+}
+
+interface Cursor {
+  /** lastModifiedDate the next window starts from (before the overlap). */
+  since: string;
+}
+
+export function parseCursor(cursor: string | null, initialSince: string | undefined, now: Date): Date {
+  if (cursor) {
+    const parsed = JSON.parse(cursor) as Cursor;
+    return new Date(parsed.since);
+  }
+  // No cursor: the setting, else eBay's own default reach (orders of the last 90 days).
+  return initialSince ? new Date(initialSince) : new Date(now.getTime() - 90 * 86_400_000);
+}
+
+export async function* pullOrders(
+  client: EbayClient,
+  cursor: string | null,
+  options: { initialSince?: string; fetchOrder(id: string): Promise<UnifiedOrder | null>; now?: () => Date },
+): AsyncIterable<OrderPage> {
+  const now = options.now ?? (() => new Date());
+  const since = parseCursor(cursor, options.initialSince, now());
+  const from = new Date(since.getTime() - (cursor ? OVERLAP_MS : 0));
+  const stay = JSON.stringify({ since: since.toISOString() } satisfies Cursor);
+  const filter = `lastmodifieddate:[${from.toISOString()}..]`;
+  const seen = new Set<string>();
+  let newest = since.getTime();
+  for (let walk = 0; walk < MAX_WALKS; walk++) {
+    let offset = 0;
+    let firstTotal: number | null = null;
+    let lastTotal = 0;
+    for (;;) {
+      const res = await client.call<Collection>('GET', '/sell/fulfillment/v1/order', {
+        query: { filter, limit: PAGE_LIMIT, offset },
+        api: 'sell.fulfillment',
+        what: `orders modified since ${from.toISOString()}`,
+      });
+      const body = res.body;
+      firstTotal ??= body.total;
+      lastTotal = body.total;
+      const page = await mapPage(body.orders ?? [], seen, options.fetchOrder);
+      for (const o of page.orders) newest = Math.max(newest, o.updatedAt.getTime());
+      offset += PAGE_LIMIT;
+      const last = !body.next || !(body.orders ?? []).length;
+      const stable = last && lastTotal === firstTotal;
+      yield { ...page, cursor: stable ? JSON.stringify({ since: new Date(newest).toISOString() } satisfies Cursor) : stay };
+      if (last) break;
+    }
+    if (lastTotal === firstTotal) return;
+  }
+}
+
+async function mapPage(raw: unknown[], seen: Set<string>, fetchOrder: (id: string) => Promise<UnifiedOrder | null>): Promise<Pick<OrderPage, 'orders' | 'rejected'>> {
+  const orders: UnifiedOrder[] = [];
+  const rejected: NonNullable<OrderPage['rejected']> = [];
+  for (const item of raw) {
+    const o = item as { orderId?: unknown; lastModifiedDate?: unknown; cancelStatus?: { cancelState?: unknown } };
+    const id = typeof o.orderId === 'string' ? o.orderId : '';
+    const key = `${id}|${String(o.lastModifiedDate)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    try {
+      const cancelState = o.cancelStatus?.cancelState;
+      if (id && typeof cancelState === 'string' && cancelState !== 'NONE_REQUESTED') {
+        // The list's cancelRequests are always empty: getOrder has them.
+        const full = await fetchOrder(id);
+        if (full) {
+          orders.push(full);
+          continue;
+        }
+      }
+      orders.push(mapOrder(item));
+    } catch (err) {
+      if (err instanceof EbayOrderUnreadable && id) {
+        rejected.push({ externalId: id, reason: err.message, raw: err.raw });
+        continue;
+      }
+      if (!id || isChannelError(err)) throw err;
+      rejected.push({ externalId: id, reason: (err as Error).message, raw: item });
+    }
+  }
+  return { orders, rejected };
+}
+
+function isChannelError(err: unknown): boolean {
+  return err instanceof Error && 'retryable' in err;
+}

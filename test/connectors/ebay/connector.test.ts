@@ -1,0 +1,178 @@
+/**
+ * The eBay connector against the eBay simulator, through the Connector contract:
+ * orders in with exact money and legacy ids, cancellations read with getOrder,
+ * orders changing while pulled ending at their latest version, one shipment per
+ * package however often pushed, stock in one-SKU calls and the daily revision cap.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ebayFactory } from '../../../connectors/ebay/index.ts';
+import { SCOPE_BASE, type EbaySimulator } from '../../../connectors/ebay/simulator/index.ts';
+import { DAILY_REVISIONS } from '../../../connectors/ebay/simulator/state.ts';
+import type { UnifiedOrder } from '../../../src/domain/order.ts';
+import { connectToSimulator, pullAll, type ConnectedSimulator } from '../../helpers/connectors.ts';
+import { testPrefix } from '../../helpers/services.ts';
+
+describe('eBay connector', () => {
+  const keys = testPrefix();
+  let c: ConnectedSimulator;
+  let sim: EbaySimulator;
+
+  beforeAll(async () => {
+    c = await connectToSimulator(ebayFactory, keys.prefix);
+    sim = c.sim as EbaySimulator;
+    await sim.createProduct({ sku: 'MUG', title: 'Mug', price: '12.50', stock: 5000 });
+    await sim.createProduct({ sku: 'CAP', title: 'Cap', price: '7.25', stock: 5000 });
+  });
+  afterAll(async () => {
+    await c?.close();
+    await keys.cleanup();
+  });
+
+  /** Moves every order's times back, as if minutes had passed. */
+  function backdate(minutes: number): void {
+    const shift = minutes * 60_000;
+    for (const o of sim.state.orders.values()) {
+      o.creationDate = new Date(Date.parse(o.creationDate) - shift).toISOString();
+      o.lastModifiedDate = new Date(Date.parse(o.lastModifiedDate) - shift).toISOString();
+    }
+  }
+
+  it('verifies the account and its scopes', async () => {
+    const v = await c.connector.verify();
+    expect(v.store).toBe('eBay EBAY_US');
+    expect(v.detail).toMatch(/scopes sell.fulfillment, sell.inventory, commerce.notification.subscription/);
+  });
+
+  it('names a scope the seller did not grant at connect time', async () => {
+    const other = await connectToSimulator(
+      { ...ebayFactory, simulate: (o) => ebayFactory.simulate({ ...o, grantedScopes: [`${SCOPE_BASE}/sell.fulfillment`, `${SCOPE_BASE}/sell.inventory`] } as never) },
+      `${keys.prefix}:scopes`,
+      2,
+    );
+    try {
+      // The refresh asks for the notification scope too: eBay refuses a scope beyond the grant.
+      await expect(other.connector.verify()).rejects.toThrow(/refused the scopes .*commerce.notification.subscription.*reconnect the account granting them/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('pulls an order with exact money, SKUs and legacy ids', async () => {
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'MUG', quantity: 2 }, { sku: 'CAP', quantity: 1 }], email: 'ada@example.com' });
+    backdate(5);
+    const { orders } = await pullAll(c.connector);
+    const order = orders.find((o) => o.externalId === externalId)!;
+    expect(order.totals.total).toBe('32.25');
+    expect(order.currency).toBe('USD');
+    expect(order.customer?.email).toBe('ada@example.com');
+    expect(order.lines.map((l) => [l.sku, l.quantity, l.unitPrice]).sort()).toEqual([
+      ['CAP', 1, '7.25'],
+      ['MUG', 2, '12.50'],
+    ]);
+    const listing = sim.state.offersOf('MUG')[0]!.listing.listingId;
+    expect(order.lines.find((l) => l.sku === 'MUG')!.productExternalId).toBe(listing);
+  });
+
+  it('resumes from its cursor, with cancellation requests read from getOrder', async () => {
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'MUG', quantity: 1 }] });
+    backdate(5);
+    const first = await pullAll(c.connector);
+    await sim.cancelOrder(externalId);
+    backdate(2);
+    const next = await pullAll(c.connector, first.cursor);
+    const after = next.orders.filter((o) => o.externalId === externalId).at(-1)!;
+    expect(after.channelState).toBe('cancelled');
+    const raw = after.raw as { cancelStatus: { cancelRequests: unknown[] } };
+    expect(raw.cancelStatus.cancelRequests).toHaveLength(1);
+  });
+
+  it('sets aside an order it cannot read, also one read again for its cancellation, and pulls the others', async () => {
+    const bad = await sim.createOrder({ lines: [{ sku: 'MUG', quantity: 1 }] });
+    const good = await sim.createOrder({ lines: [{ sku: 'CAP', quantity: 1 }] });
+    await sim.cancelOrder(bad.externalId);
+    // A line in another currency than the order's: the mapping refuses to add it up.
+    sim.state.orders.get(bad.externalId)!.lineItems[0]!.lineItemCost.currency = 'EUR';
+    const pages = [];
+    for await (const page of c.connector.pullOrders(null)) pages.push(page);
+    expect(pages.flatMap((p) => p.orders).some((o) => o.externalId === good.externalId)).toBe(true);
+    const rejected = pages.flatMap((p) => p.rejected ?? []);
+    expect(rejected.map((r) => r.externalId)).toEqual([bad.externalId]);
+    expect(rejected[0]!.reason).toMatch(/in EUR, the order in USD/);
+    sim.state.orders.delete(bad.externalId);
+  });
+
+  it('2,000 orders changing while pulled end at their latest version', async () => {
+    for (let i = 0; i < 2000; i++) await sim.createOrder({ lines: [{ sku: 'CAP', quantity: 1 }] });
+    backdate(30);
+    const ids = [...sim.state.orders.keys()];
+    const latest = new Map<string, UnifiedOrder>();
+    let cursor: string | null = null;
+    let touched = 0;
+    const moved = new Set<string>();
+    // While the pages are read, orders change and new ones arrive (moving the others down the
+    // offsets eBay pages by).
+    for await (const page of c.connector.pullOrders(null)) {
+      for (const o of page.orders) if (!latest.has(o.externalId) || latest.get(o.externalId)!.updatedAt <= o.updatedAt) latest.set(o.externalId, o);
+      cursor = page.cursor;
+      for (let k = 0; k < 25 && touched < 300; k++, touched++) {
+        const id = ids[(touched * 7) % ids.length]!;
+        await sim.touchOrder(id);
+        moved.add(id);
+      }
+      await sim.createOrder({ lines: [{ sku: 'CAP', quantity: 1 }] });
+    }
+    expect(touched).toBeGreaterThan(200);
+    for await (const page of c.connector.pullOrders(cursor)) {
+      for (const o of page.orders) if (!latest.has(o.externalId) || latest.get(o.externalId)!.updatedAt <= o.updatedAt) latest.set(o.externalId, o);
+    }
+    for (const o of sim.state.orders.values()) {
+      expect(latest.get(o.orderId)?.updatedAt.toISOString(), o.orderId).toBe(o.lastModifiedDate);
+    }
+  });
+
+  it('marks a package shipped once, however often it is pushed', async () => {
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'MUG', quantity: 1 }] });
+    const order = (await c.connector.fetchOrder(externalId))!;
+    const push = {
+      orderExternalId: externalId,
+      shipmentId: 1,
+      lines: order.lines.map((l) => ({ lineExternalId: l.externalId, sku: l.sku, quantity: l.quantity })),
+      carrier: 'USPS',
+      service: null,
+      trackingNumber: '9400 1000-0000 0000',
+      trackingUrl: null,
+      notifyCustomer: true,
+      completesOrder: true,
+    };
+    const first = await c.connector.pushFulfillment(push);
+    const second = await c.connector.pushFulfillment(push);
+    expect(first).toEqual({ externalRef: '9400100000000000', alreadyDone: false });
+    expect(second.alreadyDone).toBe(true);
+    expect(await sim.fulfillments(externalId)).toEqual([{ trackingCompany: 'USPS', trackingNumber: '9400100000000000', trackingUrl: null, lineItems: [{ sku: 'MUG', quantity: 1 }] }]);
+    expect((await c.connector.fetchOrder(externalId))!.fulfillmentStatus).toBe('fulfilled');
+  });
+
+  it('imports listings and reads and writes stock by SKU', async () => {
+    const listings = [];
+    for await (const page of c.connector.listListings()) listings.push(...page);
+    const mug = listings.find((l) => l.sku === 'MUG')!;
+    expect(mug.variantExternalId).toBe(sim.state.offersOf('MUG')[0]!.offerId);
+    expect(await c.connector.pushStock([{ listing: mug, available: 17, intent: 't:1' }])).toEqual([{ sku: 'MUG', ok: true }]);
+    expect(await sim.stockOf('MUG')).toBe(17);
+    await sim.setStock('MUG', 3);
+    expect(await c.connector.readStock([mug])).toEqual([{ sku: 'MUG', available: 3 }]);
+  });
+
+  it('tells a person when a SKU has used its 250 daily revisions, and sends nothing for it', async () => {
+    await sim.createProduct({ sku: 'BUSY', title: 'Busy', price: '1.00', stock: 1 });
+    const listing = { sku: 'BUSY', productExternalId: null, variantExternalId: null, inventoryItemExternalId: 'BUSY' };
+    for (let i = 0; i < DAILY_REVISIONS; i++) expect((await c.connector.pushStock([{ listing, available: i, intent: `t:${i}` }]))[0]!.ok).toBe(true);
+    const calls = sim.stats.calls;
+    const [over] = await c.connector.pushStock([{ listing, available: 999, intent: 't:over' }]);
+    expect(over).toMatchObject({ sku: 'BUSY', ok: false, retryable: true });
+    expect(over!.error).toMatch(/250 revisions .* SKU BUSY/);
+    expect(await sim.stockOf('BUSY')).toBe(DAILY_REVISIONS - 1);
+    // Only the offer lookup went out; no revision was sent.
+    expect(sim.stats.calls - calls).toBe(1);
+  });
+});

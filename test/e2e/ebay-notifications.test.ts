@@ -1,0 +1,140 @@
+/**
+ * eBay notifications through channelsync's HTTP server and webhooks job, with the
+ * eBay simulator delivering: the endpoint challenge answered (the simulator only
+ * registers a destination whose answer matches), an order topic verified and
+ * acted on by fetching the order, unsigned, forged and re-serialised deliveries
+ * refused with 4xx and not stored, and AUTHORIZATION_REVOCATION pausing the
+ * channel with what to do.
+ *
+ * eBay is not in the registry yet (it joins when it passes the conformance suite),
+ * so this process adds it to its own map, as test/server/fake-channel.ts does.
+ */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectorFactories } from '../../connectors/index.ts';
+import { ebayFactory } from '../../connectors/ebay/index.ts';
+import type { EbaySimulator } from '../../connectors/ebay/simulator/index.ts';
+import type { ConnectorFactory } from '../../connectors/types.ts';
+import { addChannel } from '../../src/db/channels.ts';
+import { buildServer } from '../../src/server/index.ts';
+import { processDelivery } from '../../jobs/webhooks.ts';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { expectExchangesValid } from '../connectors/ebay/spec-schemas.ts';
+
+(connectorFactories as Map<string, ConnectorFactory>).set('ebay', ebayFactory);
+
+const HOST = '127.0.0.1';
+const ADMIN = 'ebay-notifications-admin-token-0123456789';
+const dashboard = async () => (await server.inject({ url: '/admin', headers: { authorization: `Bearer ${ADMIN}` } })).body;
+let t: TestApp;
+let server: FastifyInstance;
+let sim: EbaySimulator;
+let channelId: number;
+let hookUrl: string;
+
+beforeAll(async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, HOST, r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  t = await createTestApp({ PUBLIC_URL: `http://${HOST}:${port}`, ADMIN_TOKEN: ADMIN });
+  sim = (await ebayFactory.simulate({ log: pino({ level: 'silent' }), allowLocalWebhooks: true })) as EbaySimulator;
+  await sim.createProduct({ sku: 'NOTE-MUG', title: 'Mug', price: '9.99', stock: 100 });
+  const { settings, credentials } = sim.channelConfig();
+  channelId = await addChannel(t.app.db, t.app.config.secretKey!, { kind: 'ebay', name: 'ebay-notes', settings, credentials });
+  server = await buildServer(t.app);
+  await server.listen({ port, host: HOST });
+  hookUrl = `http://${HOST}:${port}/webhooks/${channelId}`;
+});
+afterAll(async () => {
+  await sim?.close();
+  await server?.close();
+  await t?.close();
+});
+
+const deliveries = () => t.app.db.selectFrom('webhook_deliveries').selectAll().where('channel_id', '=', channelId).orderBy('id').execute();
+
+async function post(body: string, headers: Record<string, string>): Promise<number> {
+  const res = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return res.status;
+}
+
+describe('eBay notifications end to end', () => {
+  it('registers a destination (its challenge answered by the route) and the subscriptions, once however often asked', async () => {
+    const { connector } = await t.app.connectors.get(channelId);
+    const ids = await connector.registerWebhooks!(hookUrl);
+    expect(await connector.registerWebhooks!(hookUrl)).toEqual(ids);
+    expect(sim.endpointRegistered(hookUrl)).toBe(true);
+    expect((await connector.listWebhooks!(hookUrl)).map((w) => [w.topic, w.status]).sort()).toEqual([
+      ['AUTHORIZATION_REVOCATION', 'active'],
+      ['ORDER_CONFIRMATION', 'active'],
+    ]);
+    expect(await connector.checkWebhookAddress!(hookUrl)).toEqual(['eBay delivers notifications over HTTPS only', '127.0.0.1 is a loopback address: eBay cannot reach it']);
+    const res = await fetch(`${hookUrl}?challenge_code=abc`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await res.json()).toEqual({ challengeResponse: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect((await fetch(hookUrl)).status).toBe(400);
+  });
+
+  it('shows the seller\'s remaining daily quota on the dashboard, read in the background from getUserRateLimits', async () => {
+    await dashboard();
+    await expect.poll(dashboard, { timeout: 10_000 }).toMatch(/eBay daily quota: fulfillment [\d,]+ of 50,000 calls left \(resets [\d-]+ 00:00 UTC\)/);
+  });
+
+  it('an order notification is verified, stored once and re-fetched from the API', async () => {
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'NOTE-MUG', quantity: 2 }] });
+    await sim.settle();
+    const rows = await deliveries();
+    expect(rows.map((r) => r.topic)).toEqual(['ORDER_CONFIRMATION']);
+    const outcome = await processDelivery(t.app, { deliveryId: rows[0]!.id });
+    expect(outcome.outcome).toBe('inserted');
+    const order = await t.app.db.selectFrom('orders').select(['total', 'external_id']).where('channel_id', '=', channelId).executeTakeFirstOrThrow();
+    expect(order).toEqual({ external_id: externalId, total: '19.9800' });
+  });
+
+  it('refuses unsigned, forged and re-serialised deliveries with 401 and stores none of them', async () => {
+    const before = (await deliveries()).length;
+    const { body, signature } = sim.signedDelivery('ORDER_CONFIRMATION', { orderId: 'x' });
+    expect(await post(body, {})).toBe(401);
+    const pretty = JSON.stringify(JSON.parse(body), null, 2);
+    expect(await post(pretty, { 'x-ebay-signature': signature })).toBe(401);
+    const forged = body.replace('"orderId":"x"', '"orderId":"y"');
+    expect(await post(forged, { 'x-ebay-signature': signature })).toBe(401);
+    expect(await post(body, { 'x-ebay-signature': 'bm90IGpzb24=' })).toBe(401);
+    expect((await deliveries()).length).toBe(before);
+    // The genuine one is accepted, and a redelivery of it is stored once.
+    expect(await post(body, { 'x-ebay-signature': signature })).toBe(200);
+    expect(await post(body, { 'x-ebay-signature': signature })).toBe(200);
+    expect((await deliveries()).length).toBe(before + 1);
+  });
+
+  it('AUTHORIZATION_REVOCATION pauses the channel and says to reconnect the account', async () => {
+    sim.revoke('REVOKED_BY_USER');
+    await sim.settle();
+    const row = (await deliveries()).at(-1)!;
+    expect(row.topic).toBe('AUTHORIZATION_REVOCATION');
+    const outcome = await processDelivery(t.app, { deliveryId: row.id });
+    expect(outcome.outcome).toMatch(/channel paused: .*REVOKED_BY_USER.*reconnect the account/);
+    const { connector } = await t.app.connectors.get(channelId);
+    const calls = sim.stats.calls;
+    await expect(connector.fetchOrder('anything')).rejects.toThrow(/paused since .*reconnect the account/);
+    expect(sim.stats.calls).toBe(calls);
+    // The dashboard says so, under the channel's row.
+    expect(await dashboard()).toMatch(/data-channel-notice="\d+"><td colspan="8" class="bad">Paused since [^<]*REVOKED_BY_USER[^<]*reconnect the account/);
+  });
+
+  it('every Notification API exchange validates against commerce_notification_v1.5.1_oas3.yaml', () => {
+    const checked = expectExchangesValid(sim.exchanges, [
+      ['POST', /^\/commerce\/notification\/v1\/destination$/, 'notification', 'DestinationRequest', null],
+      ['GET', /^\/commerce\/notification\/v1\/destination$/, 'notification', null, 'DestinationSearchResponse'],
+      ['POST', /^\/commerce\/notification\/v1\/subscription$/, 'notification', 'CreateSubscriptionRequest', null],
+      ['GET', /^\/commerce\/notification\/v1\/subscription$/, 'notification', null, 'SubscriptionSearchResponse'],
+      ['GET', /^\/commerce\/notification\/v1\/public_key\/[^/]+$/, 'notification', null, 'PublicKey'],
+    ]);
+    expect(checked.size).toBe(5);
+  });
+});
