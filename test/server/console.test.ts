@@ -243,6 +243,16 @@ describe('the operations console', () => {
       expect(unconfirmed.body).toMatch(/role="alert">tick “Yes, cancel it” to confirm/);
       expect((await post(`/admin/orders/${id}/cancel`, { reason: '  ', confirm: '1' })).statusCode).toBe(400);
       expect((await post(`/admin/orders/${id}/cancel`, { reason: 'x'.repeat(501), confirm: '1' })).statusCode).toBe(400);
+      // Another site cannot make a signed-in browser send it (the session cookie with a foreign Origin).
+      const login = await admin.server.inject({ method: 'POST', url: '/admin/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ token: TOKEN }).toString() });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      const forged = await admin.server.inject({
+        method: 'POST',
+        url: `/admin/orders/${id}/cancel`,
+        headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ reason: 'forged', confirm: '1' }).toString(),
+      });
+      expect(forged.statusCode).toBe(403);
       expect(await reserved()).toBe(2);
       expect(await cancelPushes()).toEqual([]);
 

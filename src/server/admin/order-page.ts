@@ -48,7 +48,7 @@ const DONE: Record<string, string> = {
   retried: 'The push is back in the queue: it is delivered in the background.',
   returned: 'Return recorded.',
   cancelled: 'Cancelled: its stock is released and it will not ship; the channel is told in the background (see Channel pushes).',
-  'cancelled-here': 'Cancelled: its stock is released and it will not ship; the channel had cancelled it already, so nothing is sent.',
+  'cancelled-nothing-sent': 'Cancelled: its stock is released and it will not ship; the channel had cancelled it already, so nothing is sent.',
 };
 
 /** The API's limit for a cancel reason (POST /api/orders/{id}/cancel). */
@@ -116,7 +116,7 @@ export function orderPageRoutes(server: FastifyInstance, app: App): void {
     return act(app, reply, p.data.id, 'cancelled', async () => {
       const result = await cancelOrderHere(app, p.data.id, reason, { actor: 'admin', reason });
       if (!result.cancelled) throw new IllegalTransitionError('this order was cancelled already: nothing changed');
-      return result.pushId === null ? 'cancelled-here' : 'cancelled';
+      return result.pushId === null ? 'cancelled-nothing-sent' : 'cancelled';
     });
   });
 
