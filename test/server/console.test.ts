@@ -224,6 +224,7 @@ describe('the operations console', () => {
       await stock(app, mug, loc, 5);
       const open = await sim.createOrder({ lines: [{ sku: 'CXL-MUG', quantity: 2 }] });
       const gone = await sim.createOrder({ lines: [{ sku: 'CXL-MUG', quantity: 1 }] });
+      const stuck = await sim.createOrder({ lines: [{ sku: 'CXL-MUG', quantity: 1 }] });
       await syncOrders(app, ch);
       const idOf = async (ext: string) => (await app.db.selectFrom('orders').select('id').where('channel_id', '=', ch).where('external_id', '=', ext).executeTakeFirstOrThrow()).id;
       const id = await idOf(open.externalId);
@@ -298,6 +299,13 @@ describe('the operations console', () => {
       expect(await app.db.selectFrom('orders').select(['state', 'updated_at']).where('id', '=', shippedId).executeTakeFirstOrThrow()).toEqual(before);
       expect(await cancelPushes()).toHaveLength(1);
       expect((await app.db.selectFrom('fulfillments').select('state').where('order_id', '=', shippedId).execute()).map((f) => f.state)).toEqual(['shipped']);
+
+      // An order a person must look at first: the reason instead of the form, and a forced submit is refused.
+      const stuckId = await idOf(stuck.externalId);
+      await app.db.updateTable('orders').set({ state: 'needs_attention' }).where('id', '=', stuckId).execute();
+      expect((await get(`/admin/orders/${stuckId}`)).body).toMatch(/id="cancel-blocked">[^<]*needs attention: resolve that first/);
+      expect((await post(`/admin/orders/${stuckId}/cancel`, { reason: 'x', confirm: '1' })).statusCode).toBe(409);
+      expect((await app.db.selectFrom('orders').select('state').where('id', '=', stuckId).executeTakeFirstOrThrow()).state).toBe('needs_attention');
 
       // A channel whose connector cannot cancel: the page says so instead of offering the form.
       const fake = await addFakeChannel(app, 'cannot-cancel');
