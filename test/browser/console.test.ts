@@ -8,6 +8,8 @@
  * 2. Follow the dashboard's backordered count to a backordered order, on to
  *    the purchase order it waits for, receive it from the page, and see the
  *    order ship (auto mode, simulated carrier) with its tracking on the channel.
+ * 3. Cancel an unshipped order from its page (reason, confirmation box) and
+ *    see it cancelled on the channel, the push done and who did it.
  *
  * Screenshots go to test-artifacts/browser/console-*.png.
  */
@@ -25,6 +27,7 @@ import { syncListings } from '../../src/stock/listings.ts';
 import { JOBS } from '../../jobs/index.ts';
 import { connectorFactory } from '../../connectors/index.ts';
 import type { ChannelSimulator } from '../../connectors/types.ts';
+import type { ShopifySimulator } from '../../connectors/shopify/simulator/index.ts';
 import { location, stock, supplier } from '../fulfilment/fixtures.ts';
 import { eventually, shipOrder } from '../server/seed.ts';
 
@@ -162,6 +165,65 @@ describe('the operations console in the browser', () => {
         await shot(page, '8-api-docs');
       });
       expect((await sim.fulfillments(placed.externalId)).map((f) => f.trackingNumber)).toContain(tracking);
+    }, 90_000);
+  });
+
+  describe('an order cancelled from its page', () => {
+    let rig: Rig | undefined;
+    beforeAll(async () => {
+      rig = await startRig({}, 'cancel-shopify');
+    }, 60_000);
+    afterAll(() => stopRig(rig));
+
+    it('is cancelled here and on the channel, once, with who did it in the timeline', async () => {
+      const { t, channelId, base } = rig!;
+      const sim = rig!.sim as ChannelSimulator & ShopifySimulator;
+      await sim.createProduct({ sku: 'MUG-GREEN', title: 'Green Mug', price: '11.00', stock: 10 });
+      await syncListings(t.app, channelId);
+      const mug = (await t.app.db.selectFrom('skus').select('id').where('sku', '=', 'MUG-GREEN').executeTakeFirstOrThrow()).id;
+      const shelf = await location(t.app, 'GREEN', 1);
+      await stock(t.app, mug, shelf, 4);
+      const reserved = async () => (await t.app.db.selectFrom('stock_levels').select('reserved').where('sku_id', '=', mug).where('location_id', '=', shelf).executeTakeFirstOrThrow()).reserved;
+      const placed = await sim.createOrder({ lines: [{ sku: 'MUG-GREEN', quantity: 1 }], email: 'alan@example.com' });
+      await t.app.queues.get('sync-orders').add('sync', { channelId });
+      const synced = await eventually(
+        () => t.app.db.selectFrom('orders').select('id').where('channel_id', '=', channelId).where('external_id', '=', placed.externalId).where('state', '=', 'allocated').executeTakeFirst(),
+        'the order to be pulled from the channel and allocated',
+        30_000,
+      );
+      expect(await reserved()).toBe(1);
+      const onChannel = () => sim.state.orders.get(Number(placed.externalId.split('/').pop()))!;
+      expect(onChannel().cancelledAt).toBeNull();
+
+      await inBrowser(browser!, 'cancel', async (page) => {
+        await logIn(page, base, `/admin/orders/${synced.id}`);
+        const form = page.locator('#cancel-form');
+        await form.getByLabel(/^Reason/).fill('customer changed their mind');
+        // Without the box ticked the browser does not send the form (the server refuses it too: test/server/console.test.ts).
+        const confirm = form.getByLabel(/Yes, cancel it here and on cancel-shopify/);
+        expect(await form.locator('input[name="confirm"]:invalid').count()).toBe(1);
+        await confirm.check();
+        await shot(page, '9-cancel-form');
+        await Promise.all([page.waitForURL(/done=cancelled/), form.getByRole('button', { name: 'Cancel order' }).click()]);
+        await page.getByRole('status').filter({ hasText: 'Cancelled' }).waitFor();
+        expect(await page.locator('h1').innerText()).toMatch(/cancelled/);
+        expect(await page.locator('#timeline').innerText()).toMatch(/→ cancelled \(cancelled in channelsync: customer changed their mind\) by admin/);
+
+        await eventually(async () => onChannel().cancelledAt !== null, 'the order to be cancelled on the channel');
+        const push = await t.app.db.selectFrom('channel_pushes').select('id').where('channel_id', '=', channelId).where('kind', '=', 'cancel').executeTakeFirstOrThrow();
+        await eventually(
+          async () => (await t.app.db.selectFrom('channel_pushes').select('status').where('id', '=', push.id).executeTakeFirst())?.status === 'done',
+          'the cancel push to be recorded done',
+        );
+        await page.reload();
+        expect(await page.locator(`tr[data-push="${push.id}"]`).innerText()).toMatch(/cancel[\s\S]*done/);
+        expect(await page.locator('#timeline').innerText()).toMatch(/Pushed cancel to cancel-shopify/);
+        expect(await page.locator('#fulfilments').innerText()).toMatch(/cancelled/);
+        expect(await page.locator('#cancel-form').count()).toBe(0);
+        await shot(page, '10-cancelled');
+      });
+      expect(await t.app.db.selectFrom('channel_pushes').select('id').where('channel_id', '=', channelId).where('kind', '=', 'cancel').execute()).toHaveLength(1);
+      expect(await reserved()).toBe(0);
     }, 90_000);
   });
 

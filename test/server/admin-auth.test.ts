@@ -46,7 +46,7 @@ describe('admin routes with credentials configured', () => {
   it('registers the dashboard, the API and the queue UI behind auth', () => {
     const urls = protectedRoutes().map((r) => `${r.method} ${r.url}`);
     for (const expected of ['GET /admin', 'GET /api/orders', 'GET /api/orders/:id', 'POST /api/pushes/:id/retry', 'GET /admin/queues', 'PUT /admin/queues/api/queues/:queueName/:jobId/retry',
-      'GET /admin/orders', 'GET /admin/orders/:id', 'POST /admin/orders/:id/pushes/:child/retry', 'GET /admin/stock', 'GET /admin/purchase-orders', 'POST /admin/purchase-orders/:id/receive']) {
+      'GET /admin/orders', 'GET /admin/orders/:id', 'POST /admin/orders/:id/pushes/:child/retry', 'POST /admin/orders/:id/cancel', 'GET /admin/stock', 'GET /admin/purchase-orders', 'POST /admin/purchase-orders/:id/receive']) {
       expect(urls).toContain(expected);
     }
     expect(urls.length).toBeGreaterThan(30);

@@ -3,12 +3,22 @@
  * order by number, e-mail, SKU or tracking number; page through every order
  * once; an order's story and the steps a person confirms there; retry a failed
  * push; record a return once; receive a purchase order and see the backorder
- * allocated; stock warnings and a SKU's movements. Refusals are named on the
- * page with a 4xx, never a 500.
+ * allocated; stock warnings and a SKU's movements; cancel an order from its
+ * page (against the Shopify simulator), once. Refusals are named on the page
+ * with a 4xx, never a 500.
  */
 import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { adminServer } from '../helpers/admin-server.ts';
 import { allocateOrder } from '../../src/fulfilment/allocate.ts';
+import { addChannel } from '../../src/db/channels.ts';
+import { syncOrders } from '../../jobs/sync-orders.ts';
+import { runPush } from '../../jobs/channel-push.ts';
+import { connectorFactory } from '../../connectors/index.ts';
+import type { ChannelSimulator } from '../../connectors/types.ts';
+import type { ShopifySimulator } from '../../connectors/shopify/simulator/index.ts';
+import { line, order } from '../helpers/orders.ts';
+import { addFakeChannel } from './fake-channel.ts';
 import { channel, location, placeOrder, sku, stock, supplier } from '../fulfilment/fixtures.ts';
 import { shipOrder } from './seed.ts';
 import { decodeCursor, encodeCursor, listOrders } from '../../src/server/admin/order-list.ts';
@@ -203,9 +213,119 @@ describe('the operations console', () => {
     expect((await get('/admin/stock/NO-SUCH-SKU')).statusCode).toBe(404);
   });
 
+  it('cancels an unshipped order from its page once, as the CLI would, and refuses a shipped one without changing it', async () => {
+    const { app } = admin.t;
+    const sim = (await connectorFactory('shopify').simulate({ orders: 0, log: pino({ level: 'silent' }) })) as ChannelSimulator & ShopifySimulator;
+    try {
+      const ch = await addChannel(app.db, app.config.secretKey!, { kind: 'shopify', name: 'cancel-shop', ...sim.channelConfig() });
+      await sim.createProduct({ sku: 'CXL-MUG', title: 'Mug', price: '12.50', stock: 10 });
+      const loc = await location(app, 'CXL', 1);
+      const mug = await sku(app, 'CXL-MUG');
+      await stock(app, mug, loc, 5);
+      const open = await sim.createOrder({ lines: [{ sku: 'CXL-MUG', quantity: 2 }] });
+      const gone = await sim.createOrder({ lines: [{ sku: 'CXL-MUG', quantity: 1 }] });
+      const stuck = await sim.createOrder({ lines: [{ sku: 'CXL-MUG', quantity: 1 }] });
+      await syncOrders(app, ch);
+      const idOf = async (ext: string) => (await app.db.selectFrom('orders').select('id').where('channel_id', '=', ch).where('external_id', '=', ext).executeTakeFirstOrThrow()).id;
+      const id = await idOf(open.externalId);
+      const shippedId = await idOf(gone.externalId);
+      await allocateOrder(app, id, { actor: 'test' });
+      const reserved = async () => (await app.db.selectFrom('stock_levels').select('reserved').where('sku_id', '=', mug).where('location_id', '=', loc).executeTakeFirstOrThrow()).reserved;
+      expect(await reserved()).toBe(2);
+      const cancelPushes = () => app.db.selectFrom('channel_pushes').select(['id', 'status']).where('channel_id', '=', ch).where('kind', '=', 'cancel').execute();
+
+      const page = (await get(`/admin/orders/${id}`)).body;
+      expect(page).toContain(`<form method="post" action="/admin/orders/${id}/cancel"`);
+      expect(page).toMatch(/<input type="checkbox" name="confirm" value="1" required>/);
+
+      // The confirmation step: no ticked box, or no reason, cancels nothing.
+      const unconfirmed = await post(`/admin/orders/${id}/cancel`, { reason: 'customer asked' });
+      expect(unconfirmed.statusCode).toBe(400);
+      expect(unconfirmed.body).toMatch(/role="alert">tick “Yes, cancel it” to confirm/);
+      expect((await post(`/admin/orders/${id}/cancel`, { reason: '  ', confirm: '1' })).statusCode).toBe(400);
+      expect((await post(`/admin/orders/${id}/cancel`, { reason: 'x'.repeat(501), confirm: '1' })).statusCode).toBe(400);
+      // Another site cannot make a signed-in browser send it (the session cookie with a foreign Origin).
+      const login = await admin.server.inject({ method: 'POST', url: '/admin/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ token: TOKEN }).toString() });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      const forged = await admin.server.inject({
+        method: 'POST',
+        url: `/admin/orders/${id}/cancel`,
+        headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ reason: 'forged', confirm: '1' }).toString(),
+      });
+      expect(forged.statusCode).toBe(403);
+      expect(await reserved()).toBe(2);
+      expect(await cancelPushes()).toEqual([]);
+
+      const done = await post(`/admin/orders/${id}/cancel`, { reason: 'customer asked', confirm: '1' });
+      expect(done.statusCode).toBe(303);
+      expect(done.headers.location).toBe(`/admin/orders/${id}?done=cancelled`);
+      expect((await app.db.selectFrom('orders').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state).toBe('cancelled');
+      expect(await reserved()).toBe(0);
+      const [push, ...more] = await cancelPushes();
+      expect(more).toEqual([]);
+      const history = await app.db.selectFrom('order_history').select(['actor', 'reason']).where('order_id', '=', id).where('fulfillment_id', 'is', null).where('to_state', '=', 'cancelled').execute();
+      expect(history).toEqual([{ actor: 'admin', reason: 'cancelled in channelsync: customer asked' }]);
+
+      const after = (await get(`/admin/orders/${id}?done=cancelled`)).body;
+      expect(after).toContain('Cancelled: its stock is released');
+      expect(after).toMatch(/id="timeline"[\s\S]*→ cancelled \(cancelled in channelsync: customer asked\) <span class="muted">by admin/);
+      expect(after).toMatch(new RegExp(`<tr data-push="${push!.id}"><td>${push!.id}</td><td>cancel[\\s\\S]*?in the queue`));
+      expect(after).not.toContain('id="cancel-form"');
+
+      // A second submit (a double click, the back button) changes nothing and says so.
+      const again = await post(`/admin/orders/${id}/cancel`, { reason: 'again', confirm: '1' });
+      expect(again.statusCode).toBe(409);
+      expect(again.body).toContain('cancelled already: nothing changed');
+      expect(await cancelPushes()).toHaveLength(1);
+      expect(await app.db.selectFrom('order_history').select('id').where('order_id', '=', id).where('to_state', '=', 'cancelled').where('reason', 'like', '%again%').execute()).toEqual([]);
+
+      // The push cancels it on the channel once; the page shows it done.
+      await expect(runPush(app, { pushId: push!.id })).resolves.toEqual({ outcome: 'done' });
+      expect(sim.state.orders.get(Number(open.externalId.split('/').pop()))!.cancelledAt).not.toBeNull();
+      const told = (await get(`/admin/orders/${id}`)).body;
+      expect(told).toMatch(new RegExp(`<tr data-push="${push!.id}">[\\s\\S]*?<span class="state ok">done</span>`));
+      expect(told).toMatch(/id="timeline"[\s\S]*Pushed cancel to cancel-shop/);
+
+      // A shipped order: no form, the reason instead; a forced submit is refused with 409 and changes nothing.
+      await shipOrder(app, shippedId);
+      const before = await app.db.selectFrom('orders').select(['state', 'updated_at']).where('id', '=', shippedId).executeTakeFirstOrThrow();
+      const shippedPage = (await get(`/admin/orders/${shippedId}`)).body;
+      expect(shippedPage).not.toContain('id="cancel-form"');
+      expect(shippedPage).toMatch(/id="cancel-blocked">[^<]*1 shipment already: record a return instead/);
+      const refused = await post(`/admin/orders/${shippedId}/cancel`, { reason: 'too late', confirm: '1' });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.body).toMatch(/role="alert">[^<]*record a return instead of cancelling/);
+      expect(await app.db.selectFrom('orders').select(['state', 'updated_at']).where('id', '=', shippedId).executeTakeFirstOrThrow()).toEqual(before);
+      expect(await cancelPushes()).toHaveLength(1);
+      expect((await app.db.selectFrom('fulfillments').select('state').where('order_id', '=', shippedId).execute()).map((f) => f.state)).toEqual(['shipped']);
+
+      // An order a person must look at first: the reason instead of the form, and a forced submit is refused.
+      const stuckId = await idOf(stuck.externalId);
+      await app.db.updateTable('orders').set({ state: 'needs_attention' }).where('id', '=', stuckId).execute();
+      expect((await get(`/admin/orders/${stuckId}`)).body).toMatch(/id="cancel-blocked">[^<]*needs attention: resolve that first/);
+      expect((await post(`/admin/orders/${stuckId}/cancel`, { reason: 'x', confirm: '1' })).statusCode).toBe(409);
+      expect((await app.db.selectFrom('orders').select('state').where('id', '=', stuckId).executeTakeFirstOrThrow()).state).toBe('needs_attention');
+
+      // A channel whose connector cannot cancel: the page says so instead of offering the form.
+      const fake = await addFakeChannel(app, 'cannot-cancel');
+      fake.state.orders = [order({ externalId: 'fake-cxl-1', lines: [line({ sku: 'CXL-MUG', externalId: 'f1', quantity: 1 })] })];
+      await syncOrders(app, fake.channelId);
+      const stranded = await app.db.selectFrom('orders').select('id').where('channel_id', '=', fake.channelId).executeTakeFirstOrThrow();
+      expect((await get(`/admin/orders/${stranded.id}`)).body).toMatch(/id="cancel-blocked">[^<]*ops-fake channels cannot cancel orders through channelsync: cancel it on cannot-cancel/);
+      const forced = await post(`/admin/orders/${stranded.id}/cancel`, { reason: 'x', confirm: '1' });
+      expect(forced.statusCode).toBe(409);
+      expect(forced.body).toMatch(/role="alert">ops-fake channels cannot cancel orders through channelsync/);
+      expect((await post(`/admin/orders/999999999/cancel`, { reason: 'x', confirm: '1' })).statusCode).toBe(404);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('answers 401 to every console page and form without credentials', async () => {
     const res = await admin.server.inject({ method: 'POST', url: '/admin/purchase-orders/1/receive' });
     expect(res.statusCode).toBe(401);
+    expect((await admin.server.inject({ method: 'POST', url: '/admin/orders/1/cancel', payload: 'reason=x&confirm=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).statusCode).toBe(401);
     expect((await admin.server.inject({ url: '/admin/orders' })).statusCode).toBe(401);
   });
 });

@@ -8,11 +8,15 @@
  *
  * The actions (POST, each answered with a 303 back to the order, or the page
  * with the refusal): allocate, pick, pack, ship a fulfilment, retry a failed
- * push, record a return. Each calls the function the CLI calls.
+ * push, record a return, cancel the order. Each calls the function the CLI
+ * calls.
  *
- * Cancelling from channelsync is not here yet: there is no cancel domain
- * function to call (it is being built with the `cancel` push); cancel on the
- * channel and the cancellation flows in with the order.
+ * Cancel (`cancelOrderHere`, as `channelsync cancel`, actor `admin`): the form
+ * is shown only while the order can still be cancelled, else the reason it
+ * cannot; it needs a reason and a ticked "yes" box, checked again on the
+ * server (the confirmation step, without JavaScript). The domain decides: the
+ * page's check only chooses what to show. A second submit (a double click, a
+ * back button) changes nothing and says so with a 409.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -23,8 +27,10 @@ import { allocateOrder } from '../../fulfilment/allocate.ts';
 import { DEFAULT_PARCEL, packFulfilment, startPicking } from '../../fulfilment/pickpack.ts';
 import { shipFulfilment } from '../../fulfilment/ship.ts';
 import { recordReturn } from '../../fulfilment/returns.ts';
+import { cancelOrderHere } from '../../fulfilment/cancel.ts';
+import { SHIPPED_STATES } from '../../fulfilment/states.ts';
 import type { By } from '../../fulfilment/transitions.ts';
-import { ConfigError } from '../../domain/errors.ts';
+import { ConfigError, IllegalTransitionError } from '../../domain/errors.ts';
 import { orderDetail } from './api/orders.ts';
 import { money } from '../../domain/money.ts';
 import { esc } from './html.ts';
@@ -41,7 +47,12 @@ const DONE: Record<string, string> = {
   shipped: 'Shipped: the channel is told in the background (see Channel pushes).',
   retried: 'The push is back in the queue: it is delivered in the background.',
   returned: 'Return recorded.',
+  cancelled: 'Cancelled: its stock is released and it will not ship; the channel is told in the background (see Channel pushes).',
+  'cancelled-nothing-sent': 'Cancelled: its stock is released and it will not ship; the channel had cancelled it already, so nothing is sent.',
 };
+
+/** The API's limit for a cancel reason (POST /api/orders/{id}/cancel). */
+const REASON_MAX = 500;
 
 const idParam = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const params = z.object({ id: idParam });
@@ -94,6 +105,21 @@ export function orderPageRoutes(server: FastifyInstance, app: App): void {
     return act(app, reply, id, 'retried', () => retryPush(app, child));
   });
 
+  server.post('/admin/orders/:id/cancel', async (request, reply) => {
+    const p = params.safeParse(request.params);
+    if (!p.success) return notFound(reply, String((request.params as { id?: unknown }).id));
+    const form = formOf(request.body);
+    const reason = form.reason?.trim() ?? '';
+    if (!reason) return render(app, reply, p.data.id, { error: 'say why the order is cancelled (it is kept in the history and sent to the channel): nothing was cancelled', status: 400 });
+    if (reason.length > REASON_MAX) return render(app, reply, p.data.id, { error: `the reason is ${reason.length} characters, at most ${REASON_MAX} fit: nothing was cancelled`, status: 400 });
+    if (form.confirm !== '1') return render(app, reply, p.data.id, { error: 'tick “Yes, cancel it” to confirm: nothing was cancelled', status: 400 });
+    return act(app, reply, p.data.id, 'cancelled', async () => {
+      const result = await cancelOrderHere(app, p.data.id, reason, { actor: 'admin', reason });
+      if (!result.cancelled) throw new IllegalTransitionError('this order was cancelled already: nothing changed');
+      return result.pushId === null ? 'cancelled-nothing-sent' : 'cancelled';
+    });
+  });
+
   server.post('/admin/orders/:id/returns', async (request, reply) => {
     const p = params.safeParse(request.params);
     if (!p.success) return notFound(reply, String((request.params as { id?: unknown }).id));
@@ -119,12 +145,16 @@ export function orderPageRoutes(server: FastifyInstance, app: App): void {
   });
 }
 
-/** Runs an action: 303 back to the order with a notice, or the page with the domain's refusal. */
+/**
+ * Runs an action: 303 back to the order with a notice, or the page with the
+ * domain's refusal. An action may name its own notice (a key of `DONE`).
+ */
 async function act(app: App, reply: FastifyReply, orderId: number, done: string, action: () => Promise<unknown>): Promise<FastifyReply> {
   const exists = await app.db.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();
   if (!exists) return notFound(reply, String(orderId));
   try {
-    await action();
+    const named = await action();
+    if (typeof named === 'string' && named in DONE) done = named;
   } catch (err) {
     const { status, message } = refusal(err);
     return render(app, reply, orderId, { error: message, status });
@@ -144,6 +174,7 @@ async function render(app: App, reply: FastifyReply, id: number, opts: { notice?
   ]);
   if (!detail) return notFound(reply, String(id));
   const o = detail;
+  const cancelBlocker = await whyNotCancellable(app, o);
   const body = `<p><a href="/admin/orders">← Orders</a></p>
 <h1>Order ${esc(o.order_number)} <span class="muted">${esc(o.channel_name)}</span> ${stateBadge(o.state)}</h1>
 ${notice(opts.notice, DONE)}${opts.error ? `<p class="alert" role="alert">${esc(opts.error)}</p>` : ''}
@@ -160,6 +191,7 @@ ${orderActions(o)}
 <h2>Shipments</h2>${shipments(o)}
 <h2>Channel pushes</h2>${pushes(o)}
 <h2>Returns</h2>${returns(o)}
+<h2>Cancel</h2>${cancelSection(o, cancelBlocker)}
 <details><summary>Channel payload (as ${esc(o.channel_name)} sent it)</summary><pre>${esc(JSON.stringify(rawRow?.raw ?? null, null, 2))}</pre></details>`;
   return sendPage(reply, `Order ${o.order_number}`, body, opts.status ?? 200);
 }
@@ -167,6 +199,39 @@ ${orderActions(o)}
 function orderActions(o: Detail): string {
   const canAllocate = ['received', 'backordered', 'needs_attention', 'partially_shipped'].includes(o.state);
   return canAllocate ? `<p>${actionButton(`/admin/orders/${o.id}/allocate`, 'Allocate stock now')}</p>` : '';
+}
+
+/**
+ * Why the order cannot be cancelled from here, or null when it can. Mirrors
+ * `cancelOrderHere`'s refusals, only to choose between the form and the
+ * reason: the domain checks again under the order's lock when it is submitted.
+ */
+async function whyNotCancellable(app: App, o: Detail): Promise<string | null> {
+  if (o.state === 'cancelled') return null;
+  if (o.state === 'needs_attention') return 'it needs attention: resolve that first, then cancel it';
+  const shipped = o.fulfillments.filter((f) => SHIPPED_STATES.includes(f.state)).length;
+  if (shipped > 0) return `it has ${shipped} shipment${shipped === 1 ? '' : 's'} already: record a return instead`;
+  try {
+    const { connector } = await app.connectors.get(o.channel_id);
+    if (!connector.capabilities.cancel || !connector.cancelOrder) return `${o.channel_kind} channels cannot cancel orders through channelsync: cancel it on ${o.channel_name}, and the cancellation comes in with the order`;
+  } catch (err) {
+    // A disabled or misconfigured channel: the push could not be delivered either. The page still renders.
+    return err instanceof Error ? err.message : String(err);
+  }
+  return null;
+}
+
+function cancelSection(o: Detail, blocker: string | null): string {
+  if (o.state === 'cancelled') {
+    const here = [...o.history].reverse().find((h) => h.fulfillment_id === null && h.to_state === 'cancelled');
+    return `<p id="cancel-state">Cancelled${here ? ` ${esc(when(here.created_at))} UTC by ${esc(here.actor)}` : o.cancelled_at ? ` on ${esc(o.channel_name)}` : ''}: see the timeline${o.pushes.some((p) => p.kind === 'cancel') ? ', and Channel pushes for telling the channel' : ''}.</p>`;
+  }
+  if (blocker) return `<p class="muted" id="cancel-blocked">This order cannot be cancelled here: ${esc(blocker)}.</p>`;
+  // The ticked box is the confirmation: required in the browser and checked again by the server.
+  return `<form method="post" action="/admin/orders/${o.id}/cancel" class="panel filters" id="cancel-form"><fieldset class="filters"><legend>Cancel this order</legend>
+<label>Reason (kept in the history, sent to ${esc(o.channel_name)})<input name="reason" required maxlength="${REASON_MAX}"></label>
+<label class="check"><input type="checkbox" name="confirm" value="1" required> Yes, cancel it here and on ${esc(o.channel_name)}: its stock is released and it will not ship</label>
+<button type="submit">Cancel order</button></fieldset></form>`;
 }
 
 function linesTable(o: Detail): string {
@@ -213,7 +278,8 @@ function timeline(o: Detail, refunds: Array<{ created_at: Date; amount: string; 
   }
   for (const r of o.returns) events.push({ at: r.created_at, what: `Return ${r.id} ${r.status}${r.reason ? ` (${r.reason})` : ''}`, who: r.reference ? `reference ${r.reference}` : 'admin or channel' });
   for (const r of refunds) events.push({ at: r.created_at, what: `Refunded ${r.amount} ${r.currency}${r.reason ? ` (${r.reason})` : ''}`, who: o.channel_name });
-  if (o.cancelled_at) events.push({ at: o.cancelled_at, what: 'Cancelled', who: o.channel_name });
+  // The channel's own cancellation time (a cancellation in channelsync is the history's move to cancelled, above).
+  if (o.cancelled_at) events.push({ at: o.cancelled_at, what: `Cancelled on ${o.channel_name}`, who: o.channel_name });
   events.sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
   return `<ol class="timeline" id="timeline">${events
     .map((e) => `<li><time datetime="${esc(new Date(e.at).toISOString())}">${esc(when(e.at))}</time><span>${esc(e.what)} <span class="muted">by ${esc(e.who)}</span></span></li>`)
