@@ -148,7 +148,7 @@ describe('eBay connector', () => {
     const second = await c.connector.pushFulfillment(push);
     expect(first).toEqual({ externalRef: '9400100000000000', alreadyDone: false });
     expect(second.alreadyDone).toBe(true);
-    expect(await sim.fulfillments(externalId)).toEqual([{ trackingCompany: 'USPS', trackingNumber: '9400100000000000', trackingUrl: null, lineItems: [{ sku: 'MUG', quantity: 1 }] }]);
+    expect(await sim.fulfillments(externalId)).toEqual([{ trackingCompany: 'USPS', trackingNumber: '9400100000000000', trackingUrl: null, lineItems: [{ sku: 'MUG', quantity: 1 }], customerNotified: true }]);
     expect((await c.connector.fetchOrder(externalId))!.fulfillmentStatus).toBe('fulfilled');
   });
 
