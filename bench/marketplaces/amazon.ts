@@ -26,6 +26,13 @@
  *   pull (the buyer's address comes only with one), ceil(N / 100) getOrders
  *   pages (MaxResultsPerPage is at most 100) and one getOrderItems per order
  *   (every order here has fewer items than one page holds), over N.
+ *
+ * The simulator runs in this process, unlike the storefront pulls' (bench/
+ * sim-host.ts): the pull is bound by the buckets (a call every 2 s at the
+ * real rates, 0.2 s quick), the simulator's work is a few ms a call, and its
+ * call log is the meter the calls row reads. Its work can only add to the
+ * measured time, never flatter it; a child process would add ~3 s of start-up
+ * to the suite's run of this row.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
