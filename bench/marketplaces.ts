@@ -20,13 +20,27 @@ import type { BenchContext, BenchRow, Scenario } from './types.ts';
 
 export interface MarketplacePull {
   kind: string;
-  /** The rate the run used, with where it is documented ("getOrders 0.0167 req/s, burst 20: <link>"). */
+  /** The documented rates the run uses, with where they are documented ("getOrders 0.0167 req/s, burst 20: <link>"). */
   rate: string;
-  run(ctx: BenchContext): Promise<{ orders: number; seconds: number; floorSeconds: number; floorWhat: string; note?: string }>;
+  run(ctx: BenchContext): Promise<MarketplacePullResult>;
 }
 
-/** kind -> its pull scenario. Plain map: no discovery. */
-export const MARKETPLACE_PULLS: Record<string, () => Promise<{ default: MarketplacePull }>> = {};
+export interface MarketplacePullResult {
+  orders: number;
+  seconds: number;
+  floorSeconds: number;
+  floorWhat: string;
+  note?: string;
+  /** The rates this run used when not `rate` (a quick run at scaled rates). */
+  rateUsed?: string;
+  /** Rows beside the time row (calls per order against the minimal calls). */
+  rows?: BenchRow[];
+}
+
+/** kind -> its pull scenario. Plain map: no discovery; a connector adds one line. */
+export const MARKETPLACE_PULLS: Record<string, () => Promise<{ default: MarketplacePull }>> = {
+  amazon: () => import('./marketplaces/amazon.ts'),
+};
 
 /** Kinds with their own rows elsewhere in the bench. */
 const STOREFRONTS = new Set(['shopify', 'woocommerce']);
@@ -50,10 +64,11 @@ const scenario: Scenario = {
       const bench = (await load()).default;
       const r = await bench.run(ctx);
       rows.push(atMost({
-        figure: `${kind} pull ${r.orders} orders (${bench.rate})`,
+        figure: `${kind} pull ${r.orders} orders (${r.rateUsed ?? bench.rate})`,
         value: r.seconds, floor: r.floorSeconds, max: 1.1, unit: 's',
         floorWhat: r.floorWhat, note: r.note,
       }));
+      rows.push(...(r.rows ?? []));
     }
     return rows;
   },

@@ -3,11 +3,16 @@
  * say whether a target was met the way the target reads, and a missing
  * marketplace benchmark is a row, not a silence. `npm run bench -- --quick`
  * itself takes minutes on a loaded 2-core machine, too long for the suite;
- * these checks take a second.
+ * these checks take a second, but for the marketplaces row, whose quick
+ * run (about 5 s) is run here.
  */
 import { describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../bench/scenarios.ts';
 import { atLeast, atMost, median } from '../../bench/rows.ts';
+import { MARKETPLACE_PULLS } from '../../bench/marketplaces.ts';
+import { amazonPullFloor } from '../../bench/marketplaces/amazon.ts';
+import { bucketSeconds, pullFloor, scaleRates } from '../../bench/marketplaces/floor.ts';
+import type { BenchRow } from '../../bench/types.ts';
 
 const ISSUE_ROWS = ['ingest', 'shopify-pull', 'shopify-push', 'woocommerce-pull', 'marketplaces', 'fulfilment', 'reconcile', 'webhooks', 'memory', 'cli', 'console', 'console-pages', 'scale-out'];
 
@@ -29,11 +34,62 @@ describe('the bench', () => {
     expect(median([3, 1, 2])).toBe(2);
   });
 
-  // When a marketplace connector lands it registers its pull in bench/marketplaces.ts, and this
-  // test then expects its row (the unregistered case is a row that is not met).
-  it('says "no marketplace connector yet" while none is registered, instead of a number', async () => {
+  // A marketplace connector registers its pull in bench/marketplaces.ts (MARKETPLACE_PULLS); one
+  // without a scenario is a row that is not met. Amazon's quick run takes about 5 s (rates x10).
+  it('measures the amazon pull against the floor of its documented buckets, and its calls against the minimal ones', async () => {
     const rows = await (await SCENARIOS.marketplaces!()).default.run({ quick: true, progress: () => {} });
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ value: null, met: null, note: 'no marketplace connector yet' });
+    expect(rows.map((r) => r.figure)).toEqual([
+      'amazon pull 50 orders (getOrderItems 5 req/s burst 30, getOrders 0.167 req/s burst 20: default usage plans x10)',
+      'amazon pull calls per order',
+    ]);
+    const [time, calls] = rows as [BenchRow, BenchRow];
+    // (50 getOrderItems - a burst of 30) / 5 req/s, whatever the connector sent.
+    expect(time).toMatchObject({ unit: 's', floor: 4, target: 'ratio <= 1.1' });
+    expect(time.value).toBeGreaterThan(0);
+    expect(time.met).toBeTypeOf('boolean');
+    expect(time.note).toMatch(/rates x10, not comparable with a full run/);
+    // 1 Restricted Data Token + 1 getOrders page + 50 getOrderItems, over 50 orders.
+    expect(calls).toMatchObject({ unit: 'calls', floor: 52 / 50 });
+    expect(calls.value).toBeGreaterThanOrEqual(52 / 50);
+  });
+
+  it('shows a channel kind without a registered pull as a row that is not met', async () => {
+    const amazon = MARKETPLACE_PULLS.amazon!;
+    delete MARKETPLACE_PULLS.amazon;
+    try {
+      const rows = await (await SCENARIOS.marketplaces!()).default.run({ quick: true, progress: () => {} });
+      expect(rows).toEqual([expect.objectContaining({ value: null, met: false, note: 'the amazon connector registers no pull scenario in bench/marketplaces.ts' })]);
+    } finally {
+      MARKETPLACE_PULLS.amazon = amazon;
+    }
+  });
+});
+
+describe('the marketplace floor', () => {
+  it('is the token-bucket schedule: the burst at once, then one call every 1/rate', () => {
+    const items = { rate: 0.5, burst: 30 };
+    expect(bucketSeconds(0, items)).toBe(0);
+    expect(bucketSeconds(30, items)).toBe(0);
+    expect(bucketSeconds(31, items)).toBe(2);
+    expect(bucketSeconds(120, items)).toBe(180);
+    expect(() => bucketSeconds(1.5, items)).toThrow(RangeError);
+    expect(() => bucketSeconds(1, { rate: 0, burst: 30 })).toThrow(RangeError);
+  });
+
+  it('is set by the slowest operation, each on its own bucket', () => {
+    const floor = pullFloor({ a: 25, b: 40 }, { a: { rate: 0.1, burst: 20 }, b: { rate: 1, burst: 30 } });
+    expect(floor).toMatchObject({ seconds: 50, dominant: 'a', totalCalls: 65 });
+    expect(() => pullFloor({ c: 1 }, {})).toThrow(/no published limit for c/);
+    // Scaling the clock scales rates, never bursts.
+    expect(scaleRates({ a: { rate: 0.5, burst: 30 } }, 10)).toEqual({ a: { rate: 5, burst: 30 } });
+  });
+
+  it("for amazon: getOrderItems at 0.5 req/s dominates, 2,000 orders take about 66 minutes (pull.ts's figure)", () => {
+    expect(amazonPullFloor(120)).toMatchObject({ seconds: 180, dominant: 'getOrderItems', totalCalls: 1 + 2 + 120 });
+    const big = amazonPullFloor(2000);
+    expect(big.calls).toEqual({ createRestrictedDataToken: 1, getOrders: 20, getOrderItems: 2000 });
+    expect(big.seconds / 60).toBeCloseTo(65.67, 1);
+    // A pull that finds no order still asks for the list once.
+    expect(amazonPullFloor(0)).toMatchObject({ seconds: 0, totalCalls: 2 });
   });
 });

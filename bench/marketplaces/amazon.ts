@@ -1,0 +1,143 @@
+/**
+ * Amazon pull: N orders of 1-3 items each (full 120, quick 50;
+ * BENCH_AMAZON_ORDERS) through the connector's `pullOrders` (what the sync
+ * job runs), its buckets and cache in Redis as the daemon keeps them, from
+ * the Amazon simulator at Amazon's default usage plans, passed explicitly
+ * (connectors/amazon/rate-limits.ts, compiled from Amazon's models and
+ * checked against them by test/connectors/amazon/rate-limits.test.ts):
+ * getOrders 0.0167 req/s burst 20, getOrderItems 0.5 req/s burst 30,
+ * createRestrictedDataToken 1 req/s burst 10.
+ *
+ * Real rates or scaled? The full run uses the real rates and a smaller N:
+ * the row is "the pull at its documented rates", and the client paces by the
+ * rate Amazon reports and the burst of the table, so the run measures exactly
+ * what a seller's account would see. 120 orders is (120 - 30) / 0.5 = 180 s
+ * of getOrderItems, past the burst by three times its size; 2,000 would be
+ * about 66 min for the same ratio. `--quick` (and the suite) cannot wait
+ * minutes, so it multiplies every rate by 10 (BENCH_AMAZON_SCALE), in the
+ * simulator and in the floor alike, bursts unchanged: 50 orders, a floor of
+ * (50 - 30) / 5 = 4 s. Its time is not comparable with a full run's.
+ *
+ * Floors (./floor.ts), from the published limits and the number of orders,
+ * never from the calls the connector made:
+ * - time: the token-bucket schedule of the minimal calls of each operation,
+ *   the slowest operation's (getOrderItems);
+ * - calls per order: the minimal calls, one Restricted Data Token for the
+ *   pull (the buyer's address comes only with one), ceil(N / 100) getOrders
+ *   pages (MaxResultsPerPage is at most 100) and one getOrderItems per order
+ *   (every order here has fewer items than one page holds), over N.
+ *
+ * The simulator runs in this process, unlike the storefront pulls' (bench/
+ * sim-host.ts): the pull is bound by the buckets (a call every 2 s at the
+ * real rates, 0.2 s quick), the simulator's work is a few ms a call, and its
+ * call log is the meter the calls row reads. Its work can only add to the
+ * measured time, never flatter it; a child process would add ~3 s of start-up
+ * to the suite's run of this row.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { RedisRateBudget, RedisSharedKV } from '../../src/queue/shared-state.ts';
+import { amazonFactory } from '../../connectors/amazon/index.ts';
+import { OPERATION_LIMITS } from '../../connectors/amazon/rate-limits.ts';
+import { startAmazonSimulator } from '../../connectors/amazon/simulator/index.ts';
+import { atMost, sized } from '../rows.ts';
+import type { MarketplacePull } from '../marketplaces.ts';
+import { pullFloor, scaleRates, type BucketRate, type PullFloor } from './floor.ts';
+
+/** The operations a pull calls, at Amazon's default usage plans. */
+export const PULL_OPERATIONS = ['createRestrictedDataToken', 'getOrders', 'getOrderItems'] as const;
+type PullOperation = (typeof PULL_OPERATIONS)[number];
+const DOCUMENTED = Object.fromEntries(PULL_OPERATIONS.map((op) => [op, { rate: OPERATION_LIMITS[op].rate, burst: OPERATION_LIMITS[op].burst }])) as Record<PullOperation, BucketRate>;
+
+/** getOrders' MaxResultsPerPage: "Minimum: 1, maximum: 100" (Orders API v0 reference). */
+const ORDERS_PER_PAGE = 100;
+const QUICK_SCALE = 10;
+
+/** Minimal calls to pull `orders` orders of at most 100 items each, and the time their buckets allow. */
+export function amazonPullFloor(orders: number, limits: Record<PullOperation, BucketRate> = DOCUMENTED): PullFloor {
+  return pullFloor({ createRestrictedDataToken: 1, getOrders: Math.max(1, Math.ceil(orders / ORDERS_PER_PAGE)), getOrderItems: orders }, limits);
+}
+
+function describe(limits: Record<PullOperation, BucketRate>, scale: number): string {
+  const r = (op: PullOperation) => `${op} ${+limits[op].rate.toPrecision(3)} req/s burst ${limits[op].burst}`;
+  return `${r('getOrderItems')}, ${r('getOrders')}${scale === 1 ? ': default usage plans' : `: default usage plans x${scale}`}`;
+}
+
+function scaleFrom(quick: boolean): number {
+  const raw = process.env.BENCH_AMAZON_SCALE;
+  if (raw === undefined || raw === '') return quick ? QUICK_SCALE : 1;
+  const n = Number(raw);
+  if (!(n > 0)) throw new Error(`BENCH_AMAZON_SCALE must be a number > 0, got "${raw}"`);
+  return n;
+}
+
+const amazon: MarketplacePull = {
+  kind: 'amazon',
+  rate: describe(DOCUMENTED, 1),
+  async run(ctx) {
+    const count = sized('BENCH_AMAZON_ORDERS', 120, 50, ctx.quick);
+    const scale = scaleFrom(ctx.quick);
+    const limits = scaleRates(DOCUMENTED, scale);
+    const log = pino({ level: 'silent' });
+    const sim = await startAmazonSimulator({ limits, log });
+    const prefix = `cs-bench-amazon-${randomBytes(4).toString('hex')}`;
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const { settings, credentials } = sim.channelConfig();
+    const connector = amazonFactory.create({
+      channel: { id: 1, kind: 'amazon', name: 'bench', settings: amazonFactory.settingsSchema.parse(settings), credentials: amazonFactory.credentialsSchema.parse(credentials) },
+      budget: new RedisRateBudget(redis, prefix),
+      kv: new RedisSharedKV(redis, prefix),
+      log,
+    });
+    try {
+      for (let i = 1; i <= 3; i++) await sim.createProduct({ sku: `AMZ-BENCH-${i}`, title: `Bench item ${i}`, price: '19.99', stock: 1_000_000 });
+      for (let i = 0; i < count; i++) {
+        await sim.createOrder({ lines: Array.from({ length: (i % 3) + 1 }, (_, j) => ({ sku: `AMZ-BENCH-${j + 1}`, quantity: 1 + (i % 2) })) });
+      }
+      const floor = amazonPullFloor(count, limits);
+      ctx.progress(`pulling ${count} amazon orders at ${describe(limits, scale)} (floor ${floor.seconds.toFixed(0)} s)`);
+      const calls = sim.server.calls;
+      const firstCall = calls.length;
+      const started = performance.now();
+      const seen = new Set<string>();
+      let items = 0;
+      for await (const page of connector.pullOrders(null)) {
+        if (page.rejected?.length) throw new Error(`amazon pull rejected ${page.rejected.length} orders: ${page.rejected[0]!.reason}`);
+        for (const o of page.orders) {
+          seen.add(o.externalId);
+          items += o.lines.length;
+        }
+      }
+      const seconds = (performance.now() - started) / 1000;
+      if (seen.size !== count) throw new Error(`pulled ${seen.size} of ${count} orders`);
+      const during = calls.slice(firstCall).filter((c) => (PULL_OPERATIONS as readonly string[]).includes(c.op));
+      const throttled = during.filter((c) => c.status === 429).length;
+      const byOp = PULL_OPERATIONS.map((op) => `${op} ${during.filter((c) => c.op === op).length}`).join(', ');
+      const minimal = PULL_OPERATIONS.map((op) => `${op} ${floor.calls[op]}`).join(', ');
+      return {
+        orders: count,
+        seconds,
+        floorSeconds: floor.seconds,
+        floorWhat: `token-bucket schedule of the minimal calls (${minimal}), full buckets at the start; ${floor.dominant}: (${floor.calls[floor.dominant]} - ${limits[floor.dominant as PullOperation].burst}) / ${+limits[floor.dominant as PullOperation].rate.toPrecision(3)} req/s`,
+        rateUsed: describe(limits, scale),
+        note: `${items} items; ${during.length} requests (${byOp}), ${throttled} 429 QuotaExceeded${scale === 1 ? '' : `; rates x${scale}, not comparable with a full run`}`,
+        rows: [
+          atMost({
+            figure: 'amazon pull calls per order',
+            value: during.length / count, floor: floor.totalCalls / count, max: 1.1, unit: 'calls',
+            floorWhat: `minimal calls: 1 Restricted Data Token + ceil(${count} / ${ORDERS_PER_PAGE}) getOrders pages + ${count} getOrderItems, over ${count} orders`,
+            note: 'requests the simulator received, 429 answers included',
+          }),
+        ],
+      };
+    } finally {
+      await connector.close();
+      await sim.close();
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
+  },
+};
+export default amazon;
