@@ -6,17 +6,15 @@
  * What belongs here: a capture whose cases exercise a part of the Admin API
  * channelsync never calls (the connector reads orders, products, variants,
  * locations and fulfillment orders; it calls fulfillmentCreate,
- * inventorySetQuantities, webhookSubscriptionCreate/Delete, bulkOperationRunQuery
- * and, on the refunds branch, orderCancel and refundCreate), or a request
+ * inventorySetQuantities, webhookSubscriptionCreate/Delete, bulkOperationRunQuery,
+ * orderCancel and refundCreate), or a request
  * that reads what the capture store held before the capture and no setup
  * step recreates. "Hard to simulate" is not a reason.
  *
  * A key is a capture file name, or `<file>#<JSON path prefix>` for the
  * requests of a capture under that path (the rest of it is replayed).
- * Entries with the REFUNDS reason go when the refunds branch is merged.
  */
 export const REASONS = {
-  REFUNDS: "after-sales mutations: implemented on the refunds branch",
   DRAFT: "draft orders: channelsync never creates, completes or reads draft orders",
   ABANDON: "abandoned checkouts: channelsync never reads checkouts",
   EDIT: "order edits: channelsync never edits an order on the channel",
@@ -35,7 +33,8 @@ export const REASONS = {
   BULKLIST: "the bulkOperations list query: channelsync follows its own operation by id",
   ORDERCREATE: 'orderCreate money and validation matrices: channelsync never creates orders on the channel (the simulator\'s orderCreate is setup for the fulfilment captures, and its totals are checked where channelsync reads them)',
   STORE_DATA: "reads what the capture store held before the capture (its own catalogue, orders or locations), which no recorded setup step creates",
-  CLEANUP_ORDERS: 'undoes the setup on the real store with orderCancel (after-sales mutations: implemented on the refunds branch) and orderDelete, which channelsync never sends',
+  ORDERDELETE: "orderDelete: the capture's cleanup deletes its order from the real store; channelsync never deletes an order (a cancelled order stays on the channel and in channelsync)",
+  UNRECORDED_CLEANUP: "a cleanup orderCancel whose variables the capture did not record (the order it cancels and the required reason are not in the file), so it cannot be sent as it was; the same cancel, recorded with its variables, is replayed in order-create-fulfillment-assigned-location and fulfillment-create-name",
   VERSION_2025: 'recorded at API 2025-01 with inventory inputs 2026-07 removed (ignoreCompareQuantity, compareQuantity) and inventoryProperties/inventoryMoveQuantities; the simulator speaks 2026-07, where Shopify itself refuses them',
   COLLECTIONS: 'collections: channelsync never reads collections',
   TRIMMED: 'introspects MetafieldIdentifier, a type only metafieldsDelete returns (the metafields API channelsync never calls); the simulator ships the schema trimmed to what its roots reach (connectors/shopify/simulator/schema.ts)',
@@ -107,9 +106,16 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   '2026-04_orders_fulfillment-create-multi-group.json#$.cases.laterOverQuantity': REASONS.FOOPS,
   '2026-04_orders_fulfillment-create-multi-group.json#$.cases.laterNonPositive': REASONS.FOOPS,
   '2026-04_orders_fulfillment-create-multi-group.json#$.cases.validMultiGroup': REASONS.FOOPS,
-  '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup': REASONS.CLEANUP_ORDERS,
-  '2025-01_orders_order-create-fulfillment-assigned-location.json#$.cleanup': REASONS.REFUNDS,
-  '2025-01_shipping-fulfillments_fulfillment-create-name.json#$.cleanup': REASONS.REFUNDS,
+  '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979520028978.delete': REASONS.ORDERDELETE,
+  // Shopify refused this cancel because validMultiGroup had fulfilled the order across the two
+  // fulfillment orders fulfillmentOrderMove split it into (FOOPS); without the split nothing was fulfilled.
+  '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979520028978.cancel': REASONS.FOOPS,
+  '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979519963442.delete': REASONS.ORDERDELETE,
+  '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979519865138.delete': REASONS.ORDERDELETE,
+  '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979519799602.delete': REASONS.ORDERDELETE,
+  '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979519635762.delete': REASONS.ORDERDELETE,
+  '2025-01_shipping-fulfillments_fulfillment-create-name.json#$.cleanup.gid://shopify/Order/8838112182578.delete': REASONS.ORDERDELETE,
+  '2026-04_orders_refund-create-transactions-validation.json#$.cleanup': REASONS.UNRECORDED_CLEANUP,
   '2026-04_bulk-operations_bulk-operation-name-independent-run-roots.json#$.cases.mutation': REASONS.BULKMUTATION,
   '2026-04_bulk-operations_bulk-operation-storage-byte-limit.json#$.setup.stagedUploadTarget': REASONS.BULKMUTATION,
   '2026-04_bulk-operations_bulk-operation-storage-byte-limit.json#$.cases.mutation': REASONS.BULKMUTATION,
@@ -119,13 +125,6 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   '2026-04_webhooks_webhook-subscription-filter-mixed-term.json#$.setup.customer': REASONS.CUSTOMERS,
   '2026-04_webhooks_webhook-subscription-filter-mixed-term.json#$.cleanup.customer': REASONS.CUSTOMERS,
 
-  '2025-01_orders_refund-create-full-parity.json': REASONS.REFUNDS,
-  '2025-01_orders_refund-create-over-refund-user-errors.json': REASONS.REFUNDS,
-  '2025-01_orders_refund-create-partial-shipping-restock-parity.json': REASONS.REFUNDS,
-  '2025-01_orders_refund-create-user-errors-and-quantities.json': REASONS.REFUNDS,
-  '2026-04_orders_orderCancel-parity.json': REASONS.REFUNDS,
-  '2026-04_orders_orderCancel-restock-refundMethod-parity.json': REASONS.REFUNDS,
-  '2026-04_orders_refund-create-transactions-validation.json': REASONS.REFUNDS,
   '2025-01_orders_draft-order-by-id-not-found.json': REASONS.DRAFT,
   '2025-01_orders_draft-order-complete-already-paid.json': REASONS.DRAFT,
   '2025-01_orders_draft-order-complete-invalid-payment-gateway.json': REASONS.DRAFT,

@@ -51,3 +51,93 @@ export const SEEDS: Record<string, Seed> = {
     ]);
   },
 };
+
+/** The first `shopMoney.amount` under a recorded money bag (`totalPriceSet`, `originalUnitPriceSet`). */
+const amountOf = (bag: any): string | undefined => bag?.shopMoney?.amount;
+
+/**
+ * Orders the capture store held before the capture, as the capture's own
+ * upstream reads recorded them (`upstreamCalls`: the read of the order its
+ * requests name, made before the first of them). Each is rebuilt through the
+ * simulator's API: orderCreate with its lines, shipping and sales, then its
+ * earlier refunds with refundCreate; then the same read runs against the
+ * simulator and the two answers, side by side, name the simulator's ids for
+ * the captured ones (order, lines, transactions, fulfillment orders).
+ *
+ * What a read does not say is taken from what it does: a line without a
+ * recorded unit price costs the order's total less shipping, over its
+ * quantity (only for an order of one line). An order read with no sales
+ * and no financial status (Shopify's null) is created with neither.
+ */
+export function hydrateOrders(shop: Shop, capture: any, learn: (captured: unknown, simulated: unknown, ids: Map<string, string>) => void): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const call of capture?.upstreamCalls ?? []) {
+    const recorded = call?.response?.body?.data?.order;
+    if (!recorded?.id || ids.has(recorded.id) || typeof call.query !== 'string') continue;
+    try {
+      hydrateOrder(shop, call, recorded, ids, learn);
+    } catch {
+      // A read that does not say enough to rebuild its order (no prices, several refunds): the order
+      // stays unknown and the requests that name it answer as for an unknown order, visibly.
+    }
+  }
+  return ids;
+}
+
+function hydrateOrder(shop: Shop, call: any, recorded: any, ids: Map<string, string>, learn: (captured: unknown, simulated: unknown, ids: Map<string, string>) => void): void {
+  {
+    const currency = [recorded.totalPriceSet, recorded.currentTotalPriceSet, recorded.totalReceivedSet].find((b) => b?.shopMoney)?.shopMoney.currencyCode;
+    // A line a recorded fulfillment order holds requires shipping (orderCreate's default is false).
+    const shipped = new Set<string>((recorded.fulfillmentOrders?.nodes ?? []).flatMap((fo: any) => fo.lineItems.nodes.map((n: any) => n.lineItem.id)));
+    const recordedLines: any[] = recorded.lineItems?.nodes
+      ?? (recorded.fulfillmentOrders?.nodes ?? []).flatMap((fo: any) => fo.lineItems.nodes.map((n: any) => n.lineItem));
+    // A read that names no line (orderCancel-parity's reads only totals and state) is rebuilt as one
+    // line of the order's total: no request of the capture reads the lines.
+    if (recordedLines.length === 0 && amountOf(recorded.currentTotalPriceSet ?? recorded.totalPriceSet)) recordedLines.push({ id: null, title: `${recorded.name ?? 'order'} (lines not recorded)`, quantity: 1 });
+    if (recordedLines.length === 0) return;
+    const shipping: string[] = (recorded.shippingLines?.nodes ?? []).map((s: any) => amountOf(s.originalPriceSet)).filter(Boolean);
+    const shippingCents = shipping.reduce((n, a) => n + Math.round(Number(a) * 100), 0);
+    const total = amountOf(recorded.totalPriceSet) ?? amountOf(recorded.currentTotalPriceSet);
+    // (for the rebuilt line of an order read without lines, too)
+    const unitPrice = (l: any): string => {
+      const given = amountOf(l.originalUnitPriceSet);
+      if (given) return given;
+      if (recordedLines.length !== 1 || total === undefined) throw new Error(`hydrating ${recorded.id}: line ${l.id} has no recorded price`);
+      return ((Math.round(Number(total) * 100) - shippingCents) / l.quantity / 100).toFixed(2);
+    };
+    const sales = (recorded.transactions ?? []).filter((t: any) => t.kind === 'SALE' && t.status === 'SUCCESS');
+    const money = (amount: string) => ({ shopMoney: { amount, currencyCode: currency } });
+    const created = gql(shop, `mutation($order: OrderCreateOrderInput!) {
+      orderCreate(order: $order) { order { id lineItems(first: 50) { nodes { id } } transactions { id } } userErrors { field message } }
+    }`, {
+      order: {
+        currency,
+        lineItems: recordedLines.map((l) => ({ title: l.title, quantity: l.quantity, priceSet: money(unitPrice(l)), ...(shipped.has(l.id) ? { requiresShipping: true } : {}) })),
+        shippingLines: shipping.map((amount) => ({ title: 'Shipping', priceSet: money(amount) })),
+        transactions: sales.map((t: any) => ({ kind: 'SALE', status: 'SUCCESS', gateway: t.gateway, amountSet: money(amountOf(t.amountSet)!) })),
+      },
+    }).orderCreate;
+    if (!created.order) throw new Error(`hydrating ${recorded.id}: ${JSON.stringify(created.userErrors)}`);
+    const order = created.order;
+    // Earlier refunds: the units a line lost (quantity - currentQuantity) and the money of the REFUND
+    // transactions, against the first sale. One recorded refund is rebuilt; more would be a guess.
+    const refunds: any[] = recorded.refunds ?? [];
+    if (refunds.length > 1) throw new Error(`hydrating ${recorded.id}: ${refunds.length} earlier refunds, only one can be rebuilt from the read`);
+    for (const r of refunds) {
+      const refunded = (recorded.transactions ?? []).filter((t: any) => t.kind === 'REFUND' && t.status === 'SUCCESS');
+      const answer = gql(shop, `mutation($input: RefundInput!) { refundCreate(input: $input) { refund { id } userErrors { field message } } }`, {
+        input: {
+          orderId: order.id, note: r.note, notify: false,
+          refundLineItems: recordedLines
+            .map((l, i) => ({ lineItemId: order.lineItems.nodes[i].id, quantity: l.quantity - (l.currentQuantity ?? l.quantity), restockType: 'NO_RESTOCK' }))
+            .filter((x) => x.quantity > 0),
+          transactions: refunded.map((t: any) => ({ kind: 'REFUND', gateway: t.gateway, amount: amountOf(t.amountSet), orderId: order.id, parentId: order.transactions[0]?.id })),
+        },
+      }).refundCreate;
+      if (!answer.refund) throw new Error(`hydrating ${recorded.id}: earlier refund refused: ${JSON.stringify(answer.userErrors)}`);
+    }
+    ids.set(recorded.id, order.id);
+    const read = runGraphQL({ query: call.query, variables: { ...call.variables, id: order.id } }, shop.ctx, shop.bucket, shop.root).body as { data?: any };
+    learn(call.response.body.data, read.data, ids);
+  }
+}

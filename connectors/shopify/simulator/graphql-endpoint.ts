@@ -18,6 +18,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { adminSchema } from './schema.ts';
+import { notSimulated } from './not-simulated.ts';
 import { queryCost, MAX_QUERY_COST } from './cost.ts';
 import type { LeakyBucket } from './bucket.ts';
 import { maxCostError, serializeExecutionError, syntaxError, throttledError, validateLikeShopify, type ShopifyError } from './errors.ts';
@@ -111,6 +112,9 @@ export function runGraphQL(req: GraphQLRequestBody, ctx: Ctx, bucket: LeakyBucke
   } catch (err) {
     return outcome({ errors: [syntaxError(err as GraphQLError)] });
   }
+  // A root Shopify has and the simulator does not run: say so plainly (not-simulated.ts).
+  const unsupported = notSimulated(doc, typeof req.operationName === 'string' ? req.operationName : null);
+  if (unsupported.length) return outcome({ errors: unsupported });
   const validation = validateLikeShopify(schema, doc);
   if (validation.length) return outcome({ errors: validation });
   const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);

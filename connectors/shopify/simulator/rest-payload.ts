@@ -65,7 +65,7 @@ export function restOrder(state: ShopState, o: Order): Record<string, unknown> {
     current_total_tax_set: set(tax, c),
     current_shipping_price_set: set(o.cancelledAt ? 0 : o.shippingCents, c),
     email: o.email,
-    financial_status: o.financialStatus.toLowerCase(),
+    financial_status: o.financialStatus?.toLowerCase() ?? null,
     fulfillment_status: status === 'FULFILLED' ? 'fulfilled' : status === 'PARTIALLY_FULFILLED' ? 'partial' : null,
     name: o.name,
     note: o.note,

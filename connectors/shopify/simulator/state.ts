@@ -56,8 +56,12 @@ export type FinancialStatus = 'PAID' | 'PENDING' | 'AUTHORIZED' | 'PARTIALLY_PAI
 export interface Order {
   id: number; number: number; name: string; createdAt: number; updatedAt: number; processedAt: number;
   cancelledAt: number | null; cancelReason: string | null; closedAt: number | null;
+  /** The staff note orderCancel was given (`Order.cancellation.staffNote`). */
+  cancelStaffNote?: string | null;
   email: string | null; phone: string | null; note: string | null; tags: string[]; currency: string; presentmentCurrency: string;
-  test: boolean; financialStatus: FinancialStatus; lines: LineItem[];
+  test: boolean;
+  /** null: created without a status or a payment; Shopify then reads `displayFinancialStatus: null` (captures: order-create-math-matrix pendingNoTax, orderCancel-parity, orderClose-parity). */
+  financialStatus: FinancialStatus | null; lines: LineItem[];
   shippingCents: number; shippingTitle: string | null;
   shippingAddress: Address | null; billingAddress: Address | null; customerId: number | null;
   fulfillmentOrderIds: number[]; fulfillmentIds: number[];
@@ -318,10 +322,11 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
   }
 
   /** Cancel an order: close its open fulfillment orders, zero its quantities. */
-  cancel(order: Order, reason: string, restock: boolean): void {
+  cancel(order: Order, reason: string, restock: boolean, staffNote: string | null = null): void {
     const t = this.now();
     order.cancelledAt = t;
     order.cancelReason = reason;
+    order.cancelStaffNote = staffNote;
     order.closedAt = t;
     for (const foId of order.fulfillmentOrderIds) {
       const fo = this.fulfillmentOrders.get(foId);

@@ -1,8 +1,11 @@
 /**
- * `refundCreate` and `orderCancel` answer as the real Admin API did: each case
- * of the captures below is sent with its own document and variables against
- * an order built like the capture's (its lines, payments and earlier refunds,
- * read from the capture's own reads), and the userErrors are compared exactly.
+ * What the capture-replay harness (test/captures/) does not assert about
+ * `refundCreate` and `orderCancel`: it replays every request of the refund and
+ * cancel captures as recorded (user errors, refunds, the orders read after).
+ * Kept here: how the connector reads a refund back (its own document and
+ * mapping, which no capture holds), and the refusal of an order cancelled
+ * already, recorded only in a cleanup capture whose orders the harness cannot
+ * rebuild (order-management-cleanup is out of its scope).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -48,46 +51,6 @@ afterAll(async () => {
 });
 
 describe('refundCreate as captured', () => {
-  it('unknown order, more units than purchased, more money than received with and without allowOverRefunding (2025-01)', async () => {
-    const c = load('2025-01_orders_refund-create-user-errors-and-quantities.json');
-    const doc = document('refundCreate-userErrors-and-quantities.graphql');
-    // The capture's order: two lines of 2 x 10.00, 5.00 shipping, 45.00 paid, and 10.00 (one unit of line A) refunded before.
-    const o = await order([{ quantity: 2, price: '10.00' }, { quantity: 2, price: '10.00' }], { shipping: '5.00', paid: '45.00', gateway: 'manual' });
-    const earlier = await sim.graphql(doc, {
-      input: { orderId: o.id, refundLineItems: [{ lineItemId: o.lines[0], quantity: 1, restockType: 'NO_RESTOCK' }], transactions: [{ amount: '10.00', gateway: 'manual', kind: 'REFUND', orderId: o.id, parentId: o.sale }] },
-    });
-    expect(earlier.body.data.refundCreate.userErrors).toEqual([]);
-    const ids = { 'gid://shopify/Order/8838022234418': o.id, 'gid://shopify/LineItem/19495196426546': o.lines[0]!, 'gid://shopify/OrderTransaction/10572748423474': o.sale };
-    for (const key of ['unknownOrder', 'overRefundQuantityLineItem', 'overRefundAmountNoAllow', 'overRefundAllowed']) {
-      const res = await sim.graphql(doc, remap(c[key].variables, ids));
-      const captured = c[key].response.data.refundCreate;
-      expect(res.body.data.refundCreate.userErrors, key).toEqual(captured.userErrors);
-      expect(res.body.data.refundCreate.refund, key).toBeNull();
-      expect(res.body.data.refundCreate.order?.totalRefundedSet.shopMoney.amount ?? null, key).toBe(captured.order?.totalRefundedSet.shopMoney.amount ?? null);
-    }
-  });
-
-  it('a refund of more than was paid, shipping included (2025-01)', async () => {
-    const c = load('2025-01_orders_refund-create-over-refund-user-errors.json');
-    // One line of 10.00 and 5.00 shipping: 15.00 paid.
-    const o = await order([{ quantity: 1, price: '10.00' }], { shipping: '5.00', paid: '15.00', gateway: 'manual' });
-    const ids = { 'gid://shopify/Order/8838022168882': o.id, 'gid://shopify/LineItem/19495196393778': o.lines[0]! };
-    const vars = remap(c.variables, ids);
-    vars.input.transactions[0].parentId = o.sale;
-    const res = await sim.graphql(document('refundCreate-partial-shipping-restock-parity.graphql'), vars);
-    expect(res.body.data.refundCreate.userErrors).toEqual(c.mutation.response.data.refundCreate.userErrors);
-    expect(res.body.data.refundCreate.refund).toBeNull();
-    // The capture's read after it (returns are not simulated, so only these fields of it).
-    const after = c.downstreamRead.response.data.order;
-    const read = await sim.graphql(`query ($id: ID!) { order(id: $id) { displayFinancialStatus refunds { id } transactions { kind status gateway } totalRefundedSet { shopMoney { amount } } } }`, { id: o.id });
-    expect(read.body.data.order).toEqual({
-      displayFinancialStatus: after.displayFinancialStatus,
-      refunds: after.refunds,
-      transactions: after.transactions.map((t: any) => ({ kind: t.kind, status: t.status, gateway: t.gateway })),
-      totalRefundedSet: { shopMoney: { amount: after.totalRefundedSet.shopMoney.amount } },
-    });
-  });
-
   it('a partial refund of one line (restocked on return) and part of the shipping, and how the connector reads it back (2025-01)', async () => {
     const c = load('2025-01_orders_refund-create-partial-shipping-restock-parity.json');
     // The capture's order: 2 x 10.00 and 5.00 shipping, 25.00 paid.
@@ -122,71 +85,9 @@ describe('refundCreate as captured', () => {
     ]);
   });
 
-  it('transactions: a kind other than REFUND, a parent not of the order, another gateway, the happy path (2026-04)', async () => {
-    const c = load('2026-04_orders_refund-create-transactions-validation.json');
-    const validation = await order([{ quantity: 1, price: '10.00' }], { paid: '10.00', gateway: 'bogus-parent-gateway' });
-    const happy = await order([{ quantity: 1, price: '10.00' }], { paid: '10.00', gateway: 'manual' });
-    const ids = {
-      'gid://shopify/Order/8838028329266': validation.id,
-      'gid://shopify/OrderTransaction/10572757565746': validation.sale,
-      'gid://shopify/Order/8838028362034': happy.id,
-      'gid://shopify/OrderTransaction/10572757598514': happy.sale,
-    };
-    for (const key of ['invalidKind', 'missingParent', 'mismatchedGateway', 'happyPath']) {
-      const res = await sim.graphql(c[key].query, remap(c[key].variables, ids));
-      expect(res.body.errors, key).toBeUndefined();
-      const got = res.body.data.refundCreate;
-      const captured = c[key].response.data.refundCreate;
-      expect(got.userErrors, key).toEqual(captured.userErrors);
-      expect(got.refund === null, key).toBe(captured.refund === null);
-      expect(got.order.displayFinancialStatus, key).toBe(captured.order.displayFinancialStatus);
-      if (captured.refund) {
-        expect(got.refund.totalRefundedSet.shopMoney.amount, key).toBe(captured.refund.totalRefundedSet.shopMoney.amount);
-        expect(got.refund.transactions.nodes.map((t: any) => [t.kind, t.status, t.gateway]), key).toEqual(captured.refund.transactions.nodes.map((t: any) => [t.kind, t.status, t.gateway]));
-      }
-    }
-  });
 });
 
 describe('orderCancel as captured', () => {
-  it('cancels at once with no errors, and the order reads closed with its reason (2026-04)', async () => {
-    const c = load('2026-04_orders_orderCancel-parity.json');
-    const o = await order([{ quantity: 1, price: '10.00' }], { paid: '10.00', gateway: 'manual' });
-    const res = await sim.graphql(document('orderCancel-parity.graphql'), { ...c.variables, orderId: o.id });
-    expect(res.body.data.orderCancel).toEqual(c.mutation.response.data.orderCancel);
-    const read = await sim.graphql(`query ($id: ID!) { order(id: $id) { closed cancelReason cancelledAt } }`, { id: o.id });
-    expect(read.body.data.order).toMatchObject({ closed: c.downstreamRead.response.data.order.closed, cancelReason: c.downstreamRead.response.data.order.cancelReason });
-    expect(read.body.data.order.cancelledAt).not.toBeNull();
-  });
-
-  it('cancels with restock and refundMethod: one refund of all that was paid, the order refunded (2026-04)', async () => {
-    const c = load('2026-04_orders_orderCancel-restock-refundMethod-parity.json');
-    const o = await order([{ quantity: 2, price: '10.00' }], { paid: '20.00', gateway: 'manual' });
-    const res = await sim.graphql(document('orderCancel-restock-refundMethod-parity.graphql'), { ...c.variables, orderId: o.id });
-    expect(res.body.data.orderCancel).toEqual(c.mutation.response.data.orderCancel);
-    const after = c.downstreamRead.response.data.order;
-    const read = await sim.graphql(
-      `query ($id: ID!) { order(id: $id) { closed cancelReason displayFinancialStatus netPaymentSet { shopMoney { amount } } totalReceivedSet { shopMoney { amount } }
-        totalRefundedSet { shopMoney { amount } } refunds { totalRefundedSet { shopMoney { amount } } transactions(first: 5) { nodes { kind status gateway } } }
-        transactions { kind status gateway } } }`,
-      { id: o.id },
-    );
-    const amount = (bag: any) => ({ shopMoney: { amount: bag.shopMoney.amount } });
-    expect(read.body.data.order).toEqual({
-      closed: after.closed,
-      cancelReason: after.cancelReason,
-      displayFinancialStatus: after.displayFinancialStatus,
-      netPaymentSet: amount(after.netPaymentSet),
-      totalReceivedSet: amount(after.totalReceivedSet),
-      totalRefundedSet: amount(after.totalRefundedSet),
-      refunds: after.refunds.map((r: any) => ({
-        totalRefundedSet: amount(r.totalRefundedSet),
-        transactions: { nodes: r.transactions.nodes.map((t: any) => ({ kind: t.kind, status: t.status, gateway: t.gateway })) },
-      })),
-      transactions: after.transactions.map((t: any) => ({ kind: t.kind, status: t.status, gateway: t.gateway })),
-    });
-  });
-
   it('refuses an order cancelled already, and one with fulfillments (2026-04, 2025-01)', async () => {
     const cleanup = load('2026-04_orders_order-management-cleanup.json').cleanup['order:gid://shopify/Order/8733114532146'];
     const o = await order([{ quantity: 1, price: '10.00' }], { paid: '10.00', gateway: 'manual' });

@@ -65,6 +65,24 @@ describe('Shopify simulator', () => {
     expect(res.body).toEqual({ errors: [{ message: "Field 'nope' doesn't exist on type 'Order'", locations: [{ line: 1, column: 38 }], path: ['query Q', 'orders', 'nodes', 'nope'], extensions: { code: 'undefinedField', typeName: 'Order', fieldName: 'nope' } }] });
   });
 
+  it('answers fulfillmentCreateV2, which channelsync never sends, with a plain "not supported" and no charge', async () => {
+    const res = await sim.graphql(`mutation Ship($f: FulfillmentV2Input!) {
+  shipped: fulfillmentCreateV2(fulfillment: $f) { fulfillment { id } userErrors { field message } }
+}`, { f: { lineItemsByFulfillmentOrder: [] } });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toBeUndefined();
+    expect(res.body.extensions).toBeUndefined();
+    expect(res.body.errors).toEqual([{
+      message: expect.stringMatching(/^fulfillmentCreateV2 is not supported by the channelsync Shopify simulator: .*fulfillmentCreate/),
+      locations: [{ line: 2, column: 3 }],
+      path: ['shipped'],
+      extensions: { code: 'NOT_SUPPORTED_BY_SIMULATOR', fieldName: 'fulfillmentCreateV2' },
+    }]);
+    // A root Shopify does not have still answers as graphql-ruby does.
+    const unknown = await sim.graphql('mutation { fulfillmentCreateV9 { __typename } }');
+    expect(unknown.body.errors[0]).toMatchObject({ message: "Field 'fulfillmentCreateV9' doesn't exist on type 'Mutation'", extensions: { code: 'undefinedField' } });
+  });
+
   it('reports extensions.cost by the published rules', async () => {
     const res = await sim.graphql('{ orders(first: 10) { nodes { id customer { id } } } }');
     // connection 2 + 10 × (order 1 + customer 1)

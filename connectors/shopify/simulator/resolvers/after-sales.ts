@@ -20,7 +20,11 @@ import { lineItemView, orderView } from './views.ts';
 
 interface UserError { field: string[] | null; message: string; code?: string }
 
-const job = () => ({ id: `gid://shopify/Job/${crypto.randomUUID()}`, done: true, query: {} });
+/**
+ * Shopify cancels in a background job and answers before it has run: every
+ * `job` the captures recorded (50 of them) reads `done: false`.
+ */
+const job = () => ({ id: `gid://shopify/Job/${crypto.randomUUID()}`, done: false, query: {} });
 
 function cancelRefused(field: string[] | null, message: string, code: string) {
   return { job: null, orderCancelUserErrors: [{ field, message, code }], userErrors: [{ field, message }] };
@@ -28,8 +32,9 @@ function cancelRefused(field: string[] | null, message: string, code: string) {
 
 /**
  * https://shopify.dev/docs/api/admin-graphql/latest/mutations/orderCancel
- * Shopify cancels in a job and answers at once; the simulator cancels before
- * it answers and reports the job done.
+ * Shopify cancels in a job and answers at once with the job not done; the
+ * simulator cancels before it answers (a read after the answer finds the
+ * order cancelled, as a read after Shopify's job does) and answers as Shopify.
  */
 export function orderCancel(
   args: { orderId: string; restock: boolean; reason: string; refund?: boolean | null; refundMethod?: { originalPaymentMethodsRefund?: boolean | null } | null; staffNote?: string | null },
@@ -44,7 +49,7 @@ export function orderCancel(
   // Refunding on cancel (`2026-04_orders_orderCancel-restock-refundMethod-parity.json`): one refund of
   // what is still paid, back through each sale's gateway; the order reads REFUNDED, net payment 0.
   if (args.refundMethod?.originalPaymentMethodsRefund || args.refund) refundAll(ctx.state, o, args.restock);
-  ctx.state.cancel(o, args.reason, args.restock);
+  ctx.state.cancel(o, args.reason, args.restock, args.staffNote ?? null);
   return { job: job(), orderCancelUserErrors: [], userErrors: [] };
 }
 
@@ -61,6 +66,9 @@ function refundAll(state: ShopState, o: Order, restock: boolean): void {
     .map((l) => ({ l, open: Math.max(0, l.currentQuantity - state.fulfilledQuantity(o, l.id)) }))
     .filter((x) => x.open > 0)
     .map(({ l, open }) => ({ id: state.nextId(), lineItemId: l.id, quantity: open, restockType: restock ? ('CANCEL' as const) : ('NO_RESTOCK' as const), subtotalCents: l.unitCents * open }));
+  // The refunded units leave their lines and fulfillment orders as any refund's do: the capture's
+  // fulfillment order reads CLOSED with 0 of 0 units after the cancel, not CANCELLED.
+  for (const rl of lines) refundLine(state, o, rl);
   (o.transactions ??= []).push(...refunds);
   (o.refunds ??= []).push({ id: state.nextId(), createdAt: at, note: null, shippingCents: o.shippingCents, transactionIds: refunds.map((t) => t.id), lines });
   o.financialStatus = 'REFUNDED';

@@ -77,7 +77,7 @@ export function fulfillmentOrders(
 export function manualHoldsFulfillmentOrders(args: ConnectionArgs & { query?: string | null }, ctx: Ctx) {
   const q = parseSearch(args.query);
   const filters: Record<string, FieldMatcher<FulfillmentOrder>> = {
-    order_financial_status: (fo, t) => ctx.state.orders.get(fo.orderId)?.financialStatus.toLowerCase() === t.value.toLowerCase(),
+    order_financial_status: (fo, t) => ctx.state.orders.get(fo.orderId)?.financialStatus?.toLowerCase() === t.value.toLowerCase(),
   };
   const list = [...ctx.state.fulfillmentOrders.values()].filter((fo) => fo.status === 'ON_HOLD' && matches(fo, q, filters));
   return sortedConnection(list, args, (fo) => fulfillmentOrderView(ctx.state, fo), foSortValue.ID, (fo) => String(fo.id));

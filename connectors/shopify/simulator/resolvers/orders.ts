@@ -32,7 +32,7 @@ function orderFilters(state: ShopState): Record<string, FieldMatcher<Order>> {
     tag: (o, t) => o.tags.some((x) => compareText(x, t)),
     sku: (o, t) => o.lines.some((l) => compareText(l.sku, t)),
     test: (o, t) => String(o.test) === t.value,
-    financial_status: (o, t) => o.financialStatus.toLowerCase() === t.value.toLowerCase(),
+    financial_status: (o, t) => o.financialStatus?.toLowerCase() === t.value.toLowerCase(),
     fulfillment_status: (o, t) => {
       const s = state.fulfillmentStatus(o).toLowerCase();
       const v = t.value.toLowerCase();
@@ -148,9 +148,11 @@ export function buildOrder(state: ShopState, input: OrderCreateInput): Order | U
   const paidCents = (input.transactions ?? [])
     .filter((x) => (x.kind ?? 'SALE') === 'SALE' && (x.status ?? 'SUCCESS') === 'SUCCESS')
     .reduce((s, x) => s + toCents(x.amountSet.shopMoney?.amount), 0);
-  const financialStatus: FinancialStatus = input.financialStatus
+  // Neither a status nor a payment: Shopify leaves the status unset (null, the balance outstanding),
+  // as recorded in order-create-math-matrix's pendingNoTax case. A free order is paid.
+  const financialStatus: FinancialStatus | null = input.financialStatus
     ? (input.financialStatus as FinancialStatus)
-    : paidCents >= total && paidCents > 0 ? 'PAID' : paidCents > 0 ? 'PARTIALLY_PAID' : 'PAID';
+    : paidCents > 0 ? (paidCents >= total ? 'PAID' : 'PARTIALLY_PAID') : total === 0 ? 'PAID' : null;
   const upsert = input.customer?.toUpsert;
   const customer = upsert?.email || input.email ? state.addCustomer(upsert?.email ?? input.email ?? null, upsert?.firstName ?? input.shippingAddress?.firstName ?? null, upsert?.lastName ?? input.shippingAddress?.lastName ?? null) : null;
   const number = state.nextOrderNumber();
@@ -172,7 +174,7 @@ export function buildOrder(state: ShopState, input: OrderCreateInput): Order | U
  * order created paid without any, one manual sale of its total, as Shopify
  * records an order created with `financialStatus: PAID`.
  */
-function saleTransactions(state: ShopState, input: OrderCreateInput, status: FinancialStatus, totalCents: number, at: number): Transaction[] {
+function saleTransactions(state: ShopState, input: OrderCreateInput, status: FinancialStatus | null, totalCents: number, at: number): Transaction[] {
   const given = (input.transactions ?? []).filter((x) => (x.kind ?? 'SALE') === 'SALE' && (x.status ?? 'SUCCESS') === 'SUCCESS');
   const sales = given.length
     ? given.map((x) => ({ gateway: x.gateway ?? 'manual', amountCents: toCents(x.amountSet.shopMoney?.amount) }))

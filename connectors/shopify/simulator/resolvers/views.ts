@@ -267,6 +267,7 @@ export function orderView(state: ShopState, o: Order) {
     processedAt: iso(o.processedAt),
     cancelledAt: iso(o.cancelledAt),
     cancelReason: o.cancelReason,
+    cancellation: o.cancelledAt === null ? null : { staffNote: o.cancelStaffNote ?? null },
     closedAt: iso(o.closedAt),
     closed: o.closedAt !== null,
     confirmed: true,
@@ -308,6 +309,11 @@ export function orderView(state: ShopState, o: Order) {
     get shippingLine() {
       return o.shippingTitle === null ? null : { title: o.shippingTitle, code: o.shippingTitle, originalPriceSet: bag(o.shippingCents), discountedPriceSet: bag(o.shippingCents) };
     },
+    // The one shipping line the simulator keeps per order, as a connection.
+    shippingLines: (args: ConnectionArgs) =>
+      connection(o.shippingTitle === null ? [] : [o], args, () => ({
+        id: gid('ShippingLine', o.id), title: o.shippingTitle, code: o.shippingTitle, originalPriceSet: bag(o.shippingCents), discountedPriceSet: bag(o.shippingCents),
+      })),
     shippingAddress: addressView(o.shippingAddress),
     billingAddress: addressView(o.billingAddress),
     get customer() {
@@ -326,6 +332,10 @@ export function orderView(state: ShopState, o: Order) {
     get fulfillmentsCount() { return { count: o.fulfillmentIds.length, precision: 'EXACT' }; },
     transactions: ({ first }: { first?: number | null }) => (o.transactions ?? []).slice(0, first ?? undefined).map((x) => transactionView(o, x)),
     refunds: ({ first }: { first?: number | null }) => (o.refunds ?? []).slice(0, first ?? undefined).map((r) => refundView(state, o, r)),
+    // The gateways the order was paid through, once each (["manual"]; [] for an order never paid).
+    get paymentGatewayNames() { return [...new Set((o.transactions ?? []).filter((x) => x.kind === 'SALE').map((x) => x.gateway))]; },
+    // No Returns in the simulator (channelsync's after-sales is refunds): every order has none.
+    returns: (args: ConnectionArgs) => connection([], args, () => ({})),
   };
 }
 
