@@ -252,8 +252,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         .then(({ externalId }) => {
           // A customer in four gives up if the order is still waiting for stock a while later. Only backordered
           // orders: one cancelled while it is being packed ships anyway (the cancellation reaches us after the
-          // shipment), and that is a person's problem, not a demo's.
-          if (Math.random() < 0.25) {
+          // shipment), and that is a person's problem, not a demo's. Not on Amazon: its buyers can only ask the
+          // seller to cancel (a BuyerCancellationRequest), and Amazon's rate limits let its cancellations reach
+          // us a minute or more late, after the backorder may have shipped.
+          if (Math.random() < 0.25 && target.sim.kind !== 'amazon') {
             setTimeout(() => void cancelIfUntouched(daemon, target.channelId, target.sim, externalId).catch(() => {}), timings.cancelAfterMs).unref();
           }
         })
