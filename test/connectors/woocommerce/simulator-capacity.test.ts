@@ -43,6 +43,15 @@ async function inFlightOf(statePath: string, pid: number): Promise<void> {
   throw new Error(`no request of process ${pid} is counted in ${statePath}.inflight: the processes do not share the store's limit`);
 }
 
+/** Resolves once process `pid` holds no place on the store's host. */
+async function placeFreedBy(statePath: string, pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (!readdirSync(`${statePath}.inflight`).some((f) => f.startsWith(`${pid}-`))) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`process ${pid} still holds its place in ${statePath}.inflight after answering`);
+}
+
 const index = (url: string) => fetch(`${url}/wp-json/`).then(async (r) => ({ status: r.status, text: await r.text() }));
 
 describe('WooCommerce simulator host capacity', () => {
@@ -58,7 +67,8 @@ describe('WooCommerce simulator host capacity', () => {
     expect(refused.text).toContain('Service Temporarily Unavailable');
     expect(here.stats.rejectedOverCapacity).toBe(1);
     expect((await slow).status).toBe(200);
-    // The place is free again.
+    // The place is free again once that process has let it go (just after its answer left it).
+    await placeFreedBy(statePath, there.pid);
     expect((await index(here.url)).status).toBe(200);
   }, 30_000);
 
