@@ -20,9 +20,12 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
+/** This test's own locks (keys 1000-1019 in its own database): other test files' daemons lock channels on the same server. */
 async function advisoryLocksHeld(): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${LOCKS.syncOrders}`.execute(t.app.db);
+    SELECT count(*)::int AS n FROM pg_locks
+    WHERE locktype = 'advisory' AND granted AND classid = ${LOCKS.syncOrders} AND objid BETWEEN 1000 AND 1019
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(t.app.db);
   return rows[0]!.n;
 }
 
