@@ -361,6 +361,52 @@ export interface Refunder {
   refundOrder(push: RefundPush): Promise<PushOutcome>;
 }
 
+/** What the route stores in the inbox for a verified delivery. */
+export interface AcceptedDelivery {
+  /** eBay's notificationId: the same across redeliveries (publishAttemptCount grows). */
+  deliveryKey: string;
+  topic: string;
+}
+
+/**
+ * Role, optional: webhooks that need I/O to verify (eBay: the signing key is
+ * fetched by id), with the endpoint challenge the channel sends first. The HTTP
+ * route and the webhooks job use it instead of `parseWebhook`, which is pure.
+ */
+export interface NotificationEndpoint {
+  /**
+   * The answer to eBay's endpoint validation, `GET <endpoint>?challenge_code=...`:
+   * `{challengeResponse}` for JSON with status 200. `endpoint` is this channel's
+   * webhook URL as channelsync registers it (PUBLIC_URL/webhooks/<channel id>),
+   * unless the channel's settings name another.
+   */
+  answerChallenge(challengeCode: string, endpoint: string): { challengeResponse: string };
+  /**
+   * At the HTTP route: verify the signature (fetching the key by id, cached) and
+   * say what to store. Throws `WebhookRejectedError` (4xx) for anything unverified,
+   * `RetryableError` when the key cannot be fetched now (the route answers 5xx, eBay
+   * redelivers).
+   */
+  acceptWebhook(request: WebhookRequest): Promise<AcceptedDelivery>;
+  /**
+   * In the webhooks job, for a stored delivery: verify again (the key is cached)
+   * and act on it. An order topic is a hint: the order is fetched from the API and
+   * returned as an `order` event (`ignored` when eBay no longer shows it). An
+   * AUTHORIZATION_REVOCATION pauses the channel and is returned as `ignored` with
+   * what a person must do.
+   */
+  resolveWebhook(request: WebhookRequest): Promise<ParsedWebhook>;
+}
+
+/**
+ * Role, optional: lines a person should read about a channel on the dashboard (a
+ * pause and what to do, the day's remaining quota). Read from shared state only,
+ * never a call to the channel while the page renders.
+ */
+export interface ChannelNotices {
+  notices(): Promise<string[]>;
+}
+
 /**
  * A connector: the roles every channel has, plus the optional ones. A branch
  * that adds a role adds an optional member group here (`Partial<Role>`), or a
@@ -376,7 +422,9 @@ export interface Connector
     Partial<NotificationQueueSource>,
     Partial<AsyncStockSink>,
     Partial<OrderCanceller>,
-    Partial<Refunder> {}
+    Partial<Refunder>,
+    Partial<NotificationEndpoint>,
+    Partial<ChannelNotices> {}
 
 /** The connector receives signed webhooks. */
 export function hasWebhooks(c: Connector): c is Connector & WebhookSource {
@@ -391,6 +439,16 @@ export function hasNotificationQueue(c: Connector): c is Connector & Notificatio
 /** The connector can write stock through an asynchronous bulk job (a feed). */
 export function hasAsyncStock(c: Connector): c is Connector & AsyncStockSink {
   return typeof c.submitStock === 'function' && typeof c.stockSubmission === 'function' && typeof c.asyncStockThreshold === 'number';
+}
+
+/** The connector verifies its webhooks with I/O and answers an endpoint challenge (eBay). */
+export function hasNotificationEndpoint(c: Connector): c is Connector & NotificationEndpoint {
+  return typeof c.answerChallenge === 'function' && typeof c.acceptWebhook === 'function' && typeof c.resolveWebhook === 'function';
+}
+
+/** The connector has lines for the dashboard. */
+export function hasNotices(c: Connector): c is Connector & ChannelNotices {
+  return typeof c.notices === 'function';
 }
 
 /** What the registry holds per channel kind. */

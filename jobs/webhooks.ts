@@ -13,9 +13,8 @@ import type { JobDefinition } from '../src/queue/job.ts';
 import { jobId } from '../src/queue/queues.ts';
 import { differsAtSameTime, markOrderDeleted, saveOrdersSettingAside, type UpsertResult } from '../src/db/orders.ts';
 import { ordersChanged } from '../src/fulfilment/steps.ts';
-import { hasWebhooks } from '../connectors/types.ts';
+import { hasNotificationEndpoint, hasWebhooks } from '../connectors/types.ts';
 import { PermanentError } from '../src/domain/errors.ts';
-import { hasNotificationEndpoint } from '../connectors/ebay/endpoint.ts';
 
 export interface WebhookData {
   deliveryId: number;

@@ -24,7 +24,7 @@ import type {
   WebhookState,
 } from '../types.ts';
 import { EbayClient, EbayRequestError } from './client.ts';
-import type { AcceptedDelivery, ChannelNotices, NotificationEndpoint } from './endpoint.ts';
+import type { AcceptedDelivery, ChannelNotices, NotificationEndpoint } from '../types.ts';
 import { pushFulfillment } from './fulfilment.ts';
 import { mapOrder } from './mapping.ts';
 import { cachedKeys, challengeResponse, decodeSignatureHeader, meaningOf, SIGNATURE_HEADER, verifyNotification, type PublicKeySource } from './notifications.ts';

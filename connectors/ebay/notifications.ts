@@ -14,7 +14,7 @@
  * re-serialised body: only the bytes eBay sent verify (eBay's .NET SDK issue #2).
  *
  * Unlike the Connector's `parseWebhook`, this needs I/O (the key), so it is
- * async; see `NotificationEndpoint` in ./endpoint.ts for how the HTTP route and
+ * async; see `NotificationEndpoint` in ../types.ts for how the HTTP route and
  * the webhooks job reach it.
  */
 import { createHash, createPublicKey, timingSafeEqual, verify } from 'node:crypto';

@@ -7,10 +7,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.ts';
 import { ChannelsyncError, WebhookRejectedError } from '../domain/errors.ts';
-import { hasWebhooks } from '../../connectors/types.ts';
+import { hasNotificationEndpoint, hasWebhooks } from '../../connectors/types.ts';
 import { webhookJobId } from '../../jobs/webhooks.ts';
 import { REQUEST_REDIS_TIMEOUT_MS, withTimeout } from '../queue/connection.ts';
-import { hasNotificationEndpoint } from '../../connectors/ebay/endpoint.ts';
 import type { Connector } from '../../connectors/types.ts';
 
 /** Pings stored per channel at most (they prove delivery to `channels webhooks`). */

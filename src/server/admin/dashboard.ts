@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app.ts';
 import { QUEUE_UI_PATH } from '../queue-ui.ts';
-import { hasNotices } from '../../../connectors/ebay/endpoint.ts';
+import { hasNotices } from '../../../connectors/types.ts';
 import { lineChart } from './chart.ts';
 import { esc, page } from './html.ts';
 import { lowRatingsCard, satisfactionTable } from './satisfaction.ts';
