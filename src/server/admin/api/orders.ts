@@ -77,7 +77,7 @@ export async function orderDetail(app: App, id: number) {
     .where('orders.id', '=', id)
     .executeTakeFirst();
   if (!order) return null;
-  const [lines, fulfillments, fulfillmentLines, shipments, shipmentLines, history, returns, returnLines] = await Promise.all([
+  const [lines, fulfillments, fulfillmentLines, shipments, shipmentLines, history, returns, returnLines, customerMessages, feedback] = await Promise.all([
     app.db.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('id').execute(),
     app.db.selectFrom('fulfillments').selectAll().where('order_id', '=', id).orderBy('id').execute(),
     app.db
@@ -109,6 +109,9 @@ export async function orderDetail(app: App, id: number) {
       .where('returns.order_id', '=', id)
       .orderBy('return_lines.id')
       .execute(),
+    // What the customer was told and what they answered (issue #14).
+    app.db.selectFrom('customer_messages').select(['id', 'kind', 'subject', 'to_address', 'status', 'due_at', 'attempts', 'last_error', 'sent_at']).where('order_id', '=', id).orderBy('id').execute(),
+    app.db.selectFrom('feedback').selectAll().where('order_id', '=', id).executeTakeFirst(),
   ]);
   // Pushes owed for this order: its shipments (fulfillment), and its cancellation or refunds (by external id).
   const shipmentTargets = shipments.map((s) => String(s.id));
@@ -125,11 +128,6 @@ export async function orderDetail(app: App, id: number) {
     )
     .orderBy('id')
     .execute();
-  // What the customer was told and what they answered (issue #14).
-  const [customerMessages, feedback] = await Promise.all([
-    app.db.selectFrom('customer_messages').select(['id', 'kind', 'subject', 'to_address', 'status', 'due_at', 'attempts', 'last_error', 'sent_at']).where('order_id', '=', id).orderBy('id').execute(),
-    app.db.selectFrom('feedback').selectAll().where('order_id', '=', id).executeTakeFirst(),
-  ]);
   const { raw, ...rest } = order;
   return {
     ...rest,
