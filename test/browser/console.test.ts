@@ -13,12 +13,12 @@
  *
  * Screenshots go to test-artifacts/browser/console-*.png.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, launchChromium } from '../helpers/browser.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { buildServer } from '../../src/server/index.ts';
 import { startWorkers, type WorkerSet } from '../../src/queue/workers.ts';
@@ -31,10 +31,7 @@ import type { ShopifySimulator } from '../../connectors/shopify/simulator/index.
 import { location, stock, supplier } from '../fulfilment/fixtures.ts';
 import { eventually, shipOrder } from '../server/seed.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'console-browser-token-0123456789abcdef';
-const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/browser');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 interface Rig {
   t: TestApp;
@@ -91,11 +88,7 @@ describe('the operations console in the browser', () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. The browser test does not skip.`);
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -8,11 +8,11 @@
  * The channel is a registered connector's simulator (Shopify, or BROWSER_TEST_CHANNEL) with
  * faults switched on; with no simulator registered, the in-process fake channel.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, launchChromium } from '../helpers/browser.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { order } from '../helpers/orders.ts';
 import { buildServer } from '../../src/server/index.ts';
@@ -25,10 +25,7 @@ import type { ChannelSimulator } from '../../connectors/types.ts';
 import { FAKE_KIND, addFakeChannel } from '../server/fake-channel.ts';
 import { eventually, shipOrder } from '../server/seed.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'browser-test-token-0123456789abcdef';
-const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts/browser');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 interface ChannelUnderTest {
   kind: string;
@@ -78,17 +75,13 @@ describe('operations in the browser', () => {
   let base: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. The browser test does not skip.`);
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
     t = await createTestApp({ ADMIN_TOKEN: TOKEN, JOB_ATTEMPTS: '1' });
     server = await buildServer(t.app);
     await server.listen({ port: 0, host: '127.0.0.1' });
     const address = server.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     workers = startWorkers(t.app, JOBS, 4);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
