@@ -264,7 +264,7 @@ export class ShopifyConnector implements Connector {
       // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#field-Order.fields.refunds
       const data = gqlOrderRefundsSchema.safeParse(await this.client.graphql(ORDER_REFUNDS_QUERY, { id: order.id }, { estimate: REFUNDS_COST }));
       if (!data.success) throw new UnreadableRefundsError(`Shopify sent refunds of order ${order.id} channelsync cannot read: ${describeIssues(data.error)}`);
-      mapped.refunds = mapGraphqlRefunds(data.data.order?.refunds ?? []);
+      mapped.refunds = mapGraphqlRefunds(data.data.order?.refunds ?? [], mapped.lines);
     } else {
       mapped.refunds = [];
     }

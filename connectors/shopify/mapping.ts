@@ -9,7 +9,7 @@
  * and a poll of the same order agree on `externalId`.
  */
 import { z } from 'zod';
-import { addMoney, money, mulMoney } from '../../src/domain/money.ts';
+import { addMoney, fromUnits, money, mulMoney, toUnits } from '../../src/domain/money.ts';
 import { currencyCode, dateTimeText, decimalAmount, lineQuantity } from '../values.ts';
 import type {
   Address,
@@ -129,21 +129,52 @@ export type GqlRefund = NonNullable<z.infer<typeof gqlOrderRefundsSchema>['order
 /**
  * Shopify refunds in the unified shape. `restockType` NO_RESTOCK leaves the
  * units out of stock; RETURN, CANCEL and LEGACY_RESTOCK put them back.
+ *
+ * A line's money is its share of what the refund gave back less shipping,
+ * split by the order lines' price x refunded units (`lines`; a line not
+ * among them weighs its `subtotalSet`). Not `subtotalSet` itself: that is the
+ * value of the units, not money refunded (a refund of 0.00 that restocks shows
+ * the full price, community.shopify.dev/t/25825), and Shopify answered 0.0 for
+ * the NO_RESTOCK line of a refund of a whole order that gave 10.00 back for it
+ * (`2025-01_orders_refund-create-full-parity.json`). So a refund's lines and
+ * shipping add up to its amount; taxes ride with the lines.
  */
-export function mapGraphqlRefunds(refunds: readonly GqlRefund[]): UnifiedRefund[] {
-  return refunds.map((r) => ({
-    externalId: r.id,
-    createdAt: date(r.createdAt),
-    amount: money(r.totalRefundedSet.shopMoney.amount),
-    shipping: addMoney('0', ...r.refundShippingLines.nodes.map((n) => n.subtotalAmountSet.shopMoney.amount)),
-    note: r.note ?? null,
-    lines: r.refundLineItems.nodes.map((n) => ({
-      lineExternalId: n.lineItem.id,
-      quantity: n.quantity,
-      amount: money(n.subtotalSet.shopMoney.amount),
-      restock: n.restockType !== 'NO_RESTOCK',
-    })),
-  }));
+export function mapGraphqlRefunds(refunds: readonly GqlRefund[], lines: ReadonlyArray<Pick<UnifiedOrderLine, 'externalId' | 'unitPrice'>> = []): UnifiedRefund[] {
+  const unitPrice = new Map(lines.map((l) => [l.externalId, l.unitPrice]));
+  return refunds.map((r) => {
+    const shipping = addMoney('0', ...r.refundShippingLines.nodes.map((n) => n.subtotalAmountSet.shopMoney.amount));
+    const nodes = r.refundLineItems.nodes;
+    const forLines = toUnits(r.totalRefundedSet.shopMoney.amount) - toUnits(shipping);
+    const weights = nodes.map((n) => {
+      const price = unitPrice.get(n.lineItem.id);
+      return price !== undefined ? toUnits(mulMoney(price, n.quantity)) : toUnits(n.subtotalSet.shopMoney.amount);
+    });
+    const amounts = shareOut(forLines > 0n ? forLines : 0n, weights.some((w) => w > 0n) ? weights : nodes.map((n) => BigInt(n.quantity)));
+    return {
+      externalId: r.id,
+      createdAt: date(r.createdAt),
+      amount: money(r.totalRefundedSet.shopMoney.amount),
+      shipping,
+      note: r.note ?? null,
+      lines: nodes.map((n, i) => ({
+        lineExternalId: n.lineItem.id,
+        quantity: n.quantity,
+        amount: fromUnits(amounts[i]!),
+        restock: n.restockType !== 'NO_RESTOCK',
+      })),
+    };
+  });
+}
+
+/** `total` (money units) split by `weights` to the cent; the cents left over go to the last line. */
+function shareOut(total: bigint, weights: readonly bigint[]): bigint[] {
+  const sum = weights.reduce((a, b) => a + b, 0n);
+  if (weights.length === 0) return [];
+  if (sum === 0n) return weights.map((_, i) => (i === weights.length - 1 ? total : 0n));
+  const cent = toUnits('0.01');
+  const shares = weights.map((w) => ((total * w) / sum / cent) * cent);
+  shares[shares.length - 1]! += total - shares.reduce((a, b) => a + b, 0n);
+  return shares;
 }
 
 /**

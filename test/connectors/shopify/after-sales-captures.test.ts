@@ -85,6 +85,51 @@ describe('refundCreate as captured', () => {
     ]);
   });
 
+  it('a refund of the whole order (NO_RESTOCK, full shipping): subtotalSet 0.0 as recorded, yet the connector records the 10.00 given back for the line (2025-01)', async () => {
+    const c = load('2025-01_orders_refund-create-full-parity.json');
+    // The capture's order: 1 x 10.00 and 5.00 shipping, 15.00 paid.
+    const o = await order([{ quantity: 1, price: '10.00' }], { shipping: '5.00', paid: '15.00', gateway: 'manual' });
+    const ids = {
+      'gid://shopify/Order/8838022103346': o.id,
+      'gid://shopify/LineItem/19495196295474': o.lines[0]!,
+      'gid://shopify/OrderTransaction/10572748226866': o.sale,
+    };
+    const res = await sim.graphql(document('refundCreate-partial-shipping-restock-parity.graphql'), remap(c.variables, ids));
+    const got = res.body.data.refundCreate;
+    const captured = c.mutation.response.data.refundCreate;
+    expect(got.userErrors).toEqual([]);
+    const lines = (r: any) => r.refundLineItems.nodes.map((n: any) => [n.quantity, n.restockType, n.subtotalSet.shopMoney.amount]);
+    expect(lines(got.refund)).toEqual(lines(captured.refund));
+    expect(got.order.displayFinancialStatus).toBe('REFUNDED');
+
+    const read = await sim.graphql(ORDER_REFUNDS_QUERY, { id: o.id });
+    const orderLines = [{ externalId: o.lines[0]!, unitPrice: '10.00' }];
+    for (const known of [orderLines, []]) {
+      const [refund] = mapGraphqlRefunds(gqlOrderRefundsSchema.parse(read.body.data).order!.refunds, known);
+      expect(refund).toMatchObject({ amount: '15.00', shipping: '5.00', lines: [{ lineExternalId: o.lines[0], quantity: 1, amount: '10.00', restock: false }] });
+    }
+  });
+
+  it("splits a refund's line money by the order lines' prices, cent for cent", () => {
+    const bag = (amount: string) => ({ shopMoney: { amount } });
+    const refund = {
+      id: 'gid://shopify/Refund/1', createdAt: '2026-06-22T23:01:18Z', note: null, totalRefundedSet: bag('35.00'),
+      refundShippingLines: { nodes: [{ subtotalAmountSet: bag('5.00') }] },
+      refundLineItems: {
+        nodes: [
+          { quantity: 1, restockType: 'NO_RESTOCK', lineItem: { id: 'a' }, subtotalSet: bag('0.0') },
+          { quantity: 2, restockType: 'RETURN', lineItem: { id: 'b' }, subtotalSet: bag('20.0') },
+        ],
+        pageInfo: { hasNextPage: false },
+      },
+    };
+    const orderLines = [{ externalId: 'a', unitPrice: '10.00' }, { externalId: 'b', unitPrice: '10.00' }];
+    const [mapped] = mapGraphqlRefunds([refund], orderLines);
+    expect(mapped!.lines.map((l) => [l.lineExternalId, l.amount, l.restock])).toEqual([['a', '10.00', false], ['b', '20.00', true]]);
+    // A third of 10.00 each: 3.33, 3.33 and the cent left over, 3.34.
+    const thirds = mapGraphqlRefunds([{ ...refund, totalRefundedSet: bag('10.00'), refundShippingLines: { nodes: [] }, refundLineItems: { ...refund.refundLineItems, nodes: [0, 1, 2].map((i) => ({ quantity: 1, restockType: 'NO_RESTOCK', lineItem: { id: `l${i}` }, subtotalSet: bag('1.00') })) } }]);
+    expect(thirds[0]!.lines.map((l) => l.amount)).toEqual(['3.33', '3.33', '3.34']);
+  });
 });
 
 describe('orderCancel as captured', () => {

@@ -132,11 +132,13 @@ export function refundCreate(args: { input: RefundInput }, ctx: Ctx) {
     return { id: state.nextId(), kind: 'REFUND', status: 'SUCCESS', gateway: parent.gateway, amountCents: toCents(t.amount), parentId: parent.id, createdAt: at };
   });
   const shippingCents = input.shipping?.fullRefund ? o.shippingCents : toCents(input.shipping?.amount ?? 0);
+  const whole = refundsWholeOrder(o, items, Boolean(input.shipping?.fullRefund));
   const refund: Refund = {
     id: state.nextId(), createdAt: at, note: input.note ?? null, shippingCents, transactionIds: refunded.map((t) => t.id),
     lines: items.map((item) => {
       const line = o.lines.find((l) => l.id === parseGid(item.lineItemId, 'LineItem'))!;
-      return { id: state.nextId(), lineItemId: line.id, quantity: item.quantity, restockType: item.restockType ?? 'NO_RESTOCK', subtotalCents: line.unitCents * item.quantity };
+      const restockType = item.restockType ?? 'NO_RESTOCK';
+      return { id: state.nextId(), lineItemId: line.id, quantity: item.quantity, restockType, subtotalCents: whole && restockType === 'NO_RESTOCK' ? 0 : line.unitCents * item.quantity };
     }),
   };
   for (const rl of refund.lines) refundLine(state, o, rl);
@@ -145,6 +147,31 @@ export function refundCreate(args: { input: RefundInput }, ctx: Ctx) {
   if (refundCents > 0) o.financialStatus = netPaymentCents(o) <= 0 ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
   state.touch(o);
   return { refund: refundView(state, o, refund), order: orderView(state, o), userErrors: [] };
+}
+
+/**
+ * Whether a refund gives back all of what is left of an order: every unit of
+ * every line and all of the shipping.
+ *
+ * A refund line's `subtotalSet` is the line's price x quantity, except that
+ * Shopify answered 0.0 for a NO_RESTOCK line of such a refund
+ * (`2025-01_orders_refund-create-full-parity.json`: 1 x 10.00 NO_RESTOCK,
+ * `shipping.fullRefund`, the whole order; 15.00 back). The evidence fixes no
+ * more than that conjunction: the same money with RETURN, 1 of 2 units and a
+ * shipping amount answered 10.0 (`refund-create-partial-shipping-restock-parity`),
+ * and Shopify's REST reference shows a no_restock line of a partial refund with
+ * its subtotal (https://shopify.dev/docs/api/admin-rest/2024-10/resources/refund),
+ * so neither NO_RESTOCK alone nor an unfulfilled line makes it 0. Either way
+ * `subtotalSet` is not the money refunded for the line (a refund of 0.00 that
+ * restocks still shows the full price: community.shopify.dev/t/25825), which is
+ * why the connector does not read the line's money from it (mapping.ts).
+ */
+function refundsWholeOrder(o: Order, items: ReadonlyArray<{ lineItemId: string; quantity: number }>, fullShipping: boolean): boolean {
+  if (!fullShipping) return false;
+  return o.lines.every((l) => {
+    const taken = items.filter((i) => parseGid(i.lineItemId, 'LineItem') === l.id).reduce((n, i) => n + i.quantity, 0);
+    return l.currentQuantity - taken <= 0;
+  });
 }
 
 /**
