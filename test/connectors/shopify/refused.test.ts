@@ -13,6 +13,7 @@ import { shopifyFactory, type ShopifyConnector } from '../../../connectors/shopi
 import { startShopifySimulator, type ShopifySimulator } from '../../../connectors/shopify/simulator/index.ts';
 import { SHOP_DOMAINS } from '../../../connectors/shopify/simulator/webhook-rules.ts';
 import { PLAN_LIMITS } from '../../../connectors/shopify/simulator/bucket.ts';
+import { bulkOrdersQuery } from '../../../connectors/shopify/documents.ts';
 
 const PREFIX = `cs-test-shopify-refused-${randomBytes(4).toString('hex')}`;
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -68,15 +69,45 @@ const RUN = `mutation($q: String!) { bulkOperationRunQuery(query: $q) { bulkOper
 describe('the simulator refuses the bulk queries Shopify documents as refused', () => {
   const refusal = async (q: string) => (await sim.graphql(RUN, { q })).body.data.bulkOperationRunQuery;
 
-  it('without a connection (recorded message), with a top-level nodes, over five connections or nested three deep', async () => {
-    expect((await refusal('{ shop { name } }')).userErrors).toEqual([{ field: ['query'], message: 'Bulk queries must contain at least one connection.', code: 'INVALID' }]);
-    expect((await refusal('{ nodes(ids: ["gid://shopify/Product/1"]) { id } }')).userErrors[0].message).toMatch(/top-level 'node' or 'nodes'/);
+  const invalid = (message: string) => ({ field: ['query'], message, code: 'INVALID' });
+
+  it('without a connection (recorded message), with a top-level node, over five connections or nested three deep', async () => {
+    expect((await refusal('{ shop { name } }')).userErrors).toEqual([invalid('Bulk queries must contain at least one connection.')]);
+    expect((await refusal('{ node(id: "gid://shopify/Product/1") { id } }')).userErrors).toEqual([
+      invalid('Bulk queries cannot contain a top level `node` field.'),
+      invalid('Bulk queries must contain at least one connection.'),
+    ]);
     const six = `{ products { edges { node { id ${['a', 'b', 'c', 'd', 'e'].map((k) => `${k}: variants { edges { node { id } } }`).join(' ')} } } } }`;
-    expect((await refusal(six)).userErrors[0].message).toBe('Bulk queries cannot contain more than 5 connections.');
+    expect((await refusal(six)).userErrors).toEqual([invalid('Bulk queries cannot contain more than 5 connections.')]);
     const deep = '{ products { edges { node { id variants { edges { node { id inventoryItem { inventoryLevels { edges { node { id } } } } } } } } } } }';
-    expect((await refusal(deep)).userErrors[0].message).toMatch(/nested more than 2 levels/);
+    expect((await refusal(deep)).userErrors).toEqual([invalid('Bulk queries cannot contain connections with a nesting depth greater than 2.')]);
     const big = `{ products { edges { node { id ${' '.repeat(65_536)} } } } }`;
     expect((await refusal(big)).userErrors[0]).toMatchObject({ field: ['query'], message: `Query is too large (${Buffer.byteLength(big)} bytes; maximum is 65535 bytes)`, code: 'INVALID' });
+  });
+
+  it("reading a connection through 'nodes', a nested connection under a node without 'id', a connection under a list, a mutation", async () => {
+    const viaNodes = "All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: 'products { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: 'products'.";
+    const noParentId = "The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': products.";
+    expect((await refusal('{ products { nodes { id title } } }')).userErrors).toEqual([invalid(viaNodes)]);
+    expect((await refusal('{ products { edges { node { title variants { edges { node { id } } } } } } }')).userErrors).toEqual([invalid(noParentId)]);
+    // An aliased id is not the id: the JSONL's __parentId needs the field itself.
+    expect((await refusal('{ products { edges { node { pid: id variants { edges { node { id } } } } } } }')).userErrors).toEqual([invalid(noParentId)]);
+    // Every rule that applies, in Shopify's order.
+    expect((await refusal('{ products { nodes { variants { edges { node { id } } } } } }')).userErrors).toEqual([invalid(viaNodes), invalid(noParentId)]);
+    expect((await refusal('{ orders { edges { node { id fulfillments { events { edges { node { id } } } } } } } }')).userErrors).toEqual([
+      invalid('Queries that contain a connection field within a list field are not currently supported.'),
+    ]);
+    expect((await refusal('mutation { productCreate(product: { title: "x" }) { product { id } } }')).userErrors).toEqual([
+      invalid('Invalid operation type. Only `query` operations are supported.'),
+    ]);
+  });
+
+  it("accepts the connector's own bulk export (edges, node ids, two connections) and an order's lines through a fragment", async () => {
+    for (const since of [null, new Date('2026-01-01T00:00:00Z')]) expect((await refusal(bulkOrdersQuery(since))).userErrors).toEqual([]);
+    const viaFragment = '{ orders { edges { node { ...O } } } } fragment O on Order { id lineItems { edges { node { id } } } }';
+    expect((await refusal(viaFragment)).userErrors).toEqual([]);
+    // Finished now, so they do not count against the five the next test runs.
+    for (const op of sim.bulk.operations.values()) sim.bulk.advance(op, 'COMPLETED');
   });
 
   it('runs five at once and refuses the sixth, naming the five in progress', async () => {
