@@ -31,6 +31,12 @@ export interface ShopifySimulatorOptions extends SimulatorOptions {
   products?: number;
   /** The shop's clock (timestamps, the idempotency-key window); default `Date.now`. */
   clock?: () => number;
+  /**
+   * The app's webhook API version (default the simulator's, 2026-07): every
+   * subscription created afterwards delivers bodies and `X-Shopify-API-Version`
+   * of that version, e.g. '2019-01' for REST bodies without `*_set` money.
+   */
+  webhookApiVersion?: string;
   /** The shop's plan, which sets the cost bucket (`PLAN_LIMITS`); default standard. `rateLimit` overrides it. */
   plan?: ShopifyPlan;
 }
@@ -87,6 +93,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   const webhooks = new WebhookSubscriptions(state, () => clientSecret, () => shopDomain, options.log);
   webhooks.ownUrl(options.webhookUrl ?? null);
   webhooks.allowLocal = options.allowLocalWebhooks === true;
+  if (options.webhookApiVersion) webhooks.apiVersion = options.webhookApiVersion;
   const root = rootValue();
   let baseUrl = '';
   const ctx: Ctx = { state, webhooks, bulk: undefined as unknown as BulkOperations, baseUrl };

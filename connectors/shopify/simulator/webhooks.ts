@@ -27,9 +27,35 @@ export interface WebhookSubscription {
   name?: string | null;
   /** Metafields sent with each delivery. */
   metafields?: Array<{ namespace: string; key: string }>;
+  /**
+   * The API version its deliveries are serialized in: the app's webhook
+   * version when the subscription was created ("inherited from the app that
+   * created the webhook subscription", WebhookSubscription.apiVersion).
+   */
+  apiVersion: string;
   createdAt: number;
   updatedAt: number;
 }
+
+/**
+ * A REST body as an API version older than 2019-04 serializes it: no `*_set`
+ * fields (multi-currency added them; before, every amount was the plain field
+ * in shop currency, https://shopify.dev/docs/api/admin-rest/latest/resources/order#resource-object).
+ * A real 2025-01 body (fixtures/shopify/webhook-orders-create.json) carries the
+ * plain field beside each set, so dropping the sets leaves what those versions sent.
+ */
+export function bodyForVersion(body: Record<string, unknown>, version: string): unknown {
+  if (version >= MULTI_CURRENCY_VERSION) return body;
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (!value || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value).filter(([k]) => !k.endsWith('_set')).map(([k, v]) => [k, strip(v)]));
+  };
+  return strip(body);
+}
+
+/** The first API version whose REST bodies carry `*_set` money. */
+export const MULTI_CURRENCY_VERSION = '2019-04';
 
 /** One delivery attempt, as recorded for tests. */
 export interface WebhookDelivery {
@@ -60,6 +86,8 @@ export class WebhookSubscriptions {
   faults: DeliveryFaults = { dropWebhookRate: 0, duplicateWebhookRate: 0 };
   /** Subscriptions may point at http:// and internal hosts (`allowLocalWebhooks`); default Shopify's rules. */
   allowLocal = false;
+  /** The app's webhook API version, which new subscriptions take (Shopify: the app's configuration). */
+  apiVersion = API_VERSION;
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
@@ -90,17 +118,19 @@ export class WebhookSubscriptions {
   }
 
   private onOrder(topic: OrderTopic, order: Order): void {
-    const urls = new Set<string>();
-    for (const s of this.subscriptions.values()) if (s.topic === topicToEnum(topic)) urls.add(s.uri);
-    if (urls.size === 0) return;
+    // One delivery per address and API version: each subscription gets the body of its own version.
+    const targets = new Map<string, { url: string; version: string }>();
+    for (const s of this.subscriptions.values()) if (s.topic === topicToEnum(topic)) targets.set(`${s.apiVersion} ${s.uri}`, { url: s.uri, version: s.apiVersion ?? API_VERSION });
+    if (targets.size === 0) return;
     // Serialize now: the body is the order as it was when the event happened.
-    const body = JSON.stringify(restOrder(this.state, order));
+    const rest = restOrder(this.state, order);
     const triggeredAt = new Date().toISOString();
-    for (const url of urls) {
+    for (const { url, version } of targets.values()) {
       if (Math.random() < this.faults.dropWebhookRate) continue;
+      const body = JSON.stringify(bodyForVersion(rest, version));
       const webhookId = randomUUID();
       const times = Math.random() < this.faults.duplicateWebhookRate ? 2 : 1;
-      for (let i = 0; i < times; i++) this.track(this.send(url, topic, body, webhookId, triggeredAt));
+      for (let i = 0; i < times; i++) this.track(this.send(url, topic, body, webhookId, triggeredAt, version));
     }
   }
 
@@ -110,7 +140,7 @@ export class WebhookSubscriptions {
   }
 
   /** Sign and POST one delivery. Failures are recorded, never thrown. */
-  async send(url: string, topic: string, body: string, webhookId: string = randomUUID(), triggeredAt = new Date().toISOString()): Promise<void> {
+  async send(url: string, topic: string, body: string, webhookId: string = randomUUID(), triggeredAt = new Date().toISOString(), apiVersion = API_VERSION): Promise<void> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-shopify-topic': topic,
@@ -118,7 +148,7 @@ export class WebhookSubscriptions {
       'x-shopify-shop-domain': this.shopDomain(),
       'x-shopify-webhook-id': webhookId,
       'x-shopify-event-id': webhookId,
-      'x-shopify-api-version': API_VERSION,
+      'x-shopify-api-version': apiVersion,
       'x-shopify-triggered-at': triggeredAt,
     };
     const record: WebhookDelivery = { url, topic, webhookId, status: null, body, headers };
@@ -142,7 +172,7 @@ export class WebhookSubscriptions {
     const s: WebhookSubscription = {
       id: this.state.nextId(), topic, uri: input.uri ?? input.callbackUrl ?? '', format: input.format ?? 'JSON',
       includeFields: input.includeFields ?? [], metafieldNamespaces: input.metafieldNamespaces ?? [], filter: input.filter ?? null,
-      createdAt: t, updatedAt: t,
+      apiVersion: this.apiVersion, createdAt: t, updatedAt: t,
     };
     this.subscriptions.set(s.id, s);
     return s;

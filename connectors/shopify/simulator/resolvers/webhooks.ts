@@ -2,6 +2,7 @@
  * Webhook subscriptions: create, update, delete, list, count, read.
  */
 import { parseGid, isoSeconds } from '../ids.ts';
+import { API_VERSION } from '../schema.ts';
 import { compare, matches, parseSearch } from '../search.ts';
 import type { WebhookSubscription } from '../webhooks.ts';
 import { addressErrors, destinationOf, filterErrors, formatErrors, nameErrors, resolveNamespaces, type SubscriptionInput } from '../webhook-rules.ts';
@@ -24,7 +25,7 @@ function view(s: WebhookSubscription) {
     createdAt: isoSeconds(s.createdAt),
     updatedAt: isoSeconds(s.updatedAt),
     endpoint: endpointOf(s.uri),
-    apiVersion: { handle: '2026-07', displayName: '2026-07', supported: true },
+    apiVersion: { handle: s.apiVersion, displayName: s.apiVersion, supported: s.apiVersion === API_VERSION },
   };
 }
 
