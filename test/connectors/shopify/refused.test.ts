@@ -128,3 +128,26 @@ describe('the simulator refuses the bulk queries Shopify documents as refused', 
     expect(cancel.body.data.bulkOperationCancel).toEqual({ bulkOperation: { status: 'CANCELING' }, userErrors: [] });
   });
 });
+
+describe('the simulator refuses the stock writes and normalises the tags Shopify does', () => {
+  it('refuses an inventorySetQuantities naming one item at one location twice, and sets nothing', async () => {
+    await sim.createProduct({ sku: 'DUP-1', title: 'Lamp', price: '20.00', stock: 3 });
+    const found = await sim.graphql('{ inventoryItems(first: 1, query: "sku:DUP-1") { nodes { id } } }');
+    const item = found.body.data.inventoryItems.nodes[0].id;
+    const res = await sim.graphql(
+      `mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "dup-1") { inventoryAdjustmentGroup { id } userErrors { field message code } } }`,
+      { input: { name: 'available', reason: 'correction', quantities: [{ inventoryItemId: item, locationId: sim.locationId, quantity: 5, changeFromQuantity: 3 }, { inventoryItemId: item, locationId: sim.locationId, quantity: 7, changeFromQuantity: 3 }] } },
+    );
+    // The schema's words for NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR; the whole batch is refused.
+    expect(res.body.data.inventorySetQuantities).toEqual({
+      inventoryAdjustmentGroup: null,
+      userErrors: [{ field: ['input', 'quantities', '1', 'inventoryItemId'], message: 'The combination of inventoryItemId and locationId must be unique.', code: 'NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR' }],
+    });
+    expect(await sim.stockOf('DUP-1')).toBe(3);
+  });
+
+  it('answers a product\'s tags trimmed, unique and sorted, however they were sent', async () => {
+    const res = await sim.graphql(`mutation { productCreate(product: { title: "Tagged", tags: ["winter", " sale", "winter", "autumn,new"] }) { product { tags } userErrors { message } } }`);
+    expect(res.body.data.productCreate).toEqual({ product: { tags: ['autumn', 'new', 'sale', 'winter'] }, userErrors: [] });
+  });
+});
