@@ -14,6 +14,7 @@ import {
   type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
 import type { ShopState } from './state.ts';
+import { syntaxError } from './errors.ts';
 import { gid, isoSeconds } from './ids.ts';
 import { setBulkMode } from './resolvers/context.ts';
 
@@ -143,7 +144,8 @@ export class BulkOperations {
     try {
       doc = parse(query);
     } catch (err) {
-      return { op: null, userErrors: [{ field: ['query'], message: `Invalid bulk query: ${(err as GraphQLError).message}`, code: 'INVALID' }] };
+      // graphql-ruby's parse message, as for any document ("Invalid bulk query: syntax error, unexpected end of file").
+      return { op: null, userErrors: [{ field: ['query'], message: `Invalid bulk query: ${syntaxError(err as GraphQLError).message}`, code: 'INVALID' }] };
     }
     const problems = bulkQueryProblems(this.schema, doc);
     if (problems.length) return { op: null, userErrors: problems.map((message) => ({ field: ['query'], message, code: 'INVALID' })) };

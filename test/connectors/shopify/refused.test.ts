@@ -97,6 +97,7 @@ describe('the simulator refuses the bulk queries Shopify documents as refused', 
     expect((await refusal('{ orders { edges { node { id fulfillments { events { edges { node { id } } } } } } } }')).userErrors).toEqual([
       invalid('Queries that contain a connection field within a list field are not currently supported.'),
     ]);
+    expect((await refusal('')).userErrors).toEqual([invalid('Invalid bulk query: syntax error, unexpected end of file')]);
     expect((await refusal('mutation { productCreate(product: { title: "x" }) { product { id } } }')).userErrors).toEqual([
       invalid('Invalid operation type. Only `query` operations are supported.'),
     ]);
