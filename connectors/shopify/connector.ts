@@ -103,6 +103,8 @@ const ORDERS_PER_PAGE = 13;
 const LINES_PER_ORDER_PAGE = 5;
 const LINES_PER_PAGE = 75;
 const VARIANTS_PER_PAGE = 100;
+/** How long to wait before asking again when Shopify is still running an earlier cancel's job. */
+const CANCEL_IN_PROGRESS_WAIT_MS = 5_000;
 /** SKUs per inventoryItems search (`sku:"A" OR sku:"B" …`). */
 const SKUS_PER_SEARCH = 50;
 /** Shopify's limit of quantities per inventorySetQuantities call. */
@@ -501,6 +503,11 @@ export class ShopifyConnector implements Connector {
     const errors = data.orderCancel?.orderCancelUserErrors ?? [];
     // A cancellation that happened (by an earlier run of this push, or on the store) is done, not a failure.
     if (errors.some((e) => /already been canceled/i.test(e.message))) return { externalRef: orderId, alreadyDone: true };
+    // An earlier attempt's cancel job is still running on Shopify: not a refusal. Ask again shortly;
+    // by then the order reads cancelled (done) or the job failed (a refusal worth showing).
+    if (errors.some((e) => /cancellation is already in progress/i.test(e.message))) {
+      throw new RetryableError(`Shopify is still cancelling order ${orderId} (an earlier request's job)`, CANCEL_IN_PROGRESS_WAIT_MS);
+    }
     if (errors.length > 0) throw new PermanentError(`Shopify refused to cancel order ${orderId}: ${errors.map((e) => e.message).join('; ')}`);
     return { externalRef: data.orderCancel?.job?.id ?? orderId, alreadyDone: false };
   }

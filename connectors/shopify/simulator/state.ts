@@ -115,6 +115,12 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
   private seq = 1_000_000;
   private lastTimestamp = 0;
   private orderNumber = 1000;
+  /**
+   * How long Shopify's cancel job runs after `orderCancel` answers; a second
+   * cancel meanwhile is refused with "Cancellation is already in progress".
+   * The job's real duration is not recorded, so 0 (off) unless a test sets it.
+   */
+  cancelJobMs = 0;
 
   readonly locations = new Map<number, Location>();
   readonly products = new Map<number, Product>();

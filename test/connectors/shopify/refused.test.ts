@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisRateBudget, RedisSharedKV } from '../../../src/queue/shared-state.ts';
-import { PermanentError } from '../../../src/domain/errors.ts';
+import { PermanentError, RetryableError } from '../../../src/domain/errors.ts';
 import { shopifyFactory, type ShopifyConnector } from '../../../connectors/shopify/index.ts';
 import { startShopifySimulator, type ShopifySimulator } from '../../../connectors/shopify/simulator/index.ts';
 import { SHOP_DOMAINS } from '../../../connectors/shopify/simulator/webhook-rules.ts';
@@ -52,6 +52,24 @@ describe('the Shopify connector against what Shopify refuses', () => {
     const err = await connector.registerWebhooks('http://hooks.example.com/webhooks/shopify').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentError);
     expect((err as Error).message).toContain('Address protocol http:// is not supported');
+  });
+
+  it('a cancel sent again while Shopify still runs the first one\'s job is retried later, not given up; once done it is done', async () => {
+    await sim.createProduct({ sku: 'CANCEL-1', title: 'Mug', price: '8.00', stock: 5 });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'CANCEL-1', quantity: 1 }] });
+    sim.state.cancelJobMs = 600_000;
+    try {
+      expect(await connector.cancelOrder(externalId, 'customer asked')).toMatchObject({ alreadyDone: false });
+      // Shopify's answer meanwhile (recorded): "Cancellation is already in progress", field null.
+      const again = await connector.cancelOrder(externalId, 'customer asked').catch((e: unknown) => e);
+      expect(again).toBeInstanceOf(RetryableError);
+      expect(again).not.toBeInstanceOf(PermanentError);
+      expect((again as RetryableError).retryAfterMs).toBeGreaterThan(0);
+    } finally {
+      sim.state.cancelJobMs = 0;
+    }
+    // The job over, the retry finds the order cancelled: done, not a failure.
+    expect(await connector.cancelOrder(externalId, 'customer asked')).toMatchObject({ alreadyDone: true });
   });
 
   it('reports the standard plan bucket real shops report (2000 points, 100/s)', async () => {

@@ -26,6 +26,9 @@ interface UserError { field: string[] | null; message: string; code?: string }
  */
 const job = () => ({ id: `gid://shopify/Job/${crypto.randomUUID()}`, done: false, query: {} });
 
+/** When each order's cancel job started; it runs `ShopState.cancelJobMs`. */
+const cancelJobs = new WeakMap<Order, number>();
+
 function cancelRefused(field: string[] | null, message: string, code: string) {
   return { job: null, orderCancelUserErrors: [{ field, message, code }], userErrors: [{ field, message }] };
 }
@@ -42,6 +45,12 @@ export function orderCancel(
 ) {
   const o = ctx.state.orders.get(parseGid(args.orderId, 'Order') ?? -1);
   if (!o) return cancelRefused(['orderId'], 'Order does not exist', 'NOT_FOUND');
+  // Recorded (`2026-04_orders_orderCustomerSet-and-Remove-error-paths-cleanup.json`): a cancel while
+  // the first one's job runs; field null, and the capture did not select the code.
+  if (o.cancelledAt && (cancelJobs.get(o) ?? -Infinity) + ctx.state.cancelJobMs > ctx.state.now()) {
+    const message = 'Cancellation is already in progress';
+    return { job: null, orderCancelUserErrors: [{ field: null, message, code: null }], userErrors: [{ field: null, message }] };
+  }
   if (o.cancelledAt) return cancelRefused(['orderId'], 'Cannot cancel an order that has already been canceled', 'INVALID');
   if (o.fulfillmentIds.some((id) => ctx.state.fulfillments.get(id)?.status === 'SUCCESS')) {
     return cancelRefused(['orderId'], 'Cannot cancel an order that has outstanding fulfillments', 'INVALID');
@@ -50,6 +59,7 @@ export function orderCancel(
   // what is still paid, back through each sale's gateway; the order reads REFUNDED, net payment 0.
   if (args.refundMethod?.originalPaymentMethodsRefund || args.refund) refundAll(ctx.state, o, args.restock);
   ctx.state.cancel(o, args.reason, args.restock, args.staffNote ?? null);
+  cancelJobs.set(o, ctx.state.now());
   return { job: job(), orderCancelUserErrors: [], userErrors: [] };
 }
 
