@@ -11,8 +11,9 @@
  *   channel cleared it) is shown again.
  *
  * A request is never acted on by itself: it counts in "needs attention"
- * while it is neither dismissed nor the order cancelled (the partial index
- * below keeps that list read in page order, as 0019's do).
+ * while it is not dismissed and the order is neither cancelled nor shipped
+ * (once it has left, the buyer returns it instead; the partial index below
+ * keeps that list read in page order, as 0019's do).
  */
 import { sql, type Kysely } from 'kysely';
 
@@ -24,7 +25,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       ADD COLUMN cancel_request_dismissed_at timestamptz,
       ADD COLUMN cancel_request_dismissed_by text;
     CREATE INDEX IF NOT EXISTS orders_cancel_requested ON orders (placed_at DESC, id DESC)
-      WHERE cancel_requested_at IS NOT NULL AND cancel_request_dismissed_at IS NULL AND state <> 'cancelled';
+      WHERE cancel_requested_at IS NOT NULL AND cancel_request_dismissed_at IS NULL AND state NOT IN ('cancelled', 'shipped', 'delivered');
   `.execute(db);
 }
 

@@ -17,8 +17,9 @@ import type { OrderState } from '../../db/schema.ts';
 /** Order states a person must look at; flagged orders, orders with a failed push and open cancel requests count too. */
 export const ATTENTION_STATES: readonly OrderState[] = ['needs_attention', 'on_hold'];
 
-/** A customer's cancel request nobody has decided on yet (migration 0022's partial index reads it). */
-export const OPEN_CANCEL_REQUEST = sql`(o.cancel_requested_at IS NOT NULL AND o.cancel_request_dismissed_at IS NULL AND o.state <> 'cancelled')`;
+/** A customer's cancel request nobody has decided on, of an order neither cancelled nor shipped (migration 0022's partial index reads it). */
+export const SETTLED_REQUEST_STATES: readonly OrderState[] = ['cancelled', 'shipped', 'delivered'];
+export const OPEN_CANCEL_REQUEST = sql`(o.cancel_requested_at IS NOT NULL AND o.cancel_request_dismissed_at IS NULL AND o.state NOT IN (${sql.join([...SETTLED_REQUEST_STATES])}))`;
 
 export interface OrderListFilter {
   channelId?: number;

@@ -32,6 +32,7 @@ import { SHIPPED_STATES } from '../../fulfilment/states.ts';
 import type { By } from '../../fulfilment/transitions.ts';
 import { ConfigError, IllegalTransitionError } from '../../domain/errors.ts';
 import { orderDetail } from './api/orders.ts';
+import { SETTLED_REQUEST_STATES } from './order-list.ts';
 import { money } from '../../domain/money.ts';
 import { esc } from './html.ts';
 import { actionButton, formOf, notice, refusal, safeUrl, sendPage, stateBadge, when } from './console.ts';
@@ -210,7 +211,7 @@ ${cancelRequest(o, cancelBlocker)}${orderActions(o)}
  * ship. Never acted on by itself.
  */
 function cancelRequest(o: Detail, blocker: string | null): string {
-  if (!o.cancel_requested_at || o.cancel_request_dismissed_at || o.state === 'cancelled') return '';
+  if (!o.cancel_requested_at || o.cancel_request_dismissed_at || SETTLED_REQUEST_STATES.includes(o.state)) return '';
   const how = blocker
     ? `It cannot be cancelled here: ${esc(blocker)}.`
     : '<a href="#cancel-form">Cancel it below</a> (its stock is released), or dismiss the request to ship it.';
