@@ -134,5 +134,16 @@ describe('a buyer cancel request on Amazon', () => {
     const nothing = await post(`/admin/orders/${none.id}/cancel-request/dismiss`);
     expect(nothing.statusCode).toBe(409);
     expect(nothing.body).toContain('no cancel request');
+
+    // The admin API does the same.
+    await sim.requestCancel(none.externalId, 'Wrong size');
+    await syncOrders(app, channelId);
+    const api = (url: string) => admin.server.inject({ method: 'POST', url, headers: admin.auth });
+    const viaApi = await api(`/api/orders/${none.id}/cancel-request/dismiss`);
+    expect(viaApi.statusCode).toBe(200);
+    expect(viaApi.json()).toEqual({ orderId: none.id, dismissed: true });
+    expect((await orderOf(none.externalId)).cancel_request_dismissed_at).not.toBeNull();
+    expect((await api(`/api/orders/${none.id}/cancel-request/dismiss`)).statusCode).toBe(409);
+    expect((await api('/api/orders/999999999/cancel-request/dismiss')).statusCode).toBe(404);
   }, 60_000);
 });
