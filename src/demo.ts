@@ -254,10 +254,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
           // orders: one cancelled while it is being packed ships anyway (the cancellation reaches us after the
           // shipment), and that is a person's problem, not a demo's. On a storefront the customer cancels; on
           // Amazon the buyer can only ask (BuyerRequestedCancel, flagged in channelsync for a person), and for
-          // every other request Amazon cancels the order at once (the seller accepted it in Seller Central),
+          // half the requests Amazon cancels the order at once (the seller accepted it in Seller Central),
           // which comes in by its ORDER_CHANGE notification and releases the stock; the rest wait for a person.
           if (Math.random() < 0.25) {
-            const amazonCancels = (created & 1) === 0;
+            const amazonCancels = Math.random() < 0.5;
             setTimeout(() => void giveUp(daemon, target.channelId, target.sim, externalId, amazonCancels).catch(() => {}), timings.cancelAfterMs).unref();
           }
         })

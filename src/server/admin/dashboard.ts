@@ -2,7 +2,7 @@
  * GET /admin: one server-rendered page with what operations staff look at
  * first. Per channel: sync lag, orders today, orders in fulfilment, failed
  * pushes and stock drift; backorders, SKUs out of stock and what is on
- * order; failed jobs per queue with links into the queue
+ * order; customers' cancel requests waiting for a person; failed jobs per queue with links into the queue
  * UI; order cycle times; orders per hour per channel over the last day.
  * It refreshes itself every 30 s (a meta refresh: no script to load).
  */

@@ -8,8 +8,9 @@
  *
  * The actions (POST, each answered with a 303 back to the order, or the page
  * with the refusal): allocate, pick, pack, ship a fulfilment, retry a failed
- * push, record a return, cancel the order. Each calls the function the CLI
- * calls.
+ * push, record a return, cancel the order, dismiss a customer's cancel
+ * request (shown at the top while open: migration 0022). Each calls the
+ * function the CLI or the admin API calls.
  *
  * Cancel (`cancelOrderHere`, as `channelsync cancel`, actor `admin`): the form
  * is shown only while the order can still be cancelled, else the reason it
