@@ -252,11 +252,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         .then(({ externalId }) => {
           // A customer in four gives up if the order is still waiting for stock a while later. Only backordered
           // orders: one cancelled while it is being packed ships anyway (the cancellation reaches us after the
-          // shipment), and that is a person's problem, not a demo's. Not on Amazon: its buyers can only ask the
-          // seller to cancel (a BuyerCancellationRequest), and Amazon's rate limits let its cancellations reach
-          // us a minute or more late, after the backorder may have shipped.
-          if (Math.random() < 0.25 && target.sim.kind !== 'amazon') {
-            setTimeout(() => void cancelIfUntouched(daemon, target.channelId, target.sim, externalId).catch(() => {}), timings.cancelAfterMs).unref();
+          // shipment), and that is a person's problem, not a demo's. On a storefront the customer cancels; on
+          // Amazon the buyer can only ask (BuyerRequestedCancel, flagged in channelsync for a person), and for
+          // half the requests Amazon cancels the order at once (the seller accepted it in Seller Central),
+          // which comes in by its ORDER_CHANGE notification and releases the stock; the rest wait for a person.
+          if (Math.random() < 0.25) {
+            const amazonCancels = Math.random() < 0.5;
+            setTimeout(() => void giveUp(daemon, target.channelId, target.sim, externalId, amazonCancels).catch(() => {}), timings.cancelAfterMs).unref();
           }
         })
         .catch((err) => log.warn({ err: (err as Error).message }, 'demo order failed'));
@@ -282,7 +284,6 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   });
 }
 
-/** Cancels the order on its store when channelsync has it backordered, every fulfilment still waiting for stock. */
 /** How many of the demo's .eml files are kept (the newest). */
 const DEMO_MAIL_KEEP = 1_000;
 
@@ -313,7 +314,8 @@ function mailLines(config: Config, sims: ReadonlyArray<{ sim: ChannelSimulator; 
   ];
 }
 
-async function cancelIfUntouched(daemon: Daemon, channelId: number, sim: ChannelSimulator, externalId: string): Promise<void> {
+/** A customer who gives up on an order channelsync still has backordered, no fulfilment started: cancels it, or on Amazon asks to. */
+async function giveUp(daemon: Daemon, channelId: number, sim: ChannelSimulator, externalId: string, amazonCancels: boolean): Promise<void> {
   const order = await daemon.app.db
     .selectFrom('orders')
     .select(['id', 'state'])
@@ -327,7 +329,15 @@ async function cancelIfUntouched(daemon: Daemon, channelId: number, sim: Channel
     .where('order_id', '=', order.id)
     .where('state', 'not in', ['backordered', 'cancelled'])
     .executeTakeFirst();
-  if (!started) await sim.cancelOrder(externalId);
+  if (started) return;
+  if (!hasCancelRequests(sim)) return sim.cancelOrder(externalId);
+  await sim.requestCancel(externalId, 'No longer needed');
+  if (amazonCancels) await sim.cancelOrder(externalId);
+}
+
+/** A simulated channel whose buyers ask the seller to cancel (Amazon) rather than cancel themselves. */
+function hasCancelRequests(sim: ChannelSimulator): sim is ChannelSimulator & { requestCancel(externalId: string, reason: string): Promise<void> } {
+  return sim.kind === 'amazon' && typeof (sim as { requestCancel?: unknown }).requestCancel === 'function';
 }
 
 async function requireServices(config: Config): Promise<void> {

@@ -200,6 +200,7 @@ export function mapOrder(order: AmazonOrder, items: AmazonOrderItem[], raw: unkn
   // Pending orders carry no OrderTotal yet: the sum of the items is what the buyer owes.
   const total = order.OrderTotal ? order.OrderTotal.Amount : subMoney(addMoney(subtotal, shipping, tax), discount);
   const updatedAt = new Date(order.LastUpdateDate);
+  const cancelRequest = buyerCancelRequest(items);
   const buyer = order.BuyerInfo;
   const [firstName, ...rest] = (blank(buyer?.BuyerName) ?? '').split(' ');
   return {
@@ -222,6 +223,8 @@ export function mapOrder(order: AmazonOrder, items: AmazonOrderItem[], raw: unkn
     cancelledAt: order.OrderStatus === 'Canceled' ? updatedAt : null,
     closedAt: null,
     lines,
+    // Amazon gives no time of the request: the order version that carries it is the best bound.
+    cancelRequest: cancelRequest ? { requestedAt: updatedAt, reason: cancelRequest.reason } : null,
     raw,
   };
 }

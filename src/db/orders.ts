@@ -85,6 +85,7 @@ export async function upsertOrders(
   const byExternal = new Map(written.map((row) => [row.external_id, row]));
   const changed = batch.filter((o) => byExternal.has(o.externalId));
   await replaceLines(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, order: o })), skuIds);
+  await recordCancelRequests(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, request: o.cancelRequest })));
   // Refunds ride with their order, in its transaction (src/db/refunds.ts): recorded once, restocked once.
   const restocked = new Map<string, number[]>();
   for (const o of changed) {
@@ -307,6 +308,31 @@ function orderRow(channelId: number, o: UnifiedOrder, skuIds: Map<string, number
     flags,
     raw: JSON.stringify(o.raw ?? null),
   };
+}
+
+/**
+ * A customer's cancel request rides with the order version that carries it,
+ * in its transaction (only versions that were written: a stale copy changes
+ * nothing). The first sighting's time is kept, so a request does not look
+ * new on every poll, and a person's dismissal holds while the channel still
+ * shows the same request. A request the channel no longer shows (withdrawn,
+ * or settled there) is cleared with its dismissal, so a new one is shown
+ * again. A connector that does not read requests (`undefined`) leaves them be.
+ */
+async function recordCancelRequests(db: Trx, items: Array<{ orderId: number; request: UnifiedOrder['cancelRequest'] }>): Promise<void> {
+  const open = items.filter((i): i is { orderId: number; request: NonNullable<UnifiedOrder['cancelRequest']> } => !!i.request);
+  const none = items.filter((i) => i.request === null).map((i) => i.orderId);
+  if (open.length > 0) {
+    await sql`
+      UPDATE orders o SET cancel_requested_at = COALESCE(o.cancel_requested_at, v.at), cancel_request_reason = COALESCE(v.reason, o.cancel_request_reason)
+      FROM unnest(${open.map((i) => i.orderId)}::bigint[], ${open.map((i) => i.request.requestedAt.toISOString())}::timestamptz[], ${open.map((i) => i.request.reason)}::text[]) AS v(id, at, reason)
+      WHERE o.id = v.id`.execute(db);
+  }
+  if (none.length > 0) {
+    await sql`
+      UPDATE orders SET cancel_requested_at = NULL, cancel_request_reason = NULL, cancel_request_dismissed_at = NULL, cancel_request_dismissed_by = NULL
+      WHERE id = ANY(${none}::bigint[]) AND cancel_requested_at IS NOT NULL`.execute(db);
+  }
 }
 
 /**

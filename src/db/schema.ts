@@ -125,6 +125,11 @@ export interface OrdersTable {
   cancelled_at: Timestamp | null;
   closed_at: Timestamp | null;
   flags: ColumnType<string[], string[] | undefined, string[]>;
+  /** A customer's cancel request, for a person (migration 0022); null: none. */
+  cancel_requested_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  cancel_request_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  cancel_request_dismissed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  cancel_request_dismissed_by: ColumnType<string | null, string | null | undefined, string | null>;
   raw: Json;
   created_at: CreatedAt;
   updated_at: CreatedAt;

@@ -145,6 +145,22 @@ export interface UnifiedOrder {
    * time, so nothing is concluded; an empty list: none).
    */
   refunds?: UnifiedRefund[];
+  /**
+   * The customer's request to cancel, when the connector reads one (Amazon's
+   * `BuyerRequestedCancel`, eBay's cancellation requests): undefined, the
+   * connector does not say (nothing stored changes); null, the channel shows
+   * none now; else the request. It is a request for a person, never a
+   * cancellation: only `channelState: 'cancelled'` cancels.
+   */
+  cancelRequest?: CancelRequest | null;
   /** The channel's payload as received, kept for audit and debugging. */
   raw: unknown;
+}
+
+/** A customer's cancel request as the channel shows it. */
+export interface CancelRequest {
+  /** When it was made, or the best bound the channel gives (the order version that first carried it). */
+  requestedAt: Date;
+  /** The customer's reason, as the channel gives it. */
+  reason: string | null;
 }

@@ -79,3 +79,28 @@ export async function cancelOrderHere(app: App, orderId: number, reason: string,
   const { push: _push, ...out } = result;
   return out;
 }
+
+/**
+ * A person has read the customer's cancel request and goes on with the order
+ * (it ships): the request stops counting as needing attention. Only an open
+ * request of an order not cancelled is dismissed; anything else is refused
+ * with the reason, and nothing changes. The request itself stays on the order
+ * (and in its timeline) with who dismissed it.
+ */
+export async function dismissCancelRequest(app: App, orderId: number, by: By): Promise<void> {
+  const row = await app.db
+    .updateTable('orders')
+    .set({ cancel_request_dismissed_at: new Date(), cancel_request_dismissed_by: by.actor })
+    .where('id', '=', orderId)
+    .where('cancel_requested_at', 'is not', null)
+    .where('cancel_request_dismissed_at', 'is', null)
+    .where('state', '<>', 'cancelled')
+    .returning('id')
+    .executeTakeFirst();
+  if (row) return;
+  const order = await app.db.selectFrom('orders').select(['order_number', 'state', 'cancel_requested_at', 'cancel_request_dismissed_at']).where('id', '=', orderId).executeTakeFirst();
+  if (!order) throw new ConfigError(`order ${orderId} does not exist`);
+  if (order.cancel_requested_at === null) throw new PermanentError(`order ${order.order_number} (${orderId}) has no cancel request to dismiss`);
+  if (order.state === 'cancelled') throw new PermanentError(`order ${order.order_number} (${orderId}) is cancelled already: its cancel request is settled`);
+  throw new PermanentError(`the cancel request of order ${order.order_number} (${orderId}) was dismissed already: nothing changed`);
+}

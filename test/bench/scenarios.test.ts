@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../bench/scenarios.ts';
 import { atLeast, atMost, median } from '../../bench/rows.ts';
 import { MARKETPLACE_PULLS } from '../../bench/marketplaces.ts';
-import { amazonPullFloor } from '../../bench/marketplaces/amazon.ts';
+import { amazonChangingPullFloor, amazonPullFloor } from '../../bench/marketplaces/amazon.ts';
 import { bucketSeconds, pullFloor, scaleRates } from '../../bench/marketplaces/floor.ts';
 import type { BenchRow } from '../../bench/types.ts';
 
@@ -41,8 +41,9 @@ describe('the bench', () => {
     expect(rows.map((r) => r.figure)).toEqual([
       'amazon pull 50 orders (getOrderItems 5 req/s burst 30, getOrders 0.167 req/s burst 20: default usage plans x10)',
       'amazon pull calls per order',
+      'amazon pull 200 orders, 20 changing while pulled (getOrderItems 50 req/s burst 30, getOrders 1.67 req/s burst 20: announced plan: default x100)',
     ]);
-    const [time, calls] = rows as [BenchRow, BenchRow];
+    const [time, calls, changing] = rows as [BenchRow, BenchRow, BenchRow];
     // (50 getOrderItems - a burst of 30) / 5 req/s, whatever the connector sent.
     expect(time).toMatchObject({ unit: 's', floor: 4, target: 'ratio <= 1.1' });
     expect(time.value).toBeGreaterThan(0);
@@ -51,6 +52,9 @@ describe('the bench', () => {
     // 1 Restricted Data Token + 1 getOrders page + 50 getOrderItems, over 50 orders.
     expect(calls).toMatchObject({ unit: 'calls', floor: 52 / 50 });
     expect(calls.value).toBeGreaterThanOrEqual(52 / 50);
+    // (200 orders + 20 read again - a burst of 30) / 50 req/s announced; every order at its latest version.
+    expect(changing).toMatchObject({ unit: 's', floor: 3.8, target: 'ratio <= 1.1' });
+    expect(changing.note).toMatch(/all 200 orders at Amazon's latest version/);
   });
 
   it('shows a channel kind without a registered pull as a row that is not met', async () => {
@@ -82,6 +86,12 @@ describe('the marketplace floor', () => {
     expect(() => pullFloor({ c: 1 }, {})).toThrow(/no published limit for c/);
     // Scaling the clock scales rates, never bursts.
     expect(scaleRates({ a: { rate: 0.5, burst: 30 } }, 10)).toEqual({ a: { rate: 5, burst: 30 } });
+  });
+
+  it('for amazon with orders changing: each changed order is read once more, and listed by the next pull', () => {
+    const floor = amazonChangingPullFloor(2000, 200, scaleRates({ createRestrictedDataToken: { rate: 1, burst: 10 }, getOrders: { rate: 0.0167, burst: 20 }, getOrderItems: { rate: 0.5, burst: 30 } }, 10));
+    expect(floor.calls).toEqual({ createRestrictedDataToken: 1, getOrders: 22, getOrderItems: 2200 });
+    expect(floor).toMatchObject({ seconds: 434, dominant: 'getOrderItems' });
   });
 
   it("for amazon: getOrderItems at 0.5 req/s dominates, 2,000 orders take about 66 minutes (pull.ts's figure)", () => {

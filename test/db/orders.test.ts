@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/index.ts';
 import { differsAtSameTime, markOrderDeleted } from '../../src/db/orders.ts';
 import { saveOrders, line, order } from '../helpers/orders.ts';
+import type { UnifiedOrder } from '../../src/domain/order.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 
 let database: TestDatabase;
@@ -145,5 +146,32 @@ describe('large orders', () => {
     expect(result!.outcome).toBe('inserted');
     const { n } = await db.selectFrom('order_lines').select((eb) => eb.fn.countAll<number>().as('n')).where('order_id', '=', result!.orderId!).executeTakeFirstOrThrow();
     expect(Number(n)).toBe(6_000);
+  });
+});
+
+describe("a customer's cancel request on the order", () => {
+  const at = (minute: number) => new Date(`2026-11-02T10:${String(minute).padStart(2, '0')}:00Z`);
+  const version = (minute: number, cancelRequest: UnifiedOrder['cancelRequest']) => order({ externalId: 'asks', updatedAt: at(minute), cancelRequest });
+
+  it('keeps its first sighting and a dismissal while the channel shows it, ignores stale copies, and clears when the channel does', async () => {
+    await saveOrders(db, channelId, [version(0, null)]);
+    expect((await stored('asks')).cancel_requested_at).toBeNull();
+    await saveOrders(db, channelId, [version(1, { requestedAt: at(1), reason: 'Ordered twice' })]);
+    expect(await stored('asks')).toMatchObject({ cancel_requested_at: at(1), cancel_request_reason: 'Ordered twice' });
+
+    // A later version still showing it: the request is not new.
+    await saveOrders(db, channelId, [version(2, { requestedAt: at(2), reason: 'Ordered twice' })]);
+    expect((await stored('asks')).cancel_requested_at).toEqual(at(1));
+    await db.updateTable('orders').set({ cancel_request_dismissed_at: at(3), cancel_request_dismissed_by: 'admin' }).where('external_id', '=', 'asks').execute();
+    // A connector that does not read requests, and a stale copy without it, change nothing.
+    await saveOrders(db, channelId, [version(4, undefined)]);
+    await saveOrders(db, channelId, [version(3, null)]);
+    expect(await stored('asks')).toMatchObject({ cancel_requested_at: at(1), cancel_request_dismissed_at: at(3), cancel_request_dismissed_by: 'admin' });
+
+    // The channel no longer shows it: cleared with its dismissal, so a new request is shown again.
+    await saveOrders(db, channelId, [version(5, null)]);
+    expect(await stored('asks')).toMatchObject({ cancel_requested_at: null, cancel_request_reason: null, cancel_request_dismissed_at: null });
+    await saveOrders(db, channelId, [version(6, { requestedAt: at(6), reason: null })]);
+    expect(await stored('asks')).toMatchObject({ cancel_requested_at: at(6), cancel_request_reason: null, cancel_request_dismissed_at: null });
   });
 });

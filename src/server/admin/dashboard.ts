@@ -2,7 +2,7 @@
  * GET /admin: one server-rendered page with what operations staff look at
  * first. Per channel: sync lag, orders today, orders in fulfilment, failed
  * pushes and stock drift; backorders, SKUs out of stock and what is on
- * order; failed jobs per queue with links into the queue
+ * order; customers' cancel requests waiting for a person; failed jobs per queue with links into the queue
  * UI; order cycle times; orders per hour per channel over the last day.
  * It refreshes itself every 30 s (a meta refresh: no script to load).
  */
@@ -14,11 +14,13 @@ import { lineChart } from './chart.ts';
 import { esc, page } from './html.ts';
 import { lowRatingsCard, satisfactionTable } from './satisfaction.ts';
 import { satisfactionByChannel } from '../../feedback/store.ts';
-import { channelHealth, cycleTimes, failedJobs, ordersPerHour, stockBacklog, type ChannelHealth, type CycleTimes, type StockBacklog } from './stats.ts';
+import { channelHealth, cycleTimes, failedJobs, openCancelRequests, ordersPerHour, stockBacklog, type ChannelHealth, type CycleTimes, type StockBacklog } from './stats.ts';
 
 export function dashboardRoutes(server: FastifyInstance, app: App): void {
   server.get('/admin', async (_request, reply) => {
-    const [channels, cycles, hourly, failed, backlog, satisfaction] = await Promise.all([channelHealth(app), cycleTimes(app), ordersPerHour(app), failedJobs(app), stockBacklog(app), satisfactionByChannel(app.db)]);
+    const [channels, cycles, hourly, failed, backlog, satisfaction, cancelRequests] = await Promise.all([
+      channelHealth(app), cycleTimes(app), ordersPerHour(app), failedJobs(app), stockBacklog(app), satisfactionByChannel(app.db), openCancelRequests(app),
+    ]);
     const notices = await channelNotices(app, channels);
     const labels = hourly.hours.map((h) => `${String(h.getUTCHours()).padStart(2, '0')}:00`);
     const chart = lineChart(
@@ -33,6 +35,7 @@ export function dashboardRoutes(server: FastifyInstance, app: App): void {
   <div class="card"><span class="muted">In fulfilment</span><b>${channels.reduce((a, c) => a + c.ordersInFulfilment, 0)}</b></div>
   <div class="card" id="backordered"><span class="muted">Backordered orders</span><b class="${backlog.backorderedOrders ? 'bad' : ''}">${redLink(backlog.backorderedOrders, '/admin/orders?state=backordered')}</b><span class="muted">${plural(backlog.backorderedFulfilments, 'fulfilment')} waiting for stock</span></div>
   <div class="card" id="stock-outs"><span class="muted">Out of stock</span><b class="${backlog.stockOuts.length ? 'bad' : ''}">${backlog.stockOuts.length ? `<a class="bad" href="/admin/stock?only=out">${plural(backlog.stockOuts.length, 'SKU')}</a>` : plural(0, 'SKU')}</b><span class="muted"><a href="/admin/purchase-orders">purchase orders</a>: ${backlog.purchaseOrders.draft} draft, ${backlog.purchaseOrders.sent} sent</span></div>
+  <div class="card" id="cancel-requests"><span class="muted">Cancel requests to decide</span><b class="${cancelRequests ? 'bad' : ''}">${redLink(cancelRequests, '/admin/orders?attention=1')}</b><span class="muted">customers asked; nothing is cancelled until a person decides</span></div>
   <div class="card"><span class="muted">Failed jobs</span><b class="${totalFailed ? 'bad' : ''}">${redLink(totalFailed, '#failed-jobs')}</b></div>
   <div class="card"><span class="muted">Placed → shipped (median / p90)</span><b>${duration(cycles.shipped.medianSeconds)} / ${duration(cycles.shipped.p90Seconds)}</b><span class="muted">${plural(cycles.shipped.count, 'order')}, 30 days</span></div>
   <div class="card"><span class="muted">Placed → delivered (median / p90)</span><b>${duration(cycles.delivered.medianSeconds)} / ${duration(cycles.delivered.p90Seconds)}</b><span class="muted">${plural(cycles.delivered.count, 'order')}, 30 days</span></div>

@@ -14,8 +14,12 @@ import { sql, type RawBuilder } from 'kysely';
 import type { App } from '../../app.ts';
 import type { OrderState } from '../../db/schema.ts';
 
-/** Order states a person must look at; flagged orders and orders with a failed push count too. */
+/** Order states a person must look at; flagged orders, orders with a failed push and open cancel requests count too. */
 export const ATTENTION_STATES: readonly OrderState[] = ['needs_attention', 'on_hold'];
+
+/** A customer's cancel request nobody has decided on, of an order neither cancelled nor shipped (migration 0022's partial index reads it). */
+export const SETTLED_REQUEST_STATES: readonly OrderState[] = ['cancelled', 'shipped', 'delivered'];
+export const OPEN_CANCEL_REQUEST = sql`(o.cancel_requested_at IS NOT NULL AND o.cancel_request_dismissed_at IS NULL AND o.state NOT IN (${sql.join([...SETTLED_REQUEST_STATES])}))`;
 
 export interface OrderListFilter {
   channelId?: number;
@@ -51,6 +55,7 @@ export interface OrderListRow {
   placed_at: Date;
   flags: string[];
   failed_pushes: number;
+  cancel_requested: boolean;
 }
 
 export interface OrderListPage {
@@ -99,12 +104,12 @@ export async function listOrders(app: App, filter: OrderListFilter): Promise<Ord
   if (filter.to) where.push(sql`o.placed_at < ${filter.to}`);
   if (filter.q && filter.q.trim()) where.push(sql`o.id IN (${searchHits(filter.q)})`);
   if (filter.needsAttention) {
-    where.push(sql`(o.state IN (${sql.join([...ATTENTION_STATES])}) OR o.flags <> '{}' OR o.id IN (${FAILED_PUSH_ORDERS}))`);
+    where.push(sql`(o.state IN (${sql.join([...ATTENTION_STATES])}) OR o.flags <> '{}' OR ${OPEN_CANCEL_REQUEST} OR o.id IN (${FAILED_PUSH_ORDERS}))`);
   }
   if (filter.after) where.push(sql`(o.placed_at, o.id) < (${filter.after.placedAt}, ${filter.after.id})`);
   const { rows } = await sql<OrderListRow>`
     SELECT o.id, o.order_number, o.channel_id, c.name AS channel_name, o.state, o.financial_status, o.currency, o.total::text AS total,
-      o.customer_name, o.customer_email, o.placed_at, o.flags,
+      o.customer_name, o.customer_email, o.placed_at, o.flags, ${OPEN_CANCEL_REQUEST} AS cancel_requested,
       (SELECT count(*)::int FROM channel_pushes p JOIN shipments s ON p.kind = 'fulfillment' AND p.target = s.id::text
         JOIN fulfillments f ON f.id = s.fulfillment_id WHERE f.order_id = o.id AND p.channel_id = o.channel_id AND p.status = 'failed') AS failed_pushes
     FROM orders o JOIN channels c ON c.id = o.channel_id

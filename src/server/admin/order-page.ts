@@ -8,8 +8,9 @@
  *
  * The actions (POST, each answered with a 303 back to the order, or the page
  * with the refusal): allocate, pick, pack, ship a fulfilment, retry a failed
- * push, record a return, cancel the order. Each calls the function the CLI
- * calls.
+ * push, record a return, cancel the order, dismiss a customer's cancel
+ * request (shown at the top while open: migration 0022). Each calls the
+ * function the CLI or the admin API calls.
  *
  * Cancel (`cancelOrderHere`, as `channelsync cancel`, actor `admin`): the form
  * is shown only while the order can still be cancelled, else the reason it
@@ -27,11 +28,12 @@ import { allocateOrder } from '../../fulfilment/allocate.ts';
 import { DEFAULT_PARCEL, packFulfilment, startPicking } from '../../fulfilment/pickpack.ts';
 import { shipFulfilment } from '../../fulfilment/ship.ts';
 import { recordReturn } from '../../fulfilment/returns.ts';
-import { cancelOrderHere } from '../../fulfilment/cancel.ts';
+import { cancelOrderHere, dismissCancelRequest } from '../../fulfilment/cancel.ts';
 import { SHIPPED_STATES } from '../../fulfilment/states.ts';
 import type { By } from '../../fulfilment/transitions.ts';
 import { ConfigError, IllegalTransitionError } from '../../domain/errors.ts';
 import { orderDetail } from './api/orders.ts';
+import { SETTLED_REQUEST_STATES } from './order-list.ts';
 import { money } from '../../domain/money.ts';
 import { esc } from './html.ts';
 import { actionButton, formOf, notice, refusal, safeUrl, sendPage, stateBadge, when } from './console.ts';
@@ -49,6 +51,7 @@ const DONE: Record<string, string> = {
   returned: 'Return recorded.',
   cancelled: 'Cancelled: its stock is released and it will not ship; the channel is told in the background (see Channel pushes).',
   'cancelled-nothing-sent': 'Cancelled: its stock is released and it will not ship; the channel had cancelled it already, so nothing is sent.',
+  'request-dismissed': 'Cancel request dismissed: the order goes on as before.',
 };
 
 /** The API's limit for a cancel reason (POST /api/orders/{id}/cancel). */
@@ -120,6 +123,12 @@ export function orderPageRoutes(server: FastifyInstance, app: App): void {
     });
   });
 
+  server.post('/admin/orders/:id/cancel-request/dismiss', async (request, reply) => {
+    const p = params.safeParse(request.params);
+    if (!p.success) return notFound(reply, String((request.params as { id?: unknown }).id));
+    return act(app, reply, p.data.id, 'request-dismissed', () => dismissCancelRequest(app, p.data.id, BY));
+  });
+
   server.post('/admin/orders/:id/returns', async (request, reply) => {
     const p = params.safeParse(request.params);
     if (!p.success) return notFound(reply, String((request.params as { id?: unknown }).id));
@@ -179,7 +188,7 @@ async function render(app: App, reply: FastifyReply, id: number, opts: { notice?
 <h1>Order ${esc(o.order_number)} <span class="muted">${esc(o.channel_name)}</span> ${stateBadge(o.state)}</h1>
 ${notice(opts.notice, DONE)}${opts.error ? `<p class="alert" role="alert">${esc(opts.error)}</p>` : ''}
 <p class="muted">Placed ${esc(when(o.placed_at))} UTC · payment ${esc(o.financial_status)} · on the channel: ${esc(o.channel_state)}, ${esc(o.fulfillment_status)} · channel id ${esc(o.external_id)}${o.flags.length ? ` · <span class="warn">${o.flags.map((f) => esc(f.replace(/_/g, ' '))).join(', ')}</span>` : ''}</p>
-${orderActions(o)}
+${cancelRequest(o, cancelBlocker)}${orderActions(o)}
 <h2>Lines</h2>${linesTable(o)}
 <div class="grid2">
   <section><h2>Customer</h2><div class="panel">${esc(o.customer_name ?? '')}<br>${o.customer_email ? `<a href="mailto:${esc(o.customer_email)}">${esc(o.customer_email)}</a>` : ''}</div></section>
@@ -194,6 +203,22 @@ ${orderActions(o)}
 <h2>Cancel</h2>${cancelSection(o, cancelBlocker)}
 <details><summary>Channel payload (as ${esc(o.channel_name)} sent it)</summary><pre>${esc(JSON.stringify(rawRow?.raw ?? null, null, 2))}</pre></details>`;
   return sendPage(reply, `Order ${o.order_number}`, body, opts.status ?? 200);
+}
+
+/**
+ * The customer's open cancel request, for a person: cancel the order (the
+ * form below, when the channel can; else where to cancel it, after which the
+ * channel's cancellation comes in and releases the stock) or dismiss it and
+ * ship. Never acted on by itself.
+ */
+function cancelRequest(o: Detail, blocker: string | null): string {
+  if (!o.cancel_requested_at || o.cancel_request_dismissed_at || SETTLED_REQUEST_STATES.includes(o.state)) return '';
+  const how = blocker
+    ? `It cannot be cancelled here: ${esc(blocker)}.`
+    : '<a href="#cancel-form">Cancel it below</a> (its stock is released), or dismiss the request to ship it.';
+  return `<section class="panel alert" id="cancel-request" role="alert"><h2>The customer asked to cancel</h2>
+<p>On ${esc(o.channel_name)}, seen ${esc(when(o.cancel_requested_at))} UTC${o.cancel_request_reason ? `: “${esc(o.cancel_request_reason)}”` : ' (no reason given)'}. ${how}</p>
+<p>${actionButton(`/admin/orders/${o.id}/cancel-request/dismiss`, 'Dismiss the request and ship', {}, true)}</p></section>`;
 }
 
 function orderActions(o: Detail): string {
@@ -278,6 +303,8 @@ function timeline(o: Detail, refunds: Array<{ created_at: Date; amount: string; 
   }
   for (const r of o.returns) events.push({ at: r.created_at, what: `Return ${r.id} ${r.status}${r.reason ? ` (${r.reason})` : ''}`, who: r.reference ? `reference ${r.reference}` : 'admin or channel' });
   for (const r of refunds) events.push({ at: r.created_at, what: `Refunded ${r.amount} ${r.currency}${r.reason ? ` (${r.reason})` : ''}`, who: o.channel_name });
+  if (o.cancel_requested_at) events.push({ at: o.cancel_requested_at, what: `The customer asked to cancel${o.cancel_request_reason ? ` (${o.cancel_request_reason})` : ''}`, who: o.channel_name });
+  if (o.cancel_request_dismissed_at) events.push({ at: o.cancel_request_dismissed_at, what: 'Cancel request dismissed', who: o.cancel_request_dismissed_by ?? 'admin' });
   // The channel's own cancellation time (a cancellation in channelsync is the history's move to cancelled, above).
   if (o.cancelled_at) events.push({ at: o.cancelled_at, what: `Cancelled on ${o.channel_name}`, who: o.channel_name });
   events.sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());

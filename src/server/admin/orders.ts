@@ -89,7 +89,7 @@ function orderTable(rows: OrderListRow[]): string {
   <td>${esc(o.customer_name ?? '')} <span class="muted">${esc(o.customer_email ?? '')}</span></td>
   <td class="num">${esc(money(o.total))} ${esc(o.currency)}</td>
   <td>${stateBadge(o.state)} <span class="muted">${esc(o.financial_status)}</span></td>
-  <td>${[...o.flags.map((f) => `<span class="warn">${esc(f.replace(/_/g, ' '))}</span>`), o.failed_pushes ? `<span class="bad">${o.failed_pushes} failed push${o.failed_pushes === 1 ? '' : 'es'}</span>` : ''].filter(Boolean).join(' ')}</td>
+  <td>${[...o.flags.map((f) => `<span class="warn">${esc(f.replace(/_/g, ' '))}</span>`), o.cancel_requested ? '<span class="warn">cancel requested</span>' : '', o.failed_pushes ? `<span class="bad">${o.failed_pushes} failed push${o.failed_pushes === 1 ? '' : 'es'}</span>` : ''].filter(Boolean).join(' ')}</td>
 </tr>`,
     )
     .join('');

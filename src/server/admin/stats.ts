@@ -8,6 +8,7 @@ import type { App } from '../../app.ts';
 import { readDrift } from '../metrics.ts';
 import { failureCounts } from '../../queue/failures.ts';
 import { QUEUE_NAMES } from '../../queue/queues.ts';
+import { OPEN_CANCEL_REQUEST } from './order-list.ts';
 
 /** Order states that mean "received but not yet all shipped". */
 export const IN_FULFILMENT_STATES = ['received', 'allocated', 'backordered', 'partially_shipped', 'on_hold', 'needs_attention'] as const;
@@ -100,6 +101,13 @@ export async function channelHealth(app: App): Promise<ChannelHealth[]> {
       reasons,
     };
   });
+}
+
+/** Orders whose customer asked to cancel and nobody has decided yet (migration 0022's partial index). */
+export async function openCancelRequests(app: App): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM orders o WHERE ${OPEN_CANCEL_REQUEST}`.execute(app.db);
+  return rows[0]?.n ?? 0;
 }
 
 /** 90 s -> "1.5 min", 7200 s -> "120 min": lag is read against intervals of minutes. */

@@ -42,6 +42,10 @@ describe('Amazon order mapping (sandbox payloads)', () => {
     const order = read(listOrders[0], items200);
     expect(order.channelState).toBe('open');
     expect(buyerCancelRequest(items200.map((i) => orderItemSchema.parse(i)))).toEqual({ reason: 'Found cheaper somewhere else.' });
+    // On the unified order, for a person: dated by the order version that carries it (Amazon gives no time of its own).
+    expect(order.cancelRequest).toEqual({ requestedAt: order.updatedAt, reason: 'Found cheaper somewhere else.' });
+    const withoutRequest = items200.map((i) => ({ ...(i as object), BuyerRequestedCancel: { IsBuyerRequestedCancel: 'false', BuyerCancelReason: '' } }));
+    expect(read(listOrders[0], withoutRequest).cancelRequest).toBeNull();
   });
 
   it('records an FBA order with every unit fulfilled by Amazon, nothing left for us to ship', () => {

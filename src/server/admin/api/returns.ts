@@ -10,13 +10,17 @@
  * POST /api/orders/:id/cancel        cancel an unshipped order here and on its
  *   channel; 200 with whether it changed; 404 unknown order, 409 shipped,
  *   needing attention, or a channel that cannot cancel.
+ * POST /api/orders/:id/cancel-request/dismiss  a person has read the
+ *   customer's cancel request and the order goes on (ships); 200; 404
+ *   unknown order, 409 no open request (none, dismissed already, or the
+ *   order cancelled).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../../app.ts';
 import { recordReturn } from '../../../fulfilment/returns.ts';
 import { approveReturn } from '../../../fulfilment/refunds.ts';
-import { cancelOrderHere } from '../../../fulfilment/cancel.ts';
+import { cancelOrderHere, dismissCancelRequest } from '../../../fulfilment/cancel.ts';
 import { ApiError, id, idParams, parse, documented } from './validate.ts';
 
 const returnLine = z
@@ -76,6 +80,15 @@ export function returnRoutes(server: FastifyInstance, app: App): void {
     const result = await cancelOrderHere(app, orderId, reason, { actor: 'admin', reason });
     request.log.info({ order: orderId, cancelled: result.cancelled }, 'admin: cancel');
     return reply.code(200).send(result);
+  });
+
+  server.post('/api/orders/:id/cancel-request/dismiss', documented({ params: idParams }), async (request, reply) => {
+    const { id: orderId } = parse(idParams, request.params, 'path');
+    const exists = await app.db.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();
+    if (!exists) throw new ApiError(404, `order ${orderId} does not exist`);
+    await dismissCancelRequest(app, orderId, { actor: 'admin' });
+    request.log.info({ order: orderId }, 'admin: cancel request dismissed');
+    return reply.code(200).send({ orderId, dismissed: true });
   });
 }
 
