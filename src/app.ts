@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import { requireSecretKey } from './config.ts';
 import { createDb, ensureDatabase, migrate, type Db } from './db/index.ts';
 import { loadChannel } from './db/channels.ts';
+import { closeLockConnections } from './db/locks.ts';
 import { postgresBackend, redisBackend, type QueueBackend } from './queue/backend.ts';
 import { QueueSet } from './queue/queues.ts';
 import type { RateBudget, SharedKV } from './queue/shared-state.ts';
@@ -86,6 +87,7 @@ export async function createApp(config: Readonly<Config>, options: CreateAppOpti
       await app.connectors.closeAll();
       await queues.close();
       await backend.close();
+      await closeLockConnections(config.databaseUrl);
       await db.destroy();
       await options.embedded?.close();
     },
