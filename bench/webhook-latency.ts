@@ -31,7 +31,9 @@ const scenario: Scenario = {
       // Done when every order is saved, or when the deliveries stopped coming (a store gives up on a
       // receiver that does not answer within 5 s, and disables the webhook after 5 failures in a row).
       const saved = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM orders`.execute(db)).rows[0]!.n;
-      const received = async () => (await sql<{ n: number; pending: number }>`SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'pending')::int AS pending FROM webhook_deliveries`.execute(db)).rows[0]!;
+      // The creates only: the store also sends order.updated for every order the fulfilment pushes
+      // complete, for as long as fulfilment runs behind, which is not what this scenario measures.
+      const received = async () => (await sql<{ n: number; pending: number }>`SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'pending')::int AS pending FROM webhook_deliveries WHERE topic = 'order.created'`.execute(db)).rows[0]!;
       let last = -1;
       let still = 0;
       await until(`${count} orders saved from their deliveries`, async () => {

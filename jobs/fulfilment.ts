@@ -16,6 +16,7 @@ import { DEFAULT_PARCEL, OrderCancelledError, packFulfilment, startPicking } fro
 import { pendingSteps, inState } from '../src/fulfilment/pending.ts';
 import { checkDelivery, shipFulfilment } from '../src/fulfilment/ship.ts';
 import type { FulfilmentJobData } from '../src/fulfilment/steps.ts';
+import { runAutoSteps, runsAuto } from '../src/fulfilment/auto.ts';
 
 export type { FulfilmentJobData } from '../src/fulfilment/steps.ts';
 
@@ -49,15 +50,24 @@ export async function runStep(app: App, data: FulfilmentJobData): Promise<{ outc
 }
 
 async function runStepOnce(app: App, data: FulfilmentJobData): Promise<{ outcome: string }> {
+  // Auto mode: the steps that follow run in this job too (src/fulfilment/auto.ts).
+  const auto = runsAuto(app);
   switch (data.step) {
-    case 'allocate':
-      return { outcome: (await allocateOrder(app, data.id, BY)).outcome };
+    case 'allocate': {
+      const allocated = await allocateOrder(app, data.id, BY, { enqueueNext: !auto });
+      if (!auto || allocated.ready.length === 0) return { outcome: allocated.outcome };
+      const then = [];
+      for (const f of allocated.ready) then.push(await runAutoSteps(app, 'pick', f, BY, false));
+      return { outcome: `${allocated.outcome}; ${then.join('; ')}` };
+    }
     case 'pick':
       if (!(await inState(app, data.id, 'allocated', 'warehouse'))) return { outcome: 'skipped: not allocated' };
+      if (auto) return { outcome: await runAutoSteps(app, 'pick', data.id, BY, true) };
       await startPicking(app, data.id, BY);
       return { outcome: 'picking' };
     case 'pack':
       if (!(await inState(app, data.id, 'picking', 'warehouse'))) return { outcome: 'skipped: not picking' };
+      if (auto) return { outcome: await runAutoSteps(app, 'pack', data.id, BY, true) };
       await packFulfilment(app, data.id, [DEFAULT_PARCEL], BY);
       return { outcome: 'packed' };
     case 'ship': {

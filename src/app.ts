@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import { requireSecretKey } from './config.ts';
 import { createDb, ensureDatabase, migrate, type Db } from './db/index.ts';
 import { loadChannel } from './db/channels.ts';
+import { closeLockConnections } from './db/locks.ts';
 import { postgresBackend, redisBackend, type QueueBackend } from './queue/backend.ts';
 import { QueueSet } from './queue/queues.ts';
 import type { RateBudget, SharedKV } from './queue/shared-state.ts';
@@ -22,6 +23,13 @@ export interface App {
   config: Readonly<Config>;
   log: Logger;
   db: Db;
+  /**
+   * The webhook inbox's own small pool (the HTTP accept: store the delivery,
+   * answer): an accept never waits for a connection behind the jobs' queries,
+   * which under a burst held every pooled one and made stores time out
+   * (`npm run bench -- webhooks`). The same pool as `db` in embedded mode.
+   */
+  inbox: Db;
   /** Where queues and shared state live. */
   backend: QueueBackend;
   /** The Redis connection, or null in embedded mode (no Redis). */
@@ -32,6 +40,9 @@ export interface App {
   connectors: ConnectorCache;
   close(): Promise<void>;
 }
+
+/** Connections of the webhook inbox's pool: an accept is one or two short statements. */
+const INBOX_POOL_SIZE = 3;
 
 export interface CreateAppOptions {
   log?: Logger;
@@ -72,10 +83,12 @@ export async function createApp(config: Readonly<Config>, options: CreateAppOpti
   if (options.migrate ?? true) await backend.prepare();
   const queues = new QueueSet(backend, { prefix: config.queuePrefix, attempts: config.jobAttempts });
   const { budget, kv } = backend.sharedState(db);
+  const inbox = options.embedded ? db : createDb(config.databaseUrl, { max: INBOX_POOL_SIZE });
   const app: App = {
     config,
     log,
     db,
+    inbox,
     backend,
     redis: backend.redis,
     queues,
@@ -86,6 +99,8 @@ export async function createApp(config: Readonly<Config>, options: CreateAppOpti
       await app.connectors.closeAll();
       await queues.close();
       await backend.close();
+      await closeLockConnections(config.databaseUrl);
+      if (inbox !== db) await inbox.destroy();
       await db.destroy();
       await options.embedded?.close();
     },
@@ -105,9 +120,13 @@ export class ConnectorCache {
 
   constructor(private readonly app: App) {}
 
-  /** The channel and its connector. Throws `PermanentError` for a missing or disabled channel. */
-  async get(channelId: number): Promise<{ channel: ChannelRecord; connector: Connector }> {
-    const row = await this.app.db
+  /**
+   * The channel and its connector. Throws `PermanentError` for a missing or
+   * disabled channel. `via`: the pool to read the channel row with (the
+   * webhook inbox passes its own).
+   */
+  async get(channelId: number, via: Db = this.app.db): Promise<{ channel: ChannelRecord; connector: Connector }> {
+    const row = await via
       .selectFrom('channels')
       .select(['updated_at', 'enabled'])
       .where('id', '=', channelId)
@@ -119,14 +138,14 @@ export class ConnectorCache {
     const key = `${channelId}@${row.updated_at.getTime()}`;
     let pending = this.building.get(key);
     if (!pending) {
-      pending = this.build(channelId, row.updated_at.getTime()).finally(() => this.building.delete(key));
+      pending = this.build(channelId, row.updated_at.getTime(), via).finally(() => this.building.delete(key));
       this.building.set(key, pending);
     }
     return pending;
   }
 
-  private async build(channelId: number, updatedAt: number): Promise<{ updatedAt: number; channel: ChannelRecord; connector: Connector }> {
-    const record = await loadChannel(this.app.db, requireSecretKey(this.app.config), channelId);
+  private async build(channelId: number, updatedAt: number, via: Db): Promise<{ updatedAt: number; channel: ChannelRecord; connector: Connector }> {
+    const record = await loadChannel(via, requireSecretKey(this.app.config), channelId);
     if (!record) throw new PermanentError(`channel ${channelId} does not exist`);
     // Loaded on the first connector, not with the app: CLI commands that never
     // talk to a channel skip the connectors and prom-client (see src/cli.ts).

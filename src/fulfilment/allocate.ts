@@ -22,7 +22,7 @@ import { book, defaultLocation, lineCoverage, lockAvailable, type Booking, type 
 import { channelHoldsStock, paymentView, payableStatuses } from './payable.ts';
 import { planAllocation, type Need } from './plan.ts';
 import { addDropshipOrder, addToDraftPurchaseOrder } from './purchasing.ts';
-import { enqueueStep } from './steps.ts';
+import { enqueueStep, type StepOptions } from './steps.ts';
 import { deriveOrderState, RESERVING_STATES, SHIPPED_STATES } from './states.ts';
 import {
   flagOrder,
@@ -58,12 +58,12 @@ export interface AllocateResult {
 }
 
 /** Reconciles one order's fulfilments with the order (see the module comment), then tells channels and starts auto steps. */
-export async function allocateOrder(app: App, orderId: number, by: By = { actor: 'system' }): Promise<AllocateResult> {
+export async function allocateOrder(app: App, orderId: number, by: By = { actor: 'system' }, options: StepOptions = {}): Promise<AllocateResult> {
   const result = await inTransaction(app.db, async (trx) => {
     const order = await lockOrder(trx, orderId);
     return reconcileLocked(trx, app.config.allocateWhen, order, by);
   });
-  await afterCommit(app, result);
+  await afterCommit(app, result, options);
   return result;
 }
 
@@ -73,9 +73,9 @@ export async function allocateOrder(app: App, orderId: number, by: By = { actor:
  * step. Losing this (a crash right after the commit) only delays both: the
  * sweeper finds the pending pushes and the unstarted steps.
  */
-export async function afterCommit(app: App, result: { ready: number[]; stockChanged: number[] }): Promise<void> {
+export async function afterCommit(app: App, result: { ready: number[]; stockChanged: number[] }, options: StepOptions = {}): Promise<void> {
   await kickStockPushes(app, result.stockChanged);
-  if (app.config.fulfilmentMode === 'auto') for (const id of result.ready) await enqueueStep(app, 'pick', id);
+  if (app.config.fulfilmentMode === 'auto' && options.enqueueNext !== false) for (const id of result.ready) await enqueueStep(app, 'pick', id);
 }
 
 async function reconcileLocked(trx: Trx, payable: readonly string[], order: LockedOrder, by: By): Promise<AllocateResult> {

@@ -9,7 +9,7 @@ import { IllegalTransitionError, PermanentError } from '../domain/errors.ts';
 import { carrierAdapter } from './carriers/index.ts';
 import type { Parcel } from './carriers/types.ts';
 import { assertPayable } from './payable.ts';
-import { enqueueStep } from './steps.ts';
+import { enqueueStep, type StepOptions } from './steps.ts';
 import { inTransaction, lockOrder, moveFulfilment, type By, type FulfilmentRow, type LockedOrder, type Trx } from './transitions.ts';
 
 /** Locks a fulfilment's order, then the fulfilment (the lock order every transaction keeps). */
@@ -45,7 +45,7 @@ export function assertWorkable(order: LockedOrder, step: string): void {
 }
 
 /** allocated -> picking. In auto mode, packing follows. */
-export async function startPicking(app: App, fulfilmentId: number, by: By): Promise<void> {
+export async function startPicking(app: App, fulfilmentId: number, by: By, options: StepOptions = {}): Promise<void> {
   await inTransaction(app.db, async (trx) => {
     const { order, f } = await lockFulfilment(trx, fulfilmentId);
     assertWorkable(order, 'pick');
@@ -53,14 +53,14 @@ export async function startPicking(app: App, fulfilmentId: number, by: By): Prom
     await assertPayable(trx, order, app.config.allocateWhen, 'pick');
     await moveFulfilment(trx, f, 'picking', by);
   });
-  if (app.config.fulfilmentMode === 'auto') await enqueueStep(app, 'pack', fulfilmentId);
+  if (app.config.fulfilmentMode === 'auto' && options.enqueueNext !== false) await enqueueStep(app, 'pack', fulfilmentId);
 }
 
 // Defined with the Parcel type, so the CLI's option parsing needs no fulfilment code.
 export { DEFAULT_PARCEL } from './carriers/types.ts';
 
 /** picking -> packed, recording the parcels. In auto mode with an automatic carrier, shipping follows. */
-export async function packFulfilment(app: App, fulfilmentId: number, parcels: Parcel[], by: By): Promise<void> {
+export async function packFulfilment(app: App, fulfilmentId: number, parcels: Parcel[], by: By, options: StepOptions = {}): Promise<void> {
   if (parcels.length === 0) throw new PermanentError(`fulfilment ${fulfilmentId}: pack needs at least one parcel`);
   for (const p of parcels) {
     for (const [k, v] of Object.entries(p)) {
@@ -73,7 +73,7 @@ export async function packFulfilment(app: App, fulfilmentId: number, parcels: Pa
     await moveFulfilment(trx, f, 'packed', { ...by, reason: by.reason ?? `${parcels.length} parcel(s)` });
     await trx.updateTable('fulfillments').set({ parcels: JSON.stringify(parcels) }).where('id', '=', f.id).execute();
   });
-  if (app.config.fulfilmentMode === 'auto' && carrierAdapter(app.config, app.config.carrier).automatic) {
+  if (app.config.fulfilmentMode === 'auto' && options.enqueueNext !== false && carrierAdapter(app.config, app.config.carrier).automatic) {
     await enqueueStep(app, 'ship', fulfilmentId);
   }
 }

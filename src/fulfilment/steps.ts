@@ -39,6 +39,11 @@ export async function stepLabels(app: App, step: StepName, id: number): Promise<
   }
 }
 
+/** What a step does after its commit: start the next automatic step as a job (the default), or leave it to the caller (`auto.ts` runs it next in the same job). */
+export interface StepOptions {
+  enqueueNext?: boolean;
+}
+
 export const stepJobId = (step: StepName, id: number) => jobId(step, id);
 
 /**

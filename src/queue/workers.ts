@@ -56,6 +56,19 @@ function failureKey(job: Job): string | undefined {
 }
 
 /**
+ * Whether a completed job may have a `job_failures` record to clear: a run of
+ * a schedule (its record is under the scheduler's id, and any run may follow
+ * a failed one), or a job that ran or failed before (BullMQ keeps a job's
+ * stack traces through `job.retry()`, even when the attempt counters are
+ * reset). A first, clean run of an id has none: every path that adds an id
+ * that has a record clears it first (`retryJob`) or refuses to (the sweeper,
+ * `enqueueStep`). Skipping the DELETE saves a commit on nearly every job.
+ */
+function mayHaveFailureRecord(job: Job): boolean {
+  return !!job.repeatJobKey || job.attemptsMade > 1 || job.attemptsStarted > 1 || (job.stacktrace?.length ?? 0) > 0;
+}
+
+/**
  * A classified failure (the channel refused, or asked us to come back later)
  * is explained by its message; its stack trace would only fill the job card in
  * the queue UI. Bugs (anything unclassified) keep their stack.
@@ -96,7 +109,7 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
     // (BullMQ's job.retry() from the queue UI): the failure is over.
     worker.on('completed', (job) => {
       const key = failureKey(job);
-      if (!key) return;
+      if (!key || !mayHaveFailureRecord(job)) return;
       clearFailure(app.db, definition.queue, key).catch((e) => app.log.error({ queue: definition.queue, jobId: job.id, err: (e as Error).message }, 'clearing a job failure failed'));
     });
     worker.on('error', (err) => app.log.error({ queue: definition.queue, err: err.message }, 'worker error'));

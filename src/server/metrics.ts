@@ -82,7 +82,8 @@ const instrumented = new WeakSet<Worker>();
  * Counts a worker's jobs: call once per BullMQ worker (`startWorkers` does).
  * Safe to call twice on the same worker. Also counts orders from the return
  * value of sync-orders jobs ({ inserted, updated }) and of webhook jobs that
- * return `{ channelId, outcome: 'inserted' | 'updated' }`.
+ * return `{ channelId, outcome: 'inserted' | 'updated' }`, or for a batch
+ * `{ ingested: [{ channelId, inserted, updated }] }`.
  */
 export function instrumentWorker(worker: Worker, queue: string): void {
   if (instrumented.has(worker)) return;
@@ -112,6 +113,9 @@ function countOrders(queue: string, job: Job, result: unknown): void {
   const r = result as Record<string, unknown>;
   if (queue === 'sync-orders' && typeof job.data?.channelId === 'number') {
     recordOrdersIngested(job.data.channelId, { inserted: num(r.inserted), updated: num(r.updated) });
+  } else if (queue === 'webhooks' && Array.isArray(r.ingested)) {
+    // A batch of deliveries (jobs/webhooks.ts): every order it saved, per channel.
+    for (const c of r.ingested as Array<Record<string, unknown>>) if (typeof c.channelId === 'number') recordOrdersIngested(c.channelId, { inserted: num(c.inserted), updated: num(c.updated) });
   } else if (queue === 'webhooks' && typeof r.channelId === 'number') {
     if (r.outcome === 'inserted') recordOrdersIngested(r.channelId, { inserted: 1 });
     if (r.outcome === 'updated') recordOrdersIngested(r.channelId, { updated: 1 });

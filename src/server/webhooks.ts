@@ -2,7 +2,8 @@
  * POST /webhooks/<channel id>: verify, store in the inbox, answer fast.
  * Processing happens in the `webhooks` queue. The delivery is stored before
  * the 200, so an acknowledged delivery is never lost; a duplicate delivery
- * (same dedupe key) is acknowledged and stored once.
+ * (same dedupe key) is acknowledged and stored once. The inbox writes use
+ * their own small pool (`app.inbox`), never waiting behind the jobs' queries.
  */
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.ts';
@@ -38,7 +39,7 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
         return null;
       }
       try {
-        const { connector } = await app.connectors.get(channelId);
+        const { connector } = await app.connectors.get(channelId, app.inbox);
         return { channelId, connector };
       } catch (err) {
         if (err instanceof ChannelsyncError && !err.retryable) {
@@ -95,7 +96,7 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
         // Pings are unsigned: anyone can send one, so a channel keeps at most MAX_PINGS of them
         // (a store has a handful of webhooks); beyond that they are answered and not stored. Counted,
         // not locked: pings arriving at once may pass it by a few, which is all it must bound.
-        const { n } = await app.db
+        const { n } = await app.inbox
           .selectFrom('webhook_deliveries')
           .select((eb) => eb.fn.countAll<string>().as('n'))
           .where('channel_id', '=', channelId)
@@ -103,17 +104,17 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
           .executeTakeFirstOrThrow();
         if (Number(n) >= MAX_PINGS) return reply.code(200).send({ ok: true, ping: true });
         // Rows are inserted pending; one left so by a crash is a harmless `ping` for the webhooks job.
-        const ping = await app.db
+        const ping = await app.inbox
           .insertInto('webhook_deliveries')
           .values({ channel_id: channelId, delivery_key: parsed.deliveryKey, topic: 'ping', headers: JSON.stringify(headers), raw_body: rawBody })
           .onConflict((oc) => oc.columns(['channel_id', 'delivery_key']).doUpdateSet({ received_at: new Date() }))
           .returning('id')
           .executeTakeFirstOrThrow();
-        await app.db.updateTable('webhook_deliveries').set({ status: 'processed', processed_at: new Date() }).where('id', '=', ping.id).execute();
+        await app.inbox.updateTable('webhook_deliveries').set({ status: 'processed', processed_at: new Date() }).where('id', '=', ping.id).execute();
         return reply.code(200).send({ ok: true, ping: true });
       }
 
-      const stored = await app.db
+      const stored = await app.inbox
         .insertInto('webhook_deliveries')
         .values({
           channel_id: channelId,

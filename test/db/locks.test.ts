@@ -73,4 +73,19 @@ describe('session locks', () => {
       await admin.end();
     }
   });
+
+  realServer('one run after another reuses a lock connection, and one that died while idle is replaced', async () => {
+    const lockBackends = async () =>
+      (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'channelsync lock' ORDER BY pid`.execute(t.app.db)).rows.map((r) => r.pid);
+    await withSessionLock(t.app.config.databaseUrl, LOCKS.channelPush, 3000, async () => 'first');
+    const kept = await lockBackends();
+    expect(kept.length).toBeGreaterThan(0);
+    for (let i = 1; i <= 10; i++) expect(await withSessionLock(t.app.config.databaseUrl, LOCKS.channelPush, 3000 + i, async () => i)).toEqual({ locked: true, value: i });
+    // Ten more runs, no new backend (a Postgres process forked for each, before).
+    expect(await lockBackends()).toEqual(kept);
+
+    // What a Postgres restart does to an idle one: the next run still gets its lock.
+    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'channelsync lock'`.execute(t.app.db);
+    expect(await withSessionLock(t.app.config.databaseUrl, LOCKS.channelPush, 3100, async () => 'after')).toEqual({ locked: true, value: 'after' });
+  });
 });

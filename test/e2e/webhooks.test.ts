@@ -5,6 +5,8 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import pg from 'pg';
 import { pino } from 'pino';
 import { connectorFactory } from '../../connectors/index.ts';
 import type { ChannelSimulator } from '../../connectors/types.ts';
@@ -66,6 +68,40 @@ async function count(table: 'orders' | 'webhook_deliveries', channelId: number):
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+describe('the inbox', () => {
+  it('stores and acknowledges a delivery while the jobs hold every pooled connection', async () => {
+    const { channelId, credentials } = await connect('shopify', 'shop-busy');
+    const body = readFileSync(FIXTURE);
+    const holder = new pg.Client({ connectionString: t.database.url });
+    await holder.connect();
+    // Every connection of the daemon's pool waits on a lock held here, as under a burst of jobs.
+    await holder.query('SELECT pg_advisory_lock(4242)');
+    const busy = Array.from({ length: daemon.app.config.databasePoolSize }, () => sql`SELECT pg_advisory_xact_lock(4242)`.execute(daemon.app.db));
+    try {
+      const res = await fetch(`${daemon.url}/webhooks/${channelId}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-shopify-topic': 'orders/create',
+          'x-shopify-hmac-sha256': createHmac('sha256', String(credentials.apiSecretKey)).update(body).digest('base64'),
+          'x-shopify-shop-domain': 'example.myshopify.com',
+          'x-shopify-webhook-id': 'busy-pool-delivery',
+        },
+        body,
+      });
+      expect(res.status).toBe(200);
+      const stored = await holder.query('SELECT status FROM webhook_deliveries WHERE channel_id = $1', [channelId]);
+      expect(stored.rows).toEqual([{ status: 'pending' }]);
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock(4242)');
+      await Promise.all(busy);
+      await holder.end();
+    }
+    // Once the jobs get their connections back, it is processed like any other.
+    await eventually(() => storedOrder(channelId, 'gid://shopify/Order/6198432301356'), (o) => !!o);
+  });
+});
 
 describe('Shopify webhooks', () => {
   it('the real orders/create body, signed, creates its order; twice stores it once; a bad signature stores nothing', async () => {
