@@ -28,7 +28,31 @@ function stockedProduct(shop: Shop, title: string, available: number, captured: 
   return new Map([[captured.productId, p.id], [captured.variantId, v.id], [captured.inventoryItemId, v.inventoryItem.id]]);
 }
 
+/**
+ * The capture store's own catalogue variant that the fulfillment-order captures order (with
+ * `inventoryBehaviour: BYPASS`, a title and a price of their own): only its id matters.
+ */
+const STORE_VARIANT = 'gid://shopify/ProductVariant/48540157378793';
+function storeVariant(shop: Shop): Map<string, string> {
+  const p = gql(shop, `mutation($product: ProductCreateInput!) { productCreate(product: $product) { product { variants(first: 1) { nodes { id } } } } }`, { product: { title: 'capture store variant' } }).productCreate.product;
+  return new Map([[STORE_VARIANT, p.variants.nodes[0].id]]);
+}
+
+/** A location of the capture store other than its first (a fulfillment order moves there); locationAdd is not simulated. */
+function storeLocation(shop: Shop, captured: string, name: string): Map<string, string> {
+  return new Map([[captured, `gid://shopify/Location/${shop.state.addLocation(name).id}`]]);
+}
+
+const FO_CAPTURE = '2026-04_shipping-fulfillments_fulfillment-order-';
+
 export const SEEDS: Record<string, Seed> = {
+  [`${FO_CAPTURE}hold-validation.json`]: storeVariant,
+  [`${FO_CAPTURE}hold-multi-line.json`]: storeVariant,
+  [`${FO_CAPTURE}release-hold-selective.json`]: storeVariant,
+  [`${FO_CAPTURE}open-report-progress-preconditions.json`]: storeVariant,
+  [`${FO_CAPTURE}move-multi-line.json`]: (shop) => new Map([...storeVariant(shop), ...storeLocation(shop, 'gid://shopify/Location/106318430514', 'Shop location')]),
+  [`${FO_CAPTURE}lifecycle.json`]: (shop) => new Map([...storeVariant(shop), ...storeLocation(shop, 'gid://shopify/Location/112829759794', 'HAR-571 transfer destination')]),
+  '2026-04_orders_fulfillment-create-multi-group.json': (shop) => storeLocation(shop, 'gid://shopify/Location/113884102962', 'HAR-2332 Probe Destination'),
   // Its setup is a productSet whose variables were not recorded (only ids and `available: 1`):
   // the same product, tracked, one unit at the store's location.
   '2026-04_products_inventory-reason-validation.json': (shop, capture) => stockedProduct(shop, 'inventory reason validation', capture.setup.available, capture.setup),

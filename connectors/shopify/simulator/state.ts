@@ -87,7 +87,19 @@ export interface FulfillmentOrder {
   id: number; orderId: number; locationId: number; status: FulfillmentOrderStatus; requestStatus: string;
   lines: Array<{ id: number; lineItemId: number; total: number; remaining: number }>;
   createdAt: number; updatedAt: number;
+  /** Holds placed by staff or apps (fulfillmentOrderHold); ON_HOLD while any is left. Absent in stores saved before holds existed. */
+  holds?: FulfillmentHold[];
+  /** The fulfillment order a partial hold split this one from: releasing the last hold merges it back. */
+  heldFrom?: number;
+  /** fulfillmentOrderReportProgress put it IN_PROGRESS (undone by fulfillmentOrderOpen). */
+  progressReported?: boolean;
 }
+
+/** An app may keep this many holds on one fulfillment order (FULFILLMENT_ORDER_HOLD_LIMIT_REACHED). */
+export const HOLD_LIMIT = 10;
+
+/** A `FulfillmentHold`: why a fulfillment order must not be fulfilled yet. */
+export interface FulfillmentHold { id: number; handle: string; reason: string; reasonNotes: string | null }
 
 export interface Fulfillment {
   id: number; orderId: number; name: string; status: 'SUCCESS' | 'CANCELLED'; locationId: number;
@@ -377,7 +389,23 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
     return q;
   }
 
-  /** Shopify's `displayFulfillmentStatus`, derived from fulfillment orders and fulfillments. */
+  /** Units of a line waiting on held fulfillment orders. */
+  heldQuantity(order: Order, lineItemId: number): number {
+    let q = 0;
+    for (const id of order.fulfillmentOrderIds) {
+      const fo = this.fulfillmentOrders.get(id);
+      if (fo?.status !== 'ON_HOLD') continue;
+      for (const l of fo.lines) if (l.lineItemId === lineItemId) q += l.remaining;
+    }
+    return q;
+  }
+
+  /**
+   * Shopify's `displayFulfillmentStatus`, derived from fulfillment orders and fulfillments.
+   * Before anything ships: ON_HOLD when every fulfillment order with work left is held,
+   * IN_PROGRESS when every one has had progress reported (captures: release-hold-selective,
+   * fulfillment-order-lifecycle; a partial hold leaves the order UNFULFILLED).
+   */
   fulfillmentStatus(order: Order): string {
     let total = 0;
     let done = 0;
@@ -387,7 +415,12 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
       done += this.fulfilledQuantity(order, l.id);
     }
     if (total === 0) return order.fulfillmentIds.length ? 'FULFILLED' : 'UNFULFILLED';
-    if (done === 0) return 'UNFULFILLED';
+    if (done === 0) {
+      const live = order.fulfillmentOrderIds.map((id) => this.fulfillmentOrders.get(id)).filter((fo): fo is FulfillmentOrder => !!fo && fo.lines.some((l) => l.remaining > 0));
+      if (live.length && live.every((fo) => fo.status === 'ON_HOLD')) return 'ON_HOLD';
+      if (live.length && live.every((fo) => fo.status === 'IN_PROGRESS' && fo.progressReported)) return 'IN_PROGRESS';
+      return 'UNFULFILLED';
+    }
     const open = order.fulfillmentOrderIds.some((id) => {
       const fo = this.fulfillmentOrders.get(id);
       return fo && fo.lines.some((l) => l.remaining > 0);

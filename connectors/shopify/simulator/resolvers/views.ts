@@ -6,8 +6,9 @@
  * derived fields lazily: a page of 50 orders only pays for what the query
  * selects. Field names are the Admin API's (2026-07).
  */
-import type { Address, Customer, Fulfillment, FulfillmentOrder, InventoryItem, LineItem, Location, Order, Product, Variant } from '../state.ts';
-import type { ShopState } from '../state.ts';
+import type { Address, Customer, Fulfillment, FulfillmentHold, FulfillmentOrder, InventoryItem, LineItem, Location, Order, Product, Variant } from '../state.ts';
+import { HOLD_LIMIT, type ShopState } from '../state.ts';
+import { ShopifyResolverError } from '../errors.ts';
 import { gid, isoSeconds, money, parseGid } from '../ids.ts';
 import { connection, moneyBag, type ConnectionArgs } from './context.ts';
 import { netPaymentCents, refundView, transactionView } from './after-sales.ts';
@@ -192,7 +193,8 @@ export function lineItemView(state: ShopState, o: Order, l: LineItem) {
     quantity: l.quantity,
     currentQuantity: l.currentQuantity,
     get unfulfilledQuantity() { return Math.max(0, l.currentQuantity - fulfilled()); },
-    get fulfillableQuantity() { return Math.max(0, l.currentQuantity - fulfilled()); },
+    // Units on a held fulfillment order cannot be fulfilled until the hold is released.
+    get fulfillableQuantity() { return Math.max(0, l.currentQuantity - fulfilled() - state.heldQuantity(o, l.id)); },
     nonFulfillableQuantity: 0,
     refundableQuantity: l.currentQuantity,
     taxable: l.taxable,
@@ -353,9 +355,10 @@ export function fulfillmentOrderView(state: ShopState, fo: FulfillmentOrder) {
     orderId: gid('Order', order.id),
     orderName: order.name,
     orderProcessedAt: iso(order.processedAt),
-    fulfillAt: null,
+    // Shopify schedules a new fulfillment order for the hour it was created in (every capture: 12:21:55 → 12:00:00).
+    fulfillAt: iso(Math.floor(fo.createdAt / 3_600_000) * 3_600_000),
     fulfillBy: null,
-    fulfillmentHolds: [],
+    fulfillmentHolds: (fo.holds ?? []).map(fulfillmentHoldView),
     get order() { return orderView(state, order); },
     assignedLocation: {
       name: loc.name,
@@ -365,11 +368,9 @@ export function fulfillmentOrderView(state: ShopState, fo: FulfillmentOrder) {
     },
     destination: order.shippingAddress ? { ...addressView(order.shippingAddress), id: gid('FulfillmentOrderDestination', fo.id), email: order.email } : null,
     deliveryMethod: { id: gid('DeliveryMethod', fo.id), methodType: 'SHIPPING' },
-    get supportedActions() {
-      return fo.status === 'OPEN' || fo.status === 'IN_PROGRESS'
-        ? [{ action: 'CREATE_FULFILLMENT', externalUrl: null }, { action: 'HOLD', externalUrl: null }, { action: 'MOVE', externalUrl: null }]
-        : [];
-    },
+    get supportedActions() { return supportedActions(fo).map((action) => ({ action, externalUrl: null })); },
+    // Requests to a fulfillment service: the simulator has none, so a fulfillment order never has any.
+    merchantRequests: (args: ConnectionArgs) => connection([], args, () => ({})),
     lineItems: (args: ConnectionArgs) =>
       connection(fo.lines, args, (fl) => {
         const li = order.lines.find((x) => x.id === fl.lineItemId)!;
@@ -398,6 +399,56 @@ export function fulfillmentOrderView(state: ShopState, fo: FulfillmentOrder) {
       ),
   };
 }
+
+/**
+ * What can be done to a fulfillment order now, in Shopify's order (captures:
+ * fulfillment-order-lifecycle, -hold-validation, -release-hold-selective):
+ * SPLIT needs two units or more, HOLD stops at the hold limit, a reported
+ * progress trades MOVE for MARK_AS_OPEN, closed ones allow nothing.
+ */
+export function supportedActions(fo: FulfillmentOrder): string[] {
+  const units = fo.lines.reduce((n, l) => n + l.remaining, 0);
+  const canHold = (fo.holds?.length ?? 0) < HOLD_LIMIT;
+  switch (fo.status) {
+    case 'OPEN':
+    case 'IN_PROGRESS':
+      if (fo.progressReported) return ['CREATE_FULFILLMENT', 'REPORT_PROGRESS', 'HOLD', 'MARK_AS_OPEN'];
+      return ['CREATE_FULFILLMENT', 'REPORT_PROGRESS', 'MOVE', 'HOLD', ...(units > 1 ? ['SPLIT'] : [])];
+    case 'ON_HOLD':
+      return ['RELEASE_HOLD', ...(canHold ? ['HOLD'] : []), 'MOVE'];
+    default:
+      return [];
+  }
+}
+
+/** https://shopify.dev/docs/api/admin-graphql/2026-07/objects/FulfillmentHold */
+export function fulfillmentHoldView(h: FulfillmentHold) {
+  return {
+    __typename: 'FulfillmentHold',
+    id: gid('FulfillmentHold', h.id),
+    handle: h.handle,
+    reason: h.reason,
+    reasonNotes: h.reasonNotes,
+    displayReason: HOLD_REASON_TEXT[h.reason] ?? h.reason,
+    // Every hold the simulator knows was placed by the app asking (it has one app).
+    heldByRequestingApp: true,
+    // Shopify's answer to an app without read_apps, which channelsync's token and the capture app lack.
+    get heldByApp(): never {
+      throw new ShopifyResolverError('Access denied for heldByApp field. Required access: `read_apps` access scope.', 'ACCESS_DENIED', undefined, {
+        documentation: 'https://shopify.dev/api/usage/access-scopes', requiredAccess: '`read_apps` access scope.',
+      });
+    },
+  };
+}
+
+/**
+ * `FulfillmentHold.displayReason`: the two recorded (OTHER, AWAITING_RETURN_ITEMS); the others from
+ * the FulfillmentHoldReason enum's descriptions in the 2026-07 schema.
+ */
+const HOLD_REASON_TEXT: Record<string, string> = {
+  OTHER: 'Other',
+  AWAITING_RETURN_ITEMS: 'Exchange items awaiting return delivery',
+};
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/objects/Fulfillment */
 export function fulfillmentView(state: ShopState, f: Fulfillment) {
