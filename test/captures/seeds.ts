@@ -50,6 +50,8 @@ export const SEEDS: Record<string, Seed> = {
   [`${FO_CAPTURE}hold-multi-line.json`]: storeVariant,
   [`${FO_CAPTURE}release-hold-selective.json`]: storeVariant,
   [`${FO_CAPTURE}open-report-progress-preconditions.json`]: storeVariant,
+  [`${FO_CAPTURE}merge-validation.json`]: storeVariant,
+  [`${FO_CAPTURE}batch-atomicity.json`]: storeVariant,
   [`${FO_CAPTURE}move-multi-line.json`]: (shop) => new Map([...storeVariant(shop), ...storeLocation(shop, 'gid://shopify/Location/106318430514', 'Shop location')]),
   [`${FO_CAPTURE}lifecycle.json`]: (shop) => new Map([...storeVariant(shop), ...storeLocation(shop, 'gid://shopify/Location/112829759794', 'HAR-571 transfer destination')]),
   '2026-04_orders_fulfillment-create-multi-group.json': (shop) => storeLocation(shop, 'gid://shopify/Location/113884102962', 'HAR-2332 Probe Destination'),

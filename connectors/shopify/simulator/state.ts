@@ -93,10 +93,20 @@ export interface FulfillmentOrder {
   heldFrom?: number;
   /** fulfillmentOrderReportProgress put it IN_PROGRESS (undone by fulfillmentOrderOpen). */
   progressReported?: boolean;
+  /** fulfillmentOrderReschedule's date (otherwise the hour it was created in) and the deadline set by fulfillmentOrdersSetFulfillmentDeadline. */
+  fulfillAt?: number;
+  fulfillBy?: number;
 }
 
 /** An app may keep this many holds on one fulfillment order (FULFILLMENT_ORDER_HOLD_LIMIT_REACHED). */
 export const HOLD_LIMIT = 10;
+
+/** Fulfillment orders that may be merged into one: open, of one order, at one location, no progress reported. */
+export function mergeable(fo: FulfillmentOrder, others: Iterable<FulfillmentOrder>): boolean {
+  if (fo.status !== 'OPEN' || fo.progressReported) return false;
+  for (const o of others) if (o.id !== fo.id && o.orderId === fo.orderId && o.locationId === fo.locationId && o.status === 'OPEN' && !o.progressReported) return true;
+  return false;
+}
 
 /** A `FulfillmentHold`: why a fulfillment order must not be fulfilled yet. */
 export interface FulfillmentHold { id: number; handle: string; reason: string; reasonNotes: string | null }

@@ -15,9 +15,9 @@
  * where it is decided.
  *
  * Not simulated (left out of the trimmed schema, so a request for one is
- * refused as for a field Shopify lacks): reschedule, reroute, merge,
- * fulfillment deadlines, pickup, and the fulfillment-service request flows
- * (submit/accept/reject), since the simulator has no fulfillment services.
+ * refused as for a field Shopify lacks): the fulfillment-service request
+ * flows (submit/accept/reject), since the simulator has no fulfillment
+ * services; rerouting answers only for unknown ids (see below).
  */
 import type { GraphQLResolveInfo } from 'graphql';
 import { parseGid } from '../ids.ts';
@@ -231,30 +231,36 @@ export function fulfillmentOrderMove(args: { id: string; newLocationId: string; 
     const view = fulfillmentOrderView(state, fo);
     return { movedFulfillmentOrder: view, originalFulfillmentOrder: view, remainingFulfillmentOrder: null, userErrors: [] };
   }
+  const created = carveOff(state, fo, moving, location.id);
+  state.touch(state.orders.get(fo.orderId)!);
+  const original = fulfillmentOrderView(state, fo);
+  return { movedFulfillmentOrder: fulfillmentOrderView(state, created), originalFulfillmentOrder: original, remainingFulfillmentOrder: original, userErrors: [] };
+}
+
+/** Move the given units off `fo` to a new fulfillment order at `locationId` (a split, a partial move). */
+function carveOff(state: ShopState, fo: FulfillmentOrder, units: Map<number, number>, locationId: number): FulfillmentOrder {
   const moved: Array<{ lineItemId: number; quantity: number }> = [];
   for (const l of fo.lines) {
-    const q = moving.get(l.id) ?? 0;
+    const q = units.get(l.id) ?? 0;
     if (q === 0) continue;
     moved.push({ lineItemId: l.lineItemId, quantity: q });
     l.total -= q;
     l.remaining -= q;
   }
   fo.lines = fo.lines.filter((l) => l.total > 0);
-  const created = addFulfillmentOrder(state, fo, location.id, moved);
-  state.touch(state.orders.get(fo.orderId)!);
-  const original = fulfillmentOrderView(state, fo);
-  return { movedFulfillmentOrder: fulfillmentOrderView(state, created), originalFulfillmentOrder: original, remainingFulfillmentOrder: original, userErrors: [] };
+  fo.updatedAt = state.now();
+  return addFulfillmentOrder(state, fo, locationId, moved);
 }
 
 /**
  * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentOrderSplit
- * Each split keeps the given units on its fulfillment order and moves the
- * rest to a new one (`remainingFulfillmentOrder`).
+ * The given units go to a new fulfillment order (`remainingFulfillmentOrder`)
+ * and the rest stay (lifecycle capture: 3 units, split 1, leaves 2 and 1).
  */
 export function fulfillmentOrderSplit(args: { fulfillmentOrderSplits: Array<{ fulfillmentOrderId: string; fulfillmentOrderLineItems: LineInput[] }> }, ctx: Ctx) {
   const { state } = ctx;
   const fail = (e: UserError) => ({ fulfillmentOrderSplits: null, userErrors: [e] });
-  const plans: Array<{ fo: FulfillmentOrder; keep: Map<number, number> }> = [];
+  const plans: Array<{ fo: FulfillmentOrder; units: Map<number, number> }> = [];
   for (const [i, s] of args.fulfillmentOrderSplits.entries()) {
     const fo = state.fulfillmentOrders.get(parseGid(s.fulfillmentOrderId, 'FulfillmentOrder') ?? -1);
     if (!fo) return fail({ field: ['fulfillmentOrderSplits', String(i), 'fulfillmentOrderId'], message: 'Fulfillment order does not exist.', code: 'FULFILLMENT_ORDER_NOT_FOUND' });
@@ -262,14 +268,138 @@ export function fulfillmentOrderSplit(args: { fulfillmentOrderSplits: Array<{ fu
       zero: 'You must select at least one item to split into a new fulfillment order.', zeroCode: 'GREATER_THAN',
     });
     if (isUserError(q)) return fail(q);
-    plans.push({ fo, keep: q });
+    plans.push({ fo, units: q });
   }
-  const splits = plans.map(({ fo, keep }) => {
-    const rest = splitOff(state, fo, keep);
+  const splits = plans.map(({ fo, units }) => {
+    const everything = fo.lines.every((l) => (units.get(l.id) ?? 0) === l.remaining);
+    const rest = everything ? null : carveOff(state, fo, units, fo.locationId);
     return { fulfillmentOrder: fulfillmentOrderView(state, fo), remainingFulfillmentOrder: rest ? fulfillmentOrderView(state, rest) : null, replacementFulfillmentOrder: null };
   });
   for (const { fo } of plans) state.touch(state.orders.get(fo.orderId)!);
   return { fulfillmentOrderSplits: splits, userErrors: [] };
+}
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentOrderMerge
+ * Each input merges its intents into the first one's fulfillment order; a
+ * fulfillment order merged in whole is left CLOSED with its lines at 0 (as
+ * recorded). Checks in the merge-validation capture's order: quantities,
+ * fulfillment orders, lines, then the mergeable state.
+ */
+export function fulfillmentOrderMerge(
+  args: { fulfillmentOrderMergeInputs: Array<{ mergeIntents: Array<{ fulfillmentOrderId: string; fulfillmentOrderLineItems?: LineInput[] | null }> }> },
+  ctx: Ctx,
+) {
+  const { state } = ctx;
+  const fail = (e: UserError) => ({ fulfillmentOrderMerges: null, userErrors: [e] });
+  for (const [i, input] of args.fulfillmentOrderMergeInputs.entries()) {
+    for (const [j, intent] of input.mergeIntents.entries()) {
+      for (const [k, l] of (intent.fulfillmentOrderLineItems ?? []).entries()) {
+        if (l.quantity <= 0) {
+          return fail({ field: ['fulfillmentOrderMergeInputs', String(i), 'mergeIntents', String(j), 'fulfillmentOrderLineItems', String(k), 'quantity'], message: 'You must select at least one item to merge into a new fulfillment order.', code: 'GREATER_THAN' });
+        }
+      }
+    }
+  }
+  const plans: Array<Array<{ fo: FulfillmentOrder; units: Map<number, number> }>> = [];
+  for (const input of args.fulfillmentOrderMergeInputs) {
+    const plan: Array<{ fo: FulfillmentOrder; units: Map<number, number> }> = [];
+    for (const intent of input.mergeIntents) {
+      const fo = state.fulfillmentOrders.get(parseGid(intent.fulfillmentOrderId, 'FulfillmentOrder') ?? -1);
+      if (!fo) return fail({ field: null, message: 'Fulfillment order does not exist.', code: 'FULFILLMENT_ORDER_NOT_FOUND' });
+      const given = intent.fulfillmentOrderLineItems?.length ? intent.fulfillmentOrderLineItems : fo.lines.filter((l) => l.remaining > 0).map((l) => ({ id: `gid://shopify/FulfillmentOrderLineItem/${l.id}`, quantity: l.remaining }));
+      const q = lineQuantities(fo, given, [], { zero: '' });
+      if (isUserError(q)) return fail({ field: q.field, message: q.message });
+      plan.push({ fo, units: q });
+    }
+    plans.push(plan);
+  }
+  for (const plan of plans) {
+    const [into] = plan;
+    for (const { fo } of plan) {
+      const sameGroup = into && fo.orderId === into.fo.orderId && fo.locationId === into.fo.locationId;
+      if (fo.status !== 'OPEN' || fo.progressReported || !sameGroup) return fail({ field: null, message: `Fulfillment order: ${fo.id} is currently not in a mergeable state.` });
+    }
+  }
+  const t = state.now();
+  const merges = plans.map(([into, ...rest]) => {
+    for (const { fo, units } of rest) {
+      for (const l of fo.lines) {
+        const q = units.get(l.id) ?? 0;
+        if (q === 0) continue;
+        const mine = into!.fo.lines.find((x) => x.lineItemId === l.lineItemId);
+        if (mine) {
+          mine.total += q;
+          mine.remaining += q;
+        } else {
+          const id = state.nextId();
+          into!.fo.lines.push({ id, lineItemId: l.lineItemId, total: q, remaining: q });
+          state.fulfillmentOrderLineOwner.set(id, into!.fo.id);
+        }
+        l.total -= q;
+        l.remaining -= q;
+      }
+      if (fo.lines.every((l) => l.remaining === 0)) fo.status = 'CLOSED';
+      fo.updatedAt = t;
+    }
+    into!.fo.updatedAt = t;
+    state.touch(state.orders.get(into!.fo.orderId)!);
+    return { fulfillmentOrder: fulfillmentOrderView(state, into!.fo) };
+  });
+  return { fulfillmentOrderMerges: merges, userErrors: [] };
+}
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentOrderReschedule
+ * Only a SCHEDULED fulfillment order (one with a future fulfillAt) can be
+ * rescheduled; the simulator opens every fulfillment order at once, so it
+ * answers as Shopify does for an open one.
+ */
+export function fulfillmentOrderReschedule(args: { id: string; fulfillAt: string }, ctx: Ctx, info: GraphQLResolveInfo) {
+  const fo = mustFind(args.id, ctx, info);
+  if (fo.status !== 'SCHEDULED') return { fulfillmentOrder: null, userErrors: [{ field: null, message: 'Fulfillment order must be scheduled.' }] };
+  fo.fulfillAt = Date.parse(args.fulfillAt);
+  fo.updatedAt = ctx.state.now();
+  return { fulfillmentOrder: fulfillmentOrderView(ctx.state, fo), userErrors: [] };
+}
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentOrdersReroute
+ * Unknown ids are refused as Shopify refuses them. Rerouting itself is not
+ * simulated: the one recorded attempt got Shopify's INTERNAL_SERVER_ERROR,
+ * so there is no answer to copy, and the simulator says so.
+ */
+export function fulfillmentOrdersReroute(args: { fulfillmentOrderIds: string[] }, ctx: Ctx, info: GraphQLResolveInfo) {
+  for (const id of args.fulfillmentOrderIds) mustFind(id, ctx, info);
+  throw new ShopifyResolverError(
+    'fulfillmentOrdersReroute is not supported by the channelsync Shopify simulator: no recorded answer of Shopify to reproduce (the one recorded attempt was an internal error)',
+    'NOT_SUPPORTED_BY_SIMULATOR', [...info.fieldNodes], { fieldName: 'fulfillmentOrdersReroute' },
+  );
+}
+
+/** https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentOrdersSetFulfillmentDeadline */
+export function fulfillmentOrdersSetFulfillmentDeadline(args: { fulfillmentOrderIds: string[]; fulfillmentDeadline: string }, ctx: Ctx) {
+  const fos = args.fulfillmentOrderIds.map((id) => ctx.state.fulfillmentOrders.get(parseGid(id, 'FulfillmentOrder') ?? -1));
+  // Not recorded: the wording is the FULFILLMENT_ORDERS_NOT_FOUND description of the 2026-07 schema.
+  if (fos.some((fo) => !fo)) return { success: false, userErrors: [{ field: ['fulfillmentOrderIds'], message: 'The fulfillment orders could not be found.', code: 'FULFILLMENT_ORDERS_NOT_FOUND' }] };
+  const deadline = Date.parse(args.fulfillmentDeadline);
+  for (const fo of fos) fo!.fulfillBy = deadline;
+  return { success: true, userErrors: [] };
+}
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentOrderLineItemsPreparedForPickup
+ * Only local-pickup fulfillment orders can be prepared for pickup; every
+ * simulated one ships, so each is refused as recorded.
+ */
+export function fulfillmentOrderLineItemsPreparedForPickup(args: { input: { lineItemsByFulfillmentOrder: Array<{ fulfillmentOrderId: string }> } }) {
+  return {
+    userErrors: args.input.lineItemsByFulfillmentOrder.map((g, i) => ({
+      field: ['input', 'lineItemsByFulfillmentOrder', String(i), 'fulfillmentOrderId'],
+      message: `Invalid fulfillment_order_id provided ${g.fulfillmentOrderId.split('/').pop()}`,
+      code: 'FULFILLMENT_ORDER_INVALID',
+    })),
+  };
 }
 
 /**

@@ -7,7 +7,7 @@
  * selects. Field names are the Admin API's (2026-07).
  */
 import type { Address, Customer, Fulfillment, FulfillmentHold, FulfillmentOrder, InventoryItem, LineItem, Location, Order, Product, Variant } from '../state.ts';
-import { HOLD_LIMIT, type ShopState } from '../state.ts';
+import { HOLD_LIMIT, mergeable, type ShopState } from '../state.ts';
 import { ShopifyResolverError } from '../errors.ts';
 import { gid, isoSeconds, money, parseGid } from '../ids.ts';
 import { connection, moneyBag, type ConnectionArgs } from './context.ts';
@@ -356,8 +356,8 @@ export function fulfillmentOrderView(state: ShopState, fo: FulfillmentOrder) {
     orderName: order.name,
     orderProcessedAt: iso(order.processedAt),
     // Shopify schedules a new fulfillment order for the hour it was created in (every capture: 12:21:55 → 12:00:00).
-    fulfillAt: iso(Math.floor(fo.createdAt / 3_600_000) * 3_600_000),
-    fulfillBy: null,
+    fulfillAt: iso(fo.fulfillAt ?? Math.floor(fo.createdAt / 3_600_000) * 3_600_000),
+    fulfillBy: iso(fo.fulfillBy ?? null),
     fulfillmentHolds: (fo.holds ?? []).map(fulfillmentHoldView),
     get order() { return orderView(state, order); },
     assignedLocation: {
@@ -368,7 +368,7 @@ export function fulfillmentOrderView(state: ShopState, fo: FulfillmentOrder) {
     },
     destination: order.shippingAddress ? { ...addressView(order.shippingAddress), id: gid('FulfillmentOrderDestination', fo.id), email: order.email } : null,
     deliveryMethod: { id: gid('DeliveryMethod', fo.id), methodType: 'SHIPPING' },
-    get supportedActions() { return supportedActions(fo).map((action) => ({ action, externalUrl: null })); },
+    get supportedActions() { return supportedActions(fo, state).map((action) => ({ action, externalUrl: null })); },
     // Requests to a fulfillment service: the simulator has none, so a fulfillment order never has any.
     merchantRequests: (args: ConnectionArgs) => connection([], args, () => ({})),
     lineItems: (args: ConnectionArgs) =>
@@ -403,23 +403,26 @@ export function fulfillmentOrderView(state: ShopState, fo: FulfillmentOrder) {
 /**
  * What can be done to a fulfillment order now, in Shopify's order (captures:
  * fulfillment-order-lifecycle, -hold-validation, -release-hold-selective):
- * SPLIT needs two units or more, HOLD stops at the hold limit, a reported
+ * SPLIT needs two units or more, MERGE another open one of the same order
+ * at the same location, HOLD stops at the hold limit, a reported
  * progress trades MOVE for MARK_AS_OPEN, closed ones allow nothing.
  */
-export function supportedActions(fo: FulfillmentOrder): string[] {
+export function supportedActions(fo: FulfillmentOrder, state: ShopState): string[] {
   const units = fo.lines.reduce((n, l) => n + l.remaining, 0);
   const canHold = (fo.holds?.length ?? 0) < HOLD_LIMIT;
   switch (fo.status) {
     case 'OPEN':
     case 'IN_PROGRESS':
       if (fo.progressReported) return ['CREATE_FULFILLMENT', 'REPORT_PROGRESS', 'HOLD', 'MARK_AS_OPEN'];
-      return ['CREATE_FULFILLMENT', 'REPORT_PROGRESS', 'MOVE', 'HOLD', ...(units > 1 ? ['SPLIT'] : [])];
+      return ['CREATE_FULFILLMENT', 'REPORT_PROGRESS', 'MOVE', 'HOLD', ...(units > 1 ? ['SPLIT'] : []), ...(mergeable(fo, siblings(state, fo)) ? ['MERGE'] : [])];
     case 'ON_HOLD':
       return ['RELEASE_HOLD', ...(canHold ? ['HOLD'] : []), 'MOVE'];
     default:
       return [];
   }
 }
+
+const siblings = (state: ShopState, fo: FulfillmentOrder) => (state.orders.get(fo.orderId)?.fulfillmentOrderIds ?? []).map((id) => state.fulfillmentOrders.get(id)!).filter(Boolean);
 
 /** https://shopify.dev/docs/api/admin-graphql/2026-07/objects/FulfillmentHold */
 export function fulfillmentHoldView(h: FulfillmentHold) {
