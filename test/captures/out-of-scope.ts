@@ -45,7 +45,6 @@ export const REASONS = {
 } as const;
 
 export const OUT_OF_SCOPE: Record<string, string> = {
-  '2025-01_orders_fulfillment-unknown-not-found.json': REASONS.FULFILLMENTEDIT,
   '2025-01_orders_order-refund-fulfillment-usererror-no-code.json': REASONS.FULFILLMENTEDIT,
   '2025-01_orders_order-create-math-matrix.json': REASONS.ORDERCREATE,
   '2025-01_orders_orderCreate-state-derived-payment-and-count.json': REASONS.ORDERCREATE,
@@ -216,8 +215,6 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   '2026-04_shipping-fulfillments_fulfillment-order-close-state.json': REASONS.FOOPS,
   '2026-04_shipping-fulfillments_fulfillment-order-mixed-catalog-lifecycle.json': REASONS.FOOPS,
   '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json': REASONS.FOOPS,
-  '2025-01_orders_fulfillment-cancel-parity.json': REASONS.FULFILLMENTEDIT,
-  '2026-04_orders_fulfillment-state-preconditions.json': REASONS.FULFILLMENTEDIT,
   '2026-04_shipping-fulfillments_fulfillment-detail-events-lifecycle.json': REASONS.FULFILLMENTEDIT,
   '2026-04_shipping-fulfillments_fulfillment-event-create-validation.json': REASONS.FULFILLMENTEDIT,
   '2025-01_shipping-fulfillments_delivery-customization-promise-settings-blockers.json': REASONS.DELIVERY,

@@ -117,6 +117,8 @@ export interface Fulfillment {
   tracking: Array<{ company: string | null; number: string | null; url: string | null }>;
   lines: Array<{ id: number; lineItemId: number; quantity: number }>;
   fulfillmentOrderIds: number[];
+  /** Carrier events (fulfillmentEventCreate), oldest first. */
+  events?: Array<{ id: number; status: string; message: string | null; happenedAt: number; createdAt: number }>;
 }
 
 /** What changed, for webhooks: Shopify topics in REST form. */
@@ -386,6 +388,15 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
     const level = item?.levels.get(this.primaryLocationId);
     if (!item || !level || !item.tracked) return;
     level.committed = Math.max(0, level.committed - quantity);
+    level.updatedAt = this.now();
+  }
+
+  /** A cancelled shipment puts its units back on hand, committed to the order again. */
+  unshipCommitted(itemId: number | undefined, quantity: number): void {
+    const item = itemId === undefined ? undefined : this.inventoryItems.get(itemId);
+    const level = item?.levels.get(this.primaryLocationId);
+    if (!item || !level || !item.tracked) return;
+    level.committed += quantity;
     level.updatedAt = this.now();
   }
 

@@ -87,6 +87,9 @@ export function rootValue(): Record<string, unknown> {
     productVariantsBulkCreate: products.productVariantsBulkCreate,
     productVariantsBulkUpdate: products.productVariantsBulkUpdate,
     fulfillmentCreate: fulfillment.fulfillmentCreate,
+    fulfillmentCancel: fulfillment.fulfillmentCancel,
+    fulfillmentTrackingInfoUpdate: fulfillment.fulfillmentTrackingInfoUpdate,
+    fulfillmentEventCreate: fulfillment.fulfillmentEventCreate,
     // What staff and other apps do to fulfillment orders (channelsync never sends these).
     fulfillmentOrderHold: fulfillmentOrders.fulfillmentOrderHold,
     fulfillmentOrderReleaseHold: fulfillmentOrders.fulfillmentOrderReleaseHold,

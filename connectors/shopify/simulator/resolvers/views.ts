@@ -462,7 +462,8 @@ export function fulfillmentView(state: ShopState, f: Fulfillment) {
     legacyResourceId: String(f.id),
     name: f.name,
     status: f.status,
-    displayStatus: f.status === 'SUCCESS' ? 'FULFILLED' : 'CANCELED',
+    // A live fulfillment shows its latest carrier event (IN_TRANSIT, DELIVERED, …), a cancelled one CANCELED.
+    displayStatus: f.status === 'SUCCESS' ? (f.events?.at(-1)?.status ?? 'FULFILLED') : 'CANCELED',
     createdAt: iso(f.createdAt),
     updatedAt: iso(f.updatedAt),
     deliveredAt: null,
