@@ -9,7 +9,10 @@
  * inventorySetQuantities, webhookSubscriptionCreate/Delete, bulkOperationRunQuery,
  * orderCancel and refundCreate), or a request
  * that reads what the capture store held before the capture and no setup
- * step recreates. "Hard to simulate" is not a reason.
+ * step recreates. "Hard to simulate" is not a reason, and neither is
+ * "channelsync never calls it" for what staff and other apps do to a shop
+ * that changes what channelsync's calls do (fulfillment-order holds, moves,
+ * splits, merges, cancels and progress reports, fulfillmentCancel: in scope).
  *
  * A key is a capture file name, or `<file>#<JSON path prefix>` for the
  * requests of a capture under that path (the rest of it is replayed).
@@ -20,8 +23,9 @@ export const REASONS = {
   EDIT: "order edits: channelsync never edits an order on the channel",
   RETURNS: "returns and reverse logistics: channelsync's after-sales is refunds, it never runs Shopify Returns flows",
   ORDERADMIN: "order admin mutations channelsync never sends (orderUpdate/Open/Close/Delete/MarkAsPaid/CreateManualPayment/InvoiceSend/CustomerSet/Remove, taxSummaryCreate): it reads orders and writes only fulfilments, stock, cancellations and refunds",
-  FOOPS: "fulfillment order holds, moves, splits, merges, reschedules, closes, cancels and progress reports: channelsync only reads fulfillment orders and calls fulfillmentCreate",
-  FULFILLMENTEDIT: "fulfillment cancel, tracking updates and fulfillment events: channelsync never changes a fulfillment after fulfillmentCreate",
+  // Fulfillment orders (holds, moves, splits, merges, cancels, progress) and fulfillmentCancel are
+  // simulated, since they change what fulfillmentCreate may do; what stays out is below.
+  FULFILLMENTEDIT: "a fulfillment's carrier-event detail (event addresses, estimated delivery, inTransitAt, its service) and the V2 fulfillment mutations: channelsync never reads events and sends neither V2 mutation (fulfillmentCreateV2 is answered as not supported)",
   DELIVERY: "delivery profiles, shipping settings, packages and local pickup: channelsync never configures shipping",
   CARRIER: "carrier services: channelsync never registers shipping-rate callbacks",
   FSERVICE: "fulfillment services: channelsync fulfils as the merchant, it never registers a fulfillment service",
@@ -117,6 +121,14 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.residualSplitDeadlineMerge.afterSetFulfillmentDeadline.topLevelRead': REASONS.STORE_DATA,
   '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.residualSplitDeadlineMerge.afterMerge.topLevelRead': REASONS.STORE_DATA,
   '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.reroute.reroute': REASONS.SHOPIFY_FAULT,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.setup.hydrate': REASONS.DELIVERY,
+  // The submitted-request case moves an order to a fulfillment service the capture registers.
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.setup.serviceCreate': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.setup.moveRequestOrderToService': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.requestStatus': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.cleanup.rejectSubmittedRequest': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.cleanup.deleteFulfillmentService': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-mixed-catalog-lifecycle.json#$.operations.catalog': REASONS.FSERVICE,
   '2026-04_shipping-fulfillments_fulfillment-order-hold-multi-line.json#$.setup.preflightCleanup': REASONS.STORE_DATA,
   '2026-04_shipping-fulfillments_fulfillment-order-move-multi-line.json#$.setup.preflightCleanup': REASONS.STORE_DATA,
   '2026-04_shipping-fulfillments_fulfillment-order-move-multi-line.json#$.setup.locations': REASONS.DELIVERY,
@@ -211,10 +223,8 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   '2026-04_orders_orderUpdate-multi-page-hydration.json': REASONS.ORDERADMIN,
   '2026-04_orders_orderUpdate-snapshot-staging.json': REASONS.ORDERADMIN,
   '2026-04_orders_taxSummaryCreate-access-denied-parity.json': REASONS.ORDERADMIN,
-  '2026-04_shipping-fulfillments_fulfillment-order-batch-atomicity.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-close-state.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-mixed-catalog-lifecycle.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json': REASONS.FOOPS,
+  // Submitted to, accepted and closed by a fulfillment service the capture registers (only an API fulfillment service closes its fulfillment orders).
+  '2026-04_shipping-fulfillments_fulfillment-order-close-state.json': REASONS.FSERVICE,
   '2026-04_shipping-fulfillments_fulfillment-detail-events-lifecycle.json': REASONS.FULFILLMENTEDIT,
   '2026-04_shipping-fulfillments_fulfillment-event-create-validation.json': REASONS.FULFILLMENTEDIT,
   '2025-01_shipping-fulfillments_delivery-customization-promise-settings-blockers.json': REASONS.DELIVERY,
