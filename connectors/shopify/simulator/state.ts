@@ -98,6 +98,9 @@ export interface FulfillmentOrder {
   fulfillBy?: number;
 }
 
+/** Fulfillment orders whose work is over, whatever their lines say. */
+const DONE_STATUSES: ReadonlySet<FulfillmentOrderStatus> = new Set(['CLOSED', 'CANCELLED', 'INCOMPLETE']);
+
 /** An app may keep this many holds on one fulfillment order (FULFILLMENT_ORDER_HOLD_LIMIT_REACHED). */
 export const HOLD_LIMIT = 10;
 
@@ -437,14 +440,15 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
     }
     if (total === 0) return order.fulfillmentIds.length ? 'FULFILLED' : 'UNFULFILLED';
     if (done === 0) {
-      const live = order.fulfillmentOrderIds.map((id) => this.fulfillmentOrders.get(id)).filter((fo): fo is FulfillmentOrder => !!fo && fo.lines.some((l) => l.remaining > 0));
+      const live = order.fulfillmentOrderIds.map((id) => this.fulfillmentOrders.get(id)).filter((fo): fo is FulfillmentOrder => !!fo && !DONE_STATUSES.has(fo.status) && fo.lines.some((l) => l.remaining > 0));
       if (live.length && live.every((fo) => fo.status === 'ON_HOLD')) return 'ON_HOLD';
       if (live.length && live.every((fo) => fo.status === 'IN_PROGRESS' && fo.progressReported)) return 'IN_PROGRESS';
       return 'UNFULFILLED';
     }
+    // A closed fulfillment order can show units remaining (fulfillmentCancel leaves it so, recorded) without work left.
     const open = order.fulfillmentOrderIds.some((id) => {
       const fo = this.fulfillmentOrders.get(id);
-      return fo && fo.lines.some((l) => l.remaining > 0);
+      return fo && !DONE_STATUSES.has(fo.status) && fo.lines.some((l) => l.remaining > 0);
     });
     return open ? 'PARTIALLY_FULFILLED' : 'FULFILLED';
   }

@@ -141,4 +141,24 @@ describe('pushing a shipment against a fulfillment order on hold', () => {
     expect(after.fulfillmentOrders.nodes.map((fo: { status: string }) => fo.status)).toEqual(['ON_HOLD', 'CLOSED']);
     expect(after.displayFulfillmentStatus).toBe('PARTIALLY_FULFILLED');
   }, 30_000);
+
+  it('after staff cancel the fulfillment on Shopify, a retried push ships again from the reopened units: not "already done", not doubled', async () => {
+    const o = await order(2);
+    const first = await connector.pushFulfillment(shipment(o, 2, 'STAFF-CANCEL-1'));
+    const cancelled = await sim.graphql(`mutation($id: ID!) { fulfillmentCancel(id: $id) { fulfillment { status } userErrors { message } } }`, { id: first.externalRef });
+    expect(cancelled.body.data.fulfillmentCancel).toEqual({ fulfillment: { status: 'CANCELLED' }, userErrors: [] });
+    // Shopify leaves the old fulfillment order CLOSED (its line showing the units again) and opens a new one.
+    const reopened = (await sim.graphql(FULFILLMENT_ORDERS, { id: o.externalId })).body.data.order;
+    expect(reopened.displayFulfillmentStatus).toBe('UNFULFILLED');
+    expect(reopened.fulfillmentOrders.nodes.map((fo: { status: string }) => fo.status)).toEqual(['CLOSED', 'OPEN']);
+
+    const again = await connector.pushFulfillment(shipment(o, 2, 'STAFF-CANCEL-1'));
+    expect(again.alreadyDone).toBe(false);
+    expect(again.externalRef).not.toBe(first.externalRef);
+    const orderId = Number(o.externalId.split('/').pop());
+    const live = [...sim.state.fulfillments.values()].filter((f) => f.orderId === orderId && f.status === 'SUCCESS');
+    expect(live.map((f) => f.lines.reduce((n, l) => n + l.quantity, 0))).toEqual([2]);
+    expect((await connector.fetchOrder(o.externalId))?.fulfillmentStatus).toBe('fulfilled');
+  }, 30_000);
 });
+
