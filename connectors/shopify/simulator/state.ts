@@ -68,6 +68,8 @@ export interface Order {
   /** Money movements: the sale(s) at creation, then refunds against them. Absent in stores saved before refunds existed. */
   transactions?: Transaction[];
   refunds?: Refund[];
+  /** `customAttributes` given at creation (note attributes). Absent in stores saved before they were kept. */
+  customAttributes?: Array<{ key: string; value: string }>;
 }
 
 /** An `OrderTransaction`: a SALE when paid, a REFUND (with its parent) when money went back. */
@@ -121,7 +123,10 @@ export interface Fulfillment {
   lines: Array<{ id: number; lineItemId: number; quantity: number }>;
   fulfillmentOrderIds: number[];
   /** Carrier events (fulfillmentEventCreate), oldest first. */
-  events?: Array<{ id: number; status: string; message: string | null; happenedAt: number; createdAt: number }>;
+  events?: Array<{
+    id: number; status: string; message: string | null; happenedAt: number; createdAt: number; estimatedDeliveryAt?: number | null;
+    city?: string | null; province?: string | null; country?: string | null; zip?: string | null; address1?: string | null; latitude?: number | null; longitude?: number | null;
+  }>;
 }
 
 /** What changed, for webhooks: Shopify topics in REST form. */

@@ -4,11 +4,11 @@
  * userErrors the real API returns (wording and order of checks from the
  * 2026-04 captures).
  */
-import { gid, isoSeconds, parseGid } from '../ids.ts';
+import { parseGid } from '../ids.ts';
 import type { Fulfillment, FulfillmentOrder } from '../state.ts';
 import { compare, compareTime, matches, parseSearch, type FieldMatcher } from '../search.ts';
 import { sortedConnection, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
-import { fulfillmentOrderView, fulfillmentView } from './views.ts';
+import { fulfillmentEventView, fulfillmentOrderView, fulfillmentView } from './views.ts';
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/queries/fulfillmentOrder */
 export function fulfillmentOrder(args: { id: string }, ctx: Ctx) {
@@ -258,16 +258,22 @@ export function fulfillmentTrackingInfoUpdate(
  * A carrier's tracking event; Shopify records it on a cancelled fulfillment
  * too (recorded). A live fulfillment's displayStatus follows its latest event.
  */
-export function fulfillmentEventCreate(args: { fulfillmentEvent: { fulfillmentId: string; status: string; message?: string | null; happenedAt?: string | null } }, ctx: Ctx) {
+export function fulfillmentEventCreate(
+  args: { fulfillmentEvent: {
+    fulfillmentId: string; status: string; message?: string | null; happenedAt?: string | null; estimatedDeliveryAt?: string | null;
+    city?: string | null; province?: string | null; country?: string | null; zip?: string | null; address1?: string | null; latitude?: number | null; longitude?: number | null;
+  } },
+  ctx: Ctx,
+) {
   const { state } = ctx;
-  const input = args.fulfillmentEvent;
-  const f = state.fulfillments.get(parseGid(input.fulfillmentId, 'Fulfillment') ?? -1);
+  const { fulfillmentId, happenedAt, estimatedDeliveryAt, ...rest } = args.fulfillmentEvent;
+  const f = state.fulfillments.get(parseGid(fulfillmentId, 'Fulfillment') ?? -1);
   if (!f) return { fulfillmentEvent: null, userErrors: [{ field: ['fulfillmentEvent', 'fulfillmentId'], message: 'Fulfillment does not exist.' }] };
   const createdAt = state.now();
-  const event = { id: state.nextId(), status: input.status, message: input.message ?? null, happenedAt: input.happenedAt ? Date.parse(input.happenedAt) : createdAt, createdAt };
-  f.events = [...(f.events ?? []), event];
-  return {
-    fulfillmentEvent: { __typename: 'FulfillmentEvent', id: gid('FulfillmentEvent', event.id), status: event.status, message: event.message, happenedAt: isoSeconds(event.happenedAt), createdAt: isoSeconds(event.createdAt) },
-    userErrors: [],
+  const event = {
+    ...rest, id: state.nextId(), message: rest.message ?? null, createdAt,
+    happenedAt: happenedAt ? Date.parse(happenedAt) : createdAt, estimatedDeliveryAt: estimatedDeliveryAt ? Date.parse(estimatedDeliveryAt) : null,
   };
+  f.events = [...(f.events ?? []), event];
+  return { fulfillmentEvent: fulfillmentEventView(event), userErrors: [] };
 }

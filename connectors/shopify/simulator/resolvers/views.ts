@@ -272,6 +272,7 @@ export function orderView(state: ShopState, o: Order) {
     cancellation: o.cancelledAt === null ? null : { staffNote: o.cancelStaffNote ?? null },
     closedAt: iso(o.closedAt),
     closed: o.closedAt !== null,
+    customAttributes: o.customAttributes ?? [],
     confirmed: true,
     edited: false,
     currencyCode: o.currency,
@@ -453,6 +454,16 @@ const HOLD_REASON_TEXT: Record<string, string> = {
   AWAITING_RETURN_ITEMS: 'Exchange items awaiting return delivery',
 };
 
+/** https://shopify.dev/docs/api/admin-graphql/2026-07/objects/FulfillmentEvent */
+export function fulfillmentEventView(e: NonNullable<Fulfillment['events']>[number]) {
+  return {
+    __typename: 'FulfillmentEvent', id: gid('FulfillmentEvent', e.id), status: e.status, message: e.message,
+    happenedAt: iso(e.happenedAt), createdAt: iso(e.createdAt), estimatedDeliveryAt: iso(e.estimatedDeliveryAt ?? null),
+    city: e.city ?? null, province: e.province ?? null, country: e.country ?? null, zip: e.zip ?? null, address1: e.address1 ?? null,
+    latitude: e.latitude ?? null, longitude: e.longitude ?? null,
+  };
+}
+
 /** https://shopify.dev/docs/api/admin-graphql/latest/objects/Fulfillment */
 export function fulfillmentView(state: ShopState, f: Fulfillment) {
   const order = state.orders.get(f.orderId)!;
@@ -466,12 +477,18 @@ export function fulfillmentView(state: ShopState, f: Fulfillment) {
     displayStatus: f.status === 'SUCCESS' ? (f.events?.at(-1)?.status ?? 'FULFILLED') : 'CANCELED',
     createdAt: iso(f.createdAt),
     updatedAt: iso(f.updatedAt),
-    deliveredAt: null,
-    inTransitAt: null,
-    estimatedDeliveryAt: null,
+    // From the carrier events (fulfillmentEventCreate): when it was first in transit, delivered, and the latest estimate.
+    deliveredAt: iso(f.events?.find((e) => e.status === 'DELIVERED')?.happenedAt ?? null),
+    inTransitAt: iso(f.events?.find((e) => e.status === 'IN_TRANSIT')?.happenedAt ?? null),
+    estimatedDeliveryAt: iso(f.events?.findLast((e) => e.estimatedDeliveryAt != null)?.estimatedDeliveryAt ?? null),
     requiresShipping: true,
     totalQuantity: f.lines.reduce((s, l) => s + l.quantity, 0),
-    service: null,
+    // The merchant fulfils it (no fulfillment services are simulated): Shopify's manual service, as recorded.
+    get service() {
+      return { id: 'gid://shopify/FulfillmentService/manual', handle: 'manual', serviceName: 'Manual', trackingSupport: false, type: 'MANUAL', get location() { return locationView(state, state.locations.get(f.locationId)!); } };
+    },
+    originAddress: null,
+    events: (args: ConnectionArgs) => connection(f.events ?? [], args, fulfillmentEventView),
     trackingInfo: ({ first }: { first?: number | null }) => f.tracking.slice(0, first ?? undefined),
     get location() { return locationView(state, state.locations.get(f.locationId)!); },
     get order() { return orderView(state, order); },
