@@ -119,9 +119,16 @@ export function planFulfillments(lines: FulfillmentPush['lines'], state: Fulfill
     }
     if (left > 0) {
       const held = state.fulfillmentOrders.nodes.filter((fo) => !FULFILLABLE.has(fo.status)).map((fo) => fo.status);
+      // A hold is the merchant's (or another app's) "not yet": no retry would lift it, so the push
+      // fails for a person, who releases the hold on Shopify and retries the push.
+      const onHold = state.fulfillmentOrders.nodes
+        .filter((fo) => fo.status === 'ON_HOLD')
+        .reduce((n, fo) => n + fo.lineItems.nodes.filter((li) => li.lineItem.id === line.lineExternalId).reduce((m, li) => m + li.remainingQuantity, 0), 0);
       throw new PermanentError(
         `Shopify order ${state.id}: line ${line.lineExternalId}${line.sku ? ` (SKU ${line.sku})` : ''} has ${line.quantity - left} of ${line.quantity} units open to fulfil` +
-          (held.length ? ` (other fulfillment orders are ${[...new Set(held)].join(', ')})` : ''),
+          (onHold > 0
+            ? `: ${onHold} are on hold on Shopify (a fulfillment hold); release the hold there, then retry this push`
+            : held.length ? ` (other fulfillment orders are ${[...new Set(held)].join(', ')})` : ''),
       );
     }
   }

@@ -64,8 +64,14 @@ describe('the shared Shopify captures replay against the simulator', () => {
   });
 });
 
-/** Shares of recorded costs the model reproduces today; raise them as the model gets closer. */
-const COST_FLOOR = { replayed: 0.45, mutationsRequested: 0.54, queriesRequested: 0.27 };
+/**
+ * Shares of recorded costs the model reproduces today; raise them as the model gets closer.
+ * `replayed` was 0.45 (164 of 303) before the fulfillment-order captures came into scope; their
+ * 207 requests price as Shopify did for only 50 (214 of 510 in all): the model overprices nested connections under
+ * fulfillment orders (an orderCreate selecting fulfillmentOrders > lineItems: Shopify 64, the
+ * model 262). The 303 earlier requests price as before.
+ */
+const COST_FLOOR = { replayed: 0.41, mutationsRequested: 0.54, queriesRequested: 0.27 };
 
 describe("the cost model against Shopify's recorded costs", () => {
   let cases: ReturnType<typeof costCases>;

@@ -9,7 +9,10 @@
  * inventorySetQuantities, webhookSubscriptionCreate/Delete, bulkOperationRunQuery,
  * orderCancel and refundCreate), or a request
  * that reads what the capture store held before the capture and no setup
- * step recreates. "Hard to simulate" is not a reason.
+ * step recreates. "Hard to simulate" is not a reason, and neither is
+ * "channelsync never calls it" for what staff and other apps do to a shop
+ * that changes what channelsync's calls do (fulfillment-order holds, moves,
+ * splits, merges, cancels and progress reports, fulfillmentCancel: in scope).
  *
  * A key is a capture file name, or `<file>#<JSON path prefix>` for the
  * requests of a capture under that path (the rest of it is replayed).
@@ -20,8 +23,10 @@ export const REASONS = {
   EDIT: "order edits: channelsync never edits an order on the channel",
   RETURNS: "returns and reverse logistics: channelsync's after-sales is refunds, it never runs Shopify Returns flows",
   ORDERADMIN: "order admin mutations channelsync never sends (orderUpdate/Open/Close/Delete/MarkAsPaid/CreateManualPayment/InvoiceSend/CustomerSet/Remove, taxSummaryCreate): it reads orders and writes only fulfilments, stock, cancellations and refunds",
-  FOOPS: "fulfillment order holds, moves, splits, merges, reschedules, closes, cancels and progress reports: channelsync only reads fulfillment orders and calls fulfillmentCreate",
-  FULFILLMENTEDIT: "fulfillment cancel, tracking updates and fulfillment events: channelsync never changes a fulfillment after fulfillmentCreate",
+  // Fulfillment orders (holds, moves, splits, merges, cancels, progress) and fulfillmentCancel are
+  // simulated, since they change what fulfillmentCreate may do; what stays out is below.
+  FULFILLMENTEDIT: "the V2 fulfillment mutations (fulfillmentCreateV2, answered as not supported, and fulfillmentTrackingInfoUpdateV2): channelsync never sends them",
+  STORE_CURRENCY: "recorded in a store whose currency is CAD: an order created without a currency takes the shop's, and the simulator's shop is USD (its event, tracking and cancel steps are replayed in fulfillment-event-create-validation)",
   DELIVERY: "delivery profiles, shipping settings, packages and local pickup: channelsync never configures shipping",
   CARRIER: "carrier services: channelsync never registers shipping-rate callbacks",
   FSERVICE: "fulfillment services: channelsync fulfils as the merchant, it never registers a fulfillment service",
@@ -40,11 +45,11 @@ export const REASONS = {
   TRIMMED: 'introspects MetafieldIdentifier, a type only metafieldsDelete returns (the metafields API channelsync never calls); the simulator ships the schema trimmed to what its roots reach (connectors/shopify/simulator/schema.ts)',
   CUSTOMERS: "customers: channelsync never creates customers (the capture makes one only to name its id in a webhook filter; the filter cases run without it)",
   APP_INSTALLATION: "reads the capture app's own installation (its granted access scopes), which says nothing about the scenario",
+  SHOPIFY_FAULT: "Shopify answered with an INTERNAL_SERVER_ERROR (a fault on its side, with a request id), not behaviour to reproduce; the simulator refuses the call as not supported",
   CLOUDWEBHOOK: "Pub/Sub and EventBridge webhook destinations: channelsync subscribes HTTPS endpoints only",
 } as const;
 
 export const OUT_OF_SCOPE: Record<string, string> = {
-  '2025-01_orders_fulfillment-unknown-not-found.json': REASONS.FULFILLMENTEDIT,
   '2025-01_orders_order-refund-fulfillment-usererror-no-code.json': REASONS.FULFILLMENTEDIT,
   '2025-01_orders_order-create-math-matrix.json': REASONS.ORDERCREATE,
   '2025-01_orders_orderCreate-state-derived-payment-and-count.json': REASONS.ORDERCREATE,
@@ -98,18 +103,37 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   '2026-04_products_inventory-quantity-contracts-2026-04.json#$.unknownIdValidation.moveUnknownLocation': REASONS.ADJUST,
   '2025-01_orders_order-create-fulfillment-assigned-location.json#$.operations.locations': REASONS.DELIVERY,
   '2026-04_orders_fulfillment-create-multi-group.json#$.setup.locations': REASONS.STORE_DATA,
-  '2026-04_orders_fulfillment-create-multi-group.json#$.setup.differentLocation': REASONS.FOOPS,
-  '2026-04_orders_fulfillment-create-multi-group.json#$.setup.valid': REASONS.FOOPS,
-  '2026-04_orders_fulfillment-create-multi-group.json#$.cases.differentLocationLater': REASONS.FOOPS,
-  '2026-04_orders_fulfillment-create-multi-group.json#$.cases.differentLocationBeforeQuantity': REASONS.FOOPS,
-  '2026-04_orders_fulfillment-create-multi-group.json#$.cases.laterMissingLine': REASONS.FOOPS,
-  '2026-04_orders_fulfillment-create-multi-group.json#$.cases.laterOverQuantity': REASONS.FOOPS,
-  '2026-04_orders_fulfillment-create-multi-group.json#$.cases.laterNonPositive': REASONS.FOOPS,
-  '2026-04_orders_fulfillment-create-multi-group.json#$.cases.validMultiGroup': REASONS.FOOPS,
+  // A closed fulfillment order of an order the store held before the capture (edited down from 2 units to 1);
+  // no recorded setup step makes it, and orderEdit is not simulated.
+  '2026-04_shipping-fulfillments_fulfillment-order-open-report-progress-preconditions.json#$.closed': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.locations': REASONS.STORE_DATA,
+  // Each top-level read also lists the store's first ten fulfillment orders of all time (includeClosed, by id).
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.holdRelease.afterHold.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.holdRelease.afterReleaseHold.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.move.afterMove.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.scheduleProgressOpenClose.afterReschedule.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.scheduleProgressOpenClose.afterReportProgress.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.scheduleProgressOpenClose.afterOpen.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.scheduleProgressOpenClose.afterOpenAgain.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.scheduleProgressOpenClose.afterClose.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.reroute.afterReroute.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.reroute.afterCancel.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.residualSplitDeadlineMerge.afterSplit.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.residualSplitDeadlineMerge.afterSetFulfillmentDeadline.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.residualSplitDeadlineMerge.afterMerge.topLevelRead': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json#$.workflows.reroute.reroute': REASONS.SHOPIFY_FAULT,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.setup.hydrate': REASONS.DELIVERY,
+  // The submitted-request case moves an order to a fulfillment service the capture registers.
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.setup.serviceCreate': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.setup.moveRequestOrderToService': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.requestStatus': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.cleanup.rejectSubmittedRequest': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json#$.cleanup.deleteFulfillmentService': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-mixed-catalog-lifecycle.json#$.operations.catalog': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-order-hold-multi-line.json#$.setup.preflightCleanup': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-multi-line.json#$.setup.preflightCleanup': REASONS.STORE_DATA,
+  '2026-04_shipping-fulfillments_fulfillment-order-move-multi-line.json#$.setup.locations': REASONS.DELIVERY,
   '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979520028978.delete': REASONS.ORDERDELETE,
-  // Shopify refused this cancel because validMultiGroup had fulfilled the order across the two
-  // fulfillment orders fulfillmentOrderMove split it into (FOOPS); without the split nothing was fulfilled.
-  '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979520028978.cancel': REASONS.FOOPS,
   '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979519963442.delete': REASONS.ORDERDELETE,
   '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979519865138.delete': REASONS.ORDERDELETE,
   '2026-04_orders_fulfillment-create-multi-group.json#$.cleanup.gid://shopify/Order/8979519799602.delete': REASONS.ORDERDELETE,
@@ -200,21 +224,9 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   '2026-04_orders_orderUpdate-multi-page-hydration.json': REASONS.ORDERADMIN,
   '2026-04_orders_orderUpdate-snapshot-staging.json': REASONS.ORDERADMIN,
   '2026-04_orders_taxSummaryCreate-access-denied-parity.json': REASONS.ORDERADMIN,
-  '2026-04_shipping-fulfillments_fulfillment-order-batch-atomicity.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-close-state.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-hold-multi-line.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-hold-validation.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-lifecycle.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-merge-validation.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-mixed-catalog-lifecycle.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-move-multi-line.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-move-validation.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-open-report-progress-preconditions.json': REASONS.FOOPS,
-  '2026-04_shipping-fulfillments_fulfillment-order-release-hold-selective.json': REASONS.FOOPS,
-  '2025-01_orders_fulfillment-cancel-parity.json': REASONS.FULFILLMENTEDIT,
-  '2026-04_orders_fulfillment-state-preconditions.json': REASONS.FULFILLMENTEDIT,
-  '2026-04_shipping-fulfillments_fulfillment-detail-events-lifecycle.json': REASONS.FULFILLMENTEDIT,
-  '2026-04_shipping-fulfillments_fulfillment-event-create-validation.json': REASONS.FULFILLMENTEDIT,
+  // Submitted to, accepted and closed by a fulfillment service the capture registers (only an API fulfillment service closes its fulfillment orders).
+  '2026-04_shipping-fulfillments_fulfillment-order-close-state.json': REASONS.FSERVICE,
+  '2026-04_shipping-fulfillments_fulfillment-detail-events-lifecycle.json': REASONS.STORE_CURRENCY,
   '2025-01_shipping-fulfillments_delivery-customization-promise-settings-blockers.json': REASONS.DELIVERY,
   '2025-01_shipping-fulfillments_shipping-settings-package-pickup-constraints.json': REASONS.DELIVERY,
   '2026-04_shipping-fulfillments_delivery-profile-create-disallowed-update-keys.json': REASONS.DELIVERY,

@@ -6,7 +6,7 @@
  * its setup needs no seed.
  */
 import { runGraphQL } from '../../connectors/shopify/simulator/graphql-endpoint.ts';
-import type { freshShop } from './replay.ts';
+import { learnIds, type freshShop } from './replay.ts';
 
 type Shop = ReturnType<typeof freshShop>;
 type Seed = (shop: Shop, capture: any) => Map<string, string>;
@@ -28,7 +28,65 @@ function stockedProduct(shop: Shop, title: string, available: number, captured: 
   return new Map([[captured.productId, p.id], [captured.variantId, v.id], [captured.inventoryItemId, v.inventoryItem.id]]);
 }
 
+/**
+ * The capture store's own catalogue variant that the fulfillment-order captures order (with
+ * `inventoryBehaviour: BYPASS`, a title and a price of their own): only its id matters.
+ */
+const STORE_VARIANT = 'gid://shopify/ProductVariant/48540157378793';
+function storeVariant(shop: Shop): Map<string, string> {
+  const p = gql(shop, `mutation($product: ProductCreateInput!) { productCreate(product: $product) { product { variants(first: 1) { nodes { id } } } } }`, { product: { title: 'capture store variant' } }).productCreate.product;
+  return new Map([[STORE_VARIANT, p.variants.nodes[0].id]]);
+}
+
+/** A location of the capture store other than its first (a fulfillment order moves there); locationAdd is not simulated. */
+function storeLocation(shop: Shop, captured: string, name: string): Map<string, string> {
+  return new Map([[captured, `gid://shopify/Location/${shop.state.addLocation(name).id}`]]);
+}
+
+/**
+ * Orders made before the recording (`createdOrders`: order, fulfillment order and line ids, in
+ * the order they were made). Each is rebuilt with the lines the capture's upstream read of its
+ * fulfillment order recorded (one unit when none was read), and that read, run against the
+ * simulator, names the simulator's ids for the captured ones.
+ */
+function createdOrders(shop: Shop, capture: any): Map<string, string> {
+  const ids = new Map<string, string>();
+  const reads = new Map<string, any>();
+  for (const call of capture?.upstreamCalls ?? []) {
+    const fo = call?.response?.body?.data?.node ?? call?.response?.body?.data?.fulfillmentOrder;
+    if (fo?.lineItems?.nodes?.length && !reads.has(fo.id)) reads.set(fo.id, call);
+  }
+  for (const [name, made] of Object.entries<any>(capture?.createdOrders ?? {})) {
+    const call = reads.get(made.fulfillmentOrderId);
+    const recorded = call ? (call.response.body.data.node ?? call.response.body.data.fulfillmentOrder) : null;
+    const lines = recorded?.lineItems.nodes.map((n: any) => ({ title: n.lineItem.title, quantity: n.lineItem.quantity })) ?? [{ title: `${name} (lines not recorded)`, quantity: 1 }];
+    const created = gql(shop, `mutation($order: OrderCreateOrderInput!) { orderCreate(order: $order) { order { id fulfillmentOrders(first: 1) { nodes { id lineItems(first: 1) { nodes { id } } } } } } }`, {
+      order: { test: true, lineItems: lines.map((l: any) => ({ ...l, priceSet: { shopMoney: { amount: '10.00', currencyCode: 'USD' } }, requiresShipping: true })) },
+    }).orderCreate.order;
+    const fo = created.fulfillmentOrders.nodes[0];
+    ids.set(made.id, created.id).set(made.fulfillmentOrderId, fo.id).set(made.fulfillmentOrderLineItemId, fo.lineItems.nodes[0].id);
+    if (call) learnIds(call.response.body.data, (runGraphQL({ query: call.query, variables: { ...call.variables, id: fo.id } }, shop.ctx, shop.bucket, shop.root).body as { data?: unknown }).data, ids);
+  }
+  // learnIds also pairs the numeric forms; search queries (`id:9877970616626`) need them for every id.
+  for (const [k, v] of [...ids]) ids.set(k.replace(/^gid:\/\/shopify\/\w+\//, ''), v.replace(/^gid:\/\/shopify\/\w+\//, ''));
+  return ids;
+}
+
+const FO_CAPTURE = '2026-04_shipping-fulfillments_fulfillment-order-';
+
 export const SEEDS: Record<string, Seed> = {
+  [`${FO_CAPTURE}hold-validation.json`]: storeVariant,
+  [`${FO_CAPTURE}hold-multi-line.json`]: storeVariant,
+  [`${FO_CAPTURE}release-hold-selective.json`]: storeVariant,
+  [`${FO_CAPTURE}open-report-progress-preconditions.json`]: storeVariant,
+  [`${FO_CAPTURE}merge-validation.json`]: storeVariant,
+  [`${FO_CAPTURE}batch-atomicity.json`]: storeVariant,
+  [`${FO_CAPTURE}move-validation.json`]: (shop) => new Map([...storeVariant(shop), ...storeLocation(shop, 'gid://shopify/Location/106318430514', 'Shop location')]),
+  [`${FO_CAPTURE}move-multi-line.json`]: (shop) => new Map([...storeVariant(shop), ...storeLocation(shop, 'gid://shopify/Location/106318430514', 'Shop location')]),
+  [`${FO_CAPTURE}lifecycle.json`]: (shop) => new Map([...storeVariant(shop), ...storeLocation(shop, 'gid://shopify/Location/112829759794', 'HAR-571 transfer destination')]),
+  // Its fulfillment service's location is where the move goes (the service itself is not simulated).
+  [`${FO_CAPTURE}mixed-catalog-lifecycle.json`]: (shop, capture) => new Map([...createdOrders(shop, capture), ...storeLocation(shop, capture.service.locationId, 'Hermes mixed catalog service')]),
+  '2026-04_orders_fulfillment-create-multi-group.json': (shop) => storeLocation(shop, 'gid://shopify/Location/113884102962', 'HAR-2332 Probe Destination'),
   // Its setup is a productSet whose variables were not recorded (only ids and `available: 1`):
   // the same product, tracked, one unit at the store's location.
   '2026-04_products_inventory-reason-validation.json': (shop, capture) => stockedProduct(shop, 'inventory reason validation', capture.setup.available, capture.setup),

@@ -68,6 +68,8 @@ export interface Order {
   /** Money movements: the sale(s) at creation, then refunds against them. Absent in stores saved before refunds existed. */
   transactions?: Transaction[];
   refunds?: Refund[];
+  /** `customAttributes` given at creation (note attributes). Absent in stores saved before they were kept. */
+  customAttributes?: Array<{ key: string; value: string }>;
 }
 
 /** An `OrderTransaction`: a SALE when paid, a REFUND (with its parent) when money went back. */
@@ -87,7 +89,32 @@ export interface FulfillmentOrder {
   id: number; orderId: number; locationId: number; status: FulfillmentOrderStatus; requestStatus: string;
   lines: Array<{ id: number; lineItemId: number; total: number; remaining: number }>;
   createdAt: number; updatedAt: number;
+  /** Holds placed by staff or apps (fulfillmentOrderHold); ON_HOLD while any is left. Absent in stores saved before holds existed. */
+  holds?: FulfillmentHold[];
+  /** The fulfillment order a partial hold split this one from: releasing the last hold merges it back. */
+  heldFrom?: number;
+  /** fulfillmentOrderReportProgress put it IN_PROGRESS (undone by fulfillmentOrderOpen). */
+  progressReported?: boolean;
+  /** fulfillmentOrderReschedule's date (otherwise the hour it was created in) and the deadline set by fulfillmentOrdersSetFulfillmentDeadline. */
+  fulfillAt?: number;
+  fulfillBy?: number;
 }
+
+/** Fulfillment orders whose work is over, whatever their lines say. */
+const DONE_STATUSES: ReadonlySet<FulfillmentOrderStatus> = new Set(['CLOSED', 'CANCELLED', 'INCOMPLETE']);
+
+/** An app may keep this many holds on one fulfillment order (FULFILLMENT_ORDER_HOLD_LIMIT_REACHED). */
+export const HOLD_LIMIT = 10;
+
+/** Fulfillment orders that may be merged into one: open, of one order, at one location, no progress reported. */
+export function mergeable(fo: FulfillmentOrder, others: Iterable<FulfillmentOrder>): boolean {
+  if (fo.status !== 'OPEN' || fo.progressReported) return false;
+  for (const o of others) if (o.id !== fo.id && o.orderId === fo.orderId && o.locationId === fo.locationId && o.status === 'OPEN' && !o.progressReported) return true;
+  return false;
+}
+
+/** A `FulfillmentHold`: why a fulfillment order must not be fulfilled yet. */
+export interface FulfillmentHold { id: number; handle: string; reason: string; reasonNotes: string | null }
 
 export interface Fulfillment {
   id: number; orderId: number; name: string; status: 'SUCCESS' | 'CANCELLED'; locationId: number;
@@ -95,6 +122,11 @@ export interface Fulfillment {
   tracking: Array<{ company: string | null; number: string | null; url: string | null }>;
   lines: Array<{ id: number; lineItemId: number; quantity: number }>;
   fulfillmentOrderIds: number[];
+  /** Carrier events (fulfillmentEventCreate), oldest first. */
+  events?: Array<{
+    id: number; status: string; message: string | null; happenedAt: number; createdAt: number; estimatedDeliveryAt?: number | null;
+    city?: string | null; province?: string | null; country?: string | null; zip?: string | null; address1?: string | null; latitude?: number | null; longitude?: number | null;
+  }>;
 }
 
 /** What changed, for webhooks: Shopify topics in REST form. */
@@ -373,6 +405,15 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
     level.updatedAt = this.now();
   }
 
+  /** A cancelled shipment puts its units back on hand, committed to the order again. */
+  unshipCommitted(itemId: number | undefined, quantity: number): void {
+    const item = itemId === undefined ? undefined : this.inventoryItems.get(itemId);
+    const level = item?.levels.get(this.primaryLocationId);
+    if (!item || !level || !item.tracked) return;
+    level.committed += quantity;
+    level.updatedAt = this.now();
+  }
+
   fulfilledQuantity(order: Order, lineItemId: number): number {
     let q = 0;
     for (const fid of order.fulfillmentIds) {
@@ -383,7 +424,23 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
     return q;
   }
 
-  /** Shopify's `displayFulfillmentStatus`, derived from fulfillment orders and fulfillments. */
+  /** Units of a line waiting on held fulfillment orders. */
+  heldQuantity(order: Order, lineItemId: number): number {
+    let q = 0;
+    for (const id of order.fulfillmentOrderIds) {
+      const fo = this.fulfillmentOrders.get(id);
+      if (fo?.status !== 'ON_HOLD') continue;
+      for (const l of fo.lines) if (l.lineItemId === lineItemId) q += l.remaining;
+    }
+    return q;
+  }
+
+  /**
+   * Shopify's `displayFulfillmentStatus`, derived from fulfillment orders and fulfillments.
+   * Before anything ships: ON_HOLD when every fulfillment order with work left is held,
+   * IN_PROGRESS when every one has had progress reported (captures: release-hold-selective,
+   * fulfillment-order-lifecycle; a partial hold leaves the order UNFULFILLED).
+   */
   fulfillmentStatus(order: Order): string {
     let total = 0;
     let done = 0;
@@ -393,10 +450,16 @@ export class ShopState extends EventEmitter<{ order: [OrderTopic, Order] }> {
       done += this.fulfilledQuantity(order, l.id);
     }
     if (total === 0) return order.fulfillmentIds.length ? 'FULFILLED' : 'UNFULFILLED';
-    if (done === 0) return 'UNFULFILLED';
+    if (done === 0) {
+      const live = order.fulfillmentOrderIds.map((id) => this.fulfillmentOrders.get(id)).filter((fo): fo is FulfillmentOrder => !!fo && !DONE_STATUSES.has(fo.status) && fo.lines.some((l) => l.remaining > 0));
+      if (live.length && live.every((fo) => fo.status === 'ON_HOLD')) return 'ON_HOLD';
+      if (live.length && live.every((fo) => fo.status === 'IN_PROGRESS' && fo.progressReported)) return 'IN_PROGRESS';
+      return 'UNFULFILLED';
+    }
+    // A closed fulfillment order can show units remaining (fulfillmentCancel leaves it so, recorded) without work left.
     const open = order.fulfillmentOrderIds.some((id) => {
       const fo = this.fulfillmentOrders.get(id);
-      return fo && fo.lines.some((l) => l.remaining > 0);
+      return fo && !DONE_STATUSES.has(fo.status) && fo.lines.some((l) => l.remaining > 0);
     });
     return open ? 'PARTIALLY_FULFILLED' : 'FULFILLED';
   }

@@ -8,7 +8,7 @@ import { parseGid } from '../ids.ts';
 import type { Fulfillment, FulfillmentOrder } from '../state.ts';
 import { compare, compareTime, matches, parseSearch, type FieldMatcher } from '../search.ts';
 import { sortedConnection, type ConnectionArgs, type Ctx, type UserError } from './context.ts';
-import { fulfillmentOrderView, fulfillmentView } from './views.ts';
+import { fulfillmentEventView, fulfillmentOrderView, fulfillmentView } from './views.ts';
 
 /** https://shopify.dev/docs/api/admin-graphql/latest/queries/fulfillmentOrder */
 export function fulfillmentOrder(args: { id: string }, ctx: Ctx) {
@@ -173,8 +173,107 @@ export function fulfillmentCreate(args: { fulfillment: FulfillmentInput; message
     const li = order.lines.find((l) => l.id === lineItemId);
     if (li?.variantId != null) state.shipCommitted(state.variants.get(li.variantId)?.inventoryItemId, q);
   }
+  // A paid order that is now fulfilled is archived (closed), as the capture store does by default
+  // (fulfillment-cancel-parity: closed true after fulfillmentCreate, reopened by fulfillmentCancel).
+  if (state.fulfillmentStatus(order) === 'FULFILLED' && order.financialStatus === 'PAID' && order.closedAt === null) order.closedAt = t;
   state.touch(order, state.fulfillmentStatus(order) === 'FULFILLED' ? 'orders/fulfilled' : 'orders/updated');
   if (state.fulfillmentStatus(order) === 'FULFILLED') state.emit('order', 'orders/updated', order);
   return { fulfillment: fulfillmentView(state, f), userErrors: [] };
 }
 
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentCancel
+ * Staff undoing a shipment: its units open again on a new fulfillment order,
+ * the order is no longer fulfilled and, if it was
+ * archived for being fulfilled, it is reopened (captures: fulfillment-cancel-parity,
+ * fulfillment-state-preconditions). Cancelling a cancelled one answers it unchanged,
+ * as recorded; so does a delivered one.
+ */
+export function fulfillmentCancel(args: { id: string }, ctx: Ctx) {
+  const { state } = ctx;
+  const f = state.fulfillments.get(parseGid(args.id, 'Fulfillment') ?? -1);
+  if (!f) return { fulfillment: null, userErrors: [{ field: ['id'], message: 'Fulfillment not found.' }] };
+  if (f.status === 'CANCELLED') return { fulfillment: fulfillmentView(state, f), userErrors: [] };
+  const order = state.orders.get(f.orderId)!;
+  const t = state.now();
+  f.status = 'CANCELLED';
+  f.updatedAt = t;
+  // Per fulfillment order it drew from, the units it took back: they open again on a new
+  // fulfillment order at the same location. The closed one keeps its line, showing the units
+  // as remaining again (recorded), but stays CLOSED, so nothing fulfils from it.
+  const back = new Map<number, Array<{ lineItemId: number; quantity: number }>>();
+  for (const fl of f.lines) {
+    let left = fl.quantity;
+    for (const foId of f.fulfillmentOrderIds) {
+      const fo = state.fulfillmentOrders.get(foId);
+      const line = fo?.lines.find((l) => l.lineItemId === fl.lineItemId && l.remaining < l.total);
+      if (!fo || !line || left === 0) continue;
+      const q = Math.min(left, line.total - line.remaining);
+      if (fo.status === 'CLOSED') line.remaining += q;
+      left -= q;
+      back.set(fo.id, [...(back.get(fo.id) ?? []), { lineItemId: fl.lineItemId, quantity: q }]);
+    }
+    const li = order.lines.find((l) => l.id === fl.lineItemId);
+    if (li?.variantId != null) state.unshipCommitted(state.variants.get(li.variantId)?.inventoryItemId, fl.quantity);
+  }
+  for (const [foId, lines] of back) {
+    const from = state.fulfillmentOrders.get(foId)!;
+    const fo: FulfillmentOrder = {
+      id: state.nextId(), orderId: order.id, locationId: from.locationId, status: 'OPEN', requestStatus: 'UNSUBMITTED',
+      lines: lines.map((l) => ({ id: state.nextId(), lineItemId: l.lineItemId, total: l.quantity, remaining: l.quantity })),
+      createdAt: t, updatedAt: t,
+    };
+    state.fulfillmentOrders.set(fo.id, fo);
+    for (const l of fo.lines) state.fulfillmentOrderLineOwner.set(l.id, fo.id);
+    order.fulfillmentOrderIds.push(fo.id);
+  }
+  if (order.cancelledAt === null) order.closedAt = null;
+  state.touch(order);
+  return { fulfillment: fulfillmentView(state, f), userErrors: [] };
+}
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentTrackingInfoUpdate
+ * Replaces the tracking; Shopify takes it on a cancelled fulfillment too (recorded).
+ */
+export function fulfillmentTrackingInfoUpdate(
+  args: { fulfillmentId: string; trackingInfoInput: { company?: string | null; number?: string | null; url?: string | null; numbers?: string[] | null; urls?: string[] | null }; notifyCustomer?: boolean | null },
+  ctx: Ctx,
+) {
+  const { state } = ctx;
+  const f = state.fulfillments.get(parseGid(args.fulfillmentId, 'Fulfillment') ?? -1);
+  if (!f) return { fulfillment: null, userErrors: [{ field: ['fulfillmentId'], message: 'Fulfillment does not exist.' }] };
+  const t = args.trackingInfoInput;
+  const numbers = t.numbers?.length ? t.numbers : t.number ? [t.number] : [];
+  const urls = t.urls?.length ? t.urls : t.url ? [t.url] : [];
+  f.tracking = (numbers.length ? numbers : t.company ? [null] : []).map((n, i) => ({ company: t.company ?? null, number: n, url: urls[i] ?? null }));
+  f.updatedAt = state.now();
+  state.touch(state.orders.get(f.orderId)!);
+  return { fulfillment: fulfillmentView(state, f), userErrors: [] };
+}
+
+/**
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentEventCreate
+ * A carrier's tracking event; Shopify records it on a cancelled fulfillment
+ * too (recorded). A live fulfillment's displayStatus follows its latest event.
+ */
+export function fulfillmentEventCreate(
+  args: { fulfillmentEvent: {
+    fulfillmentId: string; status: string; message?: string | null; happenedAt?: string | null; estimatedDeliveryAt?: string | null;
+    city?: string | null; province?: string | null; country?: string | null; zip?: string | null; address1?: string | null; latitude?: number | null; longitude?: number | null;
+  } },
+  ctx: Ctx,
+) {
+  const { state } = ctx;
+  const { fulfillmentId, happenedAt, estimatedDeliveryAt, ...rest } = args.fulfillmentEvent;
+  const f = state.fulfillments.get(parseGid(fulfillmentId, 'Fulfillment') ?? -1);
+  if (!f) return { fulfillmentEvent: null, userErrors: [{ field: ['fulfillmentEvent', 'fulfillmentId'], message: 'Fulfillment does not exist.' }] };
+  const createdAt = state.now();
+  const event = {
+    ...rest, id: state.nextId(), message: rest.message ?? null, createdAt,
+    happenedAt: happenedAt ? Date.parse(happenedAt) : createdAt, estimatedDeliveryAt: estimatedDeliveryAt ? Date.parse(estimatedDeliveryAt) : null,
+  };
+  f.events = [...(f.events ?? []), event];
+  return { fulfillmentEvent: fulfillmentEventView(event), userErrors: [] };
+}

@@ -9,6 +9,7 @@ import * as orders from './orders.ts';
 import * as afterSales from './after-sales.ts';
 import * as products from './products.ts';
 import * as fulfillment from './fulfillment.ts';
+import * as fulfillmentOrders from './fulfillment-orders.ts';
 import * as inventory from './inventory.ts';
 import * as webhooks from './webhooks.ts';
 import { customerView } from './views.ts';
@@ -86,6 +87,23 @@ export function rootValue(): Record<string, unknown> {
     productVariantsBulkCreate: products.productVariantsBulkCreate,
     productVariantsBulkUpdate: products.productVariantsBulkUpdate,
     fulfillmentCreate: fulfillment.fulfillmentCreate,
+    fulfillmentCancel: fulfillment.fulfillmentCancel,
+    fulfillmentTrackingInfoUpdate: fulfillment.fulfillmentTrackingInfoUpdate,
+    fulfillmentEventCreate: fulfillment.fulfillmentEventCreate,
+    // What staff and other apps do to fulfillment orders (channelsync never sends these).
+    fulfillmentOrderHold: fulfillmentOrders.fulfillmentOrderHold,
+    fulfillmentOrderReleaseHold: fulfillmentOrders.fulfillmentOrderReleaseHold,
+    fulfillmentOrderMove: fulfillmentOrders.fulfillmentOrderMove,
+    fulfillmentOrderSplit: fulfillmentOrders.fulfillmentOrderSplit,
+    fulfillmentOrderCancel: fulfillmentOrders.fulfillmentOrderCancel,
+    fulfillmentOrderReportProgress: fulfillmentOrders.fulfillmentOrderReportProgress,
+    fulfillmentOrderOpen: fulfillmentOrders.fulfillmentOrderOpen,
+    fulfillmentOrderClose: fulfillmentOrders.fulfillmentOrderClose,
+    fulfillmentOrderMerge: fulfillmentOrders.fulfillmentOrderMerge,
+    fulfillmentOrderReschedule: fulfillmentOrders.fulfillmentOrderReschedule,
+    fulfillmentOrdersReroute: fulfillmentOrders.fulfillmentOrdersReroute,
+    fulfillmentOrdersSetFulfillmentDeadline: fulfillmentOrders.fulfillmentOrdersSetFulfillmentDeadline,
+    fulfillmentOrderLineItemsPreparedForPickup: fulfillmentOrders.fulfillmentOrderLineItemsPreparedForPickup,
     inventorySetQuantities: inventory.inventorySetQuantities,
     webhookSubscriptionCreate: webhooks.webhookSubscriptionCreate,
     webhookSubscriptionUpdate: webhooks.webhookSubscriptionUpdate,

@@ -86,6 +86,7 @@ export function ordersCount(args: { query?: string | null; limit?: number | null
 interface MoneyBagInput { shopMoney?: { amount: string | number; currencyCode: string } }
 interface AddressInput { firstName?: string; lastName?: string; company?: string; address1?: string; address2?: string; city?: string; province?: string; provinceCode?: string; country?: string; countryCode?: string; zip?: string; phone?: string }
 interface OrderCreateInput {
+  customAttributes?: Array<{ key: string; value: string }> | null;
   email?: string | null; phone?: string | null; note?: string | null; tags?: string[] | null; test?: boolean | null; currency?: string | null;
   financialStatus?: string | null; processedAt?: string | null; name?: string | null;
   shippingAddress?: AddressInput | null; billingAddress?: AddressInput | null;
@@ -166,6 +167,7 @@ export function buildOrder(state: ShopState, input: OrderCreateInput): Order | U
     customerId: customer?.id ?? null, fulfillmentOrderIds: [], fulfillmentIds: [],
     transactions: saleTransactions(state, input, financialStatus, total, created),
     refunds: [],
+    customAttributes: (input.customAttributes ?? []).map((a) => ({ key: a.key, value: a.value })),
   };
 }
 

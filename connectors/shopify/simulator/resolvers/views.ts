@@ -6,8 +6,9 @@
  * derived fields lazily: a page of 50 orders only pays for what the query
  * selects. Field names are the Admin API's (2026-07).
  */
-import type { Address, Customer, Fulfillment, FulfillmentOrder, InventoryItem, LineItem, Location, Order, Product, Variant } from '../state.ts';
-import type { ShopState } from '../state.ts';
+import type { Address, Customer, Fulfillment, FulfillmentHold, FulfillmentOrder, InventoryItem, LineItem, Location, Order, Product, Variant } from '../state.ts';
+import { HOLD_LIMIT, mergeable, type ShopState } from '../state.ts';
+import { ShopifyResolverError } from '../errors.ts';
 import { gid, isoSeconds, money, parseGid } from '../ids.ts';
 import { connection, moneyBag, type ConnectionArgs } from './context.ts';
 import { netPaymentCents, refundView, transactionView } from './after-sales.ts';
@@ -192,7 +193,8 @@ export function lineItemView(state: ShopState, o: Order, l: LineItem) {
     quantity: l.quantity,
     currentQuantity: l.currentQuantity,
     get unfulfilledQuantity() { return Math.max(0, l.currentQuantity - fulfilled()); },
-    get fulfillableQuantity() { return Math.max(0, l.currentQuantity - fulfilled()); },
+    // Units on a held fulfillment order cannot be fulfilled until the hold is released.
+    get fulfillableQuantity() { return Math.max(0, l.currentQuantity - fulfilled() - state.heldQuantity(o, l.id)); },
     nonFulfillableQuantity: 0,
     refundableQuantity: l.currentQuantity,
     taxable: l.taxable,
@@ -270,6 +272,7 @@ export function orderView(state: ShopState, o: Order) {
     cancellation: o.cancelledAt === null ? null : { staffNote: o.cancelStaffNote ?? null },
     closedAt: iso(o.closedAt),
     closed: o.closedAt !== null,
+    customAttributes: o.customAttributes ?? [],
     confirmed: true,
     edited: false,
     currencyCode: o.currency,
@@ -353,9 +356,10 @@ export function fulfillmentOrderView(state: ShopState, fo: FulfillmentOrder) {
     orderId: gid('Order', order.id),
     orderName: order.name,
     orderProcessedAt: iso(order.processedAt),
-    fulfillAt: null,
-    fulfillBy: null,
-    fulfillmentHolds: [],
+    // Shopify schedules a new fulfillment order for the hour it was created in (every capture: 12:21:55 → 12:00:00).
+    fulfillAt: iso(fo.fulfillAt ?? Math.floor(fo.createdAt / 3_600_000) * 3_600_000),
+    fulfillBy: iso(fo.fulfillBy ?? null),
+    fulfillmentHolds: (fo.holds ?? []).map(fulfillmentHoldView),
     get order() { return orderView(state, order); },
     assignedLocation: {
       name: loc.name,
@@ -365,11 +369,9 @@ export function fulfillmentOrderView(state: ShopState, fo: FulfillmentOrder) {
     },
     destination: order.shippingAddress ? { ...addressView(order.shippingAddress), id: gid('FulfillmentOrderDestination', fo.id), email: order.email } : null,
     deliveryMethod: { id: gid('DeliveryMethod', fo.id), methodType: 'SHIPPING' },
-    get supportedActions() {
-      return fo.status === 'OPEN' || fo.status === 'IN_PROGRESS'
-        ? [{ action: 'CREATE_FULFILLMENT', externalUrl: null }, { action: 'HOLD', externalUrl: null }, { action: 'MOVE', externalUrl: null }]
-        : [];
-    },
+    get supportedActions() { return supportedActions(fo, state).map((action) => ({ action, externalUrl: null })); },
+    // Requests to a fulfillment service: the simulator has none, so a fulfillment order never has any.
+    merchantRequests: (args: ConnectionArgs) => connection([], args, () => ({})),
     lineItems: (args: ConnectionArgs) =>
       connection(fo.lines, args, (fl) => {
         const li = order.lines.find((x) => x.id === fl.lineItemId)!;
@@ -399,6 +401,69 @@ export function fulfillmentOrderView(state: ShopState, fo: FulfillmentOrder) {
   };
 }
 
+/**
+ * What can be done to a fulfillment order now, in Shopify's order (captures:
+ * fulfillment-order-lifecycle, -hold-validation, -release-hold-selective):
+ * SPLIT needs two units or more, MERGE another open one of the same order
+ * at the same location, HOLD stops at the hold limit, a reported
+ * progress trades MOVE for MARK_AS_OPEN, closed ones allow nothing.
+ */
+export function supportedActions(fo: FulfillmentOrder, state: ShopState): string[] {
+  const units = fo.lines.reduce((n, l) => n + l.remaining, 0);
+  const canHold = (fo.holds?.length ?? 0) < HOLD_LIMIT;
+  switch (fo.status) {
+    case 'OPEN':
+    case 'IN_PROGRESS':
+      if (fo.progressReported) return ['CREATE_FULFILLMENT', 'REPORT_PROGRESS', 'HOLD', 'MARK_AS_OPEN'];
+      return ['CREATE_FULFILLMENT', 'REPORT_PROGRESS', 'MOVE', 'HOLD', ...(units > 1 ? ['SPLIT'] : []), ...(mergeable(fo, siblings(state, fo)) ? ['MERGE'] : [])];
+    case 'ON_HOLD':
+      return ['RELEASE_HOLD', ...(canHold ? ['HOLD'] : []), 'MOVE'];
+    default:
+      return [];
+  }
+}
+
+const siblings = (state: ShopState, fo: FulfillmentOrder) => (state.orders.get(fo.orderId)?.fulfillmentOrderIds ?? []).map((id) => state.fulfillmentOrders.get(id)!).filter(Boolean);
+
+/** https://shopify.dev/docs/api/admin-graphql/2026-07/objects/FulfillmentHold */
+export function fulfillmentHoldView(h: FulfillmentHold) {
+  return {
+    __typename: 'FulfillmentHold',
+    id: gid('FulfillmentHold', h.id),
+    handle: h.handle,
+    reason: h.reason,
+    reasonNotes: h.reasonNotes,
+    displayReason: HOLD_REASON_TEXT[h.reason] ?? h.reason,
+    // Every hold the simulator knows was placed by the app asking (it has one app).
+    heldByRequestingApp: true,
+    // Shopify's answer to an app without read_apps, which channelsync's token and the capture app lack.
+    get heldByApp(): never {
+      throw new ShopifyResolverError('Access denied for heldByApp field. Required access: `read_apps` access scope.', 'ACCESS_DENIED', undefined, {
+        documentation: 'https://shopify.dev/api/usage/access-scopes', requiredAccess: '`read_apps` access scope.',
+      });
+    },
+  };
+}
+
+/**
+ * `FulfillmentHold.displayReason`: the two recorded (OTHER, AWAITING_RETURN_ITEMS); the others from
+ * the FulfillmentHoldReason enum's descriptions in the 2026-07 schema.
+ */
+const HOLD_REASON_TEXT: Record<string, string> = {
+  OTHER: 'Other',
+  AWAITING_RETURN_ITEMS: 'Exchange items awaiting return delivery',
+};
+
+/** https://shopify.dev/docs/api/admin-graphql/2026-07/objects/FulfillmentEvent */
+export function fulfillmentEventView(e: NonNullable<Fulfillment['events']>[number]) {
+  return {
+    __typename: 'FulfillmentEvent', id: gid('FulfillmentEvent', e.id), status: e.status, message: e.message,
+    happenedAt: iso(e.happenedAt), createdAt: iso(e.createdAt), estimatedDeliveryAt: iso(e.estimatedDeliveryAt ?? null),
+    city: e.city ?? null, province: e.province ?? null, country: e.country ?? null, zip: e.zip ?? null, address1: e.address1 ?? null,
+    latitude: e.latitude ?? null, longitude: e.longitude ?? null,
+  };
+}
+
 /** https://shopify.dev/docs/api/admin-graphql/latest/objects/Fulfillment */
 export function fulfillmentView(state: ShopState, f: Fulfillment) {
   const order = state.orders.get(f.orderId)!;
@@ -408,15 +473,22 @@ export function fulfillmentView(state: ShopState, f: Fulfillment) {
     legacyResourceId: String(f.id),
     name: f.name,
     status: f.status,
-    displayStatus: f.status === 'SUCCESS' ? 'FULFILLED' : 'CANCELED',
+    // A live fulfillment shows its latest carrier event (IN_TRANSIT, DELIVERED, …), a cancelled one CANCELED.
+    displayStatus: f.status === 'SUCCESS' ? (f.events?.at(-1)?.status ?? 'FULFILLED') : 'CANCELED',
     createdAt: iso(f.createdAt),
     updatedAt: iso(f.updatedAt),
-    deliveredAt: null,
-    inTransitAt: null,
-    estimatedDeliveryAt: null,
+    // From the carrier events (fulfillmentEventCreate): when it was first in transit, delivered, and the latest estimate.
+    deliveredAt: iso(f.events?.find((e) => e.status === 'DELIVERED')?.happenedAt ?? null),
+    inTransitAt: iso(f.events?.find((e) => e.status === 'IN_TRANSIT')?.happenedAt ?? null),
+    estimatedDeliveryAt: iso(f.events?.findLast((e) => e.estimatedDeliveryAt != null)?.estimatedDeliveryAt ?? null),
     requiresShipping: true,
     totalQuantity: f.lines.reduce((s, l) => s + l.quantity, 0),
-    service: null,
+    // The merchant fulfils it (no fulfillment services are simulated): Shopify's manual service, as recorded.
+    get service() {
+      return { id: 'gid://shopify/FulfillmentService/manual', handle: 'manual', serviceName: 'Manual', trackingSupport: false, type: 'MANUAL', get location() { return locationView(state, state.locations.get(f.locationId)!); } };
+    },
+    originAddress: null,
+    events: (args: ConnectionArgs) => connection(f.events ?? [], args, fulfillmentEventView),
     trackingInfo: ({ first }: { first?: number | null }) => f.tracking.slice(0, first ?? undefined),
     get location() { return locationView(state, state.locations.get(f.locationId)!); },
     get order() { return orderView(state, order); },
