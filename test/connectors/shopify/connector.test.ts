@@ -14,6 +14,7 @@ import { WebhookRejectedError } from '../../../src/domain/errors.ts';
 import type { UnifiedOrder } from '../../../src/domain/order.ts';
 import type { ChannelSimulator, OrderPage } from '../../../connectors/types.ts';
 import { shopifyFactory, type ShopifyConnector } from '../../../connectors/shopify/index.ts';
+import type { ShopifySimulator } from '../../../connectors/shopify/simulator/index.ts';
 
 const PREFIX = `cs-test-shopify-connector-${randomBytes(4).toString('hex')}`;
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -145,8 +146,15 @@ describe('pushFulfillment', () => {
       notifyCustomer: false,
       completesOrder: true,
     };
+    const shop = sim as ShopifySimulator;
+    const logged = shop.requestLog.length;
     const first = await c.pushFulfillment(push);
     const second = await c.pushFulfillment(push);
+    // The state read is sized to the shipment's 2 lines: the bucket must hold its requested
+    // cost before Shopify runs it (a read sized for 50 lines requested 583 points).
+    const reads = shop.requestLog.slice(logged).filter((r) => r.operationName === 'ChannelsyncOrderFulfillmentState');
+    expect(reads).toHaveLength(2);
+    for (const r of reads) expect(r.requestedCost).toBeLessThan(100);
     expect(first.alreadyDone).toBe(false);
     expect(first.externalRef).toMatch(/^gid:\/\/shopify\/Fulfillment\//);
     expect(second).toEqual({ externalRef: first.externalRef, alreadyDone: true });
@@ -157,6 +165,33 @@ describe('pushFulfillment', () => {
       trackingNumber: '1Z999AA10123456784',
       trackingUrl: 'https://www.ups.com/track?tracknum=1Z999AA10123456784',
     });
+    expect((await c.fetchOrder(externalId))?.fulfillmentStatus).toBe('fulfilled');
+  }, 30_000);
+
+  it('ships part of a large order, then the rest, each line once, though the small state read sees only some lines', async () => {
+    const { externalId } = await sim.createOrder({ lines: SKUS.map((sku) => ({ sku, quantity: 2 })) });
+    const c = connector();
+    const order = (await c.fetchOrder(externalId)) as UnifiedOrder;
+    const shipment = (shipmentId: number, lines: UnifiedOrder['lines'], trackingNumber: string) => ({
+      orderExternalId: externalId,
+      shipmentId,
+      lines: lines.map((l) => ({ lineExternalId: l.externalId, sku: l.sku, quantity: l.quantity })),
+      carrier: 'UPS',
+      service: null,
+      trackingNumber,
+      trackingUrl: null,
+      notifyCustomer: false,
+      completesOrder: shipmentId === 2,
+    });
+    // The last line only: a read sized to one line sees the fulfillment order's first line.
+    const last = shipment(1, order.lines.slice(-1), 'PART-1');
+    expect((await c.pushFulfillment(last)).alreadyDone).toBe(false);
+    expect(await c.pushFulfillment(last)).toMatchObject({ alreadyDone: true });
+    const rest = shipment(2, order.lines.slice(0, -1), 'PART-2');
+    expect((await c.pushFulfillment(rest)).alreadyDone).toBe(false);
+    expect(await c.pushFulfillment(rest)).toMatchObject({ alreadyDone: true });
+    const fulfillments = await sim.fulfillments(externalId);
+    expect(fulfillments.map((f) => f.trackingNumber).sort()).toEqual(['PART-1', 'PART-2']);
     expect((await c.fetchOrder(externalId))?.fulfillmentStatus).toBe('fulfilled');
   }, 30_000);
 
