@@ -130,6 +130,36 @@ describe('pullOrders', () => {
   }, 30_000);
 });
 
+describe('cost budget', () => {
+  it("a fresh daemon spends a 2,000-point bucket from its first answer on, not the 1,000 it assumed before it", async () => {
+    // Shopify's standard plan as the real store answered in the captures; 1 point/s so the bucket
+    // cannot refill during the test: whatever it holds is what the first answer reported.
+    const shop = (await shopifyFactory.simulate({ orders: 0, rateLimit: { restoreRate: 1, bucketSize: 2000 }, log })) as ShopifySimulator;
+    const prefix = `${PREFIX}-fresh`;
+    const budget = new RedisRateBudget(redis, prefix);
+    const config = shop.channelConfig();
+    const c = shopifyFactory.create({
+      channel: { id: 2, kind: 'shopify', name: 'fresh', settings: shopifyFactory.settingsSchema.parse(config.settings), credentials: shopifyFactory.credentialsSchema.parse(config.credentials) },
+      budget,
+      kv: new RedisSharedKV(redis, prefix),
+      log,
+    }) as ShopifyConnector;
+    connectors.push(c);
+    try {
+      await c.verify();
+      const limits = await c.client.currentLimits();
+      expect(limits).toEqual({ capacity: 2000, refillPerSecond: 1 });
+      // Another process of the daemon asks for 1,500 points of the same shop: Shopify holds
+      // 1,999, so the shared bucket lets it go now (it held 999 and made it wait 8 minutes).
+      const url = new URL(c.client.endpoint);
+      const reservation = await budget.reserve(`shopify:${url.host}`, 1500, limits);
+      expect(reservation.waitMs).toBe(0);
+    } finally {
+      await shop.close();
+    }
+  }, 30_000);
+});
+
 describe('pushFulfillment', () => {
   it('pushing the same shipment twice leaves one fulfillment with company, number and URL', async () => {
     const { externalId } = await sim.createOrder({ lines: [{ sku: SKUS[0]!, quantity: 2 }, { sku: SKUS[1]!, quantity: 1 }] });
