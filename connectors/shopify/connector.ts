@@ -125,10 +125,10 @@ function orderCost(lines: number): number {
 }
 /**
  * ORDER_FULFILLMENT_STATE_QUERY's requested cost by the same rules: the order
- * 1, a fulfillment 5 + 2 a line, the fulfillment orders 2 + 5 x (5 + 2 a line).
+ * 1, a fulfillment 4 + 2 a line, the fulfillment orders 2 + 5 x (5 + 2 a line).
  */
 function stateCost(sizes: { fulfilledLines: number; openLines: number }): number {
-  return 1 + (5 + 2 * sizes.fulfilledLines) + (2 + 5 * (5 + 2 * sizes.openLines));
+  return 1 + (4 + 2 * sizes.fulfilledLines) + (2 + 5 * (5 + 2 * sizes.openLines));
 }
 
 const cursorSchema = z.object({ v: z.literal(1), updatedAtMin: z.string() });

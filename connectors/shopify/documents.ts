@@ -191,7 +191,6 @@ query ChannelsyncOrderFulfillmentState($id: ID!, $fulfilledLines: Int!, $openLin
     fulfillments(first: 10) {
       id
       status
-      location { id }
       trackingInfo(first: 5) { company number url }
       fulfillmentLineItems(first: $fulfilledLines) {
         nodes { quantity lineItem { id } }

@@ -21,7 +21,6 @@ export const fulfillmentStateSchema = z.object({
         z.object({
           id: z.string(),
           status: z.string(),
-          location: z.object({ id: z.string() }).nullish(),
           trackingInfo: z.array(z.object({ company: z.string().nullish(), number: z.string().nullish(), url: z.string().nullish() })),
           fulfillmentLineItems: z
             .object({
