@@ -85,7 +85,9 @@ interface SimulatorProcess {
 
 async function startSimulatorProcess(orders: number, latencyMs: number): Promise<SimulatorProcess> {
   const bin = join(import.meta.dirname, '../bin/channelsync.js');
-  const child = spawn(process.execPath, [bin, 'simulate', 'woocommerce', '--orders', String(orders), '--latency', String(latencyMs), '--json'], {
+  // BENCH_SIM_PROFILE=<dir>: a CPU profile of the simulator process, written when it stops.
+  const profile = process.env.BENCH_SIM_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SIM_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, bin, 'simulate', 'woocommerce', '--orders', String(orders), '--latency', String(latencyMs), '--json'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {

@@ -178,7 +178,7 @@ export class ShopifyClient {
       }
 
       const cost = payload.extensions?.cost;
-      await this.settle(costKey, estimate, cost);
+      await this.settle(costKey, estimate, limits, cost);
 
       const errors = payload.errors ?? [];
       const throttled = errors.some((e) => e.extensions?.code === 'THROTTLED');
@@ -272,7 +272,18 @@ export class ShopifyClient {
     }
   }
 
-  private async settle(costKey: string, reserved: number, cost: QueryCost | undefined): Promise<void> {
+  /**
+   * After an answer: learn the limits, refund what the request did not spend
+   * and align the shared bucket with Shopify's `throttleStatus`.
+   * `reservedUnder` is the limits the reservation was made with: when Shopify
+   * reports a larger bucket (the first answer of a shop, while the client
+   * assumed the 1,000-point default), the shared bucket was capped at the
+   * smaller size and is given the difference back; the alignment that
+   * follows still never leaves more than Shopify reported. Without it a
+   * fresh daemon left 1,000 of a standard shop's 2,000 points unspent (10 s
+   * of the Shopify pull bench's 124).
+   */
+  private async settle(costKey: string, reserved: number, reservedUnder: BucketLimits, cost: QueryCost | undefined): Promise<void> {
     if (!cost?.throttleStatus) return;
     const status = cost.throttleStatus;
     const limits = { capacity: status.maximumAvailable, refillPerSecond: status.restoreRate };
@@ -288,7 +299,8 @@ export class ShopifyClient {
     const spent = cost.actualQueryCost ?? 0;
     this.stats.actualCost += spent;
     // Refund first, then align: the alignment only ever lowers the level.
-    await this.options.budget.refund(this.budgetKey, reserved - spent, current);
+    const grown = Math.max(0, current.capacity - reservedUnder.capacity);
+    await this.options.budget.refund(this.budgetKey, reserved - spent + grown, current);
     await this.options.budget.sync(this.budgetKey, status.currentlyAvailable, current);
   }
 

@@ -50,7 +50,7 @@ import {
   WEBHOOK_SUBSCRIPTIONS_QUERY,
   bulkOrdersQuery,
 } from './documents.ts';
-import { alreadyFulfilled, fulfillmentStateSchema, planFulfillments } from './fulfillment.ts';
+import { alreadyFulfilled, FULL_STATE_LINES, fulfillmentStateSchema, planFulfillments, stateTruncated, type FulfillmentState } from './fulfillment.ts';
 import {
   gqlLineItemSchema,
   gqlLineItemsPageSchema,
@@ -124,6 +124,13 @@ const LINE_COST = 12;
 const REFUNDS_COST = 134;
 function orderCost(lines: number): number {
   return 14 + lines * LINE_COST;
+}
+/**
+ * ORDER_FULFILLMENT_STATE_QUERY's requested cost by the same rules: the order
+ * 1, a fulfillment 4 + 2 a line, the fulfillment orders 2 + 5 x (5 + 2 a line).
+ */
+function stateCost(sizes: { fulfilledLines: number; openLines: number }): number {
+  return 1 + (4 + 2 * sizes.fulfilledLines) + (2 + 5 * (5 + 2 * sizes.openLines));
 }
 
 const cursorSchema = z.object({ v: z.literal(1), updatedAtMin: z.string() });
@@ -448,12 +455,7 @@ export class ShopifyConnector implements Connector {
 
   async pushFulfillment(push: FulfillmentPush): Promise<PushOutcome> {
     const orderId = toGid('Order', push.orderExternalId);
-    // https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-fulfillmentOrders
-    const state = parse(
-      fulfillmentStateSchema,
-      await this.client.graphql(ORDER_FULFILLMENT_STATE_QUERY, { id: orderId }, { estimate: 590 }),
-      'order fulfillment state',
-    ).order;
+    const state = await this.fulfillmentState(orderId, push.lines);
     if (!state) throw new PermanentError(`Shopify order ${orderId} does not exist (deleted?)`);
 
     // Safe to repeat: the tracking number is the mark of this shipment on Shopify, and the
@@ -488,6 +490,27 @@ export class ShopifyConnector implements Connector {
       created.push(result.fulfillment.id);
     }
     return { externalRef: done.fulfillmentIds[0] ?? created[0] ?? null, alreadyDone: false };
+  }
+
+  /**
+   * The order's fulfillments and fulfillment orders, read first with as many
+   * line items as the shipment has (its requested cost is what the shared
+   * bucket must hold before Shopify runs it), then at full size when that
+   * read says it saw only part of a list: a shipment whose lines are all on
+   * the order's fulfillment orders, as most are, costs one small read.
+   * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-fulfillmentOrders
+   */
+  private async fulfillmentState(orderId: string, lines: FulfillmentPush['lines']): Promise<FulfillmentState | null> {
+    const read = async (sizes: { fulfilledLines: number; openLines: number }) =>
+      parse(
+        fulfillmentStateSchema,
+        await this.client.graphql(ORDER_FULFILLMENT_STATE_QUERY, { id: orderId, ...sizes }, { estimate: stateCost(sizes) }),
+        'order fulfillment state',
+      ).order;
+    const n = Math.min(FULL_STATE_LINES.fulfilledLines, Math.max(1, new Set(lines.map((l) => l.lineExternalId)).size));
+    const sized = await read({ fulfilledLines: n, openLines: n });
+    if (!sized || !stateTruncated(sized)) return sized;
+    return read(FULL_STATE_LINES);
   }
 
   // ------------------------------------------------------------ after-sales

@@ -171,27 +171,38 @@ export function bulkOrdersQuery(since: Date | null): string {
 /**
  * An order's fulfillment orders (to split a shipment) and its existing
  * fulfillments with tracking (to make the push idempotent).
+ *
+ * Sized by the caller: `$lines` line items per fulfillment and per
+ * fulfillment order. Shopify admits a query only when the bucket holds its
+ * *requested* cost, and a connection is priced at `first` nodes, so a read
+ * asking for 25 and 50 lines requested 583 points for an order of 3 lines
+ * (charged ~14): ten pushes in flight queued behind 5,830 points of a
+ * 2,000-point bucket. The connector asks first for the shipment's own number
+ * of lines and reads again at full size only when a `hasNextPage` says the
+ * small read did not see everything (connector.ts, `fulfillmentState`).
  * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-fulfillmentOrders
  * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Fulfillment#field-trackingInfo
  */
 export const ORDER_FULFILLMENT_STATE_QUERY = /* GraphQL */ `
-query ChannelsyncOrderFulfillmentState($id: ID!) {
+query ChannelsyncOrderFulfillmentState($id: ID!, $fulfilledLines: Int!, $openLines: Int!) {
   order(id: $id) {
     id
     cancelledAt
     fulfillments(first: 10) {
       id
       status
-      location { id }
       trackingInfo(first: 5) { company number url }
-      fulfillmentLineItems(first: 25) { nodes { quantity lineItem { id } } }
+      fulfillmentLineItems(first: $fulfilledLines) {
+        nodes { quantity lineItem { id } }
+        pageInfo { hasNextPage }
+      }
     }
     fulfillmentOrders(first: 5) {
       nodes {
         id
         status
         assignedLocation { location { id } }
-        lineItems(first: 50) {
+        lineItems(first: $openLines) {
           nodes { id remainingQuantity lineItem { id } }
           pageInfo { hasNextPage }
         }

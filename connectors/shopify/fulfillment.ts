@@ -21,11 +21,13 @@ export const fulfillmentStateSchema = z.object({
         z.object({
           id: z.string(),
           status: z.string(),
-          location: z.object({ id: z.string() }).nullish(),
           trackingInfo: z.array(z.object({ company: z.string().nullish(), number: z.string().nullish(), url: z.string().nullish() })),
           fulfillmentLineItems: z
-            .object({ nodes: z.array(z.object({ quantity: z.number().int(), lineItem: z.object({ id: z.string() }) })) })
-            .default({ nodes: [] }),
+            .object({
+              nodes: z.array(z.object({ quantity: z.number().int(), lineItem: z.object({ id: z.string() }) })),
+              pageInfo: z.object({ hasNextPage: z.boolean() }).default({ hasNextPage: false }),
+            })
+            .default({ nodes: [], pageInfo: { hasNextPage: false } }),
         }),
       ),
       fulfillmentOrders: z.object({
@@ -46,6 +48,20 @@ export const fulfillmentStateSchema = z.object({
     .nullable(),
 });
 export type FulfillmentState = NonNullable<z.infer<typeof fulfillmentStateSchema>['order']>;
+
+/** Line items the full-size state read asks for per fulfillment and per fulfillment order. */
+export const FULL_STATE_LINES = { fulfilledLines: 25, openLines: 50 } as const;
+
+/**
+ * A state read sized to a shipment saw only part of a fulfillment's or a
+ * fulfillment order's lines: read again at full size before deciding.
+ */
+export function stateTruncated(state: FulfillmentState): boolean {
+  return (
+    state.fulfillments.some((f) => f.fulfillmentLineItems.pageInfo.hasNextPage) ||
+    state.fulfillmentOrders.nodes.some((fo) => fo.lineItems.pageInfo.hasNextPage)
+  );
+}
 
 /** `FulfillmentOrderLineItemsInput` */
 export interface FulfillmentOrderLineItems {

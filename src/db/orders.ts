@@ -84,7 +84,7 @@ export async function upsertOrders(
 
   const byExternal = new Map(written.map((row) => [row.external_id, row]));
   const changed = batch.filter((o) => byExternal.has(o.externalId));
-  await replaceLines(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, order: o })), skuIds);
+  await replaceLines(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, order: o, inserted: byExternal.get(o.externalId)!.inserted })), skuIds);
   await recordCancelRequests(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, request: o.cancelRequest })));
   // Refunds ride with their order, in its transaction (src/db/refunds.ts): recorded once, restocked once.
   const restocked = new Map<string, number[]>();
@@ -343,7 +343,7 @@ async function recordCancelRequests(db: Trx, items: Array<{ orderId: number; req
  */
 async function replaceLines(
   db: Trx,
-  items: Array<{ orderId: number; order: UnifiedOrder }>,
+  items: Array<{ orderId: number; order: UnifiedOrder; inserted: boolean }>,
   skuIds: Map<string, number>,
 ): Promise<void> {
   const rows = items.flatMap(({ orderId, order }) =>
@@ -385,7 +385,9 @@ async function replaceLines(
       )
       .execute();
   }
-  const ids = items.map((i) => i.orderId);
+  // An order inserted by this statement has no lines but the ones just written: only updated
+  // orders can have lines the channel dropped (a fresh page of new orders skips the round trip).
+  const ids = items.filter((i) => !i.inserted).map((i) => i.orderId);
   if (ids.length === 0) return;
   const keptOrders = rows.map((r) => r.order_id);
   const keptLines = rows.map((r) => r.external_id);

@@ -22,20 +22,27 @@ export interface FulfilmentJobData extends JobLabels {
   id: number;
 }
 
-/** The order number and channel a step is about, for the job's name (`pick #1012 -> main-shopify`); none when unreadable. */
-export async function stepLabels(app: App, step: StepName, id: number): Promise<JobLabels> {
-  const orderId =
+/**
+ * The order number and channel each step is about, for the job's name
+ * (`pick #1012 -> main-shopify`), in one query for all `ids` (a pulled page
+ * asks for 100 at once: one query an order was most of the ingest's round
+ * trips to Postgres). An id without them (unreadable, gone) has no entry.
+ */
+export async function stepLabels(app: App, step: StepName, ids: readonly number[]): Promise<Map<number, JobLabels>> {
+  if (ids.length === 0) return new Map();
+  const toOrder =
     step === 'allocate'
-      ? sql`${id}::bigint`
+      ? sql`orders o ON o.id = x.id`
       : step === 'deliver'
-        ? sql`(SELECT f.order_id FROM shipments s JOIN fulfillments f ON f.id = s.fulfillment_id WHERE s.id = ${id})`
-        : sql`(SELECT order_id FROM fulfillments WHERE id = ${id})`;
+        ? sql`shipments s ON s.id = x.id JOIN fulfillments f ON f.id = s.fulfillment_id JOIN orders o ON o.id = f.order_id`
+        : sql`fulfillments f ON f.id = x.id JOIN orders o ON o.id = f.order_id`;
   try {
-    const { rows } = await sql<{ order_number: string; name: string }>`
-      SELECT o.order_number, c.name FROM orders o JOIN channels c ON c.id = o.channel_id WHERE o.id = ${orderId}`.execute(app.db);
-    return rows[0] ? { orderNumber: rows[0].order_number, channelName: rows[0].name } : {};
+    const { rows } = await sql<{ id: string | number; order_number: string; name: string }>`
+      SELECT x.id, o.order_number, c.name
+      FROM unnest(${[...ids]}::bigint[]) AS x(id) JOIN ${toOrder} JOIN channels c ON c.id = o.channel_id`.execute(app.db);
+    return new Map(rows.map((r) => [Number(r.id), { orderNumber: r.order_number, channelName: r.name }]));
   } catch {
-    return {};
+    return new Map();
   }
 }
 
@@ -70,10 +77,12 @@ export async function enqueueSteps(app: App, step: StepName, ids: readonly numbe
     app.log.warn({ step, ids: ids.length, err: (err as Error).message }, 'could not enqueue fulfilment steps; the sweeper will');
     return;
   }
-  await Promise.all([...new Set(ids)].map((id) => enqueueOne(app, step, id, delayMs, failed)));
+  const unique = [...new Set(ids)];
+  const labels = await stepLabels(app, step, unique);
+  await Promise.all(unique.map((id) => enqueueOne(app, step, id, delayMs, failed, labels.get(id) ?? {})));
 }
 
-async function enqueueOne(app: App, step: StepName, id: number, delayMs: number, failed: Set<string>): Promise<void> {
+async function enqueueOne(app: App, step: StepName, id: number, delayMs: number, failed: Set<string>, labels: JobLabels): Promise<void> {
   const stepId = stepJobId(step, id);
   const again = `${stepId}.again`;
   try {
@@ -81,7 +90,7 @@ async function enqueueOne(app: App, step: StepName, id: number, delayMs: number,
       app.log.info({ step, id }, 'not enqueueing a fulfilment step that failed for good: retry it from the admin API');
       return;
     }
-    const data: FulfilmentJobData = { step, id, ...(await stepLabels(app, step, id)) };
+    const data: FulfilmentJobData = { step, id, ...labels };
     if (delayMs > 0) await app.queues.add('fulfilment', stepId, data, { delay: delayMs });
     else if (!(await app.queues.ensure<FulfilmentJobData>('fulfilment', stepId, data)) && step === 'allocate' && !failed.has(again)) {
       // An allocation that is running now may have read the order before this change: run it once

@@ -11,7 +11,7 @@ import { order } from '../helpers/orders.ts';
 import { startWorkers, type WorkerSet } from '../../src/queue/workers.ts';
 import { jobName } from '../../src/queue/queues.ts';
 import { pushJobId } from '../../src/outbox/index.ts';
-import { enqueueStep } from '../../src/fulfilment/steps.ts';
+import { enqueueStep, enqueueSteps } from '../../src/fulfilment/steps.ts';
 import { JOBS } from '../../jobs/index.ts';
 import { addFakeChannel } from '../server/fake-channel.ts';
 import { eventually, shipOrder } from '../server/seed.ts';
@@ -74,5 +74,13 @@ describe('job names and data', () => {
     const step = await app.queues.get('fulfilment').getJob(`pack.${shipped.fulfillmentId}`);
     expect(step?.name).toBe('pack #4242 -> names-shop');
     expect(step?.data).toEqual({ step: 'pack', id: shipped.fulfillmentId, orderNumber: '#4242', channelName: 'names-shop' });
+    await enqueueStep(app, 'deliver', shipped.shipmentId, 60_000);
+    expect((await app.queues.get('fulfilment').getJob(`deliver.${shipped.shipmentId}`))?.name).toBe('deliver #4242 -> names-shop');
+
+    // A pulled page's orders are labelled together, each with its own number.
+    const page = await saveOrders(app.db, fake.channelId, ['#4243', '#4244', '#4245'].map((n, i) => order({ externalId: `P${i}`, orderNumber: n, placedAt: new Date(), updatedAt: new Date() })));
+    await enqueueSteps(app, 'allocate', page.map((r) => r.orderId!), 60_000);
+    const names = await Promise.all(page.map(async (r) => (await app.queues.get('fulfilment').getJob(`allocate.${r.orderId}`))?.name));
+    expect(names).toEqual(['allocate #4243 -> names-shop', 'allocate #4244 -> names-shop', 'allocate #4245 -> names-shop']);
   });
 });

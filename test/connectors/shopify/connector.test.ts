@@ -14,6 +14,7 @@ import { WebhookRejectedError } from '../../../src/domain/errors.ts';
 import type { UnifiedOrder } from '../../../src/domain/order.ts';
 import type { ChannelSimulator, OrderPage } from '../../../connectors/types.ts';
 import { shopifyFactory, type ShopifyConnector } from '../../../connectors/shopify/index.ts';
+import type { ShopifySimulator } from '../../../connectors/shopify/simulator/index.ts';
 
 const PREFIX = `cs-test-shopify-connector-${randomBytes(4).toString('hex')}`;
 const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -129,6 +130,36 @@ describe('pullOrders', () => {
   }, 30_000);
 });
 
+describe('cost budget', () => {
+  it("a fresh daemon spends a 2,000-point bucket from its first answer on, not the 1,000 it assumed before it", async () => {
+    // Shopify's standard plan as the real store answered in the captures; 1 point/s so the bucket
+    // cannot refill during the test: whatever it holds is what the first answer reported.
+    const shop = (await shopifyFactory.simulate({ orders: 0, rateLimit: { restoreRate: 1, bucketSize: 2000 }, log })) as ShopifySimulator;
+    const prefix = `${PREFIX}-fresh`;
+    const budget = new RedisRateBudget(redis, prefix);
+    const config = shop.channelConfig();
+    const c = shopifyFactory.create({
+      channel: { id: 2, kind: 'shopify', name: 'fresh', settings: shopifyFactory.settingsSchema.parse(config.settings), credentials: shopifyFactory.credentialsSchema.parse(config.credentials) },
+      budget,
+      kv: new RedisSharedKV(redis, prefix),
+      log,
+    }) as ShopifyConnector;
+    connectors.push(c);
+    try {
+      await c.verify();
+      const limits = await c.client.currentLimits();
+      expect(limits).toEqual({ capacity: 2000, refillPerSecond: 1 });
+      // Another process of the daemon asks for 1,500 points of the same shop: Shopify holds
+      // 1,999, so the shared bucket lets it go now (it held 999 and made it wait 8 minutes).
+      const url = new URL(c.client.endpoint);
+      const reservation = await budget.reserve(`shopify:${url.host}`, 1500, limits);
+      expect(reservation.waitMs).toBe(0);
+    } finally {
+      await shop.close();
+    }
+  }, 30_000);
+});
+
 describe('pushFulfillment', () => {
   it('pushing the same shipment twice leaves one fulfillment with company, number and URL', async () => {
     const { externalId } = await sim.createOrder({ lines: [{ sku: SKUS[0]!, quantity: 2 }, { sku: SKUS[1]!, quantity: 1 }] });
@@ -145,8 +176,15 @@ describe('pushFulfillment', () => {
       notifyCustomer: false,
       completesOrder: true,
     };
+    const shop = sim as ShopifySimulator;
+    const logged = shop.requestLog.length;
     const first = await c.pushFulfillment(push);
     const second = await c.pushFulfillment(push);
+    // The state read is sized to the shipment's 2 lines: the bucket must hold its requested
+    // cost before Shopify runs it (a read sized for 50 lines requested 583 points).
+    const reads = shop.requestLog.slice(logged).filter((r) => r.operationName === 'ChannelsyncOrderFulfillmentState');
+    expect(reads).toHaveLength(2);
+    for (const r of reads) expect(r.requestedCost).toBeLessThan(100);
     expect(first.alreadyDone).toBe(false);
     expect(first.externalRef).toMatch(/^gid:\/\/shopify\/Fulfillment\//);
     expect(second).toEqual({ externalRef: first.externalRef, alreadyDone: true });
@@ -157,6 +195,33 @@ describe('pushFulfillment', () => {
       trackingNumber: '1Z999AA10123456784',
       trackingUrl: 'https://www.ups.com/track?tracknum=1Z999AA10123456784',
     });
+    expect((await c.fetchOrder(externalId))?.fulfillmentStatus).toBe('fulfilled');
+  }, 30_000);
+
+  it('ships part of a large order, then the rest, each line once, though the small state read sees only some lines', async () => {
+    const { externalId } = await sim.createOrder({ lines: SKUS.map((sku) => ({ sku, quantity: 2 })) });
+    const c = connector();
+    const order = (await c.fetchOrder(externalId)) as UnifiedOrder;
+    const shipment = (shipmentId: number, lines: UnifiedOrder['lines'], trackingNumber: string) => ({
+      orderExternalId: externalId,
+      shipmentId,
+      lines: lines.map((l) => ({ lineExternalId: l.externalId, sku: l.sku, quantity: l.quantity })),
+      carrier: 'UPS',
+      service: null,
+      trackingNumber,
+      trackingUrl: null,
+      notifyCustomer: false,
+      completesOrder: shipmentId === 2,
+    });
+    // The last line only: a read sized to one line sees the fulfillment order's first line.
+    const last = shipment(1, order.lines.slice(-1), 'PART-1');
+    expect((await c.pushFulfillment(last)).alreadyDone).toBe(false);
+    expect(await c.pushFulfillment(last)).toMatchObject({ alreadyDone: true });
+    const rest = shipment(2, order.lines.slice(0, -1), 'PART-2');
+    expect((await c.pushFulfillment(rest)).alreadyDone).toBe(false);
+    expect(await c.pushFulfillment(rest)).toMatchObject({ alreadyDone: true });
+    const fulfillments = await sim.fulfillments(externalId);
+    expect(fulfillments.map((f) => f.trackingNumber).sort()).toEqual(['PART-1', 'PART-2']);
     expect((await c.fetchOrder(externalId))?.fulfillmentStatus).toBe('fulfilled');
   }, 30_000);
 

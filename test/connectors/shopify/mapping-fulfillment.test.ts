@@ -70,10 +70,10 @@ describe('planFulfillments', () => {
 
   it('finds what a tracking number already carries, ignoring cancelled fulfillments', () => {
     const s = state();
-    const carried = (quantity: number) => ({ nodes: [{ quantity, lineItem: { id: LINE } }] });
+    const carried = (quantity: number) => ({ nodes: [{ quantity, lineItem: { id: LINE } }], pageInfo: { hasNextPage: false } });
     s.fulfillments = [
-      { id: 'gid://shopify/Fulfillment/1', status: 'CANCELLED', location: null, trackingInfo: [{ company: 'UPS', number: 'T1', url: null }], fulfillmentLineItems: carried(2) },
-      { id: 'gid://shopify/Fulfillment/2', status: 'SUCCESS', location: null, trackingInfo: [{ company: 'UPS', number: 'T1', url: null }], fulfillmentLineItems: carried(2) },
+      { id: 'gid://shopify/Fulfillment/1', status: 'CANCELLED', trackingInfo: [{ company: 'UPS', number: 'T1', url: null }], fulfillmentLineItems: carried(2) },
+      { id: 'gid://shopify/Fulfillment/2', status: 'SUCCESS', trackingInfo: [{ company: 'UPS', number: 'T1', url: null }], fulfillmentLineItems: carried(2) },
     ];
     expect(alreadyFulfilled(s, 'T1', [{ lineExternalId: LINE, sku: 'X', quantity: 2 }])).toEqual({ fulfillmentIds: ['gid://shopify/Fulfillment/2'], remaining: [] });
     expect(alreadyFulfilled(s, 'T2', [{ lineExternalId: LINE, sku: 'X', quantity: 2 }])).toEqual({
@@ -86,7 +86,7 @@ describe('planFulfillments', () => {
     const s = state();
     const OTHER = 'gid://shopify/LineItem/2';
     s.fulfillments = [
-      { id: 'gid://shopify/Fulfillment/9', status: 'SUCCESS', location: { id: 'gid://shopify/Location/1' }, trackingInfo: [{ company: 'UPS', number: 'T9', url: null }], fulfillmentLineItems: { nodes: [{ quantity: 1, lineItem: { id: LINE } }] } },
+      { id: 'gid://shopify/Fulfillment/9', status: 'SUCCESS', trackingInfo: [{ company: 'UPS', number: 'T9', url: null }], fulfillmentLineItems: { nodes: [{ quantity: 1, lineItem: { id: LINE } }], pageInfo: { hasNextPage: false } } },
     ];
     const lines = [
       { lineExternalId: LINE, sku: 'X', quantity: 1 },
