@@ -301,8 +301,24 @@ export interface NotificationQueueSource {
   ackNotifications(receipts: string[]): Promise<void>;
 }
 
+/**
+ * What a channel keeps of a shipment's tracking URL once pushed:
+ * - `as-sent`: the URL channelsync sent (Shopify, WooCommerce);
+ * - `from-carrier`: the channel builds its own link from carrier and number (Amazon);
+ * - `none`: the channel has no field for one and shows none (eBay's createShippingFulfillment
+ *   takes carrier and tracking number only).
+ */
+export type TrackingUrlKept = 'as-sent' | 'from-carrier' | 'none';
+
+/** What the channel keeps of a `FulfillmentPush` (tests and the console read it; pushes send everything regardless). */
+export interface FulfilmentKeeps {
+  trackingUrl: TrackingUrlKept;
+}
+
 /** Role: shipments pushed back to the channel. */
 export interface FulfilmentSink {
+  /** What the channel keeps of a push, declared, so callers never assume a field the channel drops. */
+  readonly fulfilmentKeeps: FulfilmentKeeps;
   /** Mark shipped with carrier and tracking. Checks the channel first: calling twice creates one. */
   pushFulfillment(push: FulfillmentPush): Promise<PushOutcome>;
 }

@@ -10,6 +10,7 @@ import type {
   Capabilities,
   ChannelListing,
   Connector,
+  FulfilmentKeeps,
   ConnectorContext,
   FulfillmentPush,
   ListingRef,
@@ -39,6 +40,8 @@ const QUOTA_TTL_MS = 10 * 60 * 1000;
 export class EbayConnector implements Connector, NotificationEndpoint, ChannelNotices {
   readonly kind = 'ebay';
   readonly capabilities: Capabilities = { webhooks: true, backfill: false, cancel: false, refund: false };
+  /** CreateShippingFulfillment has no URL field. */
+  readonly fulfilmentKeeps: FulfilmentKeeps = { trackingUrl: 'none' };
   readonly client: EbayClient;
   private readonly keys: PublicKeySource;
   private readonly log: Logger;

@@ -1,7 +1,6 @@
 /**
- * eBay (Sell APIs): settings, credentials and the factory. Not yet in the
- * registry (connectors/index.ts): it joins once it passes the conformance suite,
- * which needs webhook registration through the Notification API.
+ * eBay (Sell APIs): settings, credentials and the factory (registered in
+ * connectors/index.ts; passes the conformance suite).
  */
 import { z } from 'zod';
 import type { ConnectorFactory } from '../types.ts';

@@ -117,7 +117,7 @@ export class EbaySimulator implements ChannelSimulator {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     if (saved) {
       // The app's keys and the seller's consent survive a restart, as on eBay; access tokens do not.
-      this.state.restore(saved.state);
+      this.state.restore(saved.state, saved.clean);
       ({ clientId: this.clientId, clientSecret: this.clientSecret, refreshToken: this.refreshToken, verificationToken: this.verificationToken } = saved.state.credentials);
     }
     if (this.options.statePath) {
