@@ -34,6 +34,16 @@ export interface ConnectorContext<S = Record<string, unknown>, C = Record<string
   log: Logger;
   /** Counts each HTTP call to the channel for the metrics (ok, throttled by the channel, or failed). */
   recordCall?(outcome: ApiCallOutcome): void;
+  /**
+   * Pauses the channel until a person reconnects it (the seller revoked access, the
+   * refresh token is refused): recorded in Postgres (`channels.paused_at`), every job of
+   * the channel then stops with a `ChannelPausedError` naming the command that ends it
+   * (`channelsync channels credentials <id>`), and the dashboard and `status` show it.
+   * Nothing ends a pause but new credentials. `reason` is the channel's own words;
+   * the connector should also refuse its own further calls. Absent where no channel row
+   * exists yet (`channels add` checking credentials) and in connector unit tests.
+   */
+  pauseChannel?(reason: string): Promise<void>;
 }
 
 export type ApiCallOutcome = 'ok' | 'throttled' | 'error';

@@ -62,6 +62,7 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
       budget: ctx.budget,
       log: ctx.log,
       ...(ctx.recordCall ? { recordCall: ctx.recordCall } : {}),
+      ...(ctx.pauseChannel ? { pauseChannel: ctx.pauseChannel } : {}),
     });
     this.keys = cachedKeys(ctx.kv, this.client.publicKeys);
   }
@@ -129,7 +130,7 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
     }
     if (meaning.kind === 'revoked') {
       const reason = `the seller revoked channelsync's access on eBay (${meaning.reason}${meaning.at ? ` at ${meaning.at}` : ''}): reconnect the account`;
-      await this.client.channelPause.pause(reason);
+      await this.client.pause(reason);
       this.log.warn({ channel: this.ctx.channel.id, revokeReason: meaning.reason }, 'eBay authorisation revoked; channel paused');
       return { ...base, event: { type: 'ignored', reason: `channel paused: ${reason}` } };
     }
@@ -150,21 +151,17 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
   }
 
   /**
-   * The pause, if any, and the seller's remaining daily quota as getUserRateLimits
-   * last said (kept QUOTA_TTL_MS in the KV; refreshed in the background, so the
-   * dashboard never waits on eBay).
+   * The seller's remaining daily quota as getUserRateLimits last said (kept QUOTA_TTL_MS
+   * in the KV; refreshed in the background, so the dashboard never waits on eBay). A
+   * pause is not said here: the channel's row has it, and the dashboard shows it for
+   * every kind.
    */
   async notices(): Promise<string[]> {
-    const out: string[] = [];
-    const paused = await this.client.channelPause.get();
-    if (paused) out.push(`Paused since ${paused.at}: ${paused.reason}`);
     const key = `ebay:${this.ctx.channel.id}:quota`;
     const cached = await this.ctx.kv.get(key);
-    if (cached) out.push(cached);
-    else if (!paused) {
-      void this.refreshQuota(key).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'eBay getUserRateLimits failed'));
-    }
-    return out;
+    if (cached) return [cached];
+    void this.refreshQuota(key).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'eBay getUserRateLimits failed'));
+    return [];
   }
 
   private async refreshQuota(key: string): Promise<void> {
