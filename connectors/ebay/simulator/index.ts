@@ -224,6 +224,16 @@ export class EbaySimulator implements ChannelSimulator {
     this.notify('AUTHORIZATION_REVOCATION', { username: 'seller', userId: this.state.sellerId, eiasToken: 'sim', revokeReason: reason, revocationDate: this.state.now().toISOString() });
   }
 
+  /**
+   * The seller grants the app access again (eBay's consent flow): a new refresh token,
+   * returned as the authorization-code grant would; the revoked one stays refused.
+   */
+  grantAgain(): string {
+    this.revoked = false;
+    this.refreshToken = `v^1.1#i^1#r^1#${randomBytes(24).toString('base64url')}`;
+    return this.refreshToken;
+  }
+
   /** Expire every access token now (as two hours passing would). */
   expireTokens(): void {
     for (const v of this.tokens.values()) v.expiresAt = 0;
