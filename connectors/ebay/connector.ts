@@ -164,13 +164,21 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
     return [];
   }
 
+  /**
+   * Both of eBay's daily quotas, each per API: the seller's (getUserRateLimits, user token)
+   * and the application's (getRateLimits, application token), which every channel of the
+   * same app shares. Either is left out when eBay does not say.
+   */
   private async refreshQuota(key: string): Promise<void> {
-    const parts: string[] = [];
-    for (const api of ['fulfillment', 'inventory']) {
-      const q = await this.client.liveQuota(api, true);
-      if (q) parts.push(`${api} ${q.remaining.toLocaleString('en-US')} of ${q.limit.toLocaleString('en-US')} calls left${q.reset ? ` (resets ${q.reset.toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''}`);
-    }
-    if (parts.length) await this.ctx.kv.set(key, `eBay daily quota: ${parts.join('; ')}`, QUOTA_TTL_MS);
+    const said = (user: boolean) => async (api: string) => {
+      const q = await this.client.liveQuota(api, user);
+      return q ? `${api} ${q.remaining.toLocaleString('en-US')} of ${q.limit.toLocaleString('en-US')} calls left${q.reset ? ` (resets ${q.reset.toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''}` : null;
+    };
+    const apis = ['fulfillment', 'inventory'];
+    const seller = (await Promise.all(apis.map(said(true)))).filter((p): p is string => p !== null);
+    const app = (await Promise.all(apis.map(said(false)))).filter((p): p is string => p !== null);
+    const lines = [seller.length ? `this seller: ${seller.join('; ')}` : null, app.length ? `the app (shared by its channels): ${app.join('; ')}` : null].filter(Boolean);
+    if (lines.length) await this.ctx.kv.set(key, `eBay daily quota: ${lines.join(' | ')}`, QUOTA_TTL_MS);
   }
 
   pushFulfillment(push: FulfillmentPush): Promise<PushOutcome> {

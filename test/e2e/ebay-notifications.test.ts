@@ -83,7 +83,13 @@ describe('eBay notifications end to end', () => {
 
   it('shows the seller\'s remaining daily quota on the dashboard, read in the background from getUserRateLimits', async () => {
     await dashboard();
-    await expect.poll(dashboard, { timeout: 10_000 }).toMatch(/eBay daily quota: fulfillment [\d,]+ of 50,000 calls left \(resets [\d-]+ 00:00 UTC\)/);
+    await expect
+      .poll(dashboard, { timeout: 10_000 })
+      .toMatch(/eBay daily quota: this seller: fulfillment [\d,]+ of 50,000 calls left \(resets [\d-]+ 00:00 UTC\); inventory [\d,]+ of 50,000 calls left [^|]*\| the app \(shared by its channels\): fulfillment [\d,]+ of 50,000/);
+    // The seller's counter is the simulator's own: what eBay says, not a number channelsync made up.
+    const left = Number(/this seller: fulfillment ([\d,]+) of/.exec(await dashboard())![1]!.replace(/,/g, ''));
+    expect(left).toBeLessThan(50_000);
+    expect(left).toBeGreaterThan(50_000 - sim.stats.calls - 1);
   });
 
   it('an order notification is verified, stored once and re-fetched from the API', async () => {

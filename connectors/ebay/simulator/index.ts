@@ -131,7 +131,8 @@ export class EbaySimulator implements ChannelSimulator {
 
   channelConfig(): { settings: Record<string, unknown>; credentials: Record<string, unknown> } {
     return {
-      settings: { apiUrl: this.url, marketplaceId: this.state.marketplaceId },
+      // channelsync's own daily budgets set to the quota this simulator enforces, as a seller would set them to eBay's.
+      settings: { apiUrl: this.url, marketplaceId: this.state.marketplaceId, appDailyCalls: this.options.dailyCalls ?? 50_000, userDailyCalls: this.options.dailyCalls ?? 50_000 },
       credentials: { clientId: this.clientId, clientSecret: this.clientSecret, refreshToken: this.refreshToken, verificationToken: this.verificationToken },
     };
   }
