@@ -12,7 +12,7 @@ import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ChannelSimulator, FaultSettings, SimulatedFulfillment, SimulatedOrderInput, SimulatedProduct, SimulatorOptions } from '../../types.ts';
-import { searchOrders } from './orders.ts';
+import { searchOrders, type ListOrder } from './orders.ts';
 import { NotificationConfig, SIM_TOPICS } from './destinations.ts';
 import { EbaySimError, SellerState, type SellerSnapshot, type SimOrder } from './state.ts';
 import { loadSimulatorFile, persistSimulator, type SimulatorPersistence } from '../../simulator-file.ts';
@@ -218,6 +218,9 @@ export class EbaySimulator implements ChannelSimulator {
     this.faults = { ...faults };
   }
 
+  /** getOrders' sort (the spec names none): tests set `modified-asc`, the worst case for offset paging. */
+  listOrder: ListOrder = 'creation-desc';
+
   /** The seller revokes the app: the refresh token stops working and AUTHORIZATION_REVOCATION is sent. */
   revoke(reason: 'REVOKED_BY_APP' | 'REVOKED_BY_USER' | 'REVOKED_BY_EBAY' | 'PASSWORD_CHANGE' = 'REVOKED_BY_USER'): void {
     this.revoked = true;
@@ -304,7 +307,8 @@ export class EbaySimulator implements ChannelSimulator {
       }
       this.exchanges.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, requestBody, status: r.status, responseBody: r.body });
       if (this.exchanges.length > 1000) this.exchanges.shift();
-      res.writeHead(r.status, { ...(text ? { 'content-type': 'application/json' } : {}), ...r.headers });
+      // Date by the simulated eBay's clock (which tests may move), as every eBay response carries one.
+      res.writeHead(r.status, { date: this.state.now().toUTCString(), ...(text ? { 'content-type': 'application/json' } : {}), ...r.headers });
       res.end(text);
     };
     try {
@@ -372,7 +376,7 @@ export class EbaySimulator implements ChannelSimulator {
         pattern: /^\/sell\/fulfillment\/v1\/order$/,
         auth: 'user',
         scopes: fulfillment,
-        handle: (r) => ({ status: 200, body: searchOrders(s.orders.values(), { rawQuery: r.rawQuery, params: r.query, now: s.now() }, `${this.url}/sell/fulfillment/v1/order`) }),
+        handle: (r) => ({ status: 200, body: searchOrders(s.orders.values(), { rawQuery: r.rawQuery, params: r.query, now: s.now(), listOrder: this.listOrder }, `${this.url}/sell/fulfillment/v1/order`) }),
       },
       {
         method: 'GET',
