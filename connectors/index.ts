@@ -8,8 +8,9 @@ import { ConfigError } from '../src/domain/errors.ts';
 import { shopifyFactory } from './shopify/index.ts';
 import { woocommerceFactory } from './woocommerce/index.ts';
 import { amazonFactory } from './amazon/index.ts';
+import { ebayFactory } from './ebay/index.ts';
 
-const FACTORIES: ConnectorFactory[] = [shopifyFactory, woocommerceFactory, amazonFactory];
+const FACTORIES: ConnectorFactory[] = [shopifyFactory, woocommerceFactory, amazonFactory, ebayFactory];
 
 export const connectorFactories: ReadonlyMap<string, ConnectorFactory> = new Map(FACTORIES.map((f) => [f.kind, f]));
 

@@ -3,4 +3,4 @@
  * strings: the CLI names them in its help without loading any connector.
  * `test/cli-light.test.ts` checks this list equals the registry's.
  */
-export const CHANNEL_KINDS: readonly string[] = ['shopify', 'woocommerce', 'amazon'];
+export const CHANNEL_KINDS: readonly string[] = ['shopify', 'woocommerce', 'amazon', 'ebay'];

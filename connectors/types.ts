@@ -34,6 +34,16 @@ export interface ConnectorContext<S = Record<string, unknown>, C = Record<string
   log: Logger;
   /** Counts each HTTP call to the channel for the metrics (ok, throttled by the channel, or failed). */
   recordCall?(outcome: ApiCallOutcome): void;
+  /**
+   * Pauses the channel until a person reconnects it (the seller revoked access, the
+   * refresh token is refused): recorded in Postgres (`channels.paused_at`), every job of
+   * the channel then stops with a `ChannelPausedError` naming the command that ends it
+   * (`channelsync channels credentials <id>`), and the dashboard and `status` show it.
+   * Nothing ends a pause but new credentials. `reason` is the channel's own words;
+   * the connector should also refuse its own further calls. Absent where no channel row
+   * exists yet (`channels add` checking credentials) and in connector unit tests.
+   */
+  pauseChannel?(reason: string): Promise<void>;
 }
 
 export type ApiCallOutcome = 'ok' | 'throttled' | 'error';
@@ -301,8 +311,24 @@ export interface NotificationQueueSource {
   ackNotifications(receipts: string[]): Promise<void>;
 }
 
+/**
+ * What a channel keeps of a shipment's tracking URL once pushed:
+ * - `as-sent`: the URL channelsync sent (Shopify, WooCommerce);
+ * - `from-carrier`: the channel builds its own link from carrier and number (Amazon);
+ * - `none`: the channel has no field for one and shows none (eBay's createShippingFulfillment
+ *   takes carrier and tracking number only).
+ */
+export type TrackingUrlKept = 'as-sent' | 'from-carrier' | 'none';
+
+/** What the channel keeps of a `FulfillmentPush` (tests and the console read it; pushes send everything regardless). */
+export interface FulfilmentKeeps {
+  trackingUrl: TrackingUrlKept;
+}
+
 /** Role: shipments pushed back to the channel. */
 export interface FulfilmentSink {
+  /** What the channel keeps of a push, declared, so callers never assume a field the channel drops. */
+  readonly fulfilmentKeeps: FulfilmentKeeps;
   /** Mark shipped with carrier and tracking. Checks the channel first: calling twice creates one. */
   pushFulfillment(push: FulfillmentPush): Promise<PushOutcome>;
 }

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { requireSecretKey } from './config.ts';
 import { createDb, ensureDatabase, migrate, type Db } from './db/index.ts';
-import { loadChannel } from './db/channels.ts';
+import { loadChannel, pauseAdvice, pauseChannel } from './db/channels.ts';
 import { closeLockConnections } from './db/locks.ts';
 import { postgresBackend, redisBackend, type QueueBackend } from './queue/backend.ts';
 import { QueueSet } from './queue/queues.ts';
@@ -16,7 +16,7 @@ import type { RateBudget, SharedKV } from './queue/shared-state.ts';
 import type { EmbeddedPostgres } from './embedded/postgres.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { ChannelRecord, Connector } from '../connectors/types.ts';
-import { PermanentError } from './domain/errors.ts';
+import { ChannelPausedError, PermanentError } from './domain/errors.ts';
 import { sleep } from './domain/async.ts';
 
 export interface App {
@@ -121,18 +121,20 @@ export class ConnectorCache {
   constructor(private readonly app: App) {}
 
   /**
-   * The channel and its connector. Throws `PermanentError` for a missing or
-   * disabled channel. `via`: the pool to read the channel row with (the
-   * webhook inbox passes its own).
+   * The channel and its connector. Throws `PermanentError` for a missing or disabled
+   * channel, `ChannelPausedError` (saying what to do) for a paused one: every job
+   * asks here first, so a pause stops them all, in every process, at their next start.
+   * `via`: the pool to read the channel row with (the webhook inbox passes its own).
    */
   async get(channelId: number, via: Db = this.app.db): Promise<{ channel: ChannelRecord; connector: Connector }> {
     const row = await via
       .selectFrom('channels')
-      .select(['updated_at', 'enabled'])
+      .select(['updated_at', 'enabled', 'paused_at', 'paused_reason'])
       .where('id', '=', channelId)
       .executeTakeFirst();
     if (!row) throw new PermanentError(`channel ${channelId} does not exist`);
     if (!row.enabled) throw new PermanentError(`channel ${channelId} is disabled`);
+    if (row.paused_at) throw new ChannelPausedError(pauseAdvice(channelId, { at: row.paused_at, reason: row.paused_reason ?? '' }));
     const cached = this.built.get(channelId);
     if (cached && cached.updatedAt === row.updated_at.getTime()) return cached;
     const key = `${channelId}@${row.updated_at.getTime()}`;
@@ -164,6 +166,10 @@ export class ConnectorCache {
       kv: this.app.kv,
       log: this.app.log.child({ channel: channelId, kind: record.kind }),
       recordCall: (outcome) => channelApiCalls.inc({ channel: String(channelId), kind: record.kind, outcome }),
+      pauseChannel: async (reason) => {
+        await pauseChannel(this.app.db, channelId, reason);
+        this.app.log.warn({ channel: channelId, reason }, 'channel paused until a person reconnects it');
+      },
     });
     const entry = { updatedAt, channel, connector };
     const previous = this.built.get(channelId);

@@ -115,6 +115,8 @@ const channels = program.command('channels').description('add, list, enable, dis
 (await import('./channels/add.ts')).registerChannelAddCommand(channels, withApp);
 // channels webhooks: register at PUBLIC_URL and check that deliveries arrive (src/channels/webhooks.ts)
 (await import('./channels/webhooks.ts')).registerChannelWebhooksCommand(channels, withApp);
+// channels credentials: replace them (reconnect an account), which ends a pause (src/channels/credentials.ts)
+(await import('./channels/credentials.ts')).registerChannelCredentialsCommand(channels, withApp);
 
 channels
   .command('list')
@@ -171,7 +173,7 @@ program
     // so it opens the database only: no queue client to load or connect.
     await withDb(async (db) => {
       const rows = await sql<import('./status.ts').ChannelStatus>`
-        SELECT c.id, c.name, c.kind, c.enabled, sc.last_synced_at, sc.last_error,
+        SELECT c.id, c.name, c.kind, c.enabled, c.paused_at, c.paused_reason, sc.last_synced_at, sc.last_error,
           (SELECT count(*)::int FROM orders o WHERE o.channel_id = c.id) AS orders,
           (SELECT count(*)::int FROM channel_pushes p WHERE p.channel_id = c.id AND p.status = 'pending') AS pending_pushes,
           (SELECT count(*)::int FROM channel_pushes p WHERE p.channel_id = c.id AND p.status = 'failed') AS failed_pushes,

@@ -2,6 +2,7 @@
  * `channelsync status` as a person reads it: one row per channel, and the
  * full text of any last error under the table (the table cuts it short).
  */
+import { pauseAdvice } from './db/channels.ts';
 
 /** One channel's figures, as the status query returns them. */
 export interface ChannelStatus {
@@ -9,6 +10,9 @@ export interface ChannelStatus {
   name: string;
   kind: string;
   enabled: boolean;
+  /** Set while the channel is paused until a person reconnects it (0021). */
+  paused_at?: Date | null;
+  paused_reason?: string | null;
   last_synced_at: Date | null;
   last_error: string | null;
   orders: number;
@@ -43,7 +47,7 @@ export function statusLines(rows: ChannelStatus[], now: Date): string[] {
       String(r.id),
       r.name,
       r.kind,
-      r.enabled ? 'yes' : 'no',
+      r.enabled ? (r.paused_at ? 'paused' : 'yes') : 'no',
       r.last_synced_at ? r.last_synced_at.toISOString().slice(0, 19).replace('T', ' ') : 'never',
       ago(r.last_synced_at, now),
       String(r.orders),
@@ -57,6 +61,9 @@ export function statusLines(rows: ChannelStatus[], now: Date): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+  // A paused channel says why and the exact command that ends the pause, whole.
+  const paused = rows.filter((r) => r.enabled && r.paused_at);
+  if (paused.length) out.push('', 'paused channels (nothing resumes them but new credentials):', ...paused.map((r) => `  ${r.name}: ${pauseAdvice(r.id, { at: r.paused_at!, reason: r.paused_reason ?? '' })}`));
   const errors = rows.filter((r) => r.last_error && oneLine(r.last_error).length > ERROR_WIDTH);
   if (errors.length) out.push('', 'last errors in full:', ...errors.map((r) => `  ${r.name}: ${oneLine(r.last_error!)}`));
   return out;

@@ -83,6 +83,32 @@ describe('channels add', () => {
     }
   });
 
+  it('adds an eBay seller account, naming a bad marketplace, an unknown setting, a missing credential and a refused refresh token', async () => {
+    const ebay = await connectorFactory('ebay').simulate({ log: pino({ level: 'silent' }) });
+    try {
+      const badMarket = await add('ebay', 'bad-ebay', ...flags(ebay), '-s', 'marketplaceId=US');
+      expect(badMarket.code).toBe(2);
+      expect(badMarket.stderr).toMatch(/settings for ebay: marketplaceId: expected an eBay marketplace id such as EBAY_US/);
+      const unknown = await add('ebay', 'bad-ebay', ...flags(ebay), '-s', 'region=eu');
+      expect(unknown.stderr).toMatch(/settings for ebay: .*region/);
+      const half = await add('ebay', 'bad-ebay', '-s', `apiUrl=${ebay.url}`, '-c', 'clientId=a', '-c', 'clientSecret=b');
+      expect(half.stderr).toMatch(/credentials for ebay: missing refreshToken/);
+      const revoked = await add('ebay', 'bad-ebay', ...flags(ebay, { refreshToken: 'v^1.1#revoked' }));
+      expect(revoked.code).toBe(2);
+      expect(revoked.stderr).toMatch(/channel not added: the store refused .*invalid_grant.*reconnect the account/);
+      // Scopes as one comma-separated -s value.
+      const scopes = ['sell.fulfillment', 'sell.inventory', 'commerce.notification.subscription'].map((x) => `https://api.ebay.com/oauth/api_scope/${x}`).join(',');
+      const r = await add('ebay', 'good-ebay', ...flags(ebay), '-s', `scopes=${scopes}`);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/verified: \d+ orders in the last 90 days; scopes sell.fulfillment, sell.inventory, commerce.notification.subscription/);
+      expect(r.stdout).toContain('webhook URL');
+      expect(await channelNames()).toContain('good-ebay');
+      expect(await channelNames()).not.toContain('bad-ebay');
+    } finally {
+      await ebay.close();
+    }
+  });
+
   it('with --no-verify saves without asking the store', async () => {
     const r = await add('woocommerce', 'unchecked-woo', '--no-verify', ...flags(sims.woocommerce, { consumerSecret: 'cs_wrong' }));
     expect(r.code, r.stderr).toBe(0);

@@ -13,6 +13,7 @@ import type {
   Capabilities,
   ChannelListing,
   Connector,
+  FulfilmentKeeps,
   ConnectorContext,
   FulfillmentPush,
   ListingRef,
@@ -42,6 +43,8 @@ const DEFAULT_INITIAL_DAYS = 30;
 export class AmazonConnector implements Connector {
   readonly kind = 'amazon';
   readonly capabilities: Capabilities = { webhooks: false, backfill: false, cancel: false, refund: false };
+  /** ConfirmShipment takes no URL: Amazon shows its own link for the carrier. */
+  readonly fulfilmentKeeps: FulfilmentKeeps = { trackingUrl: 'from-carrier' };
   readonly asyncStockThreshold = FEED_THRESHOLD;
   readonly asyncStockPollMs: number;
   private readonly client: AmazonClient;

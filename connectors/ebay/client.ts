@@ -13,7 +13,9 @@
  * auth with client id and secret), lives about two hours (`expires_in`), is shared
  * through the KV and renewed `REFRESH_EARLY_MS` before it expires, and again after a
  * 401 errorId 1001 (once). `invalid_grant` means the seller's consent is gone: the
- * channel is paused (./pause.ts) and the error says "reconnect the account". The
+ * channel is paused (`ConnectorContext.pauseChannel`, kept in Postgres, ended only by new
+ * credentials), this client refuses every further call at once, and the error says
+ * "reconnect the account". The
  * application token (`client_credentials`, scope api_scope) serves getPublicKey and
  * getRateLimits.
  *
@@ -25,13 +27,13 @@
  * wait, so a job yields instead of sleeping for hours. On a 429 the live quota is read
  * from the Analytics API (getRateLimits) and its `reset` time is the wait.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
+import { ChannelPausedError, PermanentError, RetryableError } from '../../src/domain/errors.ts';
 import { awaitReservation, type BucketLimits, type RateBudget, type SharedKV } from '../../src/queue/shared-state.ts';
 import type { ApiCallOutcome } from '../types.ts';
 import { publicKeySchema, type PublicKey, type PublicKeySource } from './notifications.ts';
-import { ChannelPause, credentialFingerprint } from './pause.ts';
 
 /** eBay's REST error envelope (`Error` in the Sell specs). */
 export const ebayErrorSchema = z.object({
@@ -81,6 +83,8 @@ export interface EbayClientOptions {
   budget: RateBudget;
   log: Logger;
   recordCall?(outcome: ApiCallOutcome): void;
+  /** Records the channel's pause where every process sees it (`ConnectorContext.pauseChannel`). */
+  pauseChannel?(reason: string): Promise<void>;
   /** Per request. Default 20 000 ms. */
   timeoutMs?: number;
 }
@@ -119,26 +123,35 @@ export class EbayAuthError extends PermanentError {
   override readonly code = 'EBAY_AUTH';
 }
 
+/** A short, non-reversible fingerprint of a refresh token (never the token itself): the user token's KV key. */
+export function credentialFingerprint(refreshToken: string): string {
+  return createHash('sha256').update(refreshToken).digest('hex').slice(0, 16);
+}
+
 /** `errorId message: longMessage` of each error, as a person reads them. */
 export function describeErrors(body: EbayErrorBody): string {
   return body.errors.map((e) => `${e.errorId} ${e.message ?? ''}${e.longMessage && e.longMessage !== e.message ? `: ${e.longMessage}` : ''}`.trim()).join('; ');
 }
 
 export class EbayClient {
-  private readonly pause: ChannelPause;
+  /** Set once this client learnt the seller's consent is gone; other processes learn it from Postgres. */
+  private pausedReason: string | null = null;
   private readonly closing = new AbortController();
   private readonly timeoutMs: number;
   private readonly fingerprint: string;
 
   constructor(private readonly o: EbayClientOptions) {
     this.fingerprint = credentialFingerprint(o.refreshToken);
-    this.pause = new ChannelPause(o.kv, o.channelId, this.fingerprint);
     this.timeoutMs = o.timeoutMs ?? 20_000;
   }
 
-  /** The channel's pause, for the notification handler (AUTHORIZATION_REVOCATION) and the dashboard. */
-  get channelPause(): ChannelPause {
-    return this.pause;
+  /**
+   * Pauses the channel (AUTHORIZATION_REVOCATION, invalid_grant): no further call from
+   * this client, and the pause recorded for every process and person through the context.
+   */
+  async pause(reason: string): Promise<void> {
+    this.pausedReason ??= reason;
+    await this.o.pauseChannel?.(reason);
   }
 
   private get userTokenKey(): string {
@@ -151,8 +164,7 @@ export class EbayClient {
 
   /** A user call with the seller's token: refreshed early, and once more after a 401. */
   async call<T = unknown>(method: string, path: string, req: EbayRequest = {}): Promise<EbayResponse<T>> {
-    const paused = await this.pause.get();
-    if (paused) throw new EbayAuthError(`eBay channel ${this.o.channelId} is paused since ${paused.at}: ${paused.reason}`);
+    if (this.pausedReason) throw new ChannelPausedError(`eBay channel ${this.o.channelId} is paused: ${this.pausedReason}`);
     await this.spend(req.api ?? 'default', true);
     let token = await this.userToken();
     let res = await this.send(method, path, token, req);
@@ -261,7 +273,7 @@ export class EbayClient {
     if (res.status === 429 || res.status >= 500) throw new RetryableError(`eBay could not mint ${what} now (${said})`);
     if (err.success && err.data.error === 'invalid_grant' && form.get('grant_type') === 'refresh_token') {
       const reason = `eBay refused the refresh token (${said}): reconnect the account`;
-      await this.pause.pause(reason);
+      await this.pause(reason);
       throw new EbayAuthError(reason);
     }
     if (err.success && err.data.error === 'invalid_client') throw new EbayAuthError(`eBay refused the client id or secret (${said}): check the app's keys`);

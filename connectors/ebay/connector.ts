@@ -10,6 +10,7 @@ import type {
   Capabilities,
   ChannelListing,
   Connector,
+  FulfilmentKeeps,
   ConnectorContext,
   FulfillmentPush,
   ListingRef,
@@ -39,6 +40,8 @@ const QUOTA_TTL_MS = 10 * 60 * 1000;
 export class EbayConnector implements Connector, NotificationEndpoint, ChannelNotices {
   readonly kind = 'ebay';
   readonly capabilities: Capabilities = { webhooks: true, backfill: false, cancel: false, refund: false };
+  /** CreateShippingFulfillment has no URL field. */
+  readonly fulfilmentKeeps: FulfilmentKeeps = { trackingUrl: 'none' };
   readonly client: EbayClient;
   private readonly keys: PublicKeySource;
   private readonly log: Logger;
@@ -59,6 +62,7 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
       budget: ctx.budget,
       log: ctx.log,
       ...(ctx.recordCall ? { recordCall: ctx.recordCall } : {}),
+      ...(ctx.pauseChannel ? { pauseChannel: ctx.pauseChannel } : {}),
     });
     this.keys = cachedKeys(ctx.kv, this.client.publicKeys);
   }
@@ -126,7 +130,7 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
     }
     if (meaning.kind === 'revoked') {
       const reason = `the seller revoked channelsync's access on eBay (${meaning.reason}${meaning.at ? ` at ${meaning.at}` : ''}): reconnect the account`;
-      await this.client.channelPause.pause(reason);
+      await this.client.pause(reason);
       this.log.warn({ channel: this.ctx.channel.id, revokeReason: meaning.reason }, 'eBay authorisation revoked; channel paused');
       return { ...base, event: { type: 'ignored', reason: `channel paused: ${reason}` } };
     }
@@ -147,30 +151,34 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
   }
 
   /**
-   * The pause, if any, and the seller's remaining daily quota as getUserRateLimits
-   * last said (kept QUOTA_TTL_MS in the KV; refreshed in the background, so the
-   * dashboard never waits on eBay).
+   * The seller's remaining daily quota as getUserRateLimits last said (kept QUOTA_TTL_MS
+   * in the KV; refreshed in the background, so the dashboard never waits on eBay). A
+   * pause is not said here: the channel's row has it, and the dashboard shows it for
+   * every kind.
    */
   async notices(): Promise<string[]> {
-    const out: string[] = [];
-    const paused = await this.client.channelPause.get();
-    if (paused) out.push(`Paused since ${paused.at}: ${paused.reason}`);
     const key = `ebay:${this.ctx.channel.id}:quota`;
     const cached = await this.ctx.kv.get(key);
-    if (cached) out.push(cached);
-    else if (!paused) {
-      void this.refreshQuota(key).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'eBay getUserRateLimits failed'));
-    }
-    return out;
+    if (cached) return [cached];
+    void this.refreshQuota(key).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'eBay getUserRateLimits failed'));
+    return [];
   }
 
+  /**
+   * Both of eBay's daily quotas, each per API: the seller's (getUserRateLimits, user token)
+   * and the application's (getRateLimits, application token), which every channel of the
+   * same app shares. Either is left out when eBay does not say.
+   */
   private async refreshQuota(key: string): Promise<void> {
-    const parts: string[] = [];
-    for (const api of ['fulfillment', 'inventory']) {
-      const q = await this.client.liveQuota(api, true);
-      if (q) parts.push(`${api} ${q.remaining.toLocaleString('en-US')} of ${q.limit.toLocaleString('en-US')} calls left${q.reset ? ` (resets ${q.reset.toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''}`);
-    }
-    if (parts.length) await this.ctx.kv.set(key, `eBay daily quota: ${parts.join('; ')}`, QUOTA_TTL_MS);
+    const said = (user: boolean) => async (api: string) => {
+      const q = await this.client.liveQuota(api, user);
+      return q ? `${api} ${q.remaining.toLocaleString('en-US')} of ${q.limit.toLocaleString('en-US')} calls left${q.reset ? ` (resets ${q.reset.toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''}` : null;
+    };
+    const apis = ['fulfillment', 'inventory'];
+    const seller = (await Promise.all(apis.map(said(true)))).filter((p): p is string => p !== null);
+    const app = (await Promise.all(apis.map(said(false)))).filter((p): p is string => p !== null);
+    const lines = [seller.length ? `this seller: ${seller.join('; ')}` : null, app.length ? `the app (shared by its channels): ${app.join('; ')}` : null].filter(Boolean);
+    if (lines.length) await this.ctx.kv.set(key, `eBay daily quota: ${lines.join(' | ')}`, QUOTA_TTL_MS);
   }
 
   pushFulfillment(push: FulfillmentPush): Promise<PushOutcome> {

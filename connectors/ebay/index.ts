@@ -1,9 +1,9 @@
 /**
- * eBay (Sell APIs): settings, credentials and the factory. Not yet in the
- * registry (connectors/index.ts): it joins once it passes the conformance suite,
- * which needs webhook registration through the Notification API.
+ * eBay (Sell APIs): settings, credentials and the factory (registered in
+ * connectors/index.ts; passes the conformance suite).
  */
 import { z } from 'zod';
+import { customerMessagesSetting, feedbackRequestsSetting } from '../customer-messages.ts';
 import type { ConnectorFactory } from '../types.ts';
 import { APP_SCOPE } from './client.ts';
 import { EbayConnector } from './connector.ts';
@@ -14,9 +14,17 @@ export const EBAY_SCOPES = ['sell.fulfillment', 'sell.inventory', 'commerce.noti
 export const ebaySettingsSchema = z
   .object({
     /** https://api.ebay.com, https://api.sandbox.ebay.com, or a simulator. */
-    apiUrl: z.string().url().default('https://api.ebay.com').transform((u) => u.replace(/\/+$/, '')),
+    apiUrl: z
+      .string()
+      .url('apiUrl must be a URL such as https://api.ebay.com or https://api.sandbox.ebay.com')
+      .default('https://api.ebay.com')
+      .transform((u) => u.replace(/\/+$/, '')),
     marketplaceId: z.string().regex(/^EBAY_[A-Z_]+$/, 'expected an eBay marketplace id such as EBAY_US').default('EBAY_US'),
-    scopes: z.array(z.string().url()).min(1).default(EBAY_SCOPES),
+    scopes: z.preprocess(
+      // `channels add -s scopes=https://...sell.fulfillment,https://...sell.inventory` gives one comma-separated string.
+      (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+      z.array(z.string().url('each scope must be a full scope URL, e.g. https://api.ebay.com/oauth/api_scope/sell.fulfillment')).min(1),
+    ).default(EBAY_SCOPES),
     /** First pull starts here (ISO time); default eBay's own 90 days. */
     initialSince: z.string().datetime().optional(),
     /**
@@ -28,6 +36,10 @@ export const ebaySettingsSchema = z
     userDailyCalls: z.number().int().positive().default(5000),
     /** The destination endpoint as registered with eBay, when it is not PUBLIC_URL/webhooks/<id>. */
     notificationEndpoint: z.string().url().optional(),
+    /** Who tells the buyer a parcel shipped (default `channel`: eBay e-mails its buyers when a tracking number is added). */
+    customerMessages: customerMessagesSetting.optional(),
+    /** Off unless true: eBay buyers' addresses are relays and eBay's rules keep feedback requests on eBay. */
+    feedbackRequests: feedbackRequestsSetting.optional(),
   })
   .strict();
 export type EbaySettings = z.infer<typeof ebaySettingsSchema>;

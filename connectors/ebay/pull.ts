@@ -10,12 +10,16 @@
  * newest lastModifiedDate read: eBay's clock, never ours.
  *
  * Offset paging walks a set that changes while it is read, and the spec names no
- * sort order: an order that moves ahead of the offset mid-walk would be skipped. So
- * a walk is repeated until one sees `total` unchanged from its first page to its
- * last, and de-duplicated on orderId + lastModifiedDate. The cursor moves only after
- * such a walk; each page before carries the old cursor, so a crash mid-pull repeats
- * the window. After MAX_WALKS unsettled walks the cursor stays and the next pull
- * tries again.
+ * sort order. If eBay sorts by lastModifiedDate, an order changed mid-walk jumps to
+ * the end and every order after it moves back one place: the walk, going on at the
+ * next offset, skips one, with `total` unchanged. So a walk counts as settled only
+ * when `total` is the same on its first and last page and either no order it read
+ * was modified after it began (eBay's clock: the first page's `Date` header), or it
+ * read nothing an earlier walk had not (whatever moved, nothing new appeared). Until
+ * then the window is walked again; orders are de-duplicated on orderId +
+ * lastModifiedDate across walks. The cursor moves only after a settled walk; each
+ * page before carries the old cursor, so a crash mid-pull repeats the window. After
+ * MAX_WALKS unsettled walks the cursor stays and the next pull tries again.
  *
  * getOrders' cancelRequests are always empty: an order whose cancelState is not
  * NONE_REQUESTED is read again with getOrder, which fills them.
@@ -80,6 +84,10 @@ export async function* pullOrders(
     let offset = 0;
     let firstTotal: number | null = null;
     let lastTotal = 0;
+    /** The walk's start by eBay's clock (the Date header has whole seconds: floored, so never late). */
+    let began: number | null = null;
+    let movedDuring = false;
+    let fresh = 0;
     for (;;) {
       const res = await client.call<Collection>('GET', '/sell/fulfillment/v1/order', {
         query: { filter, limit: PAGE_LIMIT, offset },
@@ -87,29 +95,42 @@ export async function* pullOrders(
         what: `orders modified since ${from.toISOString()}`,
       });
       const body = res.body;
-      firstTotal ??= body.total;
+      if (firstTotal === null) {
+        firstTotal = body.total;
+        const date = Date.parse(res.headers.get('date') ?? '');
+        began = Number.isFinite(date) ? date : null;
+      }
       lastTotal = body.total;
+      for (const o of body.orders ?? []) {
+        const modified = Date.parse(String((o as { lastModifiedDate?: unknown }).lastModifiedDate));
+        // Without eBay's clock, any order may have moved: only a walk that finds nothing new settles.
+        if (began === null || !(modified < began)) movedDuring = true;
+      }
       const page = await mapPage(body.orders ?? [], seen, options.fetchOrder);
+      fresh += page.fresh;
       for (const o of page.orders) newest = Math.max(newest, o.updatedAt.getTime());
       offset += PAGE_LIMIT;
       const last = !body.next || !(body.orders ?? []).length;
-      const stable = last && lastTotal === firstTotal;
-      yield { ...page, cursor: stable ? JSON.stringify({ since: new Date(newest).toISOString() } satisfies Cursor) : stay };
+      const settled = last && lastTotal === firstTotal && (!movedDuring || (walk > 0 && fresh === 0));
+      yield { orders: page.orders, rejected: page.rejected, cursor: settled ? JSON.stringify({ since: new Date(newest).toISOString() } satisfies Cursor) : stay };
+      if (settled) return;
       if (last) break;
     }
-    if (lastTotal === firstTotal) return;
   }
 }
 
-async function mapPage(raw: unknown[], seen: Set<string>, fetchOrder: (id: string) => Promise<UnifiedOrder | null>): Promise<Pick<OrderPage, 'orders' | 'rejected'>> {
+/** Maps a page's orders not seen before (by orderId + lastModifiedDate); `fresh` counts them. */
+async function mapPage(raw: unknown[], seen: Set<string>, fetchOrder: (id: string) => Promise<UnifiedOrder | null>): Promise<{ orders: UnifiedOrder[]; rejected: NonNullable<OrderPage['rejected']>; fresh: number }> {
   const orders: UnifiedOrder[] = [];
   const rejected: NonNullable<OrderPage['rejected']> = [];
+  let fresh = 0;
   for (const item of raw) {
     const o = item as { orderId?: unknown; lastModifiedDate?: unknown; cancelStatus?: { cancelState?: unknown } };
     const id = typeof o.orderId === 'string' ? o.orderId : '';
     const key = `${id}|${String(o.lastModifiedDate)}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    fresh += 1;
     try {
       const cancelState = o.cancelStatus?.cancelState;
       if (id && typeof cancelState === 'string' && cancelState !== 'NONE_REQUESTED') {
@@ -130,7 +151,7 @@ async function mapPage(raw: unknown[], seen: Set<string>, fetchOrder: (id: strin
       rejected.push({ externalId: id, reason: (err as Error).message, raw: item });
     }
   }
-  return { orders, rejected };
+  return { orders, rejected, fresh };
 }
 
 function isChannelError(err: unknown): boolean {

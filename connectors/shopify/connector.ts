@@ -13,6 +13,7 @@ import type {
   Capabilities,
   ChannelListing,
   Connector,
+  FulfilmentKeeps,
   ConnectorContext,
   FulfillmentPush,
   ListingRef,
@@ -143,6 +144,8 @@ export function encodeCursor(updatedAtMin: Date): string {
 export class ShopifyConnector implements Connector {
   readonly kind = 'shopify';
   readonly capabilities: Capabilities = { webhooks: true, backfill: true, cancel: true, refund: true };
+  /** FulfillmentCreate's trackingInfo.url. */
+  readonly fulfilmentKeeps: FulfilmentKeeps = { trackingUrl: 'as-sent' };
   readonly client: ShopifyClient;
   private locationId: string | null;
   private readonly webhookSecret: string;

@@ -8,6 +8,7 @@ import type {
   Capabilities,
   ChannelListing,
   Connector,
+  FulfilmentKeeps,
   ConnectorContext,
   FulfillmentPush,
   ListingRef,
@@ -122,6 +123,8 @@ const availableOf = (p: Product): number | null => (p.manage_stock === true ? (p
 export class WooCommerceConnector implements Connector {
   readonly kind = 'woocommerce';
   readonly capabilities: Capabilities = { webhooks: true, backfill: false, cancel: true, refund: true };
+  /** The tracking link in the shipment-tracking meta or the order note. */
+  readonly fulfilmentKeeps: FulfilmentKeeps = { trackingUrl: 'as-sent' };
   readonly client: WooClient;
   private readonly settings: WooCommerceSettings;
   private readonly credentials: WooCommerceCredentials;

@@ -97,7 +97,7 @@ async function addChannelCommand(app: App, kind: string, name: string, opts: Add
   }
 }
 
-function collectPairs(value: string, previous: Record<string, unknown>): Record<string, unknown> {
+export function collectPairs(value: string, previous: Record<string, unknown>): Record<string, unknown> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
   return { ...previous, [value.slice(0, eq)]: scalar(value.slice(eq + 1)) };
@@ -114,7 +114,7 @@ function scalar(raw: string): unknown {
  * a JSON object of strings, numbers and booleans, or `key=value` lines (blank
  * lines and `#` comments skipped; the value is the rest of the line, as text).
  */
-async function readCredentials(opts: AddOptions, ConfigError: new (message: string) => Error): Promise<Record<string, unknown>> {
+export async function readCredentials(opts: Pick<AddOptions, 'credentialsFile' | 'credentialsStdin'>, ConfigError: new (message: string) => Error): Promise<Record<string, unknown>> {
   if (opts.credentialsFile !== undefined && opts.credentialsStdin) throw new ConfigError('use --credentials-file or --credentials-stdin, not both');
   let text: string;
   let source: string;
@@ -166,7 +166,7 @@ function parseCredentials(text: string, source: string, ConfigError: new (messag
   return credentials;
 }
 
-function formatIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
+export function formatIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
   if (!issue) return 'invalid';
   return issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
 }

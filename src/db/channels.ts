@@ -180,3 +180,56 @@ export async function removeChannel(db: Db, id: number, purge: boolean): Promise
     return { ordersDeleted: orders };
   });
 }
+
+/** A channel's pause: since when and why (the channel's words). */
+export interface ChannelPauseState {
+  at: Date;
+  reason: string;
+}
+
+/**
+ * The exact command that ends a pause: new credentials saved for the channel
+ * (given on standard input, merged with the current ones, checked against the store).
+ */
+export function reconnectCommand(channelId: number): string {
+  return `channelsync channels credentials ${channelId} --credentials-stdin`;
+}
+
+/** What a person reads about a paused channel: why, since when, and the command that ends it. */
+export function pauseAdvice(channelId: number, pause: ChannelPauseState): string {
+  return `channel ${channelId} is paused since ${pause.at.toISOString().slice(0, 19).replace('T', ' ')} UTC: ${pause.reason}; reconnect the account: ${reconnectCommand(channelId)}`;
+}
+
+/**
+ * Pauses a channel until a person saves new credentials. The first reason is kept
+ * when it is paused already (a revocation followed by refused refreshes). Does not
+ * touch `updated_at`: the connector stays built, its jobs are refused by the cache.
+ */
+export async function pauseChannel(db: Db, id: number, reason: string): Promise<void> {
+  await db.updateTable('channels').set({ paused_at: sql`now()`, paused_reason: reason }).where('id', '=', id).where('paused_at', 'is', null).execute();
+}
+
+/** The channel's pause; null when it runs. */
+export async function channelPause(db: Db, id: number): Promise<ChannelPauseState | null> {
+  const row = await db.selectFrom('channels').select(['paused_at', 'paused_reason']).where('id', '=', id).executeTakeFirst();
+  return row?.paused_at ? { at: row.paused_at, reason: row.paused_reason ?? '' } : null;
+}
+
+/**
+ * Saves new credentials for a channel and, in the same write, ends its pause:
+ * reconnecting the account is the one thing that revives a paused channel.
+ * `updated_at` moves, so every process rebuilds the connector with them.
+ * Returns the pause that was ended, if any.
+ */
+export async function replaceCredentials(db: Db, key: Buffer, id: number, credentials: Record<string, unknown>): Promise<ChannelPauseState | null> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('channels').select(['paused_at', 'paused_reason']).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!row) throw new ConfigError(`no channel with id ${id} (see: channelsync channels list)`);
+    await trx
+      .updateTable('channels')
+      .set({ credentials_encrypted: encryptJson(key, credentials, aad(id)), credential_key_id: keyId(key), paused_at: null, paused_reason: null, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .execute();
+    return row.paused_at ? { at: row.paused_at, reason: row.paused_reason ?? '' } : null;
+  });
+}

@@ -22,6 +22,7 @@ import * as m0015 from './migrations/0015_customer_messages.ts';
 import * as m0017 from './migrations/0017_refunds.ts';
 import * as m0019 from './migrations/0019_console_indexes.ts';
 import * as m0020 from './migrations/0020_stock_submissions.ts';
+import * as m0021 from './migrations/0021_channel_pause.ts';
 import * as m0022 from './migrations/0022_cancel_requests.ts';
 
 // int8 (bigint ids, counts) as JS numbers: ids stay far below 2^53.
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0017_refunds': m0017,
   '0019_console_indexes': m0019,
   '0020_stock_submissions': m0020,
+  '0021_channel_pause': m0021,
   '0022_cancel_requests': m0022,
 };
 

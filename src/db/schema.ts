@@ -45,6 +45,10 @@ export interface ChannelsTable {
   /** Fingerprint of the key the credentials are sealed under (`keyId`); null for rows older than migration 0014. */
   credential_key_id: Generated<string | null>;
   enabled: Generated<boolean>;
+  /** Set when the channel was paused until a person reconnects it (0021); null when it runs. */
+  paused_at: Generated<Date | null>;
+  /** Why, in the channel's words; set exactly when `paused_at` is. */
+  paused_reason: Generated<string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

@@ -50,6 +50,11 @@ export class ConfigError extends PermanentError {
   override readonly code = 'CONFIG';
 }
 
+/** The channel is paused until a person reconnects it; the message names the command. */
+export class ChannelPausedError extends PermanentError {
+  override readonly code = 'CHANNEL_PAUSED';
+}
+
 /** A state transition that the state machine refuses. */
 export class IllegalTransitionError extends PermanentError {
   override readonly code = 'ILLEGAL_TRANSITION';

@@ -37,11 +37,13 @@ export async function declareSchedules(app: App): Promise<void> {
     .get('sweeper')
     .upsertJobScheduler('sweep', { every: app.config.sweepIntervalSeconds * 1000 }, { name: 'sweep', data: {} });
 
-  const channels = await app.db.selectFrom('channels').select(['id', 'enabled']).execute();
+  // A paused channel is not polled (every run would only fail, asking for the same person): its
+  // scheduler comes back once new credentials end the pause.
+  const channels = await app.db.selectFrom('channels').select(['id', 'enabled', 'paused_at']).execute();
   const syncQueue = app.queues.get('sync-orders');
   for (const channel of channels) {
     const id = jobId('sync', channel.id);
-    if (channel.enabled) {
+    if (channel.enabled && !channel.paused_at) {
       await syncQueue.upsertJobScheduler(id, { every: app.config.syncIntervalSeconds * 1000 }, { name: 'sync', data: { channelId: channel.id } });
     } else {
       await syncQueue.removeJobScheduler(id);
@@ -50,7 +52,7 @@ export async function declareSchedules(app: App): Promise<void> {
   // Channels whose settings name a notification queue (Amazon's SQS) have it read every few seconds.
   const notifyQueue = app.queues.get('order-notifications');
   const queued = new Set(
-    (await app.db.selectFrom('channels').select('id').where('enabled', '=', true).where(sql<boolean>`settings ? 'sqsQueueUrl'`).execute()).map((c) => c.id),
+    (await app.db.selectFrom('channels').select('id').where('enabled', '=', true).where('paused_at', 'is', null).where(sql<boolean>`settings ? 'sqsQueueUrl'`).execute()).map((c) => c.id),
   );
   for (const channel of channels) {
     const id = jobId('notify', channel.id);

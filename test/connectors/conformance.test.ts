@@ -11,8 +11,8 @@ import { hasNotificationQueue, hasWebhooks } from '../../connectors/types.ts';
 import { connectToSimulator, pullAll, type ConnectedSimulator } from '../helpers/connectors.ts';
 import { testPrefix } from '../helpers/services.ts';
 
-it('registers the Shopify, WooCommerce and Amazon connectors', () => {
-  expect([...connectorFactories.keys()].sort()).toEqual(['amazon', 'shopify', 'woocommerce']);
+it('registers the Shopify, WooCommerce, Amazon and eBay connectors', () => {
+  expect([...connectorFactories.keys()].sort()).toEqual(['amazon', 'ebay', 'shopify', 'woocommerce']);
 });
 
 describe.each([...connectorFactories.values()])('$kind connector', (factory) => {
@@ -75,7 +75,12 @@ describe.each([...connectorFactories.values()])('$kind connector', (factory) => 
     expect(second.alreadyDone).toBe(true);
     const fulfillments = await c.sim.fulfillments(externalId);
     expect(fulfillments).toHaveLength(1);
-    expect(fulfillments[0]).toMatchObject({ trackingNumber: '1Z999AA10123456784', trackingUrl: push.trackingUrl });
+    expect(fulfillments[0]!.trackingNumber).toBe('1Z999AA10123456784');
+    // The tracking URL only where the channel declares it keeps one (eBay has no field for it).
+    const kept = c.connector.fulfilmentKeeps.trackingUrl;
+    if (kept === 'as-sent') expect(fulfillments[0]!.trackingUrl).toBe(push.trackingUrl);
+    else if (kept === 'from-carrier') expect(fulfillments[0]!.trackingUrl).toContain('1Z999AA10123456784');
+    else expect(fulfillments[0]!.trackingUrl).toBeNull();
     expect(fulfillments[0]!.trackingCompany).toMatch(/UPS/);
   });
 

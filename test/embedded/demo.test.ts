@@ -49,7 +49,8 @@ describe('the demo, embedded', () => {
     let first: Started | undefined;
     let seen: Awaited<ReturnType<typeof counts>> = [];
     let tracked = 0;
-    const running = runDemo({ ...options, ordersPerMinute: 60, durationMs: 60_000, onStarted: (s) => (first = s) });
+    // Twenty orders a minute per store, however many stores the registry has (the stream takes turns).
+    const running = runDemo({ ...options, ordersPerMinute: 20 * connectorFactories.size, durationMs: 60_000, onStarted: (s) => (first = s) });
     // Look inside shortly before it stops by itself (the simulators close with it).
     await new Promise((r) => setTimeout(r, 50_000));
     expect(first).toBeDefined();

@@ -44,6 +44,7 @@ const factory: ConnectorFactory<{ key: string }, Record<string, never>> = {
       parseWebhook() {
         return { deliveryKey: 'x', topic: 'none', event: { type: 'ignored', reason: 'fake' } };
       },
+      fulfilmentKeeps: { trackingUrl: 'as-sent' },
       async pushFulfillment(push) {
         if (state().failing) throw new RetryableError('fake channel answered 503 Service Unavailable');
         state().fulfillments.push(push);

@@ -33,6 +33,7 @@ export class MemoryChannel implements Connector {
   parseWebhook(): never {
     throw new Error('no webhooks');
   }
+  readonly fulfilmentKeeps = { trackingUrl: 'none' } as const;
   async pushFulfillment(): Promise<never> {
     throw new Error('no fulfilment');
   }

@@ -12,7 +12,7 @@ import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ChannelSimulator, FaultSettings, SimulatedFulfillment, SimulatedOrderInput, SimulatedProduct, SimulatorOptions } from '../../types.ts';
-import { searchOrders } from './orders.ts';
+import { searchOrders, type ListOrder } from './orders.ts';
 import { NotificationConfig, SIM_TOPICS } from './destinations.ts';
 import { EbaySimError, SellerState, type SellerSnapshot, type SimOrder } from './state.ts';
 import { loadSimulatorFile, persistSimulator, type SimulatorPersistence } from '../../simulator-file.ts';
@@ -117,7 +117,7 @@ export class EbaySimulator implements ChannelSimulator {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     if (saved) {
       // The app's keys and the seller's consent survive a restart, as on eBay; access tokens do not.
-      this.state.restore(saved.state);
+      this.state.restore(saved.state, saved.clean);
       ({ clientId: this.clientId, clientSecret: this.clientSecret, refreshToken: this.refreshToken, verificationToken: this.verificationToken } = saved.state.credentials);
     }
     if (this.options.statePath) {
@@ -131,7 +131,8 @@ export class EbaySimulator implements ChannelSimulator {
 
   channelConfig(): { settings: Record<string, unknown>; credentials: Record<string, unknown> } {
     return {
-      settings: { apiUrl: this.url, marketplaceId: this.state.marketplaceId },
+      // channelsync's own daily budgets set to the quota this simulator enforces, as a seller would set them to eBay's.
+      settings: { apiUrl: this.url, marketplaceId: this.state.marketplaceId, appDailyCalls: this.options.dailyCalls ?? 50_000, userDailyCalls: this.options.dailyCalls ?? 50_000 },
       credentials: { clientId: this.clientId, clientSecret: this.clientSecret, refreshToken: this.refreshToken, verificationToken: this.verificationToken },
     };
   }
@@ -217,11 +218,24 @@ export class EbaySimulator implements ChannelSimulator {
     this.faults = { ...faults };
   }
 
+  /** getOrders' sort (the spec names none): tests set `modified-asc`, the worst case for offset paging. */
+  listOrder: ListOrder = 'creation-desc';
+
   /** The seller revokes the app: the refresh token stops working and AUTHORIZATION_REVOCATION is sent. */
   revoke(reason: 'REVOKED_BY_APP' | 'REVOKED_BY_USER' | 'REVOKED_BY_EBAY' | 'PASSWORD_CHANGE' = 'REVOKED_BY_USER'): void {
     this.revoked = true;
     for (const [t, v] of this.tokens) if (v.kind === 'user') this.tokens.delete(t);
     this.notify('AUTHORIZATION_REVOCATION', { username: 'seller', userId: this.state.sellerId, eiasToken: 'sim', revokeReason: reason, revocationDate: this.state.now().toISOString() });
+  }
+
+  /**
+   * The seller grants the app access again (eBay's consent flow): a new refresh token,
+   * returned as the authorization-code grant would; the revoked one stays refused.
+   */
+  grantAgain(): string {
+    this.revoked = false;
+    this.refreshToken = `v^1.1#i^1#r^1#${randomBytes(24).toString('base64url')}`;
+    return this.refreshToken;
   }
 
   /** Expire every access token now (as two hours passing would). */
@@ -293,7 +307,8 @@ export class EbaySimulator implements ChannelSimulator {
       }
       this.exchanges.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, requestBody, status: r.status, responseBody: r.body });
       if (this.exchanges.length > 1000) this.exchanges.shift();
-      res.writeHead(r.status, { ...(text ? { 'content-type': 'application/json' } : {}), ...r.headers });
+      // Date by the simulated eBay's clock (which tests may move), as every eBay response carries one.
+      res.writeHead(r.status, { date: this.state.now().toUTCString(), ...(text ? { 'content-type': 'application/json' } : {}), ...r.headers });
       res.end(text);
     };
     try {
@@ -361,7 +376,7 @@ export class EbaySimulator implements ChannelSimulator {
         pattern: /^\/sell\/fulfillment\/v1\/order$/,
         auth: 'user',
         scopes: fulfillment,
-        handle: (r) => ({ status: 200, body: searchOrders(s.orders.values(), { rawQuery: r.rawQuery, params: r.query, now: s.now() }, `${this.url}/sell/fulfillment/v1/order`) }),
+        handle: (r) => ({ status: 200, body: searchOrders(s.orders.values(), { rawQuery: r.rawQuery, params: r.query, now: s.now(), listOrder: this.listOrder }, `${this.url}/sell/fulfillment/v1/order`) }),
       },
       {
         method: 'GET',

@@ -54,7 +54,18 @@ export interface OrderQuery {
   rawQuery: string;
   params: URLSearchParams;
   now: Date;
+  /** How the list is sorted; see `ListOrder`. Default `creation-desc`. */
+  listOrder?: ListOrder;
 }
+
+/**
+ * The spec names no sort order for getOrders, so a connector must be right under any.
+ * `creation-desc` (the default: newest first, id as tie-break) moves nothing when an
+ * order changes; `modified-asc` is the worst case for offset paging, which tests pick:
+ * an order changed mid-walk jumps to the end, and every order after it moves back one
+ * place, so a walk that goes on at the next offset skips one.
+ */
+export type ListOrder = 'creation-desc' | 'modified-asc';
 
 export interface OrderPage {
   href: string;
@@ -119,8 +130,11 @@ export function searchOrders(orders: Iterable<SimOrder>, q: OrderQuery, baseHref
     .filter((o) => Date.parse(o.creationDate) >= twoYears)
     .filter((o) => inRange(o.creationDate, created) && inRange(o.lastModifiedDate, modified))
     .filter((o) => !status || status.includes(o.orderFulfillmentStatus))
-    // The spec names no order; newest first, with the id as tie-break so pages are stable.
-    .sort((a, b) => b.creationDate.localeCompare(a.creationDate) || b.orderId.localeCompare(a.orderId));
+    .sort(
+      q.listOrder === 'modified-asc'
+        ? (a, b) => a.lastModifiedDate.localeCompare(b.lastModifiedDate) || a.orderId.localeCompare(b.orderId)
+        : (a, b) => b.creationDate.localeCompare(a.creationDate) || b.orderId.localeCompare(a.orderId),
+    );
   const page = matching.slice(offset, offset + limit);
   const link = (off: number) => {
     const p = new URLSearchParams(q.params);

@@ -255,8 +255,9 @@ export class SellerState {
     };
   }
 
-  restore(s: SellerSnapshot): void {
-    this.seq = s.seq;
+  /** Loads a snapshot; an unclean one moves the sequence past a margin (ids handed out after it are unknown). */
+  restore(s: SellerSnapshot, clean: boolean): void {
+    this.seq = s.seq + (clean ? 0 : 10_000);
     for (const o of s.orders) this.orders.set(o.orderId, o);
     for (const [k, v] of s.fulfillments) this.fulfillments.set(k, v);
     for (const i of s.items) this.items.set(i.sku, i);

@@ -3,6 +3,7 @@
  * Postgres (the truth) and BullMQ's counts. Each query reads indexed columns
  * and a bounded time range, so the dashboard stays fast as orders grow.
  */
+import { pauseAdvice } from '../../db/channels.ts';
 import { sql } from 'kysely';
 import type { App } from '../../app.ts';
 import { readDrift } from '../metrics.ts';
@@ -33,7 +34,9 @@ export interface ChannelHealth {
    * `failing`: the last sync failed. `degraded`: it syncs, but pushes failed
    * for good or the sync lags more than `LAG_INTERVALS` sync intervals.
    */
-  health: 'ok' | 'degraded' | 'failing' | 'disabled' | 'never synced';
+  health: 'ok' | 'degraded' | 'failing' | 'disabled' | 'paused' | 'never synced';
+  /** Set while the channel is paused until a person reconnects it: why, and the command that ends it. */
+  paused: string | null;
   /** Why the health is not `ok`, in words a person can act on; empty when ok. */
   reasons: string[];
 }
@@ -54,8 +57,10 @@ export async function channelHealth(app: App): Promise<ChannelHealth[]> {
     in_fulfilment: number;
     pending_pushes: number;
     failed_pushes: number;
+    paused_at: Date | null;
+    paused_reason: string | null;
   }>`
-    SELECT c.id, c.name, c.kind, c.enabled,
+    SELECT c.id, c.name, c.kind, c.enabled, c.paused_at, c.paused_reason,
       sc.last_synced_at, extract(epoch FROM now() - sc.last_synced_at)::float8 AS lag, sc.last_error,
       (SELECT count(*)::int FROM orders o WHERE o.channel_id = c.id AND o.placed_at >= date_trunc('day', now())) AS orders_today,
       (SELECT count(*)::int FROM orders o WHERE o.channel_id = c.id AND o.state IN (${sql.join([...IN_FULFILMENT_STATES])})) AS in_fulfilment,
@@ -70,6 +75,8 @@ export async function channelHealth(app: App): Promise<ChannelHealth[]> {
   return rows.map((r) => {
     const lag = r.lag === null ? null : Math.max(0, Math.round(r.lag));
     const reasons: string[] = [];
+    const paused = r.paused_at ? pauseAdvice(r.id, { at: r.paused_at, reason: r.paused_reason ?? '' }) : null;
+    if (r.enabled && paused) reasons.push(paused);
     if (r.enabled && r.last_error) reasons.push(`the last sync failed: ${r.last_error}`);
     if (r.enabled && lag !== null && lag > lagLimit) {
       reasons.push(`last synced ${minutes(lag)} ago, more than ${LAG_INTERVALS} sync intervals (${minutes(app.config.syncIntervalSeconds)} each)`);
@@ -77,13 +84,15 @@ export async function channelHealth(app: App): Promise<ChannelHealth[]> {
     if (r.failed_pushes > 0) reasons.push(`${r.failed_pushes} push${r.failed_pushes === 1 ? '' : 'es'} to the channel failed for good: retry them from the order pages`);
     const health: ChannelHealth['health'] = !r.enabled
       ? 'disabled'
-      : r.last_error
-        ? 'failing'
-        : lag === null
-          ? 'never synced'
-          : reasons.length > 0
-            ? 'degraded'
-            : 'ok';
+      : paused
+        ? 'paused'
+        : r.last_error
+          ? 'failing'
+          : lag === null
+            ? 'never synced'
+            : reasons.length > 0
+              ? 'degraded'
+              : 'ok';
     return {
       id: r.id,
       name: r.name,
@@ -98,6 +107,7 @@ export async function channelHealth(app: App): Promise<ChannelHealth[]> {
       failedPushes: r.failed_pushes,
       stockDriftSkus: driftKnown ? (drift.get(r.id) ?? 0) : null,
       health,
+      paused,
       reasons,
     };
   });

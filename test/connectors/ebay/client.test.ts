@@ -1,6 +1,6 @@
 /**
  * The eBay client against the eBay simulator, with real Redis for the shared
- * token, pause and daily budgets: tokens shared and renewed after a 401,
+ * token and daily budgets: tokens shared and renewed after a 401,
  * invalid_grant pausing the channel, a spent daily quota waiting for its reset,
  * a missing scope named, filters percent-encoded.
  */
@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EbayAuthError, EbayClient, EbayRequestError, type EbayClientOptions } from '../../../connectors/ebay/client.ts';
 import { EbaySimulator, SCOPE_BASE, startEbaySimulator } from '../../../connectors/ebay/simulator/index.ts';
-import { RetryableError } from '../../../src/domain/errors.ts';
+import { ChannelPausedError, RetryableError } from '../../../src/domain/errors.ts';
 import { RedisRateBudget, RedisSharedKV } from '../../../src/queue/shared-state.ts';
 import { REDIS_URL, testPrefix } from '../../helpers/services.ts';
 
@@ -71,20 +71,20 @@ describe('eBay client', () => {
     expect(sim.stats.tokenGrants).toBe(2);
   });
 
-  it('invalid_grant pauses the channel with "reconnect the account"; nothing is sent while paused', async () => {
-    const client = clientFor(sim, keys.prefix);
+  it('invalid_grant pauses the channel with "reconnect the account", through the context; nothing more is sent', async () => {
+    const paused: string[] = [];
+    const client = clientFor(sim, keys.prefix, { pauseChannel: async (reason) => void paused.push(reason) });
     sim.revoke('REVOKED_BY_USER');
     const err = await failure(client.call('GET', '/sell/fulfillment/v1/order', { api: 'sell.fulfillment' }));
     expect(err).toBeInstanceOf(EbayAuthError);
     expect(err.message).toMatch(/invalid_grant.*reconnect the account/);
+    expect(paused).toEqual([err.message]);
     const calls = sim.stats.calls;
     const grants = sim.stats.tokenGrants;
-    const again = await failure(clientFor(sim, keys.prefix).call('GET', '/sell/fulfillment/v1/order', { api: 'sell.fulfillment' }));
-    expect(again.message).toMatch(/paused since .*reconnect the account/);
+    const again = await failure(client.call('GET', '/sell/fulfillment/v1/order', { api: 'sell.fulfillment' }));
+    expect(again).toBeInstanceOf(ChannelPausedError);
+    expect(again.message).toMatch(/paused: .*reconnect the account/);
     expect([sim.stats.calls, sim.stats.tokenGrants]).toEqual([calls, grants]);
-    // Reconnecting (a new refresh token) ends the pause.
-    const reconnected = clientFor(sim, keys.prefix, { refreshToken: 'another-refresh-token' });
-    expect((await failure(reconnected.call('GET', '/sell/fulfillment/v1/order', { api: 'sell.fulfillment' }))).message).not.toMatch(/paused/);
   });
 
   it('a spent daily quota (429 2001) is retried when eBay says it resets', async () => {

@@ -20,7 +20,9 @@ const CALLS: CallSchema[] = [
   ['GET', /^\/sell\/inventory\/v1\/inventory_item$/, 'inventory', null, 'InventoryItems'],
   ['GET', /^\/sell\/inventory\/v1\/offer$/, 'inventory', null, 'Offers'],
   ['POST', /^\/sell\/inventory\/v1\/bulk_update_price_quantity$/, 'inventory', 'BulkPriceQuantity', 'BulkPriceQuantityResponse'],
-  ['GET', /^\/developer\/analytics\/v1_beta\/(user_)?rate_limit\/$/, 'analytics', null, 'RateLimitsResponse'],
+  ['GET', /^\/developer\/analytics\/v1_beta\/user_rate_limit\/$/, 'analytics', null, 'RateLimitsResponse'],
+  ['GET', /^\/developer\/analytics\/v1_beta\/rate_limit\/$/, 'analytics', null, 'RateLimitsResponse'],
+  ['GET', /^\/commerce\/notification\/v1\/subscription$/, 'notification', null, 'SubscriptionSearchResponse'],
 ];
 
 describe('eBay requests and simulator responses against the specs', () => {
@@ -36,7 +38,8 @@ describe('eBay requests and simulator responses against the specs', () => {
     await keys.cleanup();
   });
 
-  it('every exchange of a pull, a shipment, a stock push and a quota read validates', async () => {
+  it('every exchange of a connect check, a pull, a shipment, a stock push and the dashboard\'s quota reads validates', async () => {
+    await c.connector.verify();
     await sim.createProduct({ sku: 'MUG', title: 'Mug', price: '12.50', stock: 50 });
     const { externalId } = await sim.createOrder({ lines: [{ sku: 'MUG', quantity: 2 }], email: 'ada@example.com' });
     await sim.cancelOrder((await sim.createOrder({ lines: [{ sku: 'MUG', quantity: 1 }] })).externalId);
@@ -58,7 +61,9 @@ describe('eBay requests and simulator responses against the specs', () => {
     for await (const page of c.connector.listListings()) listings.push(...page);
     await c.connector.pushStock([{ listing: listings[0]!, available: 9, intent: 't:1' }]);
     await c.connector.readStock([listings[0]!]);
-    await (c.connector as unknown as { client: { liveQuota(api: string, user: boolean): Promise<unknown> } }).client.liveQuota('fulfillment', false);
+    // The dashboard's quota line: getUserRateLimits and getRateLimits, read in the background.
+    await c.connector.notices!();
+    await expect.poll(() => c.connector.notices!(), { timeout: 10_000 }).toEqual([expect.stringMatching(/this seller: .*\| the app/)]);
 
     const checked = expectExchangesValid(sim.exchanges, CALLS);
     // Every kind of call was made and checked.
