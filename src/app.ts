@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { requireSecretKey } from './config.ts';
 import { createDb, ensureDatabase, migrate, type Db } from './db/index.ts';
-import { loadChannel } from './db/channels.ts';
+import { loadChannel, storeCredential } from './db/channels.ts';
 import { postgresBackend, redisBackend, type QueueBackend } from './queue/backend.ts';
 import { QueueSet } from './queue/queues.ts';
 import type { RateBudget, SharedKV } from './queue/shared-state.ts';
@@ -145,6 +145,7 @@ export class ConnectorCache {
       kv: this.app.kv,
       log: this.app.log.child({ channel: channelId, kind: record.kind }),
       recordCall: (outcome) => channelApiCalls.inc({ channel: String(channelId), kind: record.kind, outcome }),
+      storeCredential: (name, value, replaces) => storeCredential(this.app.db, requireSecretKey(this.app.config), channelId, name, value, replaces),
     });
     const entry = { updatedAt, channel, connector };
     const previous = this.built.get(channelId);
