@@ -57,7 +57,7 @@ const SIGNATURE_ERRORS = [215120, 215122];
 const COMMENT_MAX = 100;
 
 /** The body issueRefund is sent for this push (exported for the spec test). */
-export function issueRefundBody(push: RefundPush, order: OrderRefunds): Record<string, unknown> {
+export function issueRefundBody(push: RefundPush, order: { lineItems: readonly unknown[] }): Record<string, unknown> {
   const lineTotal = push.lines.reduce((n, l) => n + toUnits(l.amount), 0n);
   const byLines = push.lines.length > 0 && toUnits(push.shipping) === 0n && lineTotal === toUnits(push.amount) && order.lineItems.length > 1;
   const comment = `${refundMarker(push.refundId)}: ${push.reason}`.slice(0, COMMENT_MAX);
