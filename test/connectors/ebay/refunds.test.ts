@@ -18,8 +18,10 @@ import { signatureHeaders } from '../../../connectors/ebay/signing.ts';
 import { startEbaySimulator, type EbaySimulator } from '../../../connectors/ebay/simulator/index.ts';
 import type { Connector, RefundPush } from '../../../connectors/types.ts';
 import { createDb, type Db } from '../../../src/db/index.ts';
+import { line as unifiedLine, order as unifiedOrder, saveOrders } from '../../helpers/orders.ts';
 import { addChannel, loadChannel, storeCredential } from '../../../src/db/channels.ts';
 import { PermanentError, RetryableError } from '../../../src/domain/errors.ts';
+import { refundPushOf } from '../../../src/fulfilment/refunds.ts';
 import { RedisRateBudget, RedisSharedKV } from '../../../src/queue/shared-state.ts';
 import { createTestDatabase, REDIS_URL, testPrefix, type TestDatabase } from '../../helpers/services.ts';
 import { expectExchangesValid, expectValid, type CallSchema } from './spec-schemas.ts';
@@ -194,6 +196,45 @@ describe('eBay refunds (an EBAY_GB seller)', () => {
     expect(second.alreadyDone).toBe(false);
     expect(o.paymentSummary.refunds.map((r) => r.refundId)).toEqual([first.externalRef, second.externalRef]);
     sim.refunds.settleMs = 2000;
+  });
+
+  it('refunds what channelsync owes once, from the push the job builds, though the run dies before recording it', async () => {
+    const o = await order([{ sku: 'MUG', quantity: 2 }]);
+    const mug = o.lineItems[0]!;
+    await saveOrders(db, channelId, [
+      unifiedOrder({
+        externalId: o.orderId,
+        orderNumber: o.orderId,
+        currency: 'GBP',
+        totals: { subtotal: '25.00', shipping: '0.00', tax: '0.00', discount: '0.00', total: '25.00' },
+        lines: [unifiedLine({ externalId: mug.lineItemId, sku: 'MUG', quantity: 2, unitPrice: '12.50', tax: '0.00' })],
+      }),
+    ]);
+    const saved = await db.selectFrom('orders').innerJoin('order_lines', 'order_lines.order_id', 'orders.id').select(['orders.id', 'order_lines.id as lineId']).where('orders.external_id', '=', o.orderId).executeTakeFirstOrThrow();
+    /** A refund of one mug that channelsync owes the channel, as approving a return writes it. */
+    const owe = async () => {
+      const r = await db.insertInto('refunds').values({ order_id: saved.id, external_id: null, amount: '12.50', shipping: '0', currency: 'GBP', reason: 'return', source: 'channelsync', return_id: null }).returning('id').executeTakeFirstOrThrow();
+      await db.insertInto('refund_lines').values({ refund_id: r.id, order_line_id: saved.lineId, quantity: 1, amount: '12.50' }).execute();
+      return r.id;
+    };
+    const first = await owe();
+    const made = await connector.refundOrder!((await refundPushOf(db, first))!);
+    // The run died before recording eBay's refund id: the retry finds it on eBay.
+    expect(await connector.refundOrder!((await refundPushOf(db, first))!)).toEqual({ externalRef: made.externalRef, alreadyDone: true });
+    await db.updateTable('refunds').set({ external_id: made.externalRef }).where('id', '=', first).execute();
+    expect(await connector.refundOrder!((await refundPushOf(db, first))!)).toEqual({ externalRef: made.externalRef, alreadyDone: true });
+
+    // The second mug comes back: the same money again, a new refund, since the first is recorded.
+    const second = await owe();
+    expect((await refundPushOf(db, second))!.knownChannelRefunds).toEqual([made.externalRef]);
+    sim.refunds.settleMs = 0;
+    const made2 = await connector.refundOrder!((await refundPushOf(db, second))!);
+    sim.refunds.settleMs = 2000;
+    expect(made2.alreadyDone).toBe(false);
+    expect(o.paymentSummary.refunds.map((r) => [r.refundId, r.amount.value])).toEqual([
+      [made.externalRef, '12.50'],
+      [made2.externalRef, '12.50'],
+    ]);
   });
 
   it('refunds a line of a multi-line order by line, shown in getOrder, and settles to REFUNDED', async () => {
