@@ -59,6 +59,33 @@ describe('eBay HTTP message signatures', () => {
   });
 });
 
+describe('eBay signatures outside the EU and the UK', () => {
+  it('are not required of an EBAY_US seller, and one sent is ignored, as the guide says', async () => {
+    const sim = await startEbaySimulator({ log: pino({ level: 'silent' }) });
+    try {
+      await sim.createProduct({ sku: 'MUG', title: 'Mug', price: '12.50', stock: 5 });
+      const { externalId } = await sim.createOrder({ lines: [{ sku: 'MUG', quantity: 2 }] });
+      const basic = Buffer.from(`${sim.clientId}:${sim.clientSecret}`).toString('base64');
+      const minted = await fetch(`${sim.url}/identity/v1/oauth2/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sim.refreshToken }).toString(),
+      });
+      const token = ((await minted.json()) as { access_token: string }).access_token;
+      const url = `${sim.url}/sell/fulfillment/v1/order/${externalId}/issue_refund`;
+      const body = JSON.stringify({ reasonForRefund: 'BUYER_RETURN', orderLevelRefundAmount: { value: '1.00', currency: 'USD' } });
+      const send = (headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body });
+      expect((await send({})).status).toBe(200);
+      // eBay's test key is not this app's: ignored all the same for a US seller.
+      sim.refunds.settleMs = 0;
+      expect((await send(signatureHeaders({ method: 'POST', url, body }, VECTOR))).status).toBe(200);
+      expect(sim.state.orders.get(externalId)!.paymentSummary.refunds).toHaveLength(2);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('eBay refunds (an EBAY_GB seller)', () => {
   const keys = testPrefix();
   const secret = randomBytes(32);
