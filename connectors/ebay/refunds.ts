@@ -30,7 +30,7 @@ import { refundMarker } from '../../src/domain/order.ts';
 import { toUnits } from '../../src/domain/money.ts';
 import type { PushOutcome, RefundPush } from '../types.ts';
 import { EbayRequestError, type EbayClient } from './client.ts';
-import { signatureHeaders } from './signing.ts';
+import { privateKeyOf, signatureHeaders } from './signing.ts';
 import type { SigningKeys } from './signing-keys.ts';
 
 const amount = z.object({ value: z.string(), currency: z.string() });
@@ -130,13 +130,14 @@ export async function refundOrder(client: EbayClient, keys: SigningKeys, push: R
   if (own) return { externalRef: own, alreadyDone: true };
 
   const key = await keys.get();
+  const signer = { jwe: key.jwe, privateKey: privateKeyOf(key.privateKey) };
   const body = issueRefundBody(push, order);
   try {
     const res = await client.call('POST', `/sell/fulfillment/v1/order/${encodeURIComponent(id)}/issue_refund`, {
       body,
       api: 'sell.finances',
       what: `refund ${push.refundId} of order ${id}`,
-      sign: (parts) => signatureHeaders(parts, key),
+      sign: (parts) => signatureHeaders(parts, signer),
     });
     const answer = refundAnswerSchema.parse(res.body ?? {});
     if (answer.refundStatus === 'FAILED' || !answer.refundId) {
