@@ -191,7 +191,7 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
 
   /** Refunder: issueRefund, signed, once however often pushed (./refunds.ts). */
   refundOrder(push: RefundPush): Promise<PushOutcome> {
-    return refundOrder(this.client, this.signingKeys, push);
+    return refundOrder({ client: this.client, keys: this.signingKeys, kv: this.ctx.kv, channelId: this.ctx.channel.id }, push);
   }
 
   listListings(): AsyncIterable<ChannelListing[]> {

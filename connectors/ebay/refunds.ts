@@ -13,6 +13,12 @@
  * seller made by hand on eBay for exactly this money, not yet read into channelsync,
  * also counts as this one, so the buyer gets it once rather than twice.
  *
+ * Amounts alone can miss: getOrder shows "the seller's net amount" (eBay-collected tax
+ * left out), which can be less than what was sent. So before each call the ids of the
+ * refunds eBay shows are noted in the shared KV (`ebay:<channel>:refund-intent:<refund>`,
+ * 30 days); a retry that finds that note takes any unrecorded refund eBay made since as
+ * this one, whatever its amount. Without the note (Redis lost) the amount rule remains.
+ *
  * The body: line by line (`refundItems`, each line's own money) when the push is lines
  * only and the order has more than one line, as the spec asks; otherwise
  * `orderLevelRefundAmount` (a refund with shipping, or capped below its lines).
@@ -28,6 +34,7 @@ import { z } from 'zod';
 import { PermanentError, RetryableError } from '../../src/domain/errors.ts';
 import { refundMarker } from '../../src/domain/order.ts';
 import { toUnits } from '../../src/domain/money.ts';
+import type { SharedKV } from '../../src/queue/shared-state.ts';
 import type { PushOutcome, RefundPush } from '../types.ts';
 import { EbayRequestError, type EbayClient } from './client.ts';
 import { privateKeyOf, signatureHeaders } from './signing.ts';
@@ -55,6 +62,8 @@ const LATER: Record<number, number> = {
 const SIGNATURE_ERRORS = [215120, 215122];
 /** IssueRefundRequest.comment: "Max Length: 100". */
 const COMMENT_MAX = 100;
+/** How long the note of an attempt is kept: far longer than a push is retried. */
+const INTENT_TTL_MS = 30 * 86_400_000;
 
 /** The body issueRefund is sent for this push (exported for the spec test). */
 export function issueRefundBody(push: RefundPush, order: { lineItems: readonly unknown[] }): Record<string, unknown> {
@@ -96,19 +105,44 @@ function unrecordedRefunds(order: OrderRefunds, known: ReadonlySet<string>): Map
   return out;
 }
 
-/** The refund of this push among those eBay shows and channelsync has not recorded, if one is there. */
-export function findOwnRefund(push: RefundPush, order: OrderRefunds): string | null {
+/** Every refund id eBay shows on the order, failed ones too. */
+function refundIds(order: OrderRefunds): string[] {
+  const ids = [...(order.paymentSummary?.refunds ?? []), ...order.lineItems.flatMap((l) => l.refunds ?? [])].map((r) => r.refundId);
+  return [...new Set(ids.filter((id): id is string => !!id))];
+}
+
+/**
+ * The refund of this push among those eBay shows and channelsync has not recorded, if
+ * one is there: one made since `before` (the ids noted before an earlier attempt), or
+ * else one of the same money.
+ */
+export function findOwnRefund(push: RefundPush, order: OrderRefunds, before: readonly string[] | null = null): string | null {
+  const unrecorded = unrecordedRefunds(order, new Set(push.knownChannelRefunds ?? []));
+  if (before) {
+    const since = [...unrecorded.keys()].find((id) => !before.includes(id));
+    if (since) return since;
+  }
   const body = issueRefundBody(push, order);
   const items = body.refundItems as Array<{ lineItemId: string; refundAmount: { value: string } }> | undefined;
-  for (const [id, r] of unrecordedRefunds(order, new Set(push.knownChannelRefunds ?? []))) {
+  for (const [id, r] of unrecorded) {
     if (!items && r.order !== null && r.order === toUnits(ebayMoney(push.amount))) return id;
     if (items && r.order === null && r.lines.size === items.length && items.every((i) => r.lines.get(i.lineItemId) === toUnits(i.refundAmount.value))) return id;
   }
   return null;
 }
 
-export async function refundOrder(client: EbayClient, keys: SigningKeys, push: RefundPush): Promise<PushOutcome> {
+export interface RefundContext {
+  client: EbayClient;
+  keys: SigningKeys;
+  kv: SharedKV;
+  channelId: number;
+}
+
+export async function refundOrder({ client, keys, kv, channelId }: RefundContext, push: RefundPush): Promise<PushOutcome> {
   const id = push.orderExternalId;
+  const intentKey = `ebay:${channelId}:refund-intent:${push.refundId}`;
+  const noted = await kv.get(intentKey);
+  const before = noted ? (JSON.parse(noted) as string[]) : null;
   const readOrder = async (): Promise<OrderRefunds> => {
     try {
       // getOrder (https://developer.ebay.com/api-docs/sell/fulfillment/resources/order/methods/getOrder): paymentSummary.refunds, lineItems[].refunds.
@@ -126,12 +160,14 @@ export async function refundOrder(client: EbayClient, keys: SigningKeys, push: R
   if (currency && currency !== push.currency) {
     throw new PermanentError(`refund ${push.refundId} is in ${push.currency} but eBay order ${id} was paid in ${currency}: refund it on eBay`);
   }
-  const own = findOwnRefund(push, order);
+  const own = findOwnRefund(push, order, before);
   if (own) return { externalRef: own, alreadyDone: true };
 
   const key = await keys.get();
   const signer = { jwe: key.jwe, privateKey: privateKeyOf(key.privateKey) };
   const body = issueRefundBody(push, order);
+  // Noted before the call: a run that dies after eBay accepted finds its refund by this.
+  await kv.set(intentKey, JSON.stringify(refundIds(order)), INTENT_TTL_MS);
   try {
     const res = await client.call('POST', `/sell/fulfillment/v1/order/${encodeURIComponent(id)}/issue_refund`, {
       body,
@@ -157,7 +193,7 @@ export async function refundOrder(client: EbayClient, keys: SigningKeys, push: R
     }
     if (err.errorIds.includes(34917)) {
       // "already refunded": a refund this push made may be what eBay means.
-      const again = findOwnRefund(push, await readOrder());
+      const again = findOwnRefund(push, await readOrder(), refundIds(order));
       if (again) return { externalRef: again, alreadyDone: true };
     }
     throw err;

@@ -216,6 +216,14 @@ describe('eBay refunds (an EBAY_GB seller)', () => {
     const again = await connector.refundOrder!(push(o, 10, oneMug));
     expect(again).toEqual({ externalRef: first.externalRef, alreadyDone: true });
     expect(o.paymentSummary.refunds).toHaveLength(1);
+    // eBay shows the seller's net amount (eBay-collected VAT left out): the note of the attempt still finds it.
+    o.paymentSummary.refunds[0]!.amount.value = '10.42';
+    expect(await connector.refundOrder!(push(o, 10, oneMug))).toEqual({ externalRef: first.externalRef, alreadyDone: true });
+    // Without the note (Redis lost), the same money still finds it.
+    o.paymentSummary.refunds[0]!.amount.value = '12.50';
+    await new RedisSharedKV(redis, keys.prefix).del(`ebay:${channelId}:refund-intent:10`);
+    expect(await connector.refundOrder!(push(o, 10, oneMug))).toEqual({ externalRef: first.externalRef, alreadyDone: true });
+    expect(o.paymentSummary.refunds).toHaveLength(1);
 
     // A second, different refund of the same money after the first was recorded is a new one.
     sim.refunds.settleMs = 0;
