@@ -44,6 +44,15 @@ export interface ConnectorContext<S = Record<string, unknown>, C = Record<string
    * exists yet (`channels add` checking credentials) and in connector unit tests.
    */
   pauseChannel?(reason: string): Promise<void>;
+  /**
+   * Keeps a credential the connector obtained itself (eBay: the signing key pair
+   * createSigningKey returns once) with the channel's other credentials, sealed in
+   * Postgres: `credentials[name] = value` when it still equals `replaces` (undefined:
+   * absent). Resolves with the value stored afterwards, so processes racing to create
+   * one all end up using the same. Absent where channelsync has no channel row (tests
+   * of a bare connector, `channels add` before the row exists).
+   */
+  storeCredential?(name: string, value: unknown, replaces?: unknown): Promise<unknown>;
 }
 
 export type ApiCallOutcome = 'ok' | 'throttled' | 'error';
@@ -181,6 +190,13 @@ export interface RefundPush {
   /** Units and money per line; channelsync restocks in its own ledger, so the channel is not asked to. */
   lines: Array<{ lineExternalId: string; quantity: number; amount: string }>;
   reason: string;
+  /**
+   * The channel's ids of this order's refunds channelsync has recorded (read from the
+   * channel, or accepted for earlier pushes). A channel whose refunds carry no note to
+   * hold the marker (eBay) tells its own refund of this push, made by a run that died
+   * before recording it, from these.
+   */
+  knownChannelRefunds?: string[];
 }
 
 export interface Capabilities {

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { requireSecretKey } from './config.ts';
 import { createDb, ensureDatabase, migrate, type Db } from './db/index.ts';
-import { loadChannel, pauseAdvice, pauseChannel } from './db/channels.ts';
+import { loadChannel, pauseAdvice, pauseChannel, storeCredential } from './db/channels.ts';
 import { closeLockConnections } from './db/locks.ts';
 import { postgresBackend, redisBackend, type QueueBackend } from './queue/backend.ts';
 import { QueueSet } from './queue/queues.ts';
@@ -170,6 +170,7 @@ export class ConnectorCache {
         await pauseChannel(this.app.db, channelId, reason);
         this.app.log.warn({ channel: channelId, reason }, 'channel paused until a person reconnects it');
       },
+      storeCredential: (name, value, replaces) => storeCredential(this.app.db, requireSecretKey(this.app.config), channelId, name, value, replaces),
     });
     const entry = { updatedAt, channel, connector };
     const previous = this.built.get(channelId);

@@ -97,6 +97,13 @@ export interface EbayRequest {
   what?: string;
   /** Which quota the call counts against (`sell.fulfillment`); the app's is always counted. */
   api?: string;
+  /** Another host of eBay's than `apiUrl` (the Key Management API lives on apiz.ebay.com). */
+  baseUrl?: string;
+  /**
+   * Headers that sign the request as sent (./signing.ts): called with the exact URL and
+   * body bytes of each attempt, so a retry after a 401 is signed afresh.
+   */
+  sign?(parts: { method: string; url: string; body?: string }): Record<string, string>;
 }
 
 export interface EbayResponse<T = unknown> {
@@ -289,14 +296,16 @@ export class EbayClient {
       body = JSON.stringify(req.body);
     }
     const query = req.query ? encodeQuery(req.query) : '';
-    return this.fetch(method, `${path}${query}`, headers, body);
+    const base = req.baseUrl ?? this.o.apiUrl;
+    if (req.sign) Object.assign(headers, req.sign({ method, url: `${base}${path}${query}`, ...(body !== undefined ? { body } : {}) }));
+    return this.fetch(method, `${path}${query}`, headers, body, base);
   }
 
-  private async fetch(method: string, pathAndQuery: string, headers: Record<string, string>, body?: string): Promise<EbayResponse> {
+  private async fetch(method: string, pathAndQuery: string, headers: Record<string, string>, body?: string, base = this.o.apiUrl): Promise<EbayResponse> {
     const signal = AbortSignal.any([this.closing.signal, AbortSignal.timeout(this.timeoutMs)]);
     let res: Response;
     try {
-      res = await fetch(`${this.o.apiUrl}${pathAndQuery}`, { method, headers, body, signal });
+      res = await fetch(`${base}${pathAndQuery}`, { method, headers, body, signal });
     } catch (err) {
       this.o.recordCall?.('error');
       throw new RetryableError(`eBay did not answer ${method} ${pathAndQuery.split('?')[0]} (${(err as Error).message})`, undefined, { cause: err });

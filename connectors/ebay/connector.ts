@@ -17,6 +17,7 @@ import type {
   OrderPage,
   ParsedWebhook,
   PushOutcome,
+  RefundPush,
   StockPush,
   StockPushResult,
   StockReading,
@@ -27,6 +28,8 @@ import type {
 import { EbayClient, EbayRequestError } from './client.ts';
 import type { AcceptedDelivery, ChannelNotices, NotificationEndpoint } from '../types.ts';
 import { pushFulfillment } from './fulfilment.ts';
+import { refundOrder } from './refunds.ts';
+import { SigningKeys } from './signing-keys.ts';
 import { mapOrder } from './mapping.ts';
 import { cachedKeys, challengeResponse, decodeSignatureHeader, meaningOf, SIGNATURE_HEADER, verifyNotification, type PublicKeySource } from './notifications.ts';
 import { EbayOrderUnreadable, pullOrders } from './pull.ts';
@@ -39,10 +42,11 @@ const QUOTA_TTL_MS = 10 * 60 * 1000;
 
 export class EbayConnector implements Connector, NotificationEndpoint, ChannelNotices {
   readonly kind = 'ebay';
-  readonly capabilities: Capabilities = { webhooks: true, backfill: false, cancel: false, refund: false };
+  readonly capabilities: Capabilities;
   /** CreateShippingFulfillment has no URL field. */
   readonly fulfilmentKeeps: FulfilmentKeeps = { trackingUrl: 'none' };
   readonly client: EbayClient;
+  private readonly signingKeys: SigningKeys;
   private readonly keys: PublicKeySource;
   private readonly log: Logger;
 
@@ -65,6 +69,14 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
       ...(ctx.pauseChannel ? { pauseChannel: ctx.pauseChannel } : {}),
     });
     this.keys = cachedKeys(ctx.kv, this.client.publicKeys);
+    // issueRefund needs sell.finances: without it the role is not offered (approving a return says so at once).
+    this.capabilities = { webhooks: true, backfill: false, cancel: false, refund: settings.scopes.some((s) => s.endsWith('/sell.finances')) };
+    this.signingKeys = new SigningKeys({
+      client: this.client,
+      apiUrl: settings.apiUrl,
+      stored: credentials.signingKey,
+      ...(ctx.storeCredential ? { store: ctx.storeCredential } : {}),
+    });
   }
 
   /** One getOrders of one order: proves the refresh token, the scopes and the marketplace. */
@@ -183,6 +195,11 @@ export class EbayConnector implements Connector, NotificationEndpoint, ChannelNo
 
   pushFulfillment(push: FulfillmentPush): Promise<PushOutcome> {
     return pushFulfillment(this.client, push);
+  }
+
+  /** Refunder: issueRefund, signed, once however often pushed (./refunds.ts). */
+  refundOrder(push: RefundPush): Promise<PushOutcome> {
+    return refundOrder({ client: this.client, keys: this.signingKeys, kv: this.ctx.kv, channelId: this.ctx.channel.id }, push);
   }
 
   listListings(): AsyncIterable<ChannelListing[]> {

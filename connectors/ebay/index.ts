@@ -9,7 +9,7 @@ import { APP_SCOPE } from './client.ts';
 import { EbayConnector } from './connector.ts';
 
 /** Scopes channelsync asks the seller for. */
-export const EBAY_SCOPES = ['sell.fulfillment', 'sell.inventory', 'commerce.notification.subscription'].map((s) => `${APP_SCOPE}/${s}`);
+export const EBAY_SCOPES = ['sell.fulfillment', 'sell.inventory', 'commerce.notification.subscription', 'sell.finances'].map((s) => `${APP_SCOPE}/${s}`);
 
 export const ebaySettingsSchema = z
   .object({
@@ -50,6 +50,11 @@ export const ebayCredentialsSchema = z.object({
   refreshToken: z.string().min(1),
   /** The destination's verification token (eBay: 32 to 80 characters), for the endpoint challenge. */
   verificationToken: z.string().min(1).optional(),
+  /**
+   * The key pair refunds are signed with (./signing-keys.ts): createSigningKey's
+   * signingKeyId, jwe and privateKey. Kept as stored; created and stored by channelsync when absent.
+   */
+  signingKey: z.unknown().optional(),
 });
 export type EbayCredentials = z.infer<typeof ebayCredentialsSchema>;
 

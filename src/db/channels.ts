@@ -54,6 +54,28 @@ export async function listChannels(db: Db): Promise<ChannelSummary[]> {
   return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, enabled: r.enabled, settings: r.settings, createdAt: r.created_at }));
 }
 
+/**
+ * `credentials[name] = value` on channel `id`, re-sealed in one transaction with the row
+ * locked, when the stored value still equals `replaces` (undefined: absent): a
+ * compare-and-set, so of two processes that each obtained a credential (two signing
+ * keys), the first one stored wins and both use it. Returns the value stored afterwards.
+ * `updated_at` moves, so connector caches rebuild with it.
+ */
+export async function storeCredential(db: Db, key: Buffer, id: number, name: string, value: unknown, replaces?: unknown): Promise<unknown> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('channels').select(['id', 'credentials_encrypted', 'credential_key_id']).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!row) throw new ConfigError(`channel ${id} does not exist`);
+    const credentials = openCredentials(key, row);
+    if (JSON.stringify(credentials[name]) !== JSON.stringify(replaces)) return credentials[name];
+    await trx
+      .updateTable('channels')
+      .set({ credentials_encrypted: encryptJson(key, { ...credentials, [name]: value }, aad(id)), credential_key_id: keyId(key), updated_at: sql`now()` })
+      .where('id', '=', id)
+      .execute();
+    return value;
+  });
+}
+
 /** Loads and decrypts one channel. Null when it does not exist. */
 export async function loadChannel(db: Db, key: Buffer, id: number): Promise<(ChannelRecord & { enabled: boolean; updatedAt: Date }) | null> {
   const row = await db.selectFrom('channels').selectAll().where('id', '=', id).executeTakeFirst();

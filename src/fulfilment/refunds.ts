@@ -217,7 +217,7 @@ export async function refundPushOf(db: App['db'], refundId: number) {
   const r = await db
     .selectFrom('refunds')
     .innerJoin('orders', 'orders.id', 'refunds.order_id')
-    .select(['refunds.id', 'refunds.amount', 'refunds.shipping', 'refunds.currency', 'refunds.reason', 'refunds.source', 'orders.external_id'])
+    .select(['refunds.id', 'refunds.amount', 'refunds.shipping', 'refunds.currency', 'refunds.reason', 'refunds.source', 'refunds.order_id', 'orders.external_id'])
     .where('refunds.id', '=', refundId)
     .executeTakeFirst();
   if (!r) return null;
@@ -228,7 +228,15 @@ export async function refundPushOf(db: App['db'], refundId: number) {
     .where('refund_id', '=', refundId)
     .orderBy('order_lines.id')
     .execute();
+  const known = await db
+    .selectFrom('refunds')
+    .select('external_id')
+    .where('order_id', '=', r.order_id)
+    .where('external_id', 'is not', null)
+    .where('id', '!=', refundId)
+    .execute();
   return {
+    knownChannelRefunds: known.map((k) => k.external_id!),
     orderExternalId: r.external_id,
     refundId: r.id,
     amount: money(r.amount),

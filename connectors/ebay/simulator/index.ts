@@ -15,6 +15,7 @@ import type { ChannelSimulator, FaultSettings, SimulatedFulfillment, SimulatedOr
 import { searchOrders, type ListOrder } from './orders.ts';
 import { NotificationConfig, SIM_TOPICS } from './destinations.ts';
 import { EbaySimError, SellerState, type SellerSnapshot, type SimOrder } from './state.ts';
+import { SimRefunds, SimSigningKeys } from './refunds.ts';
 import { loadSimulatorFile, persistSimulator, type SimulatorPersistence } from '../../simulator-file.ts';
 import { endpointProblems } from '../subscriptions.ts';
 
@@ -30,7 +31,14 @@ export interface EbaySimulatorOptions extends SimulatorOptions {
   grantedScopes?: string[];
   /** Digest eBay names in getPublicKey (SHA1 in eBay's SDK test data). Default SHA1. */
   digest?: 'SHA1' | 'SHA256';
+  /** The seller's marketplace (EBAY_GB, EBAY_DE: an EU/UK seller, whose refunds must be signed). Default EBAY_US. */
+  marketplaceId?: string;
+  /** How long an issued refund stays PENDING before getOrder shows it REFUNDED, ms. Default 2000. */
+  refundSettleMs?: number;
 }
+
+/** The currency a simulated seller of each marketplace is paid in. */
+const CURRENCY: Record<string, string> = { EBAY_US: 'USD', EBAY_GB: 'GBP', EBAY_CA: 'CAD', EBAY_AU: 'AUD', EBAY_PL: 'PLN', EBAY_CH: 'CHF' };
 
 /** The statePath file: the seller's data and the app's credentials (destinations, tokens and quotas are not kept). */
 interface PersistedSeller extends SellerSnapshot {
@@ -53,6 +61,8 @@ interface Route {
 }
 
 export interface SimRequest {
+  /** The path as it arrived, still percent-encoded (a signature's `@path`). */
+  path: string;
   params: string[];
   query: URLSearchParams;
   rawQuery: string;
@@ -94,9 +104,16 @@ export class EbaySimulator implements ChannelSimulator {
   private readonly deliveries = new Set<Promise<void>>();
   private revoked = false;
   private persistence: SimulatorPersistence | null = null;
+  /** The app's signing keys (Key Management API). */
+  readonly signingKeys: SimSigningKeys;
+  /** issueRefund and the refunds' settling. */
+  readonly refunds: SimRefunds;
 
   constructor(private readonly options: EbaySimulatorOptions = {}) {
-    this.state = new SellerState(`seller_${randomBytes(3).toString('hex')}`);
+    const marketplace = options.marketplaceId ?? 'EBAY_US';
+    this.state = new SellerState(`seller_${randomBytes(3).toString('hex')}`, marketplace, CURRENCY[marketplace] ?? 'EUR');
+    this.signingKeys = new SimSigningKeys(() => ({ clientId: this.clientId, clientSecret: this.clientSecret }), () => this.state.now());
+    this.refunds = new SimRefunds(this.state, this.signingKeys, options.refundSettleMs ?? 2000);
     this.routes = this.buildRoutes();
     // eBay delivers over HTTPS to public hosts only; tests and the demo listen on http://127.0.0.1.
     if (!options.allowLocalWebhooks) this.notifications.endpointCheck = endpointProblems;
@@ -334,7 +351,7 @@ export class EbaySimulator implements ChannelSimulator {
         }
       }
       this.stats.calls++;
-      reply(await route.handle({ params, query: new URLSearchParams(rawQuery), rawQuery, headers: req.headers, body, rawBody }));
+      reply(await route.handle({ path, params, query: new URLSearchParams(rawQuery), rawQuery, headers: req.headers, body, rawBody }));
     } catch (err) {
       if (err instanceof EbaySimError) return reply({ status: err.status, body: err.body() });
       reply({ status: 500, body: new EbaySimError(500, 25001, `A system error has occurred. ${(err as Error).message}`, 'API_INVENTORY', 'APPLICATION').body() });
@@ -376,7 +393,10 @@ export class EbaySimulator implements ChannelSimulator {
         pattern: /^\/sell\/fulfillment\/v1\/order$/,
         auth: 'user',
         scopes: fulfillment,
-        handle: (r) => ({ status: 200, body: searchOrders(s.orders.values(), { rawQuery: r.rawQuery, params: r.query, now: s.now(), listOrder: this.listOrder }, `${this.url}/sell/fulfillment/v1/order`) }),
+        handle: (r) => {
+          for (const o of s.orders.values()) this.refunds.settle(o);
+          return { status: 200, body: searchOrders(s.orders.values(), { rawQuery: r.rawQuery, params: r.query, now: s.now(), listOrder: this.listOrder }, `${this.url}/sell/fulfillment/v1/order`) };
+        },
       },
       {
         method: 'GET',
@@ -386,9 +406,30 @@ export class EbaySimulator implements ChannelSimulator {
         handle: (r) => {
           const o = s.orders.get(r.params[0]!);
           if (!o) throw new EbaySimError(404, 32100, `Invalid Order Id: ${r.params[0]}`);
+          this.refunds.settle(o);
           return { status: 200, body: o };
         },
       },
+      {
+        // issueRefund: scope sell.finances; signed for EU/UK sellers (./refunds.ts).
+        method: 'POST',
+        pattern: /^\/sell\/fulfillment\/v1\/order\/([^/]+)\/issue_refund$/,
+        auth: 'user',
+        scopes: scopesOf('sell.finances'),
+        handle: (r) => ({
+          status: 200,
+          body: this.refunds.issue({ orderId: r.params[0]!, method: 'POST', url: `http://${r.headers.host ?? '127.0.0.1'}${r.path}`, headers: r.headers, body: r.body, rawBody: r.rawBody }),
+        }),
+      },
+      // Key Management API (on apiz.ebay.com at eBay; here on the one host), application token.
+      { method: 'POST', pattern: /^\/developer\/key_management\/v1\/signing_key$/, auth: 'app', handle: (r) => ({ status: 200, body: this.signingKeys.create(r.body) }) },
+      {
+        method: 'GET',
+        pattern: /^\/developer\/key_management\/v1\/signing_key$/,
+        auth: 'app',
+        handle: () => ({ status: 200, body: { signingKeys: [...this.signingKeys.keys.values()] } }),
+      },
+      { method: 'GET', pattern: /^\/developer\/key_management\/v1\/signing_key\/([^/]+)$/, auth: 'app', handle: (r) => ({ status: 200, body: this.signingKeys.get(r.params[0]!) }) },
       {
         method: 'GET',
         pattern: /^\/sell\/fulfillment\/v1\/order\/([^/]+)\/shipping_fulfillment$/,

@@ -22,6 +22,8 @@ export interface SimLineItem {
   lineItemFulfillmentStatus: 'NOT_STARTED' | 'IN_PROGRESS' | 'FULFILLED';
   listingMarketplaceId: string;
   soldFormat: 'FIXED_PRICE';
+  /** Line-level refunds (issueRefund with refundItems): LineItemRefund. */
+  refunds?: Array<{ refundId: string; amount: Amount; refundDate?: string }>;
 }
 
 export interface SimCancelRequest {
@@ -38,11 +40,17 @@ export interface SimOrder {
   creationDate: string;
   lastModifiedDate: string;
   orderFulfillmentStatus: 'NOT_STARTED' | 'IN_PROGRESS' | 'FULFILLED';
-  orderPaymentStatus: 'PENDING' | 'PAID' | 'FULLY_REFUNDED';
+  orderPaymentStatus: 'PENDING' | 'PAID' | 'PARTIALLY_REFUNDED' | 'FULLY_REFUNDED';
   sellerId: string;
   buyer: { username: string; buyerRegistrationAddress?: { email?: string; fullName?: string } };
   buyerCheckoutNotes?: string;
   pricingSummary: { priceSubtotal: Amount; deliveryCost: Amount; tax?: Amount; total: Amount };
+  /** PaymentSummary: the buyer's payment and the order-level refunds (OrderRefund), always returned. */
+  paymentSummary: {
+    payments: Array<{ paymentMethod: 'EBAY'; paymentStatus: 'PAID' | 'PENDING'; amount: Amount; paymentDate?: string }>;
+    refunds: Array<{ refundId: string; refundStatus: 'PENDING' | 'REFUNDED' | 'FAILED'; amount: Amount; refundDate?: string; refundReferenceId?: string }>;
+    totalDueSeller: Amount;
+  };
   cancelStatus: { cancelState: 'NONE_REQUESTED' | 'IN_PROGRESS' | 'CANCELED'; cancelRequests: SimCancelRequest[]; cancelledDate?: string };
   lineItems: SimLineItem[];
   fulfillmentHrefs: string[];
@@ -209,6 +217,11 @@ export class SellerState {
       sellerId: this.sellerId,
       buyer: { username: buyer, ...(email ? { buyerRegistrationAddress: { email } } : {}) },
       pricingSummary: { priceSubtotal: { value: fromCents(subtotal), currency: this.currency }, deliveryCost: zero, total: { value: fromCents(subtotal), currency: this.currency } },
+      paymentSummary: {
+        payments: [{ paymentMethod: 'EBAY', paymentStatus: paid ? 'PAID' : 'PENDING', amount: { value: fromCents(subtotal), currency: this.currency }, ...(paid ? { paymentDate: now } : {}) }],
+        refunds: [],
+        totalDueSeller: { value: fromCents(subtotal), currency: this.currency },
+      },
       cancelStatus: { cancelState: 'NONE_REQUESTED', cancelRequests: [] },
       lineItems,
       fulfillmentHrefs: [],
@@ -258,7 +271,11 @@ export class SellerState {
   /** Loads a snapshot; an unclean one moves the sequence past a margin (ids handed out after it are unknown). */
   restore(s: SellerSnapshot, clean: boolean): void {
     this.seq = s.seq + (clean ? 0 : 10_000);
-    for (const o of s.orders) this.orders.set(o.orderId, o);
+    for (const o of s.orders) {
+      // Files written before refunds were simulated have no paymentSummary.
+      o.paymentSummary ??= { payments: [], refunds: [], totalDueSeller: o.pricingSummary.total };
+      this.orders.set(o.orderId, o);
+    }
     for (const [k, v] of s.fulfillments) this.fulfillments.set(k, v);
     for (const i of s.items) this.items.set(i.sku, i);
     for (const o of s.offers) this.offers.set(o.offerId, o);

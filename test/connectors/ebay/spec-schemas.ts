@@ -30,6 +30,7 @@ export const documents = {
   inventory: load('sell_inventory_v1_oas3.json'),
   analytics: load('developer_analytics_v1_beta_oas3.json'),
   notification: load('commerce_notification_v1.5.1_oas3.yaml'),
+  keyManagement: load('developer_key_management_v1_oas3.json'),
 };
 export type SpecDocument = keyof typeof documents;
 for (const [id, doc] of Object.entries(documents)) ajv.addSchema({ $id: id, components: closed(doc.components) });
