@@ -67,9 +67,9 @@ describe('channelsync CLI', () => {
   });
 
   it('refuses an unknown channel kind and an unknown channel', async () => {
-    const kind = await runCli(['channels', 'add', 'ebay', 'x'], env);
+    const kind = await runCli(['channels', 'add', 'etsy', 'x'], env);
     expect(kind.code).toBe(2);
-    expect(kind.stderr).toMatch(/unknown channel kind "ebay"/);
+    expect(kind.stderr).toMatch(/unknown channel kind "etsy"/);
     const missing = await runCli(['channels', 'remove', 'nope'], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no channel with id or name "nope"/);
