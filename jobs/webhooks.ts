@@ -26,7 +26,7 @@ import { ordersChanged } from '../src/fulfilment/steps.ts';
 import { hasNotificationEndpoint, hasWebhooks } from '../connectors/types.ts';
 import { PermanentError } from '../src/domain/errors.ts';
 import type { WebhookDeliveriesTable } from '../src/db/schema.ts';
-import type { Trx } from '../src/db/index.ts';
+import type { Db, Trx } from '../src/db/index.ts';
 import type { UnifiedOrder } from '../src/domain/order.ts';
 
 export interface WebhookData {
@@ -82,10 +82,14 @@ interface Plain {
   ignored?: string;
 }
 
-/** Reads a delivery the way `processOne` would, or null when it needs more than its body (or does not parse). */
-async function plainOf(app: App, delivery: Delivery): Promise<Plain | null> {
+/**
+ * Reads a delivery the way `processOne` would, or null when it needs more than its body (or does not parse).
+ * `via`: inside the batch's transaction, the transaction itself: a query on another pool connection while
+ * the transaction is open never finishes in embedded mode (one Postgres session, src/embedded/session-scheduler.ts).
+ */
+async function plainOf(app: App, delivery: Delivery, via: Db = app.db): Promise<Plain | null> {
   try {
-    const { connector } = await app.connectors.get(delivery.channel_id);
+    const { connector } = await app.connectors.get(delivery.channel_id, via);
     if (hasNotificationEndpoint(connector) || !hasWebhooks(connector)) return null;
     const { event } = connector.parseWebhook({ rawBody: delivery.raw_body, headers: delivery.headers });
     if (event.type === 'ignored') return { delivery, order: null, ignored: event.reason };
@@ -126,7 +130,7 @@ async function saveBatch(app: App, first: Delivery): Promise<{ outcome: string; 
     const plain = [head];
     const seen = new Set([keyOf(head)]);
     for (const d of others) {
-      const p = await plainOf(app, d);
+      const p = await plainOf(app, d, trx);
       const key = p && keyOf(p);
       if (!p || (key && seen.has(key))) continue;
       seen.add(key);
