@@ -40,6 +40,7 @@ export interface MarketplacePullResult {
 /** kind -> its pull scenario. Plain map: no discovery; a connector adds one line. */
 export const MARKETPLACE_PULLS: Record<string, () => Promise<{ default: MarketplacePull }>> = {
   amazon: () => import('./marketplaces/amazon.ts'),
+  ebay: () => import('./marketplaces/ebay.ts'),
 };
 
 /** Kinds with their own rows elsewhere in the bench. */

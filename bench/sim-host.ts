@@ -2,7 +2,8 @@
  * Channel simulators in a process of their own, so their JSON work does not
  * compete with the measured code for one event loop (a real shop is another
  * machine). Started by ./sim-process.ts with the stores to run in
- * BENCH_SIM_STORES (JSON: [{ name, kind, orders?, rateLimit? }]) and driven
+ * BENCH_SIM_STORES (JSON: [{ name, kind, orders?, rateLimit?, options? }];
+ * `options`: the kind's own simulator options, e.g. eBay's dailyCalls) and driven
  * over IPC: { id, store, method, args } -> { id, result | error }.
  */
 import { pino } from 'pino';
@@ -14,12 +15,13 @@ interface StoreSpec {
   kind: string;
   orders?: number;
   rateLimit?: SimulatorOptions['rateLimit'];
+  options?: Record<string, unknown>;
 }
 
 const specs = JSON.parse(process.env.BENCH_SIM_STORES ?? '[]') as StoreSpec[];
 const sims = new Map<string, ChannelSimulator>();
 for (const s of specs) {
-  const options = { orders: s.orders ?? 0, rateLimit: s.rateLimit, allowLocalWebhooks: true, log: pino({ level: 'silent' }) };
+  const options = { ...s.options, orders: s.orders ?? 0, rateLimit: s.rateLimit, allowLocalWebhooks: true, log: pino({ level: 'silent' }) };
   sims.set(s.name, await connectorFactory(s.kind).simulate(options));
 }
 
@@ -51,6 +53,8 @@ const extras: Record<string, (sim: ChannelSimulator, ...args: unknown[]) => unkn
     const log = (sim as unknown as { deliveryLog?: Array<{ topic: string; responseCode: number | string }> }).deliveryLog ?? [];
     return log.filter((d) => d.topic !== 'ping' && !(typeof d.responseCode === 'number' && d.responseCode >= 200 && d.responseCode < 303)).length;
   },
+  /** The requests a simulator that keeps a log (eBay's `exchanges`) answered: path and status, oldest first. */
+  exchanges: (sim) => ((sim as unknown as { exchanges?: Array<{ path: string; status: number }> }).exchanges ?? []).map((e) => ({ path: e.path, status: e.status })),
   /** Creates `count` orders (one call instead of `count` IPC round trips). */
   createOrders: async (sim, count, input) => {
     const out: string[] = [];

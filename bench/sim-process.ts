@@ -24,7 +24,7 @@ export interface SimProcess {
   stop(): void;
 }
 
-export async function startSimulators(stores: Array<{ name: string; kind: string; orders?: number; rateLimit?: SimulatorOptions['rateLimit'] }>): Promise<SimProcess> {
+export async function startSimulators(stores: Array<{ name: string; kind: string; orders?: number; rateLimit?: SimulatorOptions['rateLimit']; options?: Record<string, unknown> }>): Promise<SimProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=8192', join(ROOT, 'bin/run-ts.js'), join(ROOT, 'bench/sim-host.ts')], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, BENCH_SIM_STORES: JSON.stringify(stores) },

@@ -21,6 +21,10 @@
  * page before carries the old cursor, so a crash mid-pull repeats the window. After
  * MAX_WALKS unsettled walks the cursor stays and the next pull tries again.
  *
+ * A page that has `next` is followed by the next offset in any case, so that request
+ * is sent before the page is mapped and handed on: it travels while the caller
+ * saves this page (no extra call: the last page, without `next`, asks for nothing).
+ *
  * getOrders' cancelRequests are always empty: an order whose cancelState is not
  * NONE_REQUESTED is read again with getOrder, which fills them.
  */
@@ -88,13 +92,22 @@ export async function* pullOrders(
     let began: number | null = null;
     let movedDuring = false;
     let fresh = 0;
-    for (;;) {
-      const res = await client.call<Collection>('GET', '/sell/fulfillment/v1/order', {
-        query: { filter, limit: PAGE_LIMIT, offset },
+    const page = (at: number) =>
+      client.call<Collection>('GET', '/sell/fulfillment/v1/order', {
+        query: { filter, limit: PAGE_LIMIT, offset: at },
         api: 'sell.fulfillment',
         what: `orders modified since ${from.toISOString()}`,
       });
+    let ahead: Promise<Awaited<ReturnType<typeof page>>> | null = null;
+    for (;;) {
+      const res = await (ahead ?? page(offset));
+      ahead = null;
       const body = res.body;
+      // Asked now, the next page travels while this one is mapped and saved; a failure surfaces when awaited.
+      if (body.next && (body.orders ?? []).length) {
+        ahead = page(offset + PAGE_LIMIT);
+        ahead.catch(() => {});
+      }
       if (firstTotal === null) {
         firstTotal = body.total;
         const date = Date.parse(res.headers.get('date') ?? '');
@@ -106,13 +119,13 @@ export async function* pullOrders(
         // Without eBay's clock, any order may have moved: only a walk that finds nothing new settles.
         if (began === null || !(modified < began)) movedDuring = true;
       }
-      const page = await mapPage(body.orders ?? [], seen, options.fetchOrder);
-      fresh += page.fresh;
-      for (const o of page.orders) newest = Math.max(newest, o.updatedAt.getTime());
+      const mapped = await mapPage(body.orders ?? [], seen, options.fetchOrder);
+      fresh += mapped.fresh;
+      for (const o of mapped.orders) newest = Math.max(newest, o.updatedAt.getTime());
       offset += PAGE_LIMIT;
       const last = !body.next || !(body.orders ?? []).length;
       const settled = last && lastTotal === firstTotal && (!movedDuring || (walk > 0 && fresh === 0));
-      yield { orders: page.orders, rejected: page.rejected, cursor: settled ? JSON.stringify({ since: new Date(newest).toISOString() } satisfies Cursor) : stay };
+      yield { orders: mapped.orders, rejected: mapped.rejected, cursor: settled ? JSON.stringify({ since: new Date(newest).toISOString() } satisfies Cursor) : stay };
       if (settled) return;
       if (last) break;
     }

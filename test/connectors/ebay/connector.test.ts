@@ -4,7 +4,7 @@
  * orders changing while pulled ending at their latest version, one shipment per
  * package however often pushed, stock in one-SKU calls and the daily revision cap.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ebayFactory } from '../../../connectors/ebay/index.ts';
 import { SCOPE_BASE, type EbaySimulator } from '../../../connectors/ebay/simulator/index.ts';
 import { DAILY_REVISIONS } from '../../../connectors/ebay/simulator/state.ts';
@@ -140,6 +140,21 @@ describe('eBay connector', () => {
     const next = await pullAll(c.connector, cursor);
     expect(next.orders.length).toBeLessThan(400);
     expect(next.orders.length).toBeGreaterThanOrEqual(200);
+  });
+
+  it('asks for the next page while the caller still holds this one, and none past the last', async () => {
+    for (let i = 0; i < 250; i++) await sim.createOrder({ lines: [{ sku: 'MUG', quantity: 1 }] });
+    backdate(5);
+    sim.exchanges.length = 0;
+    const listCalls = () => sim.exchanges.filter((e) => e.method === 'GET' && e.path === '/sell/fulfillment/v1/order').length;
+    const pages = c.connector.pullOrders(null)[Symbol.asyncIterator]();
+    expect((await pages.next()).done).toBe(false);
+    // The caller has not asked for page two: it is on its way (the answer lands in the log) all the same.
+    await vi.waitFor(() => expect(listCalls()).toBe(2));
+    let yielded = 1;
+    while (!(await pages.next()).done) yielded++;
+    expect(yielded).toBeGreaterThan(2);
+    expect(listCalls()).toBe(yielded);
   });
 
   it('marks a package shipped once, however often it is pushed', async () => {
