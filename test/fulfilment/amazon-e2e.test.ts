@@ -7,14 +7,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { addChannel } from '../../src/db/channels.ts';
-import { syncListings } from '../../src/stock/listings.ts';
 import { startWorkers, type WorkerSet } from '../../src/queue/workers.ts';
 import { syncOrders } from '../../jobs/sync-orders.ts';
 import { fulfilmentJob } from '../../jobs/fulfilment.ts';
 import { channelPushJob } from '../../jobs/channel-push.ts';
 import { startAmazonSimulator, type AmazonSimulator } from '../../connectors/amazon/simulator/index.ts';
-import { location, stock } from './fixtures.ts';
+import { simulatedChannel, until } from './fixtures.ts';
 
 let t: TestApp;
 let sim: AmazonSimulator;
@@ -24,13 +22,7 @@ let workers: WorkerSet | null = null;
 beforeAll(async () => {
   t = await createTestApp({ FULFILMENT_MODE: 'auto', CARRIER: 'simulated', SIMULATED_DELIVERY_SECONDS: '3600' });
   sim = await startAmazonSimulator({ log: pino({ level: 'silent' }) });
-  await sim.createProduct({ sku: 'AE-MUG', title: 'Mug', price: '12.50', stock: 100 });
-  const { settings, credentials } = sim.channelConfig();
-  channelId = await addChannel(t.app.db, t.app.config.secretKey!, { kind: 'amazon', name: 'e2e-amazon', settings, credentials });
-  await syncListings(t.app, channelId);
-  const main = await location(t.app, 'AE-MAIN', 1);
-  const mug = await t.app.db.selectFrom('skus').select('id').where('sku', '=', 'AE-MUG').executeTakeFirstOrThrow();
-  await stock(t.app, mug.id, main, 50);
+  channelId = await simulatedChannel(t.app, sim, 'amazon', 'AE');
 }, 60_000);
 afterAll(async () => {
   await workers?.close(5_000);
@@ -38,13 +30,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const orderOf = (externalId: string) =>
   t.app.db.selectFrom('orders').select(['id', 'state', 'financial_status']).where('channel_id', '=', channelId).where('external_id', '=', externalId).executeTakeFirstOrThrow();

@@ -9,14 +9,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { addChannel } from '../../src/db/channels.ts';
-import { syncListings } from '../../src/stock/listings.ts';
 import { startWorkers, type WorkerSet } from '../../src/queue/workers.ts';
 import { syncOrders } from '../../jobs/sync-orders.ts';
 import { fulfilmentJob } from '../../jobs/fulfilment.ts';
 import { channelPushJob, runPush } from '../../jobs/channel-push.ts';
 import { startEbaySimulator, type EbaySimulator } from '../../connectors/ebay/simulator/index.ts';
-import { location, stock } from './fixtures.ts';
+import { simulatedChannel, until } from './fixtures.ts';
 
 let t: TestApp;
 let sim: EbaySimulator;
@@ -26,13 +24,7 @@ let workers: WorkerSet | null = null;
 beforeAll(async () => {
   t = await createTestApp({ FULFILMENT_MODE: 'auto', CARRIER: 'simulated', SIMULATED_DELIVERY_SECONDS: '3600' });
   sim = await startEbaySimulator({ log: pino({ level: 'silent' }) });
-  await sim.createProduct({ sku: 'EE-MUG', title: 'Mug', price: '12.50', stock: 100 });
-  const { settings, credentials } = sim.channelConfig();
-  channelId = await addChannel(t.app.db, t.app.config.secretKey!, { kind: 'ebay', name: 'e2e-ebay', settings, credentials });
-  await syncListings(t.app, channelId);
-  const main = await location(t.app, 'EE-MAIN', 1);
-  const mug = await t.app.db.selectFrom('skus').select('id').where('sku', '=', 'EE-MUG').executeTakeFirstOrThrow();
-  await stock(t.app, mug.id, main, 50);
+  channelId = await simulatedChannel(t.app, sim, 'ebay', 'EE');
 }, 60_000);
 afterAll(async () => {
   await workers?.close(5_000);
@@ -40,13 +32,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const pushes = () => t.app.db.selectFrom('channel_pushes').select(['id', 'status', 'external_ref']).where('channel_id', '=', channelId).where('kind', '=', 'fulfillment').execute();
 

@@ -4,6 +4,9 @@ import { expect } from 'vitest';
 import type { App } from '../../src/app.ts';
 import { saveOrders, line, order } from '../helpers/orders.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
+import type { ChannelSimulator } from '../../connectors/types.ts';
+import { addChannel } from '../../src/db/channels.ts';
+import { syncListings } from '../../src/stock/listings.ts';
 
 export async function channel(app: App, name = 'shop', kind = 'test'): Promise<number> {
   const row = await app.db.insertInto('channels').values({ kind, name, credentials_encrypted: 'x' }).returning('id').executeTakeFirstOrThrow();
@@ -109,4 +112,29 @@ export async function ledgerMismatches(app: App): Promise<unknown[]> {
     WHERE sl.on_hand IS DISTINCT FROM m.on_hand OR sl.reserved IS DISTINCT FROM m.reserved
        OR sl.reserved < 0 OR sl.reserved > sl.on_hand`.execute(app.db);
   return rows.rows;
+}
+
+/**
+ * A channel of `kind` on its simulator, for end-to-end tests in auto mode: the
+ * channel added, its listings synced, and 50 of `<prefix>-MUG` (listed at 100)
+ * on the shelf of location `<prefix>-MAIN`.
+ */
+export async function simulatedChannel(app: App, sim: ChannelSimulator, kind: string, prefix: string): Promise<number> {
+  await sim.createProduct({ sku: `${prefix}-MUG`, title: 'Mug', price: '12.50', stock: 100 });
+  const { settings, credentials } = sim.channelConfig();
+  const channelId = await addChannel(app.db, app.config.secretKey!, { kind, name: `e2e-${kind}`, settings, credentials });
+  await syncListings(app, channelId);
+  const main = await location(app, `${prefix}-MAIN`, 1);
+  const mug = await app.db.selectFrom('skus').select('id').where('sku', '=', `${prefix}-MUG`).executeTakeFirstOrThrow();
+  await stock(app, mug.id, main, 50);
+  return channelId;
+}
+
+/** Waits until `check` holds, polling every 200 ms; throws naming `what` after `timeoutMs`. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
