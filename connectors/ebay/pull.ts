@@ -52,6 +52,8 @@ export class EbayOrderUnreadable extends PermanentError {
 export const OVERLAP_MS = 10 * 60 * 1000;
 /** getOrders' maximum page (more fails with 31100). */
 export const PAGE_LIMIT = 200;
+/** Longest the pull waits for the next page's request to leave before it maps the page in hand. */
+const LEAVE_WAIT_MS = 100;
 /** Walks of one window before the pull gives up moving the cursor this time. */
 const MAX_WALKS = 5;
 
@@ -115,7 +117,10 @@ export async function* pullOrders(
         ahead.catch(() => {});
         // Mapping a page holds the event loop for milliseconds: the next page's quota debit (a Redis
         // round trip) and request go first, or the request would leave only once this page is mapped.
-        await Promise.race([leaving, ahead.then(() => {}, () => {})]);
+        // At most LEAVE_WAIT_MS: a request waiting for the daily quota must not hold back this page's save.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([leaving, ahead.then(() => {}, () => {}), new Promise<void>((r) => (timer = setTimeout(r, LEAVE_WAIT_MS)))]);
+        clearTimeout(timer);
         await new Promise((r) => setImmediate(r));
       }
       if (firstTotal === null) {
