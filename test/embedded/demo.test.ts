@@ -5,7 +5,6 @@
  * simulator; a second start finds the data kept.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,16 +12,9 @@ import { sql } from 'kysely';
 import { runDemo, type DemoOptions } from '../../src/demo.ts';
 import { connectorFactories } from '../../connectors/index.ts';
 import { QUEUE_NAMES } from '../../src/queue/queues.ts';
+import { closedServices } from '../helpers/ports.ts';
 
 type Started = Parameters<NonNullable<DemoOptions['onStarted']>>[0];
-
-async function deadPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
 
 let stateDir: string;
 let options: Omit<DemoOptions, 'ordersPerMinute' | 'durationMs'>;
@@ -30,7 +22,7 @@ beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'cs-demo-'));
   // No DATABASE_URL or REDIS_URL, and nothing on the ports probed: what a fresh machine looks like.
   const env = { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
-  const probe = { databaseUrl: `postgres://postgres@127.0.0.1:${await deadPort()}/x`, redisUrl: `redis://127.0.0.1:${await deadPort()}` };
+  const probe = await closedServices();
   options = { stateDir, env, probe };
 });
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
