@@ -10,20 +10,12 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { startDaemon, type Daemon } from '../src/daemon.ts';
 import { createTestDatabase, daemonEnv, testPrefix, type TestDatabase } from './helpers/services.ts';
+import { unusedPort } from './helpers/ports.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
-
-/** A free port nothing listens on yet. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 
 describe('daemon start-up', () => {
   it('waits for a Postgres that starts answering after the daemon, then starts', async () => {
@@ -31,7 +23,7 @@ describe('daemon start-up', () => {
     const redis = testPrefix();
     cleanups.push(() => database.drop(), () => redis.cleanup());
     const real = new URL(database.url);
-    const port = await freePort();
+    const port = await unusedPort();
     const late = new URL(database.url);
     late.port = String(port);
 

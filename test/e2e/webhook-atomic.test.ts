@@ -4,62 +4,33 @@
  * lines (a line the database refuses rolls the whole delivery back), and
  * another connection never reads a new header over old lines.
  */
-import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import pg from 'pg';
-import { connectorFactory } from '../../connectors/index.ts';
-import type { ChannelSimulator } from '../../connectors/types.ts';
-import { addChannel } from '../../src/db/channels.ts';
 import { processDelivery } from '../../jobs/webhooks.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { openWebhookInbox, type WebhookInbox } from '../helpers/webhook-inbox.ts';
 
-const FIXTURE = JSON.parse(readFileSync(new URL('../../../shared/fixtures/shopify/webhook-orders-create.json', import.meta.url), 'utf8'));
-
+let inbox: WebhookInbox;
 let t: TestApp;
-let sim: ChannelSimulator;
 let channelId: number;
-let secret: string;
-let deliveries = 0;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  sim = await connectorFactory('shopify').simulate({ log: pino({ level: 'silent' }) });
-  const { settings, credentials } = sim.channelConfig();
-  secret = String(credentials.apiSecretKey ?? credentials.clientSecret);
-  channelId = await addChannel(t.app.db, t.app.config.secretKey!, { kind: 'shopify', name: 'atomic', settings, credentials });
+  inbox = await openWebhookInbox();
+  t = inbox.t;
+  channelId = inbox.channels[0]!.id;
 });
 afterAll(async () => {
-  await sim?.close();
-  await t?.close();
+  await inbox?.close();
 });
 
 /** The real orders/create body, with SKUs on its lines and the given changes, stored in the inbox as the route would. */
-async function deliver(id: number, updatedAt: string, quantities: number[]): Promise<number> {
-  const body = structuredClone(FIXTURE);
-  body.id = id;
-  body.admin_graphql_api_id = `gid://shopify/Order/${id}`;
-  body.updated_at = updatedAt;
-  body.line_items = body.line_items.map((l: Record<string, unknown>, i: number) => ({
-    ...l,
-    sku: `ATOM-${i}`,
-    quantity: quantities[i] ?? 1,
-    current_quantity: quantities[i] ?? 1,
-    fulfillable_quantity: quantities[i] ?? 1,
-  }));
-  const raw = Buffer.from(JSON.stringify(body));
-  const headers = {
-    'x-shopify-hmac-sha256': createHmac('sha256', secret).update(raw).digest('base64'),
-    'x-shopify-topic': 'orders/updated',
-    'x-shopify-webhook-id': `atomic-${++deliveries}`,
-  };
-  const row = await t.app.db
-    .insertInto('webhook_deliveries')
-    .values({ channel_id: channelId, delivery_key: headers['x-shopify-webhook-id'], topic: 'orders/updated', headers: JSON.stringify(headers), raw_body: raw })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
+function deliver(id: number, updatedAt: string, quantities: number[]): Promise<number> {
+  return inbox.deliver({
+    orderId: id,
+    updatedAt,
+    topic: 'orders/updated',
+    line: (l, i) => ({ ...l, sku: `ATOM-${i}`, quantity: quantities[i] ?? 1, current_quantity: quantities[i] ?? 1, fulfillable_quantity: quantities[i] ?? 1 }),
+  });
 }
 
 async function stored(externalId: string) {

@@ -5,57 +5,27 @@
  * delivery another run holds, and never two deliveries of one order (the
  * second is its own job's, and the newer copy still wins).
  */
-import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import pg from 'pg';
-import { connectorFactory } from '../../connectors/index.ts';
-import type { ChannelSimulator } from '../../connectors/types.ts';
-import { addChannel } from '../../src/db/channels.ts';
 import { processDelivery } from '../../jobs/webhooks.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { ORDERS_CREATE as FIXTURE, openWebhookInbox, type WebhookInbox } from '../helpers/webhook-inbox.ts';
 
-const FIXTURE = JSON.parse(readFileSync(new URL('../../../shared/fixtures/shopify/webhook-orders-create.json', import.meta.url), 'utf8'));
-
+let inbox: WebhookInbox;
 let t: TestApp;
-let sim: ChannelSimulator;
 let channelId: number;
-let secret: string;
-let deliveries = 0;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  sim = await connectorFactory('shopify').simulate({ log: pino({ level: 'silent' }) });
-  const { settings, credentials } = sim.channelConfig();
-  secret = String(credentials.apiSecretKey ?? credentials.clientSecret);
-  channelId = await addChannel(t.app.db, t.app.config.secretKey!, { kind: 'shopify', name: 'batch', settings, credentials });
+  inbox = await openWebhookInbox();
+  t = inbox.t;
+  channelId = inbox.channels[0]!.id;
 });
 afterAll(async () => {
-  await sim?.close();
-  await t?.close();
+  await inbox?.close();
 });
 
 /** The real orders/create body for order `id` at `updatedAt`, signed and stored in the inbox as the route would. */
-async function deliver(id: number, updatedAt: string): Promise<number> {
-  const body = structuredClone(FIXTURE);
-  body.id = id;
-  body.admin_graphql_api_id = `gid://shopify/Order/${id}`;
-  body.updated_at = updatedAt;
-  body.line_items = body.line_items.map((l: Record<string, unknown>, i: number) => ({ ...l, sku: `BATCH-${i}` }));
-  const raw = Buffer.from(JSON.stringify(body));
-  const headers = {
-    'x-shopify-hmac-sha256': createHmac('sha256', secret).update(raw).digest('base64'),
-    'x-shopify-topic': 'orders/create',
-    'x-shopify-webhook-id': `batch-${++deliveries}`,
-  };
-  const row = await t.app.db
-    .insertInto('webhook_deliveries')
-    .values({ channel_id: channelId, delivery_key: headers['x-shopify-webhook-id'], topic: 'orders/create', headers: JSON.stringify(headers), raw_body: raw })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
+const deliver = (id: number, updatedAt: string) => inbox.deliver({ orderId: id, updatedAt, line: (l, i) => ({ ...l, sku: `BATCH-${i}` }) });
 
 const statuses = async (ids: number[]) =>
   (await t.app.db.selectFrom('webhook_deliveries').select(['id', 'status']).where('id', 'in', ids).orderBy('id').execute()).map((r) => r.status);

@@ -7,24 +7,16 @@
  * page records a rating that the dashboard shows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { runDemo, type DemoOptions } from '../../src/demo.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import { closedServices } from '../helpers/ports.ts';
 
 type Started = Parameters<NonNullable<DemoOptions['onStarted']>>[0];
 const TOKEN = 'demo-mail-admin-token-0123456789';
-
-async function deadPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
 
 let stateDir: string;
 let smtp: TestSmtp;
@@ -40,7 +32,7 @@ afterAll(async () => {
 describe('the demo sends customer e-mails', () => {
   it('one shipping mail per pushed shipment with its tracking link, none for a store that notifies, and a feedback request whose rating reaches the dashboard', async () => {
     const env = { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SMTP_URL: smtp.url, ADMIN_TOKEN: TOKEN, DEMO_SPEED: '10' };
-    const probe = { databaseUrl: `postgres://postgres@127.0.0.1:${await deadPort()}/x`, redisUrl: `redis://127.0.0.1:${await deadPort()}` };
+    const probe = await closedServices();
     let started: Started | undefined;
     const running = runDemo({
       stateDir, env, probe, ordersPerMinute: 30, faults: false, durationMs: 170_000,

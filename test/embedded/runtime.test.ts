@@ -1,6 +1,5 @@
 /** Choosing the mode, and the daemon in embedded mode. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,20 +11,13 @@ import { startDaemon } from '../../src/daemon.ts';
 import { ConfigError } from '../../src/domain/errors.ts';
 import { EmbeddedDataInUseError, startEmbeddedPostgres } from '../../src/embedded/postgres.ts';
 import { PG_URL, REDIS_URL } from '../helpers/services.ts';
-
-async function deadPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
+import { closedServices } from '../helpers/ports.ts';
 
 let dir: string;
 let closed: { databaseUrl: string; redisUrl: string };
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cs-embedded-'));
-  closed = { databaseUrl: `postgres://postgres@127.0.0.1:${await deadPort()}/x`, redisUrl: `redis://127.0.0.1:${await deadPort()}` };
+  closed = await closedServices();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

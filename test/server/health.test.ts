@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { unusedPort } from '../helpers/ports.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startDaemon, type Daemon } from '../../src/daemon.ts';
 
@@ -13,11 +13,7 @@ const silent = () => pino({ level: 'silent' });
 beforeAll(async () => {
   t = await createTestApp();
   up = await startDaemon(loadConfig(t.env), { log: silent() });
-  // A port nobody listens on: grab one, then close it.
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  deadPort = (probe.address() as { port: number }).port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  deadPort = await unusedPort();
 });
 afterAll(async () => {
   await up?.stop();

@@ -1,13 +1,19 @@
 /**
- * 2,000 Amazon orders, 200 of them changing while the sync pulls them (a
+ * Amazon orders, a tenth of them changing while the sync pulls them (a
  * buyer asks to cancel, Amazon cancels, the order is updated: each after the
  * pull read it, connectors/amazon/simulator/churn.ts). The first sync saves
  * what it read and moves its cursor; the next one, from that cursor's
- * LastUpdatedAfter window, brings every change: all 2,000 rows end at the
+ * LastUpdatedAfter window, brings every change: every row ends at the
  * version Amazon holds, and no 429 reaches the job. The simulator announces a
  * bigger usage plan than the default (x-amzn-RateLimit-Limit), as Amazon does
  * for sellers with one, and the connector paces by it: the test needs no
  * hour of getOrderItems.
+ *
+ * 500 orders (5 getOrders pages, 50 changes) rather than the issue's 2,000:
+ * the pull is one getOrderItems call after another, so 2,000 took a minute of
+ * the suite for the same pages, saves and cursor; the issue's size is the
+ * marketplaces bench row's (`bench/marketplaces/amazon.ts`), which throws
+ * unless every order ends at Amazon's version.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -17,8 +23,8 @@ import { syncOrders } from '../../../jobs/sync-orders.ts';
 import { startAmazonSimulator, type AmazonSimulator } from '../../../connectors/amazon/simulator/index.ts';
 import { churnWhilePulling } from '../../../connectors/amazon/simulator/churn.ts';
 
-const ORDERS = 2_000;
-const CHANGES = 200;
+const ORDERS = 500;
+const CHANGES = 50;
 
 let t: TestApp;
 let sim: AmazonSimulator;
@@ -46,7 +52,7 @@ const rows = async () =>
     (await t.app.db.selectFrom('orders').select(['external_id', 'channel_updated_at', 'channel_state', 'cancel_requested_at', 'cancel_request_reason']).where('channel_id', '=', channelId).execute()).map((r) => [r.external_id, r]),
   );
 
-it('ends every order at its latest version when 200 of 2,000 change while they are pulled, with no 429 reaching the job', async () => {
+it(`ends every order at its latest version when ${CHANGES} of ${ORDERS} change while they are pulled, with no 429 reaching the job`, async () => {
   const churn = churnWhilePulling(sim, { changes: CHANGES, every: ORDERS / CHANGES });
   const first = await syncOrders(t.app, channelId);
   const duringPull = churn.made;

@@ -14,12 +14,12 @@ import { testPrefix } from '../../helpers/services.ts';
 
 describe('eBay connector', () => {
   const keys = testPrefix();
-  let c: ConnectedSimulator;
+  let c: ConnectedSimulator<EbaySimulator>;
   let sim: EbaySimulator;
 
   beforeAll(async () => {
     c = await connectToSimulator(ebayFactory, keys.prefix);
-    sim = c.sim as EbaySimulator;
+    sim = c.sim;
     await sim.createProduct({ sku: 'MUG', title: 'Mug', price: '12.50', stock: 5000 });
     await sim.createProduct({ sku: 'CAP', title: 'Cap', price: '7.25', stock: 5000 });
   });
@@ -44,11 +44,10 @@ describe('eBay connector', () => {
   });
 
   it('names a scope the seller did not grant at connect time', async () => {
-    const other = await connectToSimulator(
-      { ...ebayFactory, simulate: (o) => ebayFactory.simulate({ ...o, grantedScopes: [`${SCOPE_BASE}/sell.fulfillment`, `${SCOPE_BASE}/sell.inventory`] } as never) },
-      `${keys.prefix}:scopes`,
-      2,
-    );
+    const other = await connectToSimulator(ebayFactory, `${keys.prefix}:scopes`, {
+      channelId: 2,
+      simulator: { grantedScopes: [`${SCOPE_BASE}/sell.fulfillment`, `${SCOPE_BASE}/sell.inventory`] },
+    });
     try {
       // The refresh asks for the notification scope too: eBay refuses a scope beyond the grant.
       await expect(other.connector.verify()).rejects.toThrow(/refused the scopes .*commerce.notification.subscription.*reconnect the account granting them/);

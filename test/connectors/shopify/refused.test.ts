@@ -3,41 +3,30 @@
  * simulator as it would against Shopify: with Shopify's own userErrors, so a
  * connector bug cannot pass here and fail in a shop.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { RedisRateBudget, RedisSharedKV } from '../../../src/queue/shared-state.ts';
 import { PermanentError, RetryableError } from '../../../src/domain/errors.ts';
 import { shopifyFactory, type ShopifyConnector } from '../../../connectors/shopify/index.ts';
-import { startShopifySimulator, type ShopifySimulator } from '../../../connectors/shopify/simulator/index.ts';
+import type { ShopifySimulator } from '../../../connectors/shopify/simulator/index.ts';
 import { SHOP_DOMAINS } from '../../../connectors/shopify/simulator/webhook-rules.ts';
 import { PLAN_LIMITS } from '../../../connectors/shopify/simulator/bucket.ts';
 import { bulkOrdersQuery } from '../../../connectors/shopify/documents.ts';
+import { connectToSimulator, type ConnectedSimulator } from '../../helpers/connectors.ts';
+import { testPrefix } from '../../helpers/services.ts';
 
-const PREFIX = `cs-test-shopify-refused-${randomBytes(4).toString('hex')}`;
-const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const keys = testPrefix();
+let c: ConnectedSimulator<ShopifySimulator, ShopifyConnector>;
 let sim: ShopifySimulator;
 let connector: ShopifyConnector;
 
 beforeAll(async () => {
   // Shopify's own rules for webhook addresses: no allowLocalWebhooks.
-  sim = await startShopifySimulator({ port: 0, products: 0 });
-  const config = sim.channelConfig();
-  connector = shopifyFactory.create({
-    channel: { id: 1, kind: 'shopify', name: 'sim', settings: shopifyFactory.settingsSchema.parse(config.settings), credentials: shopifyFactory.credentialsSchema.parse(config.credentials) },
-    budget: new RedisRateBudget(redis, PREFIX),
-    kv: new RedisSharedKV(redis, PREFIX),
-    log: pino({ level: 'silent' }),
-  }) as ShopifyConnector;
+  c = await connectToSimulator(shopifyFactory, keys.prefix, { simulator: { products: 0 } });
+  ({ sim, connector } = c);
 });
 
 afterAll(async () => {
-  await connector?.close();
-  await sim?.close();
-  const keys = await redis.keys(`${PREFIX}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await c?.close();
+  await keys.cleanup();
 });
 
 describe('the Shopify connector against what Shopify refuses', () => {

@@ -318,12 +318,14 @@ describe('Shopify simulator limits, bulk and faults', () => {
   });
 
   it('throttles with HTTP 200 and THROTTLED once the bucket is empty, then refills at the restore rate', async () => {
-    sim.bucket.set(10);
+    // Empty, so the 12-point query is throttled unless 240 ms pass before it is costed (10 points left 40 ms: too
+    // little on a busy machine); 300 ms later 15 points have come back.
+    sim.bucket.set(0);
     const res = await sim.graphql('{ orders(first: 10) { nodes { id } } }');
     expect(res.status).toBe(200);
     expect(res.body.errors).toEqual([{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }]);
     expect(res.body.extensions.cost).toMatchObject({ requestedQueryCost: 12, throttleStatus: { maximumAvailable: 100, restoreRate: 50 } });
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
     const ok = await sim.graphql('{ orders(first: 10) { nodes { id } } }');
     expect(ok.body.errors).toBeUndefined();
     expect(ok.body.data.orders.nodes).toHaveLength(10);

@@ -6,18 +6,15 @@
  * gives. Before the mapping read plain amounts, such a body was refused with
  * 400 ("body is not an order") or mapped to totals of 0.
  */
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { RedisRateBudget, RedisSharedKV } from '../../../src/queue/shared-state.ts';
 import { shopifyFactory, type ShopifyConnector } from '../../../connectors/shopify/index.ts';
-import { startShopifySimulator, type ShopifySimulator } from '../../../connectors/shopify/simulator/index.ts';
+import type { ShopifySimulator } from '../../../connectors/shopify/simulator/index.ts';
+import { connectToSimulator, type ConnectedSimulator } from '../../helpers/connectors.ts';
+import { testPrefix } from '../../helpers/services.ts';
 
-const PREFIX = `cs-test-shopify-webhook-versions-${randomBytes(4).toString('hex')}`;
-const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const keys = testPrefix();
 const deliveries: Array<{ body: Buffer; headers: Record<string, string | undefined> }> = [];
 const receiver = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -27,31 +24,23 @@ const receiver = http.createServer((req, res) => {
     res.end('ok');
   });
 });
+let c: ConnectedSimulator<ShopifySimulator, ShopifyConnector>;
 let sim: ShopifySimulator;
 let connector: ShopifyConnector;
 let url: string;
 
 beforeAll(async () => {
   // The receiver is on http://127.0.0.1, which real Shopify refuses.
-  sim = await startShopifySimulator({ port: 0, products: 2, allowLocalWebhooks: true, webhookApiVersion: '2019-01' });
-  const config = sim.channelConfig();
-  connector = shopifyFactory.create({
-    channel: { id: 1, kind: 'shopify', name: 'sim', settings: shopifyFactory.settingsSchema.parse(config.settings), credentials: shopifyFactory.credentialsSchema.parse(config.credentials) },
-    budget: new RedisRateBudget(redis, PREFIX),
-    kv: new RedisSharedKV(redis, PREFIX),
-    log: pino({ level: 'silent' }),
-  }) as ShopifyConnector;
+  c = await connectToSimulator(shopifyFactory, keys.prefix, { simulator: { products: 2, allowLocalWebhooks: true, webhookApiVersion: '2019-01' } });
+  ({ sim, connector } = c);
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/1`;
 });
 
 afterAll(async () => {
-  await connector?.close();
-  await sim?.close();
+  await c?.close();
   receiver.close();
-  const keys = await redis.keys(`${PREFIX}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await keys.cleanup();
 });
 
 describe('a subscription of API version 2019-01', () => {
