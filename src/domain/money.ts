@@ -29,9 +29,17 @@ export function fromUnits(units: bigint): string {
   return `${negative ? '-' : ''}${whole}.${frac}`;
 }
 
+/** Already what `money` returns: no leading zero or sign of zero, 2 to 4 decimals, no trailing zero past 2, |x| < 10^16. */
+const CANONICAL = /^-?(?:0|[1-9]\d{0,15})\.\d\d(?:[1-9]|\d[1-9])?$/;
+export function isCanonicalMoney(text: string): boolean {
+  return CANONICAL.test(text) && !/^-0\.0+$/.test(text);
+}
+
 /** Normalises any decimal string or number to the canonical form ("12.30"). */
 export function money(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === '') return '0.00';
+  // Most amounts a channel sends are canonical already: no BigInt round trip for them.
+  if (typeof value === 'string' && isCanonicalMoney(value)) return value;
   return fromUnits(toUnits(value));
 }
 

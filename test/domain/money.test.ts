@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addMoney, money, mulMoney, subMoney } from '../../src/domain/money.ts';
+import { addMoney, fromUnits, isCanonicalMoney, money, mulMoney, subMoney, toUnits } from '../../src/domain/money.ts';
 
 describe('money', () => {
   it('adds exactly where floats do not', () => {
@@ -16,6 +16,25 @@ describe('money', () => {
     expect(money(-3.1)).toBe('-3.10');
     expect(subMoney('10.00', '10.01')).toBe('-0.01');
     expect(mulMoney('12.50', 3)).toBe('37.50');
+  });
+
+  it('takes the canonical shortcut only for text the exact round trip leaves unchanged', () => {
+    const texts = ['0.00', '-0.00', '-0.01', '0.50', '00.50', '012.30', '12.30', '12.3', '12.300', '12.301', '12.3010', '12.3333', '-0.000', '-0.001',
+      '9999999999999999.99', '10000000000000000.00', '1e3', '+1.00', ' 1.00', '1.00 ', '-5.10', '--5.10', '5.', '.50'];
+    for (let i = 0; i < 2000; i++) {
+      const digits = '0123456789-.'.split('');
+      texts.push(Array.from({ length: 1 + (i % 8) }, (_, j) => digits[(i * 7 + j * 13 + (i >> 3)) % digits.length]).join(''));
+    }
+    for (const text of texts) {
+      let exact: string | null = null;
+      try {
+        exact = fromUnits(toUnits(text));
+      } catch {
+        /* not an amount */
+      }
+      if (isCanonicalMoney(text)) expect(exact, text).toBe(text);
+      if (exact === text && Math.abs(Number(text)) < 1e16) expect(isCanonicalMoney(text), text).toBe(true);
+    }
   });
 
   it('refuses what is not an amount', () => {
