@@ -4,7 +4,7 @@
  * the optional tracking extensions, with WordPress's validation errors.
  */
 import { randomBytes } from 'node:crypto';
-import { type Json, type SimOrder, type SimProduct, type SimWebhook, type StoreState, WooError, invalidEnum, invalidParam } from './state.ts';
+import { type Json, JsonText, type SimOrder, type SimProduct, type SimWebhook, type StoreState, WooError, invalidEnum, invalidParam } from './state.ts';
 
 export type TrackingExtension = 'none' | 'shipment-tracking' | 'ast';
 
@@ -333,7 +333,7 @@ export function buildRoutes(state: StoreState, opts: RouteOptions): Route[] {
           }
           void perPage;
           const { page, headers } = paginate(rows, req, base());
-          return { status: 200, body: page.map((o) => state.orderJson(o)), headers };
+          return { status: 200, body: new JsonText(`[${page.map((o) => state.orderText(o)).join(',')}]`), headers };
         },
         POST: (req) => {
           const o = state.createOrder(req.body);
@@ -348,7 +348,7 @@ export function buildRoutes(state: StoreState, opts: RouteOptions): Route[] {
     {
       pattern: /^\/wp-json\/wc\/v3\/orders\/(\d+)\/?$/,
       methods: {
-        GET: (_req, [id]) => ({ status: 200, body: state.orderJson(orderOr404(state, id!)) }),
+        GET: (_req, [id]) => ({ status: 200, body: new JsonText(state.orderText(orderOr404(state, id!))) }),
         PUT: (req, [id]) => ({ status: 200, body: state.orderJson(state.updateOrder(orderOr404(state, id!), req.body)) }),
         POST: (req, [id]) => ({ status: 200, body: state.orderJson(state.updateOrder(orderOr404(state, id!), req.body)) }),
         DELETE: (req, [id]) => ({ status: 200, body: state.trashOrder(orderOr404(state, id!), boolParam(req.query, 'force')) }),
