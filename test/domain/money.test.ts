@@ -37,6 +37,30 @@ describe('money', () => {
     }
   });
 
+  it('parses and formats like plain BigInt arithmetic, small amounts and huge ones', () => {
+    const refUnits = (t: string) => {
+      const [, sign, whole, frac = ''] = /^(-)?(\d+)(?:\.(\d+))?$/.exec(t)!;
+      const u = BigInt(whole!) * 10_000n + BigInt((frac + '0000').slice(0, 4));
+      return sign ? -u : u;
+    };
+    const refText = (u: bigint) => {
+      const abs = u < 0n ? -u : u;
+      let frac = (abs % 10_000n).toString().padStart(4, '0').replace(/0+$/, '');
+      if (frac.length < 2) frac = frac.padEnd(2, '0');
+      return `${u < 0n ? '-' : ''}${abs / 10_000n}.${frac}`;
+    };
+    const texts = ['0', '0.0', '-0.00', '00012.5', '99999999999.9999', '999999999999.9999', '900719925474.0991', '900719925474.0992', '12345678901234567890.0001'];
+    for (let i = 0; i < 3000; i++) {
+      const whole = String(Math.floor(Math.random() * 10 ** (1 + (i % 20)))).replace(/e.*/, '');
+      const frac = String(Math.floor(Math.random() * 10_000)).padStart(4, '0').slice(0, i % 5);
+      texts.push(`${i % 3 === 0 ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`);
+    }
+    for (const t of texts) {
+      expect(toUnits(t), t).toBe(refUnits(t));
+      expect(fromUnits(toUnits(t)), t).toBe(refText(refUnits(t)));
+    }
+  });
+
   it('refuses what is not an amount', () => {
     expect(() => money('12,50')).toThrow(/not a decimal amount/);
     expect(() => money('1.23456')).toThrow(/more than 4 decimal places/);
