@@ -49,10 +49,7 @@
  * measured time, never flatter it; a child process would add ~3 s of start-up
  * to the suite's run of this row.
  */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { RedisRateBudget, RedisSharedKV } from '../../src/queue/shared-state.ts';
 import { amazonFactory } from '../../connectors/amazon/index.ts';
 import { OPERATION_LIMITS } from '../../connectors/amazon/rate-limits.ts';
 import { startAmazonSimulator, type AmazonSimulator } from '../../connectors/amazon/simulator/index.ts';
@@ -62,6 +59,7 @@ import type { UnifiedOrder } from '../../src/domain/order.ts';
 import type { BenchContext, BenchRow } from '../types.ts';
 import { atMost, sized } from '../rows.ts';
 import type { MarketplacePull } from '../marketplaces.ts';
+import { withMarketplaceConnector } from './connector.ts';
 import { pullFloor, scaleRates, type BucketRate, type PullFloor } from './floor.ts';
 
 /** The operations a pull calls, at Amazon's default usage plans. */
@@ -113,25 +111,11 @@ const ANNOUNCED_PLAN = 25;
 const ANNOUNCED_PLAN_QUICK = 100;
 
 async function withConnector<T>(limits: Record<PullOperation, BucketRate>, use: (sim: AmazonSimulator, connector: Connector) => Promise<T>): Promise<T> {
-  const log = pino({ level: 'silent' });
-  const sim = await startAmazonSimulator({ limits, log });
-  const prefix = `cs-bench-amazon-${randomBytes(4).toString('hex')}`;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const { settings, credentials } = sim.channelConfig();
-  const connector = amazonFactory.create({
-    channel: { id: 1, kind: 'amazon', name: 'bench', settings: amazonFactory.settingsSchema.parse(settings), credentials: amazonFactory.credentialsSchema.parse(credentials) },
-    budget: new RedisRateBudget(redis, prefix),
-    kv: new RedisSharedKV(redis, prefix),
-    log,
-  });
+  const sim = await startAmazonSimulator({ limits, log: pino({ level: 'silent' }) });
   try {
-    return await use(sim, connector);
+    return await withMarketplaceConnector(amazonFactory, sim.channelConfig(), (connector) => use(sim, connector));
   } finally {
-    await connector.close();
     await sim.close();
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
   }
 }
 

@@ -43,15 +43,12 @@
  * was modified in the second its walk began (an account at rest settles in
  * one walk).
  */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { RedisRateBudget, RedisSharedKV } from '../../src/queue/shared-state.ts';
 import { ebayFactory } from '../../connectors/ebay/index.ts';
 import { PAGE_LIMIT } from '../../connectors/ebay/pull.ts';
 import { startSimulators } from '../sim-process.ts';
 import { atMost, median, sized } from '../rows.ts';
 import type { MarketplacePull } from '../marketplaces.ts';
+import { withMarketplaceConnector } from './connector.ts';
 
 /** getOrders' documented maximum `limit` (sell_fulfillment_v1_oas3.json, parameters[limit]). */
 export const ORDERS_PER_PAGE = 200;
@@ -94,82 +91,71 @@ const ebay: MarketplacePull = {
   async run(ctx) {
     if (PAGE_LIMIT > ORDERS_PER_PAGE) throw new Error(`the connector pages by ${PAGE_LIMIT}, over getOrders' documented maximum ${ORDERS_PER_PAGE}`);
     const count = sized('BENCH_EBAY_ORDERS', 2_000, 400, ctx.quick);
-    const log = pino({ level: 'silent' });
     const host = await startSimulators([{ name: 'ebay', kind: 'ebay', options: { dailyCalls: DAILY_CALLS } }]);
     const store = host.stores.ebay!;
     const exchanges = () => host.call<Array<{ path: string; status: number }>>('ebay', 'exchanges');
-    const prefix = `cs-bench-ebay-${randomBytes(4).toString('hex')}`;
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const connector = ebayFactory.create({
-      channel: { id: 1, kind: 'ebay', name: 'bench', settings: ebayFactory.settingsSchema.parse(store.settings), credentials: ebayFactory.credentialsSchema.parse(store.credentials) },
-      budget: new RedisRateBudget(redis, prefix),
-      kv: new RedisSharedKV(redis, prefix),
-      log,
-    });
     try {
-      for (let j = 1; j <= 3; j++) await host.call('ebay', 'createProduct', { sku: `EBAY-BENCH-${j}`, title: `Bench item ${j}`, price: '19.99', stock: 1_000_000 });
-      // Orders of 1, 2 and 3 lines, a third each.
-      for (let k = 0; k < 3; k++) {
-        const n = Math.floor(count / 3) + (k < count % 3 ? 1 : 0);
-        await host.call('ebay', 'createOrders', n, { lines: Array.from({ length: k + 1 }, (_, j) => ({ sku: `EBAY-BENCH-${j + 1}`, quantity: 1 + (k % 2) })) });
-      }
-      // eBay's Date header has whole seconds: orders modified in the second the walk begins count as moved (pull.ts).
-      await new Promise((r) => setTimeout(r, 1_100));
-      const minimal = ebayMinimalCalls(count);
-      await connector.verify();
-      // One untimed pull first, so the connector is as warm as the simulator the round trip is measured on.
-      for await (const _ of connector.pullOrders(null)) void _;
-      const rtt = await roundTrip(store.url, store.credentials);
-      const floorSeconds = (minimal.total * rtt) / 1000;
-      ctx.progress(`pulling ${count} ebay orders (floor ${minimal.total} calls x ${rtt.toFixed(1)} ms = ${floorSeconds.toFixed(2)} s)`);
-      const firstExchange = (await exchanges()).length;
-      const started = performance.now();
-      const seen = new Set<string>();
-      let items = 0;
-      for await (const page of connector.pullOrders(null)) {
-        if (page.rejected?.length) throw new Error(`ebay pull rejected ${page.rejected.length} orders: ${page.rejected[0]!.reason}`);
-        for (const o of page.orders) {
-          seen.add(o.externalId);
-          items += o.lines.length;
+      return await withMarketplaceConnector(ebayFactory, store, async (connector) => {
+        for (let j = 1; j <= 3; j++) await host.call('ebay', 'createProduct', { sku: `EBAY-BENCH-${j}`, title: `Bench item ${j}`, price: '19.99', stock: 1_000_000 });
+        // Orders of 1, 2 and 3 lines, a third each.
+        for (let k = 0; k < 3; k++) {
+          const n = Math.floor(count / 3) + (k < count % 3 ? 1 : 0);
+          await host.call('ebay', 'createOrders', n, { lines: Array.from({ length: k + 1 }, (_, j) => ({ sku: `EBAY-BENCH-${j + 1}`, quantity: 1 + (k % 2) })) });
         }
-      }
-      const seconds = (performance.now() - started) / 1000;
-      if (seen.size !== count) throw new Error(`pulled ${seen.size} of ${count} orders`);
-      // The log keeps the last 1000 exchanges: a pull of this size makes far fewer.
-      const log1 = await exchanges();
-      if (log1.length >= 1000) throw new Error('the simulator dropped exchanges from its log; the calls cannot be counted');
-      const during = log1.slice(firstExchange);
-      const listCalls = during.filter((e) => e.path === ORDERS_PATH).length;
-      const orderCalls = during.filter((e) => e.path.startsWith(`${ORDERS_PATH}/`)).length;
-      const throttled = during.filter((e) => e.status === 429).length;
-      const pct = (calls: number) => (100 * calls) / DAILY_CALLS;
-      return {
-        orders: count,
-        seconds,
-        floorSeconds,
-        floorWhat: `${minimal.total} minimal calls (ceil(${count} / ${ORDERS_PER_PAGE}) getOrders) one after another x ${rtt.toFixed(1)} ms, the simulator's round trip for one full page measured with plain fetch (median of 5); the daily quota does not bind at this size`,
-        note: `${items} items; ${during.length} requests (getOrders ${listCalls}, getOrder ${orderCalls}, other ${during.length - listCalls - orderCalls}), ${throttled} 429 errorId 2001; simulator in its own process`,
-        rows: [
-          atMost({
-            figure: 'ebay pull calls per order',
-            value: during.length / count, floor: minimal.total / count, max: 1.1, unit: 'calls',
-            floorWhat: `minimal calls: ceil(${count} / ${ORDERS_PER_PAGE}) getOrders pages, no getOrder (no order has a cancellation request), over ${count} orders`,
-            note: 'requests the simulator received during the pull, 429 answers included',
-          }),
-          atMost({
-            figure: `ebay pull share of the daily quota (${DAILY_CALLS.toLocaleString('en-US')} calls)`,
-            value: pct(during.length), floor: pct(minimal.total), max: 1.1, unit: '%',
-            floorWhat: `${minimal.total} minimal calls / ${DAILY_CALLS.toLocaleString('en-US')} a day`,
-            note: `${during.length} calls of the day's ${DAILY_CALLS.toLocaleString('en-US')}`,
-          }),
-        ],
-      };
+        // eBay's Date header has whole seconds: orders modified in the second the walk begins count as moved (pull.ts).
+        await new Promise((r) => setTimeout(r, 1_100));
+        const minimal = ebayMinimalCalls(count);
+        await connector.verify();
+        // One untimed pull first, so the connector is as warm as the simulator the round trip is measured on.
+        for await (const _ of connector.pullOrders(null)) void _;
+        const rtt = await roundTrip(store.url, store.credentials);
+        const floorSeconds = (minimal.total * rtt) / 1000;
+        ctx.progress(`pulling ${count} ebay orders (floor ${minimal.total} calls x ${rtt.toFixed(1)} ms = ${floorSeconds.toFixed(2)} s)`);
+        const firstExchange = (await exchanges()).length;
+        const started = performance.now();
+        const seen = new Set<string>();
+        let items = 0;
+        for await (const page of connector.pullOrders(null)) {
+          if (page.rejected?.length) throw new Error(`ebay pull rejected ${page.rejected.length} orders: ${page.rejected[0]!.reason}`);
+          for (const o of page.orders) {
+            seen.add(o.externalId);
+            items += o.lines.length;
+          }
+        }
+        const seconds = (performance.now() - started) / 1000;
+        if (seen.size !== count) throw new Error(`pulled ${seen.size} of ${count} orders`);
+        // The log keeps the last 1000 exchanges: a pull of this size makes far fewer.
+        const log1 = await exchanges();
+        if (log1.length >= 1000) throw new Error('the simulator dropped exchanges from its log; the calls cannot be counted');
+        const during = log1.slice(firstExchange);
+        const listCalls = during.filter((e) => e.path === ORDERS_PATH).length;
+        const orderCalls = during.filter((e) => e.path.startsWith(`${ORDERS_PATH}/`)).length;
+        const throttled = during.filter((e) => e.status === 429).length;
+        const pct = (calls: number) => (100 * calls) / DAILY_CALLS;
+        return {
+          orders: count,
+          seconds,
+          floorSeconds,
+          floorWhat: `${minimal.total} minimal calls (ceil(${count} / ${ORDERS_PER_PAGE}) getOrders) one after another x ${rtt.toFixed(1)} ms, the simulator's round trip for one full page measured with plain fetch (median of 5); the daily quota does not bind at this size`,
+          note: `${items} items; ${during.length} requests (getOrders ${listCalls}, getOrder ${orderCalls}, other ${during.length - listCalls - orderCalls}), ${throttled} 429 errorId 2001; simulator in its own process`,
+          rows: [
+            atMost({
+              figure: 'ebay pull calls per order',
+              value: during.length / count, floor: minimal.total / count, max: 1.1, unit: 'calls',
+              floorWhat: `minimal calls: ceil(${count} / ${ORDERS_PER_PAGE}) getOrders pages, no getOrder (no order has a cancellation request), over ${count} orders`,
+              note: 'requests the simulator received during the pull, 429 answers included',
+            }),
+            atMost({
+              figure: `ebay pull share of the daily quota (${DAILY_CALLS.toLocaleString('en-US')} calls)`,
+              value: pct(during.length), floor: pct(minimal.total), max: 1.1, unit: '%',
+              floorWhat: `${minimal.total} minimal calls / ${DAILY_CALLS.toLocaleString('en-US')} a day`,
+              note: `${during.length} calls of the day's ${DAILY_CALLS.toLocaleString('en-US')}`,
+            }),
+          ],
+        };
+      });
     } finally {
-      await connector.close();
       host.stop();
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
     }
   },
 };

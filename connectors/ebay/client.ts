@@ -104,6 +104,8 @@ export interface EbayRequest {
    * body bytes of each attempt, so a retry after a 401 is signed afresh.
    */
   sign?(parts: { method: string; url: string; body?: string }): Record<string, string>;
+  /** Called as each attempt is handed to fetch (quota debited, token at hand): a caller may wait for it before busy work. */
+  onSend?(): void;
 }
 
 export interface EbayResponse<T = unknown> {
@@ -172,8 +174,11 @@ export class EbayClient {
   /** A user call with the seller's token: refreshed early, and once more after a 401. */
   async call<T = unknown>(method: string, path: string, req: EbayRequest = {}): Promise<EbayResponse<T>> {
     if (this.pausedReason) throw new ChannelPausedError(`eBay channel ${this.o.channelId} is paused: ${this.pausedReason}`);
+    // The token is read while the quota is debited (one Redis round trip for both, not three in a row).
+    const cachedToken = this.userToken();
+    cachedToken.catch(() => {});
     await this.spend(req.api ?? 'default', true);
-    let token = await this.userToken();
+    let token = await cachedToken;
     let res = await this.send(method, path, token, req);
     if (res.status === 401) {
       // 1001 "Invalid access token": expired early or revoked; mint a new one, once.
@@ -233,18 +238,26 @@ export class EbayClient {
     this.closing.abort(new RetryableError('the eBay client is closing'));
   }
 
-  /** Debits one call from the app's daily bucket, and the user's when `user`. */
+  /**
+   * Debits one call from the app's daily bucket, and the user's when `user`,
+   * both at once (one Redis round trip a call). When either would wait past
+   * MAX_WAIT_MS both are given back and no call is made.
+   */
   private async spend(api: string, user: boolean): Promise<void> {
     const buckets: Array<[string, BucketLimits]> = [[`ebay:app:${this.o.clientId}:${api}`, daily(this.o.appDailyCalls)]];
     if (user) buckets.push([`ebay:user:${this.o.channelId}:${api}`, daily(this.o.userDailyCalls)]);
-    for (const [key, limits] of buckets) {
-      const reservation = await this.o.budget.reserve(key, 1, limits);
-      if (reservation.waitMs > MAX_WAIT_MS) {
-        await this.o.budget.refund(key, 1, limits);
-        throw new RetryableError(`eBay daily quota ${key.split(':').slice(1).join(' ')} is spent for now; the next call fits in ${Math.ceil(reservation.waitMs / 1000)} s`, reservation.waitMs);
-      }
-      await awaitReservation(this.o.budget, key, reservation, limits, 100, this.closing.signal);
+    const settled = await Promise.allSettled(buckets.map(([key, limits]) => this.o.budget.reserve(key, 1, limits)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const reservations = settled.map((r) => (r.status === 'fulfilled' ? r.value : null));
+    const over = reservations.findIndex((r) => r !== null && r.waitMs > MAX_WAIT_MS);
+    if (failed || over >= 0) {
+      await Promise.all(buckets.map(([key, limits], i) => (reservations[i] ? this.o.budget.refund(key, 1, limits) : undefined)));
+      if (failed) throw failed.reason;
+      const [key] = buckets[over]!;
+      const waitMs = reservations[over]!.waitMs;
+      throw new RetryableError(`eBay daily quota ${key.split(':').slice(1).join(' ')} is spent for now; the next call fits in ${Math.ceil(waitMs / 1000)} s`, waitMs);
     }
+    await Promise.all(buckets.map(([key, limits], i) => awaitReservation(this.o.budget, key, reservations[i]!, limits, 100, this.closing.signal)));
   }
 
   private async userToken(): Promise<string> {
@@ -298,7 +311,9 @@ export class EbayClient {
     const query = req.query ? encodeQuery(req.query) : '';
     const base = req.baseUrl ?? this.o.apiUrl;
     if (req.sign) Object.assign(headers, req.sign({ method, url: `${base}${path}${query}`, ...(body !== undefined ? { body } : {}) }));
-    return this.fetch(method, `${path}${query}`, headers, body, base);
+    const sent = this.fetch(method, `${path}${query}`, headers, body, base);
+    req.onSend?.();
+    return sent;
   }
 
   private async fetch(method: string, pathAndQuery: string, headers: Record<string, string>, body?: string, base = this.o.apiUrl): Promise<EbayResponse> {

@@ -22,8 +22,11 @@
  * MAX_WALKS unsettled walks the cursor stays and the next pull tries again.
  *
  * A page that has `next` is followed by the next offset in any case, so that request
- * is sent before the page is mapped and handed on: it travels while the caller
- * saves this page (no extra call: the last page, without `next`, asks for nothing).
+ * is sent before the page is mapped and handed on: it travels while this page is
+ * mapped and the caller saves it (no extra call: the last page, without `next`, asks
+ * for nothing). The pull waits until it has left (its quota debit is a Redis round
+ * trip): mapping 200 orders holds the event loop, and a request started but not yet
+ * sent would only leave after it.
  *
  * getOrders' cancelRequests are always empty: an order whose cancelState is not
  * NONE_REQUESTED is read again with getOrder, which fills them.
@@ -49,6 +52,8 @@ export class EbayOrderUnreadable extends PermanentError {
 export const OVERLAP_MS = 10 * 60 * 1000;
 /** getOrders' maximum page (more fails with 31100). */
 export const PAGE_LIMIT = 200;
+/** Longest the pull waits for the next page's request to leave before it maps the page in hand. */
+const LEAVE_WAIT_MS = 100;
 /** Walks of one window before the pull gives up moving the cursor this time. */
 const MAX_WALKS = 5;
 
@@ -92,11 +97,12 @@ export async function* pullOrders(
     let began: number | null = null;
     let movedDuring = false;
     let fresh = 0;
-    const page = (at: number) =>
+    const page = (at: number, onSend?: () => void) =>
       client.call<Collection>('GET', '/sell/fulfillment/v1/order', {
         query: { filter, limit: PAGE_LIMIT, offset: at },
         api: 'sell.fulfillment',
         what: `orders modified since ${from.toISOString()}`,
+        ...(onSend ? { onSend } : {}),
       });
     let ahead: Promise<Awaited<ReturnType<typeof page>>> | null = null;
     for (;;) {
@@ -105,8 +111,17 @@ export async function* pullOrders(
       const body = res.body;
       // Asked now, the next page travels while this one is mapped and saved; a failure surfaces when awaited.
       if (body.next && (body.orders ?? []).length) {
-        ahead = page(offset + PAGE_LIMIT);
+        let sent!: () => void;
+        const leaving = new Promise<void>((r) => (sent = r));
+        ahead = page(offset + PAGE_LIMIT, sent);
         ahead.catch(() => {});
+        // Mapping a page holds the event loop for milliseconds: the next page's quota debit (a Redis
+        // round trip) and request go first, or the request would leave only once this page is mapped.
+        // At most LEAVE_WAIT_MS: a request waiting for the daily quota must not hold back this page's save.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([leaving, ahead.then(() => {}, () => {}), new Promise<void>((r) => (timer = setTimeout(r, LEAVE_WAIT_MS)))]);
+        clearTimeout(timer);
+        await new Promise((r) => setImmediate(r));
       }
       if (firstTotal === null) {
         firstTotal = body.total;

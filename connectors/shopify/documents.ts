@@ -180,6 +180,16 @@ export function bulkOrdersQuery(since: Date | null): string {
  * 2,000-point bucket. The connector asks first for the shipment's own number
  * of lines and reads again at full size only when a `hasNextPage` says the
  * small read did not see everything (connector.ts, `fulfillmentState`).
+ *
+ * Points are charged on what comes back: the order 1, each fulfillment order
+ * 1 + its lines (2 + 2 a line: the line's `lineItem { id }` is the only link
+ * from a fulfillment order line to the order's line, which the safety
+ * checks need; `sku` and `inventoryItemId` do not tell two lines of one
+ * variant apart). The assigned location (2 a fulfillment order) is not read
+ * here: it only groups a shipment spread over several fulfillment orders
+ * into one create per location, so it is read for those alone
+ * (FULFILLMENT_ORDER_LOCATIONS_QUERY); most shipments are one fulfillment
+ * order.
  * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Order#connections-fulfillmentOrders
  * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Fulfillment#field-trackingInfo
  */
@@ -201,7 +211,6 @@ query ChannelsyncOrderFulfillmentState($id: ID!, $fulfilledLines: Int!, $openLin
       nodes {
         id
         status
-        assignedLocation { location { id } }
         lineItems(first: $openLines) {
           nodes { id remainingQuantity lineItem { id } }
           pageInfo { hasNextPage }
@@ -214,17 +223,31 @@ query ChannelsyncOrderFulfillmentState($id: ID!, $fulfilledLines: Int!, $openLin
 `;
 
 /**
- * Creates one fulfillment over one or more fulfillment orders.
+ * Where each of a shipment's fulfillment orders is assigned, read only when
+ * a shipment spans more than one: one fulfillmentCreate may not span two
+ * locations. 3 points a fulfillment order.
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/queries/nodes
+ * https://shopify.dev/docs/api/admin-graphql/2026-07/objects/FulfillmentOrderAssignedLocation
+ */
+export const FULFILLMENT_ORDER_LOCATIONS_QUERY = /* GraphQL */ `
+query ChannelsyncFulfillmentOrderLocations($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on FulfillmentOrder { id assignedLocation { location { id } } }
+  }
+}
+`;
+
+/**
+ * Creates one fulfillment over one or more fulfillment orders. Returns only
+ * the id channelsync stores: a mutation costs 10 plus the objects its payload
+ * returns (the fulfillment's trackingInfo was 1 more a shipment, and
+ * channelsync keeps what it sent).
  * https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/fulfillmentCreate
  */
 export const FULFILLMENT_CREATE_MUTATION = /* GraphQL */ `
 mutation ChannelsyncFulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
   fulfillmentCreate(fulfillment: $fulfillment, message: $message) {
-    fulfillment {
-      id
-      status
-      trackingInfo(first: 10) { company number url }
-    }
+    fulfillment { id }
     userErrors { field message }
   }
 }
@@ -408,6 +431,7 @@ export const DOCUMENTS = {
   BULK_OPERATION_RUN_QUERY,
   BULK_OPERATION_QUERY,
   ORDER_FULFILLMENT_STATE_QUERY,
+  FULFILLMENT_ORDER_LOCATIONS_QUERY,
   FULFILLMENT_CREATE_MUTATION,
   LOCATIONS_QUERY,
   PRODUCT_VARIANTS_QUERY,

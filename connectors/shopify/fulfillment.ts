@@ -35,7 +35,6 @@ export const fulfillmentStateSchema = z.object({
           z.object({
             id: z.string(),
             status: z.string(),
-            assignedLocation: z.object({ location: z.object({ id: z.string() }).nullish() }),
             lineItems: z.object({
               nodes: z.array(z.object({ id: z.string(), remainingQuantity: z.number().int(), lineItem: z.object({ id: z.string() }) })),
               pageInfo: z.object({ hasNextPage: z.boolean() }),
@@ -48,6 +47,18 @@ export const fulfillmentStateSchema = z.object({
     .nullable(),
 });
 export type FulfillmentState = NonNullable<z.infer<typeof fulfillmentStateSchema>['order']>;
+
+/** FULFILLMENT_ORDER_LOCATIONS_QUERY's answer: a node is null (or another type) when its id no longer resolves. */
+export const fulfillmentOrderLocationsSchema = z.object({
+  nodes: z.array(z.object({ id: z.string().optional(), assignedLocation: z.object({ location: z.object({ id: z.string() }).nullish() }).optional() }).nullable()),
+});
+
+/** Fulfillment order id -> its assigned location's id (null: the location is gone). */
+export function locationsOf(answer: z.infer<typeof fulfillmentOrderLocationsSchema>): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const n of answer.nodes) if (n?.id && n.assignedLocation) out.set(n.id, n.assignedLocation.location?.id ?? null);
+  return out;
+}
 
 /** Line items the full-size state read asks for per fulfillment and per fulfillment order. */
 export const FULL_STATE_LINES = { fulfilledLines: 25, openLines: 50 } as const;
@@ -69,7 +80,11 @@ export interface FulfillmentOrderLineItems {
   fulfillmentOrderLineItems: Array<{ id: string; quantity: number }>;
 }
 
-/** One `fulfillmentCreate` call: every fulfillment order in it is at `locationId`. */
+/**
+ * One `fulfillmentCreate` call: every fulfillment order in it is at
+ * `locationId` (null when the location is gone, or was not read because the
+ * shipment is on one fulfillment order).
+ */
 export interface PlannedFulfillment {
   locationId: string | null;
   lineItemsByFulfillmentOrder: FulfillmentOrderLineItems[];
@@ -105,12 +120,13 @@ export function alreadyFulfilled(
 }
 
 /**
- * Spreads the shipment's lines over the open fulfillment orders, one
- * fulfillmentCreate per location. Throws PermanentError when Shopify has
- * fewer units open than the shipment carries (already fulfilled elsewhere,
- * on hold, scheduled), naming the line.
+ * Spreads the shipment's lines over the open fulfillment orders' lines (in
+ * the order Shopify lists them), naming every fulfillment order line and
+ * its quantity, so a line Shopify added after the read is never fulfilled.
+ * Throws PermanentError when Shopify has fewer units open than the shipment
+ * carries (already fulfilled elsewhere, on hold, scheduled), naming the line.
  */
-export function planFulfillments(lines: FulfillmentPush['lines'], state: FulfillmentState): PlannedFulfillment[] {
+export function allocateShipment(lines: FulfillmentPush['lines'], state: FulfillmentState): FulfillmentOrderLineItems[] {
   const open = state.fulfillmentOrders.nodes.filter((fo) => FULFILLABLE.has(fo.status));
   const remaining = new Map<string, number>();
   for (const fo of open) for (const li of fo.lineItems.nodes) remaining.set(li.id, li.remainingQuantity);
@@ -149,18 +165,28 @@ export function planFulfillments(lines: FulfillmentPush['lines'], state: Fulfill
     }
   }
   if (byFo.size === 0) throw new PermanentError(`Shopify order ${state.id}: the shipment has no units to fulfil`);
+  return open
+    .filter((fo) => byFo.has(fo.id))
+    .map((fo) => ({ fulfillmentOrderId: fo.id, fulfillmentOrderLineItems: [...byFo.get(fo.id)!].map(([id, quantity]) => ({ id, quantity })) }));
+}
 
+/**
+ * One fulfillmentCreate per location ("All fulfillment orders must be
+ * assigned to a single location"). `locations` (fulfillment order id ->
+ * location id) is needed only when the shipment spans several fulfillment
+ * orders; one whose location is unknown goes with those whose location is
+ * gone (null), as Shopify would refuse a mixed create rather than misfile it.
+ */
+export function groupByLocation(allocation: FulfillmentOrderLineItems[], locations: ReadonlyMap<string, string | null>): PlannedFulfillment[] {
   const byLocation = new Map<string | null, FulfillmentOrderLineItems[]>();
-  for (const fo of open) {
-    const items = byFo.get(fo.id);
-    if (!items) continue;
-    const location = fo.assignedLocation.location?.id ?? null;
-    const group = byLocation.get(location) ?? [];
-    group.push({
-      fulfillmentOrderId: fo.id,
-      fulfillmentOrderLineItems: [...items].map(([id, quantity]) => ({ id, quantity })),
-    });
-    byLocation.set(location, group);
+  for (const items of allocation) {
+    const location = locations.get(items.fulfillmentOrderId) ?? null;
+    byLocation.set(location, [...(byLocation.get(location) ?? []), items]);
   }
   return [...byLocation].map(([locationId, lineItemsByFulfillmentOrder]) => ({ locationId, lineItemsByFulfillmentOrder }));
+}
+
+/** The shipment as fulfillmentCreate calls: allocateShipment, then groupByLocation. */
+export function planFulfillments(lines: FulfillmentPush['lines'], state: FulfillmentState, locations: ReadonlyMap<string, string | null> = new Map()): PlannedFulfillment[] {
+  return groupByLocation(allocateShipment(lines, state), locations);
 }

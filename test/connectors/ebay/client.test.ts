@@ -113,6 +113,15 @@ describe('eBay client', () => {
     expect(sim.stats.calls).toBe(calls);
   });
 
+  it("a call the seller's budget refuses gives the app's call back: another seller of the app still gets it", async () => {
+    const client = clientFor(sim, keys.prefix, { appDailyCalls: 2, userDailyCalls: 1 });
+    await client.call('GET', '/sell/fulfillment/v1/order', { api: 'sell.fulfillment' });
+    expect(await failure(client.call('GET', '/sell/fulfillment/v1/order', { api: 'sell.fulfillment' }))).toBeInstanceOf(RetryableError);
+    // Same app (same app bucket), another channel: the app's second call of the day is still there.
+    const other = clientFor(sim, keys.prefix, { appDailyCalls: 2, userDailyCalls: 1, channelId: 8 });
+    expect((await other.call('GET', '/sell/fulfillment/v1/order', { api: 'sell.fulfillment' })).status).toBe(200);
+  });
+
   it('names the scope a 403 1100 lacks', async () => {
     await sim.close();
     sim = await startEbaySimulator({ grantedScopes: [`${SCOPE_BASE}/sell.inventory`] });

@@ -162,3 +162,36 @@ describe('pushing a shipment against a fulfillment order on hold', () => {
   }, 30_000);
 });
 
+
+describe('a shipment spread over several fulfillment orders', () => {
+  const MOVE = `mutation($id: ID!, $to: ID!, $lines: [FulfillmentOrderLineItemInput!]) {
+    fulfillmentOrderMove(id: $id, newLocationId: $to, fulfillmentOrderLineItems: $lines) { movedFulfillmentOrder { id } userErrors { message } }
+  }`;
+  const SPLIT = `mutation($splits: [FulfillmentOrderSplitInput!]!) { fulfillmentOrderSplit(fulfillmentOrderSplits: $splits) { userErrors { message } } }`;
+  /** Live fulfillments of the order as [location id, units], sorted. */
+  const shipped = (externalId: string) => {
+    const orderId = Number(externalId.split('/').pop());
+    return [...sim.state.fulfillments.values()]
+      .filter((f) => f.orderId === orderId && f.status === 'SUCCESS')
+      .map((f) => [f.locationId, f.lines.reduce((n, l) => n + l.quantity, 0)])
+      .sort();
+  };
+
+  // The state read does not ask where fulfillment orders are (2 points each); a shipment over
+  // several reads their locations: one fulfillmentCreate may not span two.
+  it('is one fulfillment per location: two after a unit moved to a second warehouse, one after a split at the same one', async () => {
+    const second = sim.state.addLocation('Second warehouse');
+    const moved = await order(3);
+    const move = await sim.graphql(MOVE, { id: moved.foId, to: `gid://shopify/Location/${second.id}`, lines: [{ id: moved.foLineId, quantity: 1 }] });
+    expect(move.body.data.fulfillmentOrderMove.userErrors).toEqual([]);
+    expect((await connector.pushFulfillment(shipment(moved, 3, 'TWO-PLACES'))).alreadyDone).toBe(false);
+    expect(shipped(moved.externalId)).toEqual([[sim.state.primaryLocationId, 2], [second.id, 1]].sort());
+    expect((await connector.pushFulfillment(shipment(moved, 3, 'TWO-PLACES'))).alreadyDone).toBe(true);
+
+    const split = await order(3);
+    const res = await sim.graphql(SPLIT, { splits: [{ fulfillmentOrderId: split.foId, fulfillmentOrderLineItems: [{ id: split.foLineId, quantity: 1 }] }] });
+    expect(res.body.data.fulfillmentOrderSplit.userErrors).toEqual([]);
+    expect((await connector.pushFulfillment(shipment(split, 3, 'ONE-PLACE'))).alreadyDone).toBe(false);
+    expect(shipped(split.externalId)).toEqual([[sim.state.primaryLocationId, 3]]);
+  }, 30_000);
+});

@@ -24,7 +24,6 @@ function state(extraFo: FulfillmentState['fulfillmentOrders']['nodes'] = []): Fu
         ...order.fulfillmentOrders.nodes.map((fo: any) => ({
           id: fo.id,
           status: fo.status,
-          assignedLocation: { location: { id: 'gid://shopify/Location/1' } },
           lineItems: { nodes: fo.lineItems.nodes, pageInfo: { hasNextPage: false } },
         })),
         ...extraFo,
@@ -35,10 +34,10 @@ function state(extraFo: FulfillmentState['fulfillmentOrders']['nodes'] = []): Fu
 }
 
 describe('planFulfillments', () => {
-  it('puts the shipped units on the open fulfillment order line', () => {
+  it('puts the shipped units on the open fulfillment order line (one fulfillment order: no location needed)', () => {
     expect(planFulfillments([{ lineExternalId: LINE, sku: 'X', quantity: 2 }], state())).toEqual([
       {
-        locationId: 'gid://shopify/Location/1',
+        locationId: null,
         lineItemsByFulfillmentOrder: [
           {
             fulfillmentOrderId: 'gid://shopify/FulfillmentOrder/9774466990386',
@@ -53,14 +52,19 @@ describe('planFulfillments', () => {
     const second = {
       id: 'gid://shopify/FulfillmentOrder/2',
       status: 'OPEN',
-      assignedLocation: { location: { id: 'gid://shopify/Location/2' } },
       lineItems: { nodes: [{ id: 'gid://shopify/FulfillmentOrderLineItem/9', remainingQuantity: 3, lineItem: { id: LINE } }], pageInfo: { hasNextPage: false } },
     };
-    const plans = planFulfillments([{ lineExternalId: LINE, sku: 'X', quantity: 4 }], state([second]));
+    const first = order.fulfillmentOrders.nodes[0].id as string;
+    const apart = new Map([[first, 'gid://shopify/Location/1'], [second.id, 'gid://shopify/Location/2']]);
+    const plans = planFulfillments([{ lineExternalId: LINE, sku: 'X', quantity: 4 }], state([second]), apart);
     expect(plans.map((p) => [p.locationId, p.lineItemsByFulfillmentOrder[0]!.fulfillmentOrderLineItems[0]!.quantity])).toEqual([
       ['gid://shopify/Location/1', 2],
       ['gid://shopify/Location/2', 2],
     ]);
+    // The same two fulfillment orders at one location: one create spanning both.
+    const together = new Map([[first, 'gid://shopify/Location/1'], [second.id, 'gid://shopify/Location/1']]);
+    const one = planFulfillments([{ lineExternalId: LINE, sku: 'X', quantity: 4 }], state([second]), together);
+    expect(one.map((p) => [p.locationId, p.lineItemsByFulfillmentOrder.map((fo) => fo.fulfillmentOrderId)])).toEqual([['gid://shopify/Location/1', [first, second.id]]]);
   });
 
   it('refuses more units than are open, naming the line', () => {
