@@ -15,7 +15,7 @@ import { WebhookRejectedError } from '../src/domain/errors.ts';
 /** Largest value a Postgres `integer` column holds. */
 export const MAX_QUANTITY = 2_147_483_647;
 /** `numeric(20,4)` holds |x| < 10^16; in the 10^-4 units of `toUnits`, 10^20. */
-const MONEY_LIMIT_UNITS = 10n ** 20n;
+export const MONEY_LIMIT_UNITS = 10n ** 20n;
 
 function amountProblem(value: string | number): string | null {
   let units: bigint;

@@ -26,6 +26,7 @@ import type {
 import { refundMarker, type UnifiedOrder } from '../../src/domain/order.ts';
 import { ConfigError, PermanentError } from '../../src/domain/errors.ts';
 import { WooClient, WooNotFoundError, WooRequestError } from './client.ts';
+import { readOrder } from './order-reader.ts';
 import { decodeEntities, gmtToDate, linesMissingSku, mapOrder, mapRefunds, needsRefundedQuantities, productKey, variationTitle, wooOrderSchema, wooRefundSchema, type ProductKey, type WooRefund } from './mapping.ts';
 import { OrderScan, PER_PAGE, gmtSeconds, type RawOrder } from './pull.ts';
 import { WEBHOOK_TOPICS, parseWooWebhook } from './webhooks.ts';
@@ -446,7 +447,7 @@ export class WooCommerceConnector implements Connector {
     const rejected: Array<{ externalId: string; reason: string; raw: unknown }> = [];
     const parsed: Array<{ raw: unknown; order: z.infer<typeof wooOrderSchema> }> = [];
     for (const raw of raws) {
-      const result = wooOrderSchema.safeParse(raw);
+      const result = readOrder(raw);
       if (result.success) parsed.push({ raw, order: result.data });
       else {
         const id = (raw as { id?: unknown } | null)?.id;

@@ -11,9 +11,12 @@
  * orders (bulk edits) is paged by number and re-read until the count matches.
  *
  * For speed the range since the cursor is split into `concurrency` slices at
- * rank-based split points (one `per_page=1` probe each), scanned in parallel
- * and yielded in order. Orders modified during the scan land after its start
- * time and are read by a final catch-up scan.
+ * rank-based split points, scanned in parallel and yielded in order. Each
+ * split is read as a full page at that rank (`offset`), which is also its
+ * slice's first page: a page of a list sorted by modified time holds every
+ * order between its first and last second, so the slice reads on by keyset
+ * from its last second, as after any other page. Orders modified during the
+ * scan land after its start time and are read by a final catch-up scan.
  *
  * https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-orders
  */
@@ -47,6 +50,8 @@ const gmt = (seconds: number): string => dateToGmt(new Date(seconds * 1000));
 
 interface ListResult {
   orders: RawOrder[];
+  /** Entries the page held, readable or not: a full page says the list goes on. */
+  entries: number;
   total: number;
   totalPages: number;
   serverTime: number | null;
@@ -109,7 +114,8 @@ export class OrderScan {
     const first = await this.list({ after: fromSeconds, page: 1 });
     const scanStart = first.serverTime ?? Math.floor(Date.now() / 1000);
     const splits = await this.splitPoints(fromSeconds, scanStart, first);
-    const bounds = [fromSeconds, ...splits, scanStart];
+    const bounds = [fromSeconds, ...splits.map((s) => s.at), scanStart];
+    const firstPages = [first, ...splits.map((s) => s.page)];
 
     const queues: Array<PageQueue<ScanPage>> = [];
     const producers: Array<Promise<void>> = [];
@@ -119,7 +125,7 @@ export class OrderScan {
       const lo = bounds[i]!;
       const hi = bounds[i + 1]!;
       producers.push(
-        this.scanRange(lo, hi, (page) => queue.push(page), i === 0 ? first : undefined).then(
+        this.scanRange(lo, hi, (page) => queue.push(page), firstPages[i]).then(
           () => queue.end(),
           (err: unknown) => queue.end(err),
         ),
@@ -145,22 +151,31 @@ export class OrderScan {
     await catchUp;
   }
 
-  /** Rank-based split points: the modified time of the order at k/n of the range. */
-  private async splitPoints(from: number, to: number, first: ListResult): Promise<number[]> {
+  /**
+   * Rank-based split points: the modified second of the order at k/n of the
+   * range, each with the page read from that order on (its slice's first page).
+   */
+  private async splitPoints(from: number, to: number, first: ListResult): Promise<Array<{ at: number; page: ListResult }>> {
     const slices = Math.min(this.concurrency, first.totalPages);
     if (slices < 2 || first.total <= PER_PAGE * 2) return [];
     const probes = await Promise.all(
       Array.from({ length: slices - 1 }, async (_, i) => {
-        const rank = Math.floor((first.total * (i + 1)) / slices);
-        const probe = await this.list({ after: from, page: rank + 1, perPage: 1 });
-        const order = probe.orders[0];
-        return order ? gmtSeconds(order.date_modified_gmt) : null;
+        const page = await this.list({ after: from, offset: Math.floor((first.total * (i + 1)) / slices) });
+        const order = page.orders[0];
+        return order ? { at: gmtSeconds(order.date_modified_gmt), page } : null;
       }),
     );
-    return [...new Set(probes.filter((s): s is number => s !== null && s > from && s < to))].sort((a, b) => a - b);
+    // Ascending, one per second (the later page of two that start in one second), inside the range.
+    const bySecond = new Map<number, ListResult>();
+    for (const p of probes) if (p && p.at > from && p.at < to) bySecond.set(p.at, p.page);
+    return [...bySecond].map(([at, page]) => ({ at, page })).sort((a, b) => a.at - b.at);
   }
 
-  /** Keyset scan of lo < modified <= hi (hi null: up to now). */
+  /**
+   * Keyset scan of lo < modified <= hi (hi null: up to now). `firstPage`, when
+   * given, is a page of the list that starts at or before lo + 1 (page 1 of
+   * the range, or a split's page), read instead of the first request.
+   */
   private async scanRange(
     lo: number,
     hi: number | null,
@@ -171,6 +186,7 @@ export class OrderScan {
     let pending = firstPage;
     for (;;) {
       if (this.stopped) return;
+      const given = pending !== undefined;
       const res =
         pending ?? (await this.list({ after: c - 1, before: hi === null ? undefined : hi + 1, page: 1 }));
       pending = undefined;
@@ -179,14 +195,17 @@ export class OrderScan {
         return m >= c && (hi === null || m <= hi);
       });
       this.emitNew(inRange, c, emit);
-      if (res.orders.length < PER_PAGE) return;
-      const last = res.orders[res.orders.length - 1]!;
+      if (res.entries < PER_PAGE) return;
+      const last = res.orders[res.orders.length - 1];
+      if (!last) throw new PermanentError(`WooCommerce sent a full orders page of which no entry can be read (modified after ${gmt(c - 1)})`);
       const maxM = gmtSeconds(last.date_modified_gmt);
       if (hi !== null && maxM > hi) return;
       if (maxM > c) {
         c = maxM;
         continue;
       }
+      // A given page that ends before this slice's second c is past: read on from c by keyset.
+      if (given && maxM <= c) continue;
       // A full page within one second: page through that second by number.
       await this.scanSecond(c, emit);
       c += 1;
@@ -206,7 +225,7 @@ export class OrderScan {
         const inSecond = res.orders.filter((o) => gmtSeconds(o.date_modified_gmt) === s);
         inSecond.forEach((o) => ids.add(o.id));
         this.emitNew(inSecond, s, emit);
-        if (res.orders.length < PER_PAGE || page >= res.totalPages) break;
+        if (res.entries < PER_PAGE || page >= res.totalPages) break;
       }
       // Orders that leave this second mid-pass (modified again) are read later;
       // the ones they shifted forward are caught by the next pass.
@@ -227,7 +246,7 @@ export class OrderScan {
     emit({ orders: fresh, progress: last ? Math.max(progress, gmtSeconds(last.date_modified_gmt)) : progress, unreadable: this.unreadable.splice(0) });
   }
 
-  private async list(q: { after: number; before?: number; page: number; perPage?: number }): Promise<ListResult> {
+  private async list(q: { after: number; before?: number; page?: number; offset?: number }): Promise<ListResult> {
     // https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-orders
     const res = await this.client.get<unknown>('orders', {
       what: 'orders list',
@@ -239,8 +258,10 @@ export class OrderScan {
         dates_are_gmt: true,
         orderby: 'modified',
         order: 'asc',
-        per_page: q.perPage ?? PER_PAGE,
-        page: q.page,
+        per_page: PER_PAGE,
+        // `offset` wins over `page` in WordPress; one of the two is sent.
+        page: q.offset === undefined ? q.page : undefined,
+        offset: q.offset,
       },
     });
     if (!Array.isArray(res.body)) throw new PermanentError('WooCommerce sent an unexpected orders list: expected a JSON array');
@@ -261,6 +282,7 @@ export class OrderScan {
     const date = res.headers['date'] ? Date.parse(res.headers['date']) : NaN;
     return {
       orders,
+      entries: (res.body as unknown[]).length,
       total: Number(res.headers['x-wp-total'] ?? orders.length),
       totalPages: Number(res.headers['x-wp-totalpages'] ?? 1),
       serverTime: Number.isFinite(date) ? Math.floor(date / 1000) : null,

@@ -12,6 +12,11 @@ import { ksesName } from './kses.ts';
 
 export type Json = Record<string, unknown>;
 
+/** A response body already serialised (`StoreState.orderText`): sent as is. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export interface Meta {
   id: number;
   key: string;
@@ -163,6 +168,14 @@ export class StoreState {
   onEvent: (event: StoreEvent) => void = () => {};
   /** Answer line items without their SKU (see WooSimulatorOptions.omitLineSkus). */
   omitLineSkus = false;
+  /**
+   * Moves on with every change the store makes to an order or a product (and
+   * with every request that is not a GET, index.ts): `orderText` serves an
+   * order's JSON from its cache only while this has not moved. Code that
+   * changes what `orderJson` answers without a method of this class must bump it.
+   */
+  revision = 0;
+  private readonly orderTexts = new WeakMap<SimOrder, { revision: number; baseUrl: string; omitLineSkus: boolean; text: string }>();
 
   constructor(
     public baseUrl: string,
@@ -205,6 +218,7 @@ export class StoreState {
     this.skuIndex.clear();
     for (const p of this.products.values()) if (p.sku) this.skuIndex.set(p.sku, p.id);
     this.sorted = null;
+    this.revision++;
   }
   private meta(key: string, value: string, displayKey = key, displayValue = value): Meta {
     return { id: ++this.metaId, key, value, display_key: displayKey, display_value: displayValue };
@@ -254,6 +268,7 @@ export class StoreState {
       variations: [],
     };
     this.products.set(p.id, p);
+    this.revision++;
     if (sku) this.skuIndex.set(sku, p.id);
     if (parent) parent.variations.push(p.id);
     return p;
@@ -276,6 +291,8 @@ export class StoreState {
     // stock_quantity only sticks when stock is managed, as in WooCommerce.
     if (input.stock_quantity !== undefined && p.manageStock) p.stockQuantity = Math.trunc(Number(input.stock_quantity));
     p.modified = this.now();
+    // An order line answers with its product's current SKU.
+    this.revision++;
     return p;
   }
 
@@ -450,6 +467,7 @@ export class StoreState {
   private touched(o: SimOrder, at = this.now()): void {
     o.modified = at;
     this.sorted = null;
+    this.revision++;
   }
 
   addNote(orderId: number, note: string, customerNote: boolean, author = 'WooCommerce', at = this.now()): SimNote {
@@ -529,6 +547,7 @@ export class StoreState {
     };
     this.orders.set(o.id, o);
     this.sorted = null;
+    this.revision++;
     if (input.set_paid === true) o.paid = at;
     if (status !== 'pending') this.setStatus(o, status, at, true);
     if (!opts.silent) this.onEvent({ topic: 'order.created', orderId: o.id });
@@ -611,6 +630,7 @@ export class StoreState {
     if (force) {
       this.orders.delete(o.id);
       this.sorted = null;
+      this.revision++;
     } else {
       o.status = 'trash';
       this.touched(o);
@@ -681,6 +701,19 @@ export class StoreState {
       image: { id: l.variationId ? 0 : '', src: '' },
       parent_name: l.parentName,
     };
+  }
+
+  /**
+   * `JSON.stringify(orderJson(o))`, kept while the store does not change: a
+   * pull's pages were the simulator's main CPU, and a real store's CPU is not
+   * on the machine that measures the client. Same bytes as before.
+   */
+  orderText(o: SimOrder): string {
+    const cached = this.orderTexts.get(o);
+    if (cached && cached.revision === this.revision && cached.baseUrl === this.baseUrl && cached.omitLineSkus === this.omitLineSkus) return cached.text;
+    const text = JSON.stringify(this.orderJson(o));
+    this.orderTexts.set(o, { revision: this.revision, baseUrl: this.baseUrl, omitLineSkus: this.omitLineSkus, text });
+    return text;
   }
 
   orderJson(o: SimOrder): Json {

@@ -116,6 +116,30 @@ describe('woocommerce connector vs simulator', () => {
     expect(connector.client.currentConcurrency).toBeLessThanOrEqual(4);
   }, 30_000);
 
+  it('reads on past a full page that holds an entry it cannot read, in every slice', async () => {
+    // A full page with one unreadable entry has 99 readable orders: the scan took that for the end of the list.
+    for (const concurrency of [1, 4]) {
+      const { sim, connector } = await setup({ orders: 1000 }, { concurrency });
+      const bad = new Set([...sim.state.orders.keys()].filter((_, i) => i % 250 === 5));
+      const client = connector.client as unknown as { get: (...a: unknown[]) => Promise<{ body: unknown }> };
+      const original = client.get.bind(client);
+      client.get = async (...args) => {
+        const res = await original(...args);
+        if (args[0] === 'orders' && Array.isArray(res.body)) res.body = res.body.map((o: { id: number }) => (bad.has(o.id) ? { ...o, id: 'x' } : o));
+        return res;
+      };
+      const seen = new Set<string>();
+      const rejected: string[] = [];
+      for await (const page of connector.pullOrders(null)) {
+        for (const o of page.orders) seen.add(o.externalId);
+        rejected.push(...(page.rejected ?? []).map((r) => r.reason));
+      }
+      expect(seen.size, `concurrency ${concurrency}`).toBe(1000 - bad.size);
+      expect(rejected.length).toBeGreaterThan(0);
+      expect(rejected.every((r) => /id: expected a whole number/.test(r))).toBe(true);
+    }
+  });
+
   it('pulls a new store from the beginning in a form WordPress accepts (no cursor, no initialSince)', async () => {
     // WordPress 6.1 refuses modified_after=1970-01-01T00:00:00 ("Invalid date."), which failed the first pull for good.
     for (const settings of [{}, { initialSince: '1970-01-01T00:00:00Z' }]) {

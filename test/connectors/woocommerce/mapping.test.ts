@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseOrder, wooOrderSchema, mapOrder, mapRefunds, wooRefundSchema } from '../../../connectors/woocommerce/mapping.ts';
+import { plainOrder, readOrder } from '../../../connectors/woocommerce/order-reader.ts';
 
 const FIXTURES = new URL('../../../../shared/fixtures/woocommerce/', import.meta.url);
 const load = (name: string): unknown => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
@@ -124,5 +126,72 @@ describe('woocommerce mapping: refunds as recorded from WooCommerce 7.9', () => 
     const mapped = mapOrder(order, order, undefined, quantities, refunds);
     expect(mapped.lines[0]).toMatchObject({ externalId: '9', quantity: 2 });
     expect(mapped.refunds).toEqual(refunds);
+  });
+});
+
+describe('woocommerce order reader: the schema, without zod on the plain case', () => {
+  const cases = (load('captures/rest-v3.json') as { cases: Record<string, { response: { body: unknown } }> }).cases;
+  const real: unknown[] = [load('order-retrieve.sample.json'), ...(load('orders-list.sample.json') as unknown[])];
+  for (const c of Object.values(cases)) {
+    for (const o of [c.response.body].flat() as Array<Record<string, unknown> | null>) if (o?.line_items && o.date_modified_gmt) real.push(o);
+  }
+  /** Same keys and values as zod's output (their order differs: nothing reads it). */
+  const same = (a: unknown, b: unknown, what = '') => {
+    if (!isDeepStrictEqual(a, b)) expect(a, what).toStrictEqual(b);
+  };
+
+  it('reads every real payload itself, exactly as the schema does', () => {
+    expect(real.length).toBeGreaterThan(8);
+    for (const raw of real) same(plainOrder(raw), wooOrderSchema.parse(raw));
+  });
+
+  it('leaves every broken or unusual variant to zod, or agrees with it', () => {
+    const odd: unknown[] = [undefined, null, '', ' 12.3 ', '12.34500', '1e3', 0, -1, 1.5, 2 ** 53, 1e20, true, [], {}, '2017-02-30T10:00:00', '2016-02-29T00:00:00', '1900-02-29T00:00:00', '2017-03-22T24:00:00', '2017-03-22T23:59:60', 'usd'];
+    const mutate = (raw: Record<string, unknown>, path: Array<string | number>, value: unknown): unknown => {
+      const copy = structuredClone(raw) as Record<string | number, unknown>;
+      let at = copy;
+      for (const k of path.slice(0, -1)) at = at[k] as Record<string | number, unknown>;
+      const last = path[path.length - 1]!;
+      if (value === undefined && path.length % 2 === 1) delete at[last];
+      else at[last] = value;
+      return copy;
+    };
+    let fast = 0;
+    let checked = 0;
+    // The reference example, and a recorded order with a refund.
+    const samples = [real[0], real.find((o) => ((o as { refunds?: unknown[] }).refunds ?? []).length > 0)] as Array<Record<string, unknown>>;
+    expect(samples[1]).toBeDefined();
+    for (const raw of samples) {
+      const paths: Array<Array<string | number>> = [];
+      for (const k of Object.keys(wooOrderSchema.shape)) paths.push([k]);
+      for (const a of ['billing', 'shipping']) if (raw[a]) for (const k of Object.keys(raw[a] as object).concat('email', 'phone')) paths.push([a, k]);
+      (raw.line_items as unknown[]).forEach((_, i) => ['id', 'name', 'product_id', 'variation_id', 'quantity', 'subtotal', 'total', 'total_tax', 'sku', 'price'].forEach((k) => paths.push(['line_items', i, k])));
+      ((raw.refunds as unknown[] | undefined) ?? []).forEach((_, i) => ['id', 'total'].forEach((k) => paths.push(['refunds', i, k])));
+      paths.push(['line_items', 0]);
+      for (const path of paths) {
+        for (const value of odd) {
+          const variant = mutate(raw, path, value);
+          const zod = wooOrderSchema.safeParse(variant);
+          const mine = plainOrder(variant);
+          const what = `${path.join('.')} = ${String(value)}`;
+          checked++;
+          if (mine !== undefined) {
+            fast++;
+            expect(zod.success, what).toBe(true);
+            same(mine, zod.data, what);
+          }
+          const read = readOrder(variant);
+          expect(read.success, what).toBe(zod.success);
+          if (read.success) same(read.data, zod.data, what);
+          else if (!isDeepStrictEqual(read.error.issues, zod.error!.issues)) expect(read.error.issues, what).toEqual(zod.error!.issues);
+        }
+      }
+    }
+    // A key JSON.parse makes own but an assignment would turn into the prototype.
+    const proto = JSON.parse(JSON.stringify(samples[0]).replace('{', '{"__proto__":{"id":1},'));
+    expect(plainOrder(proto)).toBeUndefined();
+    // Both branches ran: most variants the fast path took, the rest zod judged.
+    expect(fast).toBeGreaterThan(checked / 4);
+    expect(fast).toBeLessThan(checked);
   });
 });

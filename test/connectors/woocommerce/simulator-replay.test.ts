@@ -221,6 +221,39 @@ describe('woocommerce simulator replays the recorded WooCommerce 7.9 requests', 
     expect(body.data.params.per_page).toBe(perPage.data.params.per_page);
   });
 
+  it('answers orders with the bytes it serialises, after every kind of change (its JSON cache)', async () => {
+    const { credentials } = sim.channelConfig();
+    const raw = new WooCommerceRestApi({
+      url: sim.url, consumerKey: String(credentials.consumerKey), consumerSecret: String(credentials.consumerSecret), version: 'wc/v3',
+      axiosConfig: { validateStatus: () => true, transformResponse: [(d: unknown) => d] },
+    });
+    await sim.createProduct({ sku: 'CACHE-1', title: 'Cup', price: '4.00', stock: 9 });
+    const { externalId } = await sim.createOrder({ lines: [{ sku: 'CACHE-1', quantity: 1 }] });
+    const o = sim.state.orders.get(Number(externalId))!;
+    const listed = () => sim.state.ordersByModified().filter((x) => !['trash', 'checkout-draft', 'auto-draft'].includes(x.status));
+    const check = async () => {
+      const list = (await raw.get('orders', { orderby: 'modified', order: 'asc', per_page: 100 })) as { data: string };
+      expect(list.data).toBe(JSON.stringify(listed().map((x) => sim.state.orderJson(x))));
+      const one = (await raw.get(`orders/${externalId}`)) as { data: string };
+      expect(one.data).toBe(JSON.stringify(sim.state.orderJson(o)));
+      return list.data;
+    };
+    await check();
+    await check(); // from the cache
+    const changes: Array<() => unknown> = [
+      () => sim.state.updateProduct(sim.state.bySku('CACHE-1')!, { sku: 'CACHE-2' }),
+      () => sim.state.touchOrder(o),
+      () => sim.state.createRefund(o, { amount: '1.00', line_items: [{ id: o.lines[0]!.id, quantity: 1, refund_total: '1.00', restock_item: true }] }),
+      () => raw.put(`orders/${externalId}`, { customer_note: 'changed' }),
+      () => sim.state.setStatus(o, 'completed'),
+    ];
+    for (const change of changes) {
+      await change();
+      await check();
+    }
+    expect(await check()).toContain('"sku":"CACHE-2"');
+  });
+
   it('refuses Basic auth over plain HTTP, as WooCommerce does', async () => {
     const res = await fetch(`${sim.url}/wp-json/wc/v3/orders`, {
       headers: { authorization: `Basic ${Buffer.from(`${sim.consumerKey}:${sim.consumerSecret}`).toString('base64')}` },
