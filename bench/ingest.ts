@@ -20,6 +20,7 @@ import { requireSecretKey } from '../src/config.ts';
 import type { UnifiedOrder } from '../src/domain/order.ts';
 import { syncOrders } from '../jobs/sync-orders.ts';
 import { startSimulators } from './sim-process.ts';
+import { memoryKV } from './memory-kv.ts';
 import { atLeast, median, sized } from './rows.ts';
 import type { Scenario } from './types.ts';
 
@@ -90,11 +91,10 @@ const scenario: Scenario = {
 export default scenario;
 
 async function readOrders(store: { settings: Record<string, unknown>; credentials: Record<string, unknown> }, count: number): Promise<UnifiedOrder[]> {
-  const kvMap = new Map<string, string>();
   const connector = woocommerceFactory.create({
     channel: { id: 0, kind: 'woocommerce', name: 'read', settings: woocommerceFactory.settingsSchema.parse(store.settings), credentials: woocommerceFactory.credentialsSchema.parse(store.credentials) },
     budget: { reserve: async (_k, cost) => ({ waitMs: 0, ticket: 0, cost }), waitFor: async () => 0, sync: async () => {}, refund: async () => {} },
-    kv: { get: async (k) => kvMap.get(k) ?? null, set: async (k, v) => void kvMap.set(k, v), del: async (k) => void kvMap.delete(k) },
+    kv: memoryKV(),
     log: pino({ level: 'silent' }),
   });
   const out: UnifiedOrder[] = [];

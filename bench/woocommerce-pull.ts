@@ -12,17 +12,14 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { SharedKV, RateBudget } from '../src/queue/shared-state.ts';
+import type { RateBudget } from '../src/queue/shared-state.ts';
+import { memoryKV } from './memory-kv.ts';
 import { woocommerceFactory } from '../connectors/woocommerce/index.ts';
 import { WooClient } from '../connectors/woocommerce/client.ts';
 import { atMost, sized } from './rows.ts';
 import type { Scenario } from './types.ts';
 
 // The pull touches neither: no Redis needed for this bench.
-const memoryKV = (): SharedKV => {
-  const m = new Map<string, string>();
-  return { get: async (k) => m.get(k) ?? null, set: async (k, v) => void m.set(k, v), del: async (k) => void m.delete(k) };
-};
 const noBudget: RateBudget = { reserve: async (_key, cost) => ({ waitMs: 0, ticket: 0, cost }), waitFor: async () => 0, sync: async () => {}, refund: async () => {} };
 
 async function run(quick: boolean) {

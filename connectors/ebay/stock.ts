@@ -91,8 +91,14 @@ export async function pushStock(client: EbayClient, kv: SharedKV, channelId: num
       results.push({ sku, ok: false, error: `eBay has no published offer for SKU ${sku} (unpublished offers are set with updateOffer)` });
       continue;
     }
-    const counts = await Promise.all(offers.map(async (o) => Number((await kv.get(revisionKey(channelId, o.offerId, now))) ?? 0)));
-    if (counts.some((n) => n >= DAILY_REVISIONS)) {
+    // Each offer's revision of today is counted before the call, atomically: two workers pushing one
+    // SKU at once each get their own count, so together they never pass eBay's daily cap. A count
+    // past the cap is given back and the push waits for midnight. A call that then fails keeps its
+    // count: eBay may have applied it, and undercounting is what would break the cap.
+    const ttl = msToNextDay(now) + 3600_000;
+    const counts = await Promise.all(offers.map((o) => kv.incr(revisionKey(channelId, o.offerId, now), 1, ttl)));
+    if (counts.some((n) => n > DAILY_REVISIONS)) {
+      await Promise.all(offers.map((o) => kv.incr(revisionKey(channelId, o.offerId, now), -1, ttl)));
       results.push({
         sku,
         ok: false,
@@ -114,7 +120,6 @@ export async function pushStock(client: EbayClient, kv: SharedKV, channelId: num
         what: `stock of ${sku}`,
       },
     );
-    await Promise.all(offers.map((o, i) => kv.set(revisionKey(channelId, o.offerId, now), String(counts[i]! + 1), msToNextDay(now) + 3600_000)));
     const failed = (res.body.responses ?? []).filter((r) => r.statusCode >= 300);
     if (!failed.length) results.push({ sku, ok: true });
     else {

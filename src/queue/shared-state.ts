@@ -110,6 +110,13 @@ export interface SharedKV {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
+  /**
+   * Adds `by` to a counter (missing or expired: 0) in one atomic step and
+   * returns the new value; the expiry is set when the counter is made and kept
+   * after. For counts that several workers move at once (a daily cap): a
+   * get-then-set would let two of them write the same next value.
+   */
+  incr(key: string, by: number, ttlMs: number): Promise<number>;
 }
 
 // Bucket state: a hash {level, ts, issued, pending}. Level may go negative:
@@ -294,6 +301,13 @@ export class RedisSharedKV implements SharedKV {
     await this.redis.del(this.key(key));
   }
 
+  async incr(key: string, by: number, ttlMs: number): Promise<number> {
+    const k = this.key(key);
+    const [[err, value]] = (await this.redis.multi().incrby(k, by).pexpire(k, Math.max(1, Math.round(ttlMs)), 'NX').exec())! as [[Error | null, number]];
+    if (err) throw err;
+    return value;
+  }
+
   private key(key: string): string {
     return `${this.prefix}:kv:${key}`;
   }
@@ -461,6 +475,18 @@ export class PostgresSharedKV implements SharedKV {
 
   async del(key: string): Promise<void> {
     await this.db.deleteFrom('shared_values').where('key', '=', this.key(key)).execute();
+  }
+
+  async incr(key: string, by: number, ttlMs: number): Promise<number> {
+    const ms = Math.max(1, Math.round(ttlMs));
+    // The row lock of ON CONFLICT DO UPDATE makes concurrent increments queue, each seeing the last one's value.
+    const { rows } = await sql<{ value: string }>`
+      INSERT INTO shared_values (key, value, expires_at) VALUES (${this.key(key)}, ${String(by)}, now() + ${ms} * interval '1 millisecond')
+      ON CONFLICT (key) DO UPDATE SET
+        value = CASE WHEN shared_values.expires_at > now() THEN (shared_values.value::bigint + ${by})::text ELSE EXCLUDED.value END,
+        expires_at = CASE WHEN shared_values.expires_at > now() THEN shared_values.expires_at ELSE EXCLUDED.expires_at END
+      RETURNING value`.execute(this.db);
+    return Number(rows[0]!.value);
   }
 
   private key(key: string): string {

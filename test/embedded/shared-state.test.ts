@@ -197,5 +197,15 @@ for (const [name, store] of Object.entries(STORES)) {
       await kv.del('other');
       expect(await kv.get('other')).toBeNull();
     });
+
+    it('counts every increment of workers racing on one counter, until its ttl', async () => {
+      const { kv } = opened;
+      const values = await Promise.all(Array.from({ length: 20 }, () => kv.incr('revisions', 1, 400)));
+      // Each caller saw its own next value: none were written twice.
+      expect([...values].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await kv.incr('revisions', -1, 400)).toBe(19);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await kv.incr('revisions', 1, 400)).toBe(1);
+    });
   });
 }
