@@ -7,6 +7,11 @@
  * with `__parentId` set to the parent's id, right after their parent (or
  * anywhere, with `groupObjects: false`, which Shopify does not promise to
  * order). Connections ignore `first` in bulk mode.
+ *
+ * The file is built a page of top-level objects at a time, the event loop
+ * free between pages, so the shop keeps answering while a large export runs
+ * (a 100,000-order export took the simulator over 30 s at once, and every
+ * call meanwhile timed out). It is served once the operation is COMPLETED.
  */
 import {
   execute, getNamedType, getNullableType, isInterfaceType, isListType, isObjectType, Kind, parse,
@@ -26,7 +31,8 @@ export interface BulkOperation {
   completedAt: number | null;
   objectCount: number;
   rootObjectCount: number;
-  lines: string[] | null;
+  /** The JSONL file, in pieces (a page of top-level objects each), once COMPLETED. */
+  file: string[] | null;
   fileSize: number | null;
   errorCode: string | null;
 }
@@ -120,8 +126,12 @@ export function bulkQueryProblems(schema: GraphQLSchema, doc: DocumentNode): str
 export class BulkOperations {
   readonly operations = new Map<number, BulkOperation>();
   private current: BulkOperation | null = null;
+  /** Builds under way, by operation id: each step writes one page of the file. */
+  private readonly builds = new Map<number, Generator<void, void>>();
   /** How long an operation stays CREATED/RUNNING, so clients really poll. */
   runDelayMs = 30;
+  /** Top-level objects written per step of a build; between steps the simulator answers other calls. */
+  rootsPerStep = 500;
 
   constructor(
     private readonly state: ShopState,
@@ -151,7 +161,7 @@ export class BulkOperations {
     if (problems.length) return { op: null, userErrors: problems.map((message) => ({ field: ['query'], message, code: 'INVALID' })) };
     const op: BulkOperation = {
       id: this.state.nextId(), status: 'CREATED', query, createdAt: this.state.now(), completedAt: null,
-      objectCount: 0, rootObjectCount: 0, lines: null, fileSize: null, errorCode: null,
+      objectCount: 0, rootObjectCount: 0, file: null, fileSize: null, errorCode: null,
     };
     this.operations.set(op.id, op);
     this.current = op;
@@ -159,7 +169,7 @@ export class BulkOperations {
     setTimeout(() => {
       if (op.status !== 'CREATED') return;
       op.status = 'RUNNING';
-      setTimeout(() => this.complete(op, doc), this.runDelayMs);
+      setTimeout(() => void this.completeInSteps(op, doc), this.runDelayMs);
     }, this.runDelayMs).unref();
     return { op, userErrors: [] };
   }
@@ -179,37 +189,97 @@ export class BulkOperations {
     if (status === 'CANCELED' && op.status === 'CANCELING') op.status = 'CANCELED';
   }
 
+  /** Builds the file now, all of it (or what is left of a build under way). */
   private complete(op: BulkOperation, doc: DocumentNode): void {
-    if (op.status !== 'RUNNING') return;
-    setBulkMode(true);
-    let result;
+    const build = this.builds.get(op.id) ?? this.startBuild(op, doc);
+    while (!build.next().done);
+  }
+
+  /** Builds the file a page at a time, answering other calls between pages. */
+  private async completeInSteps(op: BulkOperation, doc: DocumentNode): Promise<void> {
+    const build = this.builds.get(op.id) ?? this.startBuild(op, doc);
+    while (!build.next().done) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private startBuild(op: BulkOperation, doc: DocumentNode): Generator<void, void> {
+    const build = this.build(op, doc);
+    this.builds.set(op.id, build);
+    return build;
+  }
+
+  /**
+   * Runs the query once per page of top-level objects, yielding after each:
+   * every top-level connection is resolved once (in bulk mode its lists make
+   * their views as they are read), and each pass hands graphql-js the next
+   * `rootsPerStep` of its nodes to complete, so an order is read as its page
+   * is written, as on a live shop. An operation cancelled meanwhile stops.
+   */
+  private *build(op: BulkOperation, doc: DocumentNode): Generator<void, void> {
     try {
-      result = execute({ schema: this.schema, document: doc, rootValue: this.rootValue(), contextValue: this.contextValue() });
-    } finally {
-      setBulkMode(false);
-    }
-    if ('then' in result || result.errors?.length || !result.data) {
-      op.status = 'FAILED';
-      op.errorCode = 'INTERNAL_SERVER_ERROR';
-      op.completedAt = this.state.now();
-      return;
-    }
-    const lines: string[] = [];
-    let roots = 0;
-    for (const value of Object.values(result.data)) {
-      const nodes = connectionNodes(value);
-      if (!nodes) continue;
-      for (const node of nodes) {
-        roots++;
-        flatten(node as Record<string, unknown>, null, lines);
+      // Each top-level field's value, resolved on the first pass; connections are handed out a page a pass.
+      const resolved = new Map<string, unknown>();
+      const step = this.rootsPerStep;
+      let offset = 0;
+      let more = true;
+      const paged = Object.fromEntries(
+        Object.entries(this.rootValue()).map(([name, field]) => [
+          name,
+          typeof field !== 'function'
+            ? field
+            : (args: unknown, ctx: unknown, info: { path: { key: string | number } }) => {
+                const key = String(info.path.key);
+                if (!resolved.has(key)) resolved.set(key, field(args, ctx, info));
+                const value = resolved.get(key) as { edges?: unknown; nodes?: unknown } | null;
+                const list = value && (sliceable(value.edges) ? value.edges : sliceable(value.nodes) ? value.nodes : null);
+                if (!list) return value;
+                if (offset + step < list.length) more = true;
+                const page = (l: unknown) => (sliceable(l) ? l.slice(offset, offset + step) : l);
+                return { ...value, edges: page(value.edges), nodes: page(value.nodes) };
+              },
+        ]),
+      );
+      // The file's pieces by top-level field, in the query's order: a field's objects stay together.
+      const pieces = new Map<string, string[]>();
+      // Shopify's counts run while the operation does (https://shopify.dev/docs/api/admin-graphql/latest/objects/BulkOperation).
+      op.objectCount = 0;
+      op.rootObjectCount = 0;
+      while (more) {
+        if (op.status !== 'RUNNING') return; // cancelled meanwhile
+        more = false;
+        setBulkMode(true);
+        let result;
+        try {
+          result = execute({ schema: this.schema, document: doc, rootValue: paged, contextValue: this.contextValue() });
+        } finally {
+          setBulkMode(false);
+        }
+        if ('then' in result || result.errors?.length || !result.data) {
+          op.status = 'FAILED';
+          op.errorCode = 'INTERNAL_SERVER_ERROR';
+          op.completedAt = this.state.now();
+          return;
+        }
+        for (const [key, value] of Object.entries(result.data)) {
+          const nodes = connectionNodes(value);
+          if (!nodes || nodes.length === 0) continue;
+          const lines: string[] = [];
+          for (const node of nodes) flatten(node as Record<string, unknown>, null, lines);
+          op.rootObjectCount += nodes.length;
+          op.objectCount += lines.length;
+          const own = pieces.get(key) ?? [];
+          pieces.set(key, own);
+          own.push(lines.map((l) => `${l}\n`).join(''));
+        }
+        offset += step;
+        if (more) yield;
       }
+      op.file = [...pieces.values()].flat();
+      op.fileSize = op.file.reduce((sum, piece) => sum + Buffer.byteLength(piece), 0);
+      op.completedAt = this.state.now();
+      op.status = 'COMPLETED';
+    } finally {
+      this.builds.delete(op.id);
     }
-    op.lines = lines;
-    op.objectCount = lines.length;
-    op.rootObjectCount = roots;
-    op.fileSize = lines.reduce((s, l) => s + Buffer.byteLength(l) + 1, 0);
-    op.completedAt = this.state.now();
-    op.status = 'COMPLETED';
   }
 
   currentOperation(): BulkOperation | null {
@@ -250,6 +320,11 @@ export class BulkOperations {
       query: op.query,
     };
   }
+}
+
+/** An array, or a connection's LazyList (./resolvers/context.ts). */
+function sliceable(list: unknown): list is { length: number; slice(from: number, to: number): unknown[] } {
+  return Array.isArray(list) || (typeof list === 'object' && list !== null && Symbol.iterator in list && typeof (list as { slice?: unknown }).slice === 'function');
 }
 
 function connectionNodes(value: unknown): unknown[] | null {

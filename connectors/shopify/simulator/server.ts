@@ -184,20 +184,18 @@ export class SimulatorServer {
 
   private bulkFile(id: number, res: ServerResponse, base: Omit<LoggedRequest, 'at' | 'status' | 'fault'>): void {
     const op = this.ctx.bulk.operations.get(id);
-    if (!op?.lines) {
+    if (!op?.file) {
       this.record({ ...base, status: 404, fault: null });
       return send(res, 404, { errors: 'Not Found' });
     }
     this.record({ ...base, status: 200, fault: null });
     res.writeHead(200, { 'content-type': 'application/jsonl', 'content-length': String(op.fileSize ?? 0) });
-    // Stream in chunks, honouring backpressure: files can be large.
-    const lines = op.lines;
+    // Piece by piece (a page of orders each), honouring backpressure: files can be large.
+    const pieces = op.file;
     let i = 0;
     const pump = () => {
-      while (i < lines.length) {
-        const chunk = lines.slice(i, i + 500).map((l) => `${l}\n`).join('');
-        i += 500;
-        if (!res.write(chunk)) return void res.once('drain', pump);
+      while (i < pieces.length) {
+        if (!res.write(pieces[i++])) return void res.once('drain', pump);
       }
       res.end();
     };

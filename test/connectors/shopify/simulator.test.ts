@@ -369,6 +369,36 @@ describe('Shopify simulator limits, bulk and faults', () => {
     expect(orders.map((o) => o.id)).toEqual(expect.arrayContaining([children[0].__parentId]));
   });
 
+  it('builds a bulk file a page of orders at a time, answering polls meanwhile with running counts', async () => {
+    // Built in one go, a 100,000-order export kept the simulator from answering anything for over 30 s.
+    sim.bulk.rootsPerStep = 2;
+    try {
+      sim.bucket.set(100);
+      const q = '{ orders { edges { node { id lineItems { edges { node { id } } } } } } }';
+      const run = await sim.graphql(`mutation($q: String!) { bulkOperationRunQuery(query: $q, groupObjects: true) { bulkOperation { id } } }`, { q });
+      const id = run.body.data.bulkOperationRunQuery.bulkOperation.id;
+      const seen: Array<{ status: string; rootObjectCount: string; url: string | null }> = [];
+      while (seen.at(-1)?.status !== 'COMPLETED') {
+        seen.push((await sim.graphql('query($id: ID!) { bulkOperation(id: $id) { status rootObjectCount url } }', { id })).body.data.bulkOperation);
+      }
+      // Some answer came while the file was part written, and none offered a file before it was whole.
+      expect(seen.some((s) => s.status === 'RUNNING' && Number(s.rootObjectCount) > 0 && Number(s.rootObjectCount) < 30)).toBe(true);
+      expect(seen.filter((s) => s.url !== null)).toHaveLength(1);
+      const lines = (await simulatorRequest(seen.at(-1)!.url!, sim.caCertificate)).text.trim().split('\n').map((l) => JSON.parse(l));
+      const orders = lines.filter((l) => !l.__parentId);
+      expect(orders).toHaveLength(30);
+      expect(new Set(orders.map((o) => o.id)).size).toBe(30);
+      // groupObjects: each order's lines follow it, across the pages of the build too.
+      let parent: string | null = null;
+      for (const l of lines) {
+        if (!l.__parentId) parent = l.id;
+        else expect(l.__parentId).toBe(parent);
+      }
+    } finally {
+      sim.bulk.rootsPerStep = 500;
+    }
+  });
+
   it('lists fulfillment orders shop-wide: closed only when asked, sorted, reversed, filtered and paged', async () => {
     const shop = await startShopifySimulator({ port: 0, products: 0, rateLimit: { restoreRate: 100000, bucketSize: 100000 } });
     try {

@@ -57,6 +57,13 @@ export function decodeCursor(cursor: string): unknown {
   }
 }
 
+/** A connection's value; in a bulk operation its lists make their views as they are read. */
+export interface Connection<V> {
+  edges: Array<{ cursor: string | null; node: V }> | LazyList<{ cursor: string | null; node: V }>;
+  nodes: V[] | LazyList<V>;
+  pageInfo: Record<string, unknown>;
+}
+
 /**
  * A Relay connection over an already sorted list.
  * Docs: https://shopify.dev/docs/api/usage/pagination-graphql
@@ -66,10 +73,10 @@ export function connection<T, V>(
   args: ConnectionArgs,
   view: (item: T) => V,
   cursorKey: (item: T) => unknown = (item) => (item as { id: number }).id,
-): { edges: Array<{ cursor: string; node: V }>; nodes: V[]; pageInfo: Record<string, unknown> } {
-  if (bulkMode) args = { first: Number.MAX_SAFE_INTEGER, reverse: args.reverse };
-  else if (args.first == null && args.last == null) throw new GraphQLError('you must provide one of first or last');
-  if (!bulkMode && ((args.first ?? 0) > 250 || (args.last ?? 0) > 250)) {
+): Connection<V> {
+  if (bulkMode) return bulkConnection(args.reverse ? [...items].reverse() : items, view, cursorKey);
+  if (args.first == null && args.last == null) throw new GraphQLError('you must provide one of first or last');
+  if ((args.first ?? 0) > 250 || (args.last ?? 0) > 250) {
     throw new GraphQLError('The maximum number of items that can be requested is 250.', { extensions: { code: 'BAD_REQUEST' } });
   }
   const list = args.reverse ? [...items].reverse() : items;
@@ -107,6 +114,35 @@ export function connection<T, V>(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
+  };
+}
+
+/**
+ * A list whose views are made when read: a bulk export reads a connection of
+ * 100,000 orders a page at a time (../bulk.ts), never holding all their views.
+ */
+export interface LazyList<V> extends Iterable<V> {
+  readonly length: number;
+  slice(from: number, to: number): V[];
+}
+
+function lazyList<T, V>(items: readonly T[], make: (item: T) => V): LazyList<V> {
+  return {
+    length: items.length,
+    slice: (from, to) => items.slice(from, to).map(make),
+    *[Symbol.iterator]() {
+      for (const item of items) yield make(item);
+    },
+  };
+}
+
+/** A bulk operation's connection: every item (bulk queries ignore `first`), views made as read. */
+function bulkConnection<T, V>(list: T[], view: (item: T) => V, cursorKey: (item: T) => unknown) {
+  const cursor = (item: T | undefined) => (item === undefined ? null : encodeCursor(cursorKey(item)));
+  return {
+    edges: lazyList(list, (item) => ({ get cursor() { return cursor(item); }, node: view(item) })),
+    nodes: lazyList(list, view),
+    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: cursor(list[0]), endCursor: cursor(list.at(-1)) },
   };
 }
 
