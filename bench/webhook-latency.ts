@@ -45,6 +45,10 @@ const scenario: Scenario = {
         return still >= 50; // 5 s without a new delivery and nothing pending
       }, 600_000);
       const failedDeliveries = await shop.sims.call<number>('woo-1', 'failedDeliveries');
+      // The store's side: how long it waited for each answer, and what it logged for the failures.
+      const store = await shop.sims.call<{ topics: Record<string, { n: number; p50: number; p99: number; max: number }>; failures: Record<string, number> }>('woo-1', 'deliveryStats');
+      const waited = Object.entries(store.topics).map(([t, s]) => `${t} ${s.n}: p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms`).join('; ');
+      const why = Object.entries(store.failures).map(([w, n]) => `${n} x ${w}`).join('; ') || 'none';
       const { rows } = await sql<{ p50: number; p99: number; max: number; failed: number; orders: number }>`
         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000 AS p50,
                percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000 AS p99,
@@ -59,7 +63,7 @@ const scenario: Scenario = {
         absolute({ figure: `webhook accepted -> committed p99 at ${rate}/s`, value: Number(r.p99), max: 250, unit: 'ms', note: 'from Postgres: processed_at - received_at' }),
         absolute({
           figure: 'webhook deliveries the store counted as failed', value: failedDeliveries, max: 0, unit: 'count', targetText: '0',
-          note: 'not answered with a 2xx within WooCommerce\'s 5 s; the order then arrives by the next poll only',
+          note: `not answered with a 2xx within WooCommerce's 5 s; the order then arrives by the next poll only. The store waited: ${waited}. Failures: ${why}`,
         }),
       ];
     } finally {
