@@ -13,6 +13,7 @@ import { backoffStrategy } from './backoff.ts';
 import { clearFailure, recordFailure } from './failures.ts';
 import type { JobDefinition } from './job.ts';
 import { instrumentWorker } from '../server/metrics.ts';
+import { ingestFirst } from './ingest-first.ts';
 
 export interface WorkerSet {
   workers: Worker[];
@@ -117,9 +118,12 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
     return { worker, release };
   });
 
+  // Fulfilment, pushes and mail yield to the accepts and ingest while the event loop lags (ingest-first.ts).
+  const yielding = ingestFirst(workers.map((w) => w.worker), concurrency, app.config.ingestFirstLagMs, app.log);
   return {
     workers: workers.map((w) => w.worker),
     async close(timeoutMs: number) {
+      yielding.stop();
       // Stop fetching new jobs at once, then wait for the running ones. Pause, not
       // close: once a graceful close has started, BullMQ's close(true) returns that
       // same close, which waits for every running job however long it takes.
