@@ -80,25 +80,37 @@ export class InboxWriter {
   }
 
   private async write(batch: Waiting[]): Promise<void> {
-    // A delivery sent twice at once: the first copy is stored, the others are duplicates.
     const first = new Map<string, Waiting>();
-    const copies: Waiting[] = [];
     for (const w of batch) {
       const key = `${w.delivery.channelId}\n${w.delivery.deliveryKey}`;
-      if (first.has(key)) copies.push(w);
-      else first.set(key, w);
+      const original = first.get(key);
+      if (!original) {
+        first.set(key, w);
+        continue;
+      }
+      // A copy sent at the same time: answered as a duplicate once the first is stored, failed if it fails.
+      const { resolve, reject } = original;
+      original.resolve = (id) => {
+        resolve(id);
+        w.resolve(null);
+      };
+      original.reject = (err) => {
+        reject(err);
+        w.reject(err);
+      };
     }
     const unique = [...first.values()];
     let stored: Array<{ waiting: Waiting; id: number | null }>;
     try {
       stored = await this.insert(unique);
     } catch (err) {
-      if (unique.length === 1) {
-        unique[0]!.reject(err as Error);
-        for (const c of copies) c.reject(err as Error);
+      // Postgres refused a row (a data or constraint error, SQLSTATE class 22 or 23): the others are
+      // retried one at a time, so only that one fails. Anything else (Postgres away) fails them all at once.
+      const code = String((err as { code?: unknown }).code ?? '');
+      if (unique.length === 1 || !/^2[23]/.test(code)) {
+        for (const w of unique) w.reject(err as Error);
         return;
       }
-      // One at a time: only the row Postgres refuses fails.
       stored = [];
       for (const w of unique) {
         try {
@@ -111,7 +123,6 @@ export class InboxWriter {
     // Answered after the enqueue (as before the grouping), which is bounded; the writer's slot is free already.
     void this.enqueue(stored.flatMap((s) => (s.id === null ? [] : [s.id]))).finally(() => {
       for (const s of stored) s.waiting.resolve(s.id);
-      for (const c of copies) c.resolve(null);
     });
   }
 
