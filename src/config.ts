@@ -140,8 +140,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   workerConcurrency: number;
   /**
-   * Event-loop lag (ms) above which fulfilment, pushes and mail drop to one job at a time so that the
-   * HTTP accepts and ingest keep up (`src/queue/ingest-first.ts`); default 100, 0 turns it off.
+   * Event-loop lag (ms) above which fulfilment, pushes and mail drop to one job at a time, while webhooks
+   * or syncs come in, so that the HTTP accepts and ingest keep up (`src/queue/ingest-first.ts`); default 100, 0 turns it off.
    */
   ingestFirstLagMs: number;
   /**

@@ -11,6 +11,11 @@
  * its ten fulfilment jobs at a time (labels block the loop for tens of ms)
  * held the accepts past WooCommerce's 5 s (`npm run bench -- webhooks`).
  *
+ * Only while there is ingest to protect: a webhook accepted, or a webhook or
+ * sync job started, in this process within the last `INGEST_RECENT_MS`
+ * (`noteIngest`). A loop that lags from fulfilment alone keeps fulfilling at
+ * full concurrency.
+ *
  * The lag is the event loop's delay (`monitorEventLoopDelay`), read every
  * `SAMPLE_MS`: above `lagMs` the yielding workers go to 1 at once; after
  * `CALM_SAMPLES` calm samples in a row (below half of `lagMs`) they double
@@ -27,6 +32,13 @@ export const YIELDING_QUEUES: ReadonlySet<QueueName> = new Set(['fulfilment', 'c
 
 const SAMPLE_MS = 100;
 const CALM_SAMPLES = 5;
+const INGEST_RECENT_MS = 1_000;
+
+let lastIngest = -Infinity;
+/** Ingest happened in this process (a webhook accepted, a webhook or sync job started). */
+export function noteIngest(): void {
+  lastIngest = performance.now();
+}
 
 export interface IngestFirst {
   /** Whether the yielding workers are held below their concurrency now. */
@@ -55,9 +67,12 @@ export function ingestFirst(workers: Worker[], full: number, lagMs: number, log:
   const timer = setInterval(() => {
     const lag = histogram.max / 1e6;
     histogram.reset();
-    if (lag > lagMs) {
+    const ingesting = performance.now() - lastIngest < INGEST_RECENT_MS;
+    if (lag > lagMs && ingesting) {
       calm = 0;
       set(1);
+    } else if (!ingesting && current < full) {
+      set(full);
     } else if (lag < lagMs / 2 && current < full && ++calm >= CALM_SAMPLES) {
       calm = 0;
       set(Math.min(full, current * 2));

@@ -13,7 +13,7 @@ import { backoffStrategy } from './backoff.ts';
 import { clearFailure, recordFailure } from './failures.ts';
 import type { JobDefinition } from './job.ts';
 import { instrumentWorker } from '../server/metrics.ts';
-import { ingestFirst } from './ingest-first.ts';
+import { ingestFirst, noteIngest } from './ingest-first.ts';
 
 export interface WorkerSet {
   workers: Worker[];
@@ -114,6 +114,7 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
       clearFailure(app.db, definition.queue, key).catch((e) => app.log.error({ queue: definition.queue, jobId: job.id, err: (e as Error).message }, 'clearing a job failure failed'));
     });
     worker.on('error', (err) => app.log.error({ queue: definition.queue, err: err.message }, 'worker error'));
+    if (definition.queue === 'webhooks' || definition.queue === 'sync-orders') worker.on('active', noteIngest);
     instrumentWorker(worker, definition.queue);
     return { worker, release };
   });

@@ -13,6 +13,7 @@ import { ChannelsyncError, WebhookRejectedError } from '../domain/errors.ts';
 import { hasNotificationEndpoint, hasWebhooks } from '../../connectors/types.ts';
 import { webhookJobId } from '../../jobs/webhooks.ts';
 import { InboxWriter } from './inbox-writer.ts';
+import { noteIngest } from '../queue/ingest-first.ts';
 import type { Connector } from '../../connectors/types.ts';
 
 /** Pings stored per channel at most (they prove delivery to `channels webhooks`). */
@@ -137,6 +138,8 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
         return reply.code(200).send({ ok: true, ping: true });
       }
 
+      // Fulfilment in this process yields while the loop lags and deliveries come in (ingest-first.ts).
+      noteIngest();
       // Committed before the 2xx; deliveries arriving together share one INSERT and one enqueue (inbox-writer.ts).
       const stored = await inbox.store({ channelId, deliveryKey: parsed.deliveryKey, topic: parsed.topic, headers, rawBody });
       if (stored === null) return reply.code(200).send({ ok: true, duplicate: true });

@@ -6,10 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Worker } from 'bullmq';
 import { pino } from 'pino';
-import { ingestFirst } from '../../src/queue/ingest-first.ts';
+import { ingestFirst, noteIngest } from '../../src/queue/ingest-first.ts';
 
 /** The part of a BullMQ worker the governor touches: its queue's name and its concurrency. */
-const worker = (name: string) => ({ name, concurrency: 10 }) as unknown as Worker;
+// Full concurrency 2: one doubling brings the yielding workers back, which keeps the test short.
+const worker = (name: string) => ({ name, concurrency: 2 }) as unknown as Worker;
 
 async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -20,22 +21,28 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
 }
 
 describe('ingest first', () => {
-  it('drops the yielding workers to 1 while the loop lags, leaves ingest alone, and restores them when calm', async () => {
+  it('drops the yielding workers to 1 while the loop lags during ingest (not without it), leaves ingest alone, and restores them when calm', async () => {
     const fulfilment = worker('fulfilment');
     const push = worker('channel-push');
     const webhooks = worker('webhooks');
     const sync = worker('sync-orders');
-    const governor = ingestFirst([fulfilment, push, webhooks, sync], 10, 50, pino({ level: 'silent' }));
+    const governor = ingestFirst([fulfilment, push, webhooks, sync], 2, 50, pino({ level: 'silent' }));
     try {
       await new Promise((r) => setTimeout(r, 50));
-      // A job that holds the loop (a label, a big parse) for 150 ms.
-      const until150 = Date.now() + 150;
+      // Lag from fulfilment alone (no ingest to protect): nothing yields.
+      let until150 = Date.now() + 150;
+      while (Date.now() < until150);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(governor.yielding).toBe(false);
+      // Deliveries coming in, and a job that holds the loop (a label, a big parse) for 150 ms.
+      noteIngest();
+      until150 = Date.now() + 150;
       while (Date.now() < until150);
       await until(() => governor.yielding);
       expect([fulfilment.concurrency, push.concurrency]).toEqual([1, 1]);
-      expect([webhooks.concurrency, sync.concurrency]).toEqual([10, 10]);
+      expect([webhooks.concurrency, sync.concurrency]).toEqual([2, 2]);
       await until(() => !governor.yielding);
-      expect([fulfilment.concurrency, push.concurrency, webhooks.concurrency]).toEqual([10, 10, 10]);
+      expect([fulfilment.concurrency, push.concurrency, webhooks.concurrency]).toEqual([2, 2, 2]);
     } finally {
       governor.stop();
     }
@@ -43,11 +50,11 @@ describe('ingest first', () => {
 
   it('does nothing when turned off (INGEST_FIRST_LAG_MS=0)', async () => {
     const fulfilment = worker('fulfilment');
-    const governor = ingestFirst([fulfilment], 10, 0, pino({ level: 'silent' }));
+    const governor = ingestFirst([fulfilment], 2, 0, pino({ level: 'silent' }));
     const until150 = Date.now() + 150;
     while (Date.now() < until150);
     await new Promise((r) => setTimeout(r, 200));
-    expect(fulfilment.concurrency).toBe(10);
+    expect(fulfilment.concurrency).toBe(2);
     governor.stop();
   });
 });
