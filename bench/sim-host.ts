@@ -53,6 +53,26 @@ const extras: Record<string, (sim: ChannelSimulator, ...args: unknown[]) => unkn
     const log = (sim as unknown as { deliveryLog?: Array<{ topic: string; responseCode: number | string }> }).deliveryLog ?? [];
     return log.filter((d) => d.topic !== 'ping' && !(typeof d.responseCode === 'number' && d.responseCode >= 200 && d.responseCode < 303)).length;
   },
+  /**
+   * The store's side of its deliveries (pings aside): each topic's round trips (p50, p99, max in ms, as
+   * the store waited for them) and the failures by what the store logged (status or error message).
+   */
+  deliveryStats: (sim) => {
+    const log = ((sim as unknown as { deliveryLog?: Array<{ topic: string; responseCode: number | string; responseMessage: string; ms?: number }> }).deliveryLog ?? []).filter((d) => d.topic !== 'ping');
+    const topics: Record<string, { n: number; p50: number; p99: number; max: number }> = {};
+    for (const topic of new Set(log.map((d) => d.topic))) {
+      const ms = log.filter((d) => d.topic === topic).map((d) => d.ms ?? 0).sort((a, b) => a - b);
+      const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!;
+      topics[topic] = { n: ms.length, p50: at(0.5), p99: at(0.99), max: ms[ms.length - 1]! };
+    }
+    const failures: Record<string, number> = {};
+    for (const d of log) {
+      if (typeof d.responseCode === 'number' && d.responseCode >= 200 && d.responseCode < 303) continue;
+      const why = `${d.responseCode} ${d.responseMessage}`.slice(0, 80);
+      failures[why] = (failures[why] ?? 0) + 1;
+    }
+    return { topics, failures };
+  },
   /** The requests a simulator that keeps a log (eBay's `exchanges`) answered: path and status, oldest first. */
   exchanges: (sim) => ((sim as unknown as { exchanges?: Array<{ path: string; status: number }> }).exchanges ?? []).map((e) => ({ path: e.path, status: e.status })),
   /** Creates `count` orders (one call instead of `count` IPC round trips). */

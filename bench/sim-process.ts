@@ -25,7 +25,9 @@ export interface SimProcess {
 }
 
 export async function startSimulators(stores: Array<{ name: string; kind: string; orders?: number; rateLimit?: SimulatorOptions['rateLimit']; options?: Record<string, unknown> }>): Promise<SimProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=8192', join(ROOT, 'bin/run-ts.js'), join(ROOT, 'bench/sim-host.ts')], {
+  // BENCH_SIM_PROFILE=<dir>: a CPU profile of the simulators' process, written when it stops (as in woocommerce-pull.ts).
+  const profile = process.env.BENCH_SIM_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SIM_PROFILE}`] : [];
+  const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=8192', ...profile, join(ROOT, 'bin/run-ts.js'), join(ROOT, 'bench/sim-host.ts')], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, BENCH_SIM_STORES: JSON.stringify(stores) },
   });

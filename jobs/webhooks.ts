@@ -87,9 +87,15 @@ interface Plain {
  * `via`: inside the batch's transaction, the transaction itself: a query on another pool connection while
  * the transaction is open never finishes in embedded mode (one Postgres session, src/embedded/session-scheduler.ts).
  */
-async function plainOf(app: App, delivery: Delivery, via: Db = app.db): Promise<Plain | null> {
+async function plainOf(app: App, delivery: Delivery, via: Db = app.db, checked?: Map<number, ReturnType<App['connectors']['get']>>): Promise<Plain | null> {
   try {
-    const { connector } = await app.connectors.get(delivery.channel_id, via);
+    // One channel check a batch per channel, not one a delivery (49 queries in a batch of 50 from one store).
+    let check = checked?.get(delivery.channel_id);
+    if (!check) {
+      check = app.connectors.get(delivery.channel_id, via);
+      checked?.set(delivery.channel_id, check);
+    }
+    const { connector } = await check;
     if (hasNotificationEndpoint(connector) || !hasWebhooks(connector)) return null;
     const { event } = connector.parseWebhook({ rawBody: delivery.raw_body, headers: delivery.headers });
     if (event.type === 'ignored') return { delivery, order: null, ignored: event.reason };
@@ -129,8 +135,9 @@ async function saveBatch(app: App, first: Delivery): Promise<{ outcome: string; 
       .execute();
     const plain = [head];
     const seen = new Set([keyOf(head)]);
+    const checked = new Map<number, ReturnType<App['connectors']['get']>>();
     for (const d of others) {
-      const p = await plainOf(app, d, trx);
+      const p = await plainOf(app, d, trx, checked);
       const key = p && keyOf(p);
       if (!p || (key && seen.has(key))) continue;
       seen.add(key);

@@ -68,6 +68,7 @@ const schema = z.object({
     .default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_CONCURRENCY: int(1, 1000).default(10),
+  INGEST_FIRST_LAG_MS: int(0, 60_000).default(100),
   DATABASE_POOL_SIZE: int(2, 1000).optional(),
   QUEUE_PREFIX: z
     .string()
@@ -138,6 +139,11 @@ export interface Config {
   trustProxy: boolean | number | string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   workerConcurrency: number;
+  /**
+   * Event-loop lag (ms) above which fulfilment, pushes and mail drop to one job at a time, while webhooks
+   * or syncs come in, so that the HTTP accepts and ingest keep up (`src/queue/ingest-first.ts`); default 100, 0 turns it off.
+   */
+  ingestFirstLagMs: number;
   /**
    * Postgres connections in this process's pool. Default 2 x WORKER_CONCURRENCY + 4: a job holds a
    * connection only while a statement or transaction runs (locks live on connections of their own),
@@ -215,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: parseTrustProxy(e.TRUST_PROXY)!,
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    ingestFirstLagMs: e.INGEST_FIRST_LAG_MS,
     databasePoolSize: e.DATABASE_POOL_SIZE ?? 2 * e.WORKER_CONCURRENCY + 4,
     queuePrefix: e.QUEUE_PREFIX,
     jobAttempts: e.JOB_ATTEMPTS,

@@ -13,6 +13,7 @@ import { backoffStrategy } from './backoff.ts';
 import { clearFailure, recordFailure } from './failures.ts';
 import type { JobDefinition } from './job.ts';
 import { instrumentWorker } from '../server/metrics.ts';
+import { ingestFirst, noteIngest } from './ingest-first.ts';
 
 export interface WorkerSet {
   workers: Worker[];
@@ -113,13 +114,17 @@ export function startWorkers(app: App, definitions: JobDefinition[], concurrency
       clearFailure(app.db, definition.queue, key).catch((e) => app.log.error({ queue: definition.queue, jobId: job.id, err: (e as Error).message }, 'clearing a job failure failed'));
     });
     worker.on('error', (err) => app.log.error({ queue: definition.queue, err: err.message }, 'worker error'));
+    if (definition.queue === 'webhooks' || definition.queue === 'sync-orders') worker.on('active', noteIngest);
     instrumentWorker(worker, definition.queue);
     return { worker, release };
   });
 
+  // Fulfilment, pushes and mail yield to the accepts and ingest while the event loop lags (ingest-first.ts).
+  const yielding = ingestFirst(workers.map((w) => w.worker), concurrency, app.config.ingestFirstLagMs, app.log);
   return {
     workers: workers.map((w) => w.worker),
     async close(timeoutMs: number) {
+      yielding.stop();
       // Stop fetching new jobs at once, then wait for the running ones. Pause, not
       // close: once a graceful close has started, BullMQ's close(true) returns that
       // same close, which waits for every running job however long it takes.

@@ -3,20 +3,27 @@
  * Processing happens in the `webhooks` queue. The delivery is stored before
  * the 200, so an acknowledged delivery is never lost; a duplicate delivery
  * (same dedupe key) is acknowledged and stored once. The inbox writes use
- * their own small pool (`app.inbox`), never waiting behind the jobs' queries.
+ * their own small pool (`app.inbox`), never waiting behind the jobs' queries;
+ * deliveries arriving together share one INSERT and one enqueue
+ * (`inbox-writer.ts`), and a channel's check is shared for a second.
  */
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.ts';
 import { ChannelsyncError, WebhookRejectedError } from '../domain/errors.ts';
 import { hasNotificationEndpoint, hasWebhooks } from '../../connectors/types.ts';
 import { webhookJobId } from '../../jobs/webhooks.ts';
-import { REQUEST_REDIS_TIMEOUT_MS, withTimeout } from '../queue/connection.ts';
+import { InboxWriter } from './inbox-writer.ts';
+import { noteIngest } from '../queue/ingest-first.ts';
 import type { Connector } from '../../connectors/types.ts';
 
 /** Pings stored per channel at most (they prove delivery to `channels webhooks`). */
 const MAX_PINGS = 100;
 
+/** How long accepts reuse a channel's check (see `recentConnector`). */
+const CHANNEL_CHECK_MS = 1_000;
+
 export function webhookRoutes(server: FastifyInstance, app: App): void {
+  const inbox = new InboxWriter(app.inbox, app.queues, app.log, { jobIdOf: webhookJobId });
   server.register(async (scope) => {
     // Signatures are computed over the exact bytes: keep the raw body, whatever its content type.
     scope.removeAllContentTypeParsers();
@@ -31,6 +38,24 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
       return reply.code(500).send({ error: 'the delivery could not be stored; send it again later' });
     });
 
+    /**
+     * The channel check (exists, enabled, not paused, its connector current) is a query; at 200 deliveries
+     * a second, one an accept queued the inbox's three connections past the store's 5 s. So accepts of one
+     * channel share one check for up to CHANNEL_CHECK_MS (and one in flight). A channel disabled or paused
+     * within that window gets a few more deliveries stored: its job then refuses them as it would have
+     * (disabled: marked failed; paused: retried after the reconnect), so nothing is lost or done twice.
+     */
+    const recent = new Map<number, { at: number; connector: Promise<Connector> }>();
+    function recentConnector(channelId: number): Promise<Connector> {
+      const hit = recent.get(channelId);
+      if (hit && performance.now() - hit.at < CHANNEL_CHECK_MS) return hit.connector;
+      const connector = app.connectors.get(channelId, app.inbox).then((r) => r.connector);
+      recent.set(channelId, { at: performance.now(), connector });
+      // A failed check is not remembered: the next accept asks again.
+      connector.catch(() => recent.get(channelId)?.connector === connector && recent.delete(channelId));
+      return connector;
+    }
+
     /** The channel's connector, or null after answering 404 (no such channel). */
     async function connectorOf(param: string, reply: { code(n: number): { send(b: unknown): unknown } }): Promise<{ channelId: number; connector: Connector } | null> {
       const channelId = Number(param);
@@ -39,8 +64,7 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
         return null;
       }
       try {
-        const { connector } = await app.connectors.get(channelId, app.inbox);
-        return { channelId, connector };
+        return { channelId, connector: await recentConnector(channelId) };
       } catch (err) {
         if (err instanceof ChannelsyncError && !err.retryable) {
           reply.code(404).send({ error: err.message });
@@ -114,26 +138,11 @@ export function webhookRoutes(server: FastifyInstance, app: App): void {
         return reply.code(200).send({ ok: true, ping: true });
       }
 
-      const stored = await app.inbox
-        .insertInto('webhook_deliveries')
-        .values({
-          channel_id: channelId,
-          delivery_key: parsed.deliveryKey,
-          topic: parsed.topic,
-          headers: JSON.stringify(headers),
-          raw_body: rawBody,
-        })
-        .onConflict((oc) => oc.columns(['channel_id', 'delivery_key']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!stored) return reply.code(200).send({ ok: true, duplicate: true });
-
-      // The delivery is safe in Postgres: answer now whatever Redis does. The enqueue gets a short
-      // bound; past it the add may still land when Redis is back (BullMQ's connection queues it),
-      // and the sweeper enqueues the pending delivery anyway (same job id, so never twice).
-      await withTimeout(app.queues.add('webhooks', webhookJobId(stored.id), { deliveryId: stored.id }), REQUEST_REDIS_TIMEOUT_MS, 'redis').catch((err) => {
-        app.log.warn({ delivery: stored.id, err: (err as Error).message }, 'could not enqueue webhook; the sweeper will');
-      });
+      // Fulfilment in this process yields while the loop lags and deliveries come in (ingest-first.ts).
+      noteIngest();
+      // Committed before the 2xx; deliveries arriving together share one INSERT and one enqueue (inbox-writer.ts).
+      const stored = await inbox.store({ channelId, deliveryKey: parsed.deliveryKey, topic: parsed.topic, headers, rawBody });
+      if (stored === null) return reply.code(200).send({ ok: true, duplicate: true });
       return reply.code(200).send({ ok: true });
     });
   });

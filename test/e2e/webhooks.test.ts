@@ -103,6 +103,45 @@ describe('the inbox', () => {
   });
 });
 
+describe('the inbox under a burst (deliveries that arrive together share one INSERT: src/server/inbox-writer.ts)', () => {
+  it('answers each delivery once it is stored, stores a copy sent twice at once once, and processes them all', async () => {
+    const { channelId, credentials } = await connect('shopify', 'shop-burst');
+    const body = readFileSync(FIXTURE);
+    const signature = createHmac('sha256', String(credentials.apiSecretKey)).update(body).digest('base64');
+    const post = (id: string) =>
+      fetch(`${daemon.url}/webhooks/${channelId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-shopify-topic': 'orders/create', 'x-shopify-hmac-sha256': signature, 'x-shopify-shop-domain': 'example.myshopify.com', 'x-shopify-webhook-id': id },
+        body,
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { duplicate?: boolean } }));
+    const ids = [...Array.from({ length: 12 }, (_, i) => `burst-${i}`), 'burst-0'];
+    const answers = await Promise.all(ids.map(post));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.filter((a) => a.body.duplicate)).toHaveLength(1);
+    expect(await count('webhook_deliveries', channelId)).toBe(12);
+    // Every stored delivery got its job (one addBulk a write): all end processed, one order.
+    await eventually(
+      () => daemon.app.db.selectFrom('webhook_deliveries').select('status').where('channel_id', '=', channelId).execute(),
+      (rows) => rows.length === 12 && rows.every((r) => r.status === 'processed'),
+    );
+    expect(await count('orders', channelId)).toBe(1);
+  });
+
+  it('a delivery Postgres refuses fails alone; the others written with it are stored', async () => {
+    const { channelId } = await connect('shopify', 'shop-refused-row');
+    const { InboxWriter } = await import('../../src/server/inbox-writer.ts');
+    // One write at a time, so the three after the first go together in the second.
+    const writer = new InboxWriter(daemon.app.inbox, daemon.app.queues, pino({ level: 'silent' }), { inFlight: 1, jobIdOf: (id) => `inbox-writer-test.${id}` });
+    const delivery = (key: string) => ({ channelId, deliveryKey: key, topic: 'orders/create', headers: { 'x-test': key }, rawBody: Buffer.from('{}') });
+    // The refused one is sent twice at once: its copy must fail with it, never be answered as a duplicate of a row that is not there.
+    const refused = delivery('w-\u0000-refused');
+    const results = await Promise.allSettled([writer.store(delivery('w-first')), writer.store(delivery('w-a')), writer.store(refused), writer.store({ ...refused }), writer.store(delivery('w-b'))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    const keys = await daemon.app.db.selectFrom('webhook_deliveries').select('delivery_key').where('channel_id', '=', channelId).orderBy('delivery_key').execute();
+    expect(keys.map((k) => k.delivery_key)).toEqual(['w-a', 'w-b', 'w-first']);
+  });
+});
+
 describe('Shopify webhooks', () => {
   it('the real orders/create body, signed, creates its order; twice stores it once; a bad signature stores nothing', async () => {
     const { channelId, credentials } = await connect('shopify', 'shop-fixture');

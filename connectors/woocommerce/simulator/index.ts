@@ -52,6 +52,8 @@ export interface WooDeliveryLog {
   /** The HTTP status, or the WP_Error code (`http_request_failed`). */
   responseCode: number | string;
   responseMessage: string;
+  /** Milliseconds from sending to the answer (or the failure); WooCommerce logs it as the delivery's duration. */
+  ms?: number;
 }
 
 /**
@@ -501,6 +503,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
     const [resource = '', event = ''] = topic.split('.');
     let code: number | string;
     let message: string;
+    const started = performance.now();
     const refused = await this.refusal(hook.deliveryUrl);
     if (refused) {
       ({ code, message } = INVALID_URL);
@@ -532,7 +535,7 @@ export class WooCommerceSimulator implements ChannelSimulator {
         message = (err as Error).message;
       }
     }
-    this.deliveryLog.push({ webhookId: hook.id, topic, url: hook.deliveryUrl, responseCode: code, responseMessage: message });
+    this.deliveryLog.push({ webhookId: hook.id, topic, url: hook.deliveryUrl, responseCode: code, responseMessage: message, ms: performance.now() - started });
     if (typeof code === 'number' && code >= 200 && code < 303) {
       hook.failureCount = 0;
       return;
