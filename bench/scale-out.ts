@@ -29,7 +29,7 @@ import type { BenchRow, Scenario } from './types.ts';
 const STORES = 4;
 
 const cpu = (p: Phase) =>
-  `CPU an order: daemons ${p.daemonCpuMsPerOrder.toFixed(1)} ms (${p.perDaemonCpuMs.map((ms) => `${(ms / p.orders).toFixed(1)}`).join(' + ')}), Postgres ${p.postgresCpuMsPerOrder.toFixed(1)} ms; ${p.commitsPerOrder.toFixed(0)} commits`;
+  `CPU an order: daemons ${p.daemonCpuMsPerOrder.toFixed(1)} ms (${p.perDaemonCpuMs.map((ms) => `${(ms / p.orders).toFixed(1)}`).join(' + ')}), Postgres ${p.postgresCpuMsPerOrder.toFixed(1)} ms; ${p.commitsPerOrder.toFixed(1)} commits`;
 
 const scenario: Scenario = {
   id: 'scale-out',
