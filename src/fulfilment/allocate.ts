@@ -12,13 +12,26 @@
  * location) order (`lockAvailable`), then purchase orders: the same order in
  * every transaction, so concurrent orders queue on the rows they share and
  * never reserve the same unit.
+ *
+ * Every order of a SKU queues on its level row, across all daemons, for as
+ * long as the transaction that locked it lives: locked first, the row was
+ * held through ~10 round trips (the fulfilment, its lines, history, the
+ * order's state), and with 2 or 4 daemons on one best-selling SKU the fleet
+ * was slower than one daemon (`npm run bench -- scale-out`: most backends
+ * waiting on `Lock:tuple`). So a plain allocation plans from an unlocked
+ * read, writes the fulfilment and the order's state, and locks the levels
+ * last: it plans again from the locked levels and books only if that plan is
+ * the same (then the result is what locking first would have given); if the
+ * stock moved meanwhile, the whole transaction is rolled back and run again
+ * the old way, levels locked first. Backorders and dropship lines (which
+ * lock purchase orders, after the levels) always take the old way.
  */
 import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import type { FulfillmentState } from '../db/schema.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { kickStockPushes, oweStockPushes } from '../outbox/index.ts';
-import { book, defaultLocation, lineCoverage, lockAvailable, type Booking, type LineCoverage } from './ledger.ts';
+import { book, defaultLocation, lineCoverage, lockAvailable, readAvailable, type Booking, type LineCoverage } from './ledger.ts';
 import { channelHoldsStock, paymentView, payableStatuses } from './payable.ts';
 import { planAllocation, type Need } from './plan.ts';
 import { addDropshipOrder, addToDraftPurchaseOrder } from './purchasing.ts';
@@ -59,13 +72,21 @@ export interface AllocateResult {
 
 /** Reconciles one order's fulfilments with the order (see the module comment), then tells channels and starts auto steps. */
 export async function allocateOrder(app: App, orderId: number, by: By = { actor: 'system' }, options: StepOptions = {}): Promise<AllocateResult> {
-  const result = await inTransaction(app.db, async (trx) => {
-    const order = await lockOrder(trx, orderId);
-    return reconcileLocked(trx, app.config.allocateWhen, order, by);
+  const run = (lockLevelsLast: boolean) =>
+    inTransaction(app.db, async (trx) => {
+      const order = await lockOrder(trx, orderId);
+      return reconcileLocked(trx, app.config.allocateWhen, order, by, lockLevelsLast);
+    });
+  const result = await run(true).catch((err: unknown) => {
+    if (err instanceof StockMovedWhilePlanning) return run(false);
+    throw err;
   });
   await afterCommit(app, result, options);
   return result;
 }
+
+/** The levels changed between an allocation's unlocked plan and its check under the lock: run it again, locking first. */
+class StockMovedWhilePlanning extends Error {}
 
 /**
  * What every fulfilment change does once committed: kick the stock pushes its
@@ -78,7 +99,7 @@ export async function afterCommit(app: App, result: { ready: number[]; stockChan
   if (app.config.fulfilmentMode === 'auto' && options.enqueueNext !== false) for (const id of result.ready) await enqueueStep(app, 'pick', id);
 }
 
-async function reconcileLocked(trx: Trx, payable: readonly string[], order: LockedOrder, by: By): Promise<AllocateResult> {
+async function reconcileLocked(trx: Trx, payable: readonly string[], order: LockedOrder, by: By, lockLevelsLast = false): Promise<AllocateResult> {
   const none: AllocateResult = { outcome: 'nothing to do', ready: [], stockChanged: [] };
   if (order.state === 'cancelled') return none;
   let fulfilments = await orderFulfilments(trx, order.id);
@@ -134,9 +155,11 @@ async function reconcileLocked(trx: Trx, payable: readonly string[], order: Lock
     return { outcome: 'on hold', ready: [], stockChanged: [...stockChanged] };
   }
 
-  const created = await allocateLines(trx, order, owed, by, reserveOnly);
+  const created = await allocateLines(trx, order, owed, by, reserveOnly, lockLevelsLast);
   for (const sku of created.stockChanged) stockChanged.add(sku);
   const state = await settleOrderState(trx, order, by);
+  // The level rows last, two statements before the commit (see the module comment).
+  await created.bookStock();
   if (reserveOnly) return { outcome: 'reserved, waiting for payment', ready: [], stockChanged: [...stockChanged] };
   return {
     outcome: state === 'backordered' ? 'backordered' : state === 'partially_shipped' ? 'partially_shipped' : 'allocated',
@@ -157,7 +180,14 @@ function heldForPayment(fulfilments: FulfilmentRow[]): number[] {
  * dropship purchase order spends money before the customer has; the rest
  * stays owed and is allocated once the order is paid.
  */
-async function allocateLines(trx: Trx, order: LockedOrder, owed: LineCoverage[], by: By, reserveOnly = false): Promise<{ ready: number[]; stockChanged: number[] }> {
+async function allocateLines(
+  trx: Trx,
+  order: LockedOrder,
+  owed: LineCoverage[],
+  by: By,
+  reserveOnly = false,
+  lockLevelsLast = false,
+): Promise<{ ready: number[]; stockChanged: number[]; bookStock(): Promise<void> }> {
   const reference = `order:${order.id}`;
   const ready: number[] = [];
   const bookings: Booking[] = [];
@@ -175,18 +205,25 @@ async function allocateLines(trx: Trx, order: LockedOrder, owed: LineCoverage[],
   }
 
   const needs: Need[] = owed.filter((l) => !l.dropship).map((l) => ({ lineId: l.lineId, skuId: l.skuId!, quantity: l.remaining }));
-  if (needs.length === 0) return { ready, stockChanged: [] };
-  const levels = await lockAvailable(
-    trx,
-    needs.map((n) => n.skuId),
-  );
-  const byLocation = new Map<number, { locationId: number; priority: number; available: Map<number, number> }>();
-  for (const l of levels) {
-    const entry = byLocation.get(l.locationId) ?? { locationId: l.locationId, priority: l.priority, available: new Map() };
-    entry.available.set(l.skuId, l.available);
-    byLocation.set(l.locationId, entry);
+  const booked = async () => {};
+  if (needs.length === 0) return { ready, stockChanged: [], bookStock: booked };
+  const skuIds = needs.map((n) => n.skuId);
+  const planFrom = (levels: Awaited<ReturnType<typeof readAvailable>>) => {
+    const byLocation = new Map<number, { locationId: number; priority: number; available: Map<number, number> }>();
+    for (const l of levels) {
+      const entry = byLocation.get(l.locationId) ?? { locationId: l.locationId, priority: l.priority, available: new Map() };
+      entry.available.set(l.skuId, l.available);
+      byLocation.set(l.locationId, entry);
+    }
+    return planAllocation(needs, [...byLocation.values()]);
+  };
+  let late = lockLevelsLast && dropship.length === 0;
+  let plan = planFrom(await (late ? readAvailable(trx, skuIds) : lockAvailable(trx, skuIds)));
+  if (late && plan.backordered.length && !reserveOnly) {
+    // A backorder locks a purchase order, which comes after the levels: lock them now, as before.
+    late = false;
+    plan = planFrom(await lockAvailable(trx, skuIds));
   }
-  const plan = planAllocation(needs, [...byLocation.values()]);
   const split = plan.allocations.length + (plan.backordered.length && !reserveOnly ? 1 : 0) > 1;
   for (const group of plan.allocations) {
     const f = await createFulfilment(trx, order, { kind: 'warehouse', state: 'allocated', locationId: group.locationId, purchaseOrderId: null, lines: group.lines }, {
@@ -197,6 +234,18 @@ async function allocateLines(trx: Trx, order: LockedOrder, owed: LineCoverage[],
     for (const line of group.lines) {
       bookings.push({ skuId: line.skuId, locationId: group.locationId, quantity: line.quantity, reason: 'reservation', reference, note: `fulfilment ${f.id}`, actor: by.actor });
     }
+  }
+  const stockChanged = [...new Set(bookings.map((b) => b.skuId))];
+  if (late) {
+    const planned = JSON.stringify(plan);
+    return {
+      ready,
+      stockChanged,
+      async bookStock() {
+        if (JSON.stringify(planFrom(await lockAvailable(trx, skuIds))) !== planned) throw new StockMovedWhilePlanning();
+        await book(trx, bookings);
+      },
+    };
   }
   await book(trx, bookings);
 
@@ -209,7 +258,7 @@ async function allocateLines(trx: Trx, order: LockedOrder, owed: LineCoverage[],
     });
     for (const n of plan.backordered) await addToDraftPurchaseOrder(trx, n.skuId, locationId, n.quantity);
   }
-  return { ready, stockChanged: [...new Set(bookings.map((b) => b.skuId))] };
+  return { ready, stockChanged, bookStock: booked };
 }
 
 export interface NewFulfilment {

@@ -54,13 +54,26 @@ export async function lockAvailable(
   skuIds: number[],
   locationId?: number,
 ): Promise<Array<{ skuId: number; locationId: number; priority: number; available: number }>> {
+  return readAvailable(trx, skuIds, locationId, true);
+}
+
+/**
+ * What `lockAvailable` returns, without locking: a snapshot to plan from
+ * (`allocate.ts` plans outside the level locks and checks the plan under them).
+ */
+export async function readAvailable(
+  trx: Trx,
+  skuIds: number[],
+  locationId?: number,
+  lock = false,
+): Promise<Array<{ skuId: number; locationId: number; priority: number; available: number }>> {
   if (skuIds.length === 0) return [];
   const rows = await sql<{ sku_id: number; location_id: number; priority: number; available: number }>`
     SELECT sl.sku_id, sl.location_id, loc.priority, sl.on_hand - sl.reserved AS available
     FROM stock_levels sl JOIN locations loc ON loc.id = sl.location_id AND loc.active
     WHERE sl.sku_id = ANY(${[...new Set(skuIds)]}::bigint[]) ${locationId === undefined ? sql`` : sql`AND sl.location_id = ${locationId}`}
     ORDER BY sl.sku_id, sl.location_id
-    FOR UPDATE OF sl`.execute(trx);
+    ${lock ? sql`FOR UPDATE OF sl` : sql``}`.execute(trx);
   return rows.rows.map((r) => ({ skuId: r.sku_id, locationId: r.location_id, priority: r.priority, available: r.available }));
 }
 

@@ -103,13 +103,6 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
     for (const l of all) {
       await trx.updateTable('order_lines').set({ quantity_fulfilled: sql`quantity_fulfilled + ${l.quantity}` }).where('id', '=', l.order_line_id).execute();
     }
-    const bookings: Booking[] = [];
-    if (f.kind === 'warehouse' && f.location_id !== null) {
-      for (const l of skus) {
-        bookings.push({ skuId: l.skuId, locationId: f.location_id, quantity: l.quantity, reason: 'shipment', reference: `shipment:${shipment.id}`, note: `order ${order.id}`, actor: by.actor });
-      }
-      await book(trx, bookings);
-    }
     if (f.kind === 'dropship' && f.purchase_order_id !== null) {
       await trx.updateTable('purchase_orders').set({ status: 'received', updated_at: sql`now()` }).where('id', '=', f.purchase_order_id).execute();
       await trx.updateTable('purchase_order_lines').set({ quantity_received: sql`quantity` }).where('purchase_order_id', '=', f.purchase_order_id).execute();
@@ -117,6 +110,16 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
     // The outbox row commits with the shipment: the channel is owed this push even if we die right after.
     const push = await owePush(trx, { channelId: order.channel_id, kind: 'fulfillment', target: String(shipment.id), payload: { orderId: order.id } });
     await settleOrderState(trx, order, by);
+    // The stock leaves last: the movement locks the SKU's level row (and its stock pushes' rows), which
+    // every other order of that SKU in every daemon waits for, so it is held for this statement and the
+    // commit only (`npm run bench -- scale-out`; allocate.ts does the same).
+    const bookings: Booking[] = [];
+    if (f.kind === 'warehouse' && f.location_id !== null) {
+      for (const l of skus) {
+        bookings.push({ skuId: l.skuId, locationId: f.location_id, quantity: l.quantity, reason: 'shipment', reference: `shipment:${shipment.id}`, note: `order ${order.id}`, actor: by.actor });
+      }
+      await book(trx, bookings);
+    }
     return { shipmentId: shipment.id, push, skuIds: [...new Set(bookings.map((b) => b.skuId))] };
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { startWorkers, type WorkerSet } from '../../src/queue/workers.ts';
 import { channelPushJob } from '../../jobs/channel-push.ts';
@@ -93,6 +94,39 @@ describe('stock pushes', () => {
       });
     } finally {
       shopB.latencyMs = 0;
+    }
+  });
+
+  it('does not lose a change whose notice comes after its push checked the row, before the job ends', async () => {
+    // Found by `npm run bench -- scale-out`: a kick that lands while the push job is active is dropped
+    // by the queue (its dedup key is held), and one that lands after the job's last look at the row
+    // left the row pending with no job until the sweeper came, 30 s or more later.
+    const id = await listed('GAP-1', 10);
+    shopA.latencyMs = shopB.latencyMs = 300;
+    let release = () => {};
+    try {
+      await recordMovements(t.app.db, [movementFor.reservation(id, location, 1, 'order:gap-1')]);
+      await kickStockPushes(t.app, [id]);
+      await until('both pushes in flight', () => [shopA, shopB].every((shop) => shop.pushCalls.some((c) => c.some((l) => l.listing.sku === 'GAP-1'))));
+      // A sale whose transaction holds the push rows while the pushes mark them done: both jobs wait on it.
+      const held = new Promise<void>((r) => (release = r));
+      const sale = t.app.db.transaction().execute(async (trx) => {
+        await recordMovements(trx, [movementFor.reservation(id, location, 1, 'order:gap-2')]);
+        await held;
+      });
+      await until('both pushes wait on the sale', async () => {
+        const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'update "channel_pushes" set "status"%'`.execute(t.app.db);
+        return rows[0]!.n >= 2;
+      });
+      // The sale's notice arrives while the jobs are still active.
+      await kickStockPushes(t.app, [id]);
+      release();
+      await sale;
+      await until('both shops show 8', () => shopA.stock.get('GAP-1') === 8 && shopB.stock.get('GAP-1') === 8, 5_000);
+    } finally {
+      release();
+      shopA.latencyMs = shopB.latencyMs = 0;
     }
   });
 
