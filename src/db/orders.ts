@@ -338,14 +338,24 @@ function headerJson(o: UnifiedOrder) {
     customer: o.customer,
     billing_address: o.billingAddress,
     shipping_address: o.shippingAddress,
-    placed_at: o.placedAt,
-    channel_updated_at: o.updatedAt,
-    cancelled_at: o.cancelledAt,
-    closed_at: o.closedAt,
+    placed_at: timestamp(o.placedAt),
+    channel_updated_at: timestamp(o.updatedAt),
+    cancelled_at: timestamp(o.cancelledAt),
+    closed_at: timestamp(o.closedAt),
     raw: o.raw ?? null,
     missing_sku: live.some((l) => !l.sku),
     live_skus: live.flatMap((l) => (l.sku ? [l.sku] : [])),
   };
+}
+
+/**
+ * A time for the page's JSON. An invalid Date would become JSON null, and a
+ * nullable column would quietly lose it; as text Postgres refuses it (22007),
+ * so the order is set aside with the reason, as a bind parameter did.
+ */
+function timestamp(d: Date | null): string | null {
+  if (d === null) return null;
+  return Number.isNaN(d.getTime()) ? `invalid date ${String(d)}` : d.toISOString();
 }
 
 /** An order's lines for the page's JSON (`LINE_FIELDS`). */
