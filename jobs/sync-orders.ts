@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import type { App } from '../src/app.ts';
 import type { JobDefinition } from '../src/queue/job.ts';
-import { saveOrdersSettingAside, type UpsertResult } from '../src/db/orders.ts';
+import { saveOrdersInTransaction, saveOrdersSettingAside, type UpsertResult } from '../src/db/orders.ts';
 import { LOCKS, withSessionLock } from '../src/db/locks.ts';
 import { PermanentError } from '../src/domain/errors.ts';
 import { ordersChanged } from '../src/fulfilment/steps.ts';
@@ -57,20 +57,24 @@ export async function syncOrders(app: App, channelId: number): Promise<SyncRepor
       for await (const page of aheadByOne(connector.pullOrders(saved?.cursor ?? null))) {
         // Another process may take the channel once our lock is gone: stop before saving more.
         lockLost.throwIfAborted();
-        const { results, rejected } = await conn.transaction().execute(async (trx) => {
-          // A page was read from the channel just now: at equal times its content wins. An order
-          // that cannot be saved is set aside with its reason, in this transaction, and the cursor
-          // moves on: one bad order never stops the channel's polling.
-          const saved = await saveOrdersSettingAside(trx, channelId, page.orders, { sameTimestamp: 'replace', source: 'poll', alsoRejected: page.rejected });
-          await trx
-            .insertInto('sync_cursors')
-            .values({ channel_id: channelId, resource: ORDERS, cursor: page.cursor, last_error: null })
-            .onConflict((oc) =>
-              oc.columns(['channel_id', 'resource']).doUpdateSet({ cursor: page.cursor, last_synced_at: sql`now()`, last_error: null }),
-            )
-            .execute();
-          return saved;
-        });
+        // A page was read from the channel just now: at equal times its content wins. An order
+        // that cannot be saved is set aside with its reason, in the page's transaction, and the
+        // cursor moves on with it: one bad order never stops the channel's polling.
+        const { results, rejected } = await saveOrdersInTransaction(
+          conn,
+          channelId,
+          page.orders,
+          { sameTimestamp: 'replace', source: 'poll', alsoRejected: page.rejected },
+          async (trx) => {
+            await trx
+              .insertInto('sync_cursors')
+              .values({ channel_id: channelId, resource: ORDERS, cursor: page.cursor, last_error: null })
+              .onConflict((oc) =>
+                oc.columns(['channel_id', 'resource']).doUpdateSet({ cursor: page.cursor, last_synced_at: sql`now()`, last_error: null }),
+              )
+              .execute();
+          },
+        );
         if (rejected.length > 0) app.log.warn({ channel: channelId, rejected: rejected.map((r) => ({ order: r.externalId, reason: r.reason })) }, 'orders set aside');
         report.rejected += rejected.length;
         count(report, results);

@@ -31,12 +31,11 @@ export interface UpsertResult {
 type Executor = Db | Trx;
 
 /**
- * Postgres takes at most 65,535 bind parameters in one statement; rows are
- * written in chunks that stay well below it (an order row has ~24 columns, a
- * line ~13), so a 6,000-line order is saved like any other.
+ * Orders written by one statement at most. A page travels as two JSON
+ * parameters (headers, lines), so no bind-parameter limit applies; this only
+ * bounds the size of one statement for very large batches (a backfill).
  */
-const ORDER_ROWS_PER_STATEMENT = 1_000;
-const LINE_ROWS_PER_STATEMENT = 2_000;
+const ORDERS_PER_STATEMENT = 1_000;
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -62,11 +61,21 @@ export interface UpsertOptions {
  * (with the sync cursor, or the webhook delivery's status). Returns one result
  * per distinct external id.
  */
-export async function upsertOrders(
+export function upsertOrders(db: Trx, channelId: number, orders: UnifiedOrder[], options: UpsertOptions = {}): Promise<UpsertResult[]> {
+  return upsertPage(db, channelId, orders, options, null);
+}
+
+/**
+ * `upsertOrders`; with `clearRejectedExcept`, the statement that writes the
+ * orders also clears the `rejected_orders` record of each one it wrote,
+ * except those ids (the page's own set-aside copies): one round trip less a page.
+ */
+async function upsertPage(
   db: Trx,
   channelId: number,
   orders: UnifiedOrder[],
-  options: UpsertOptions = {},
+  options: UpsertOptions,
+  clearRejectedExcept: readonly string[] | null,
 ): Promise<UpsertResult[]> {
   const replaceSameTime = options.sameTimestamp === 'replace';
   if (orders.length === 0) return [];
@@ -77,14 +86,12 @@ export async function upsertOrders(
     if (!seen || seen.updatedAt < order.updatedAt) newest.set(order.externalId, order);
   }
   const batch = [...newest.values()];
-  const skuIds = await resolveSkus(db, batch);
 
-  const written = [];
-  for (const part of chunks(batch, ORDER_ROWS_PER_STATEMENT)) written.push(...(await upsertHeaders(db, channelId, part, skuIds, replaceSameTime)));
+  const written: WrittenRow[] = [];
+  for (const part of chunks(batch, ORDERS_PER_STATEMENT)) written.push(...(await writeOrders(db, channelId, part, replaceSameTime, clearRejectedExcept)));
 
   const byExternal = new Map(written.map((row) => [row.external_id, row]));
   const changed = batch.filter((o) => byExternal.has(o.externalId));
-  await replaceLines(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, order: o, inserted: byExternal.get(o.externalId)!.inserted })), skuIds);
   await recordCancelRequests(db, changed.map((o) => ({ orderId: byExternal.get(o.externalId)!.id, request: o.cancelRequest })));
   // Refunds ride with their order, in its transaction (src/db/refunds.ts): recorded once, restocked once.
   const restocked = new Map<string, number[]>();
@@ -141,8 +148,11 @@ export async function saveOrdersSettingAside(
   let results: UpsertResult[];
   await sql`SAVEPOINT cs_page`.execute(trx);
   try {
-    results = await upsertOrders(trx, channelId, orders, options);
+    // The whole page saves: the statement that writes it also clears the rejections of what it wrote.
+    results = await upsertPage(trx, channelId, orders, options, rejected.map((r) => r.externalId));
     await sql`RELEASE SAVEPOINT cs_page`.execute(trx);
+    if (rejected.length > 0) await recordRejectedOrders(trx, channelId, options.source, rejected);
+    return { results, rejected };
   } catch (err) {
     if (!refusedValue(err)) throw err;
     await sql`ROLLBACK TO SAVEPOINT cs_page`.execute(trx);
@@ -161,62 +171,209 @@ export async function saveOrdersSettingAside(
     // A page can carry two copies of one order: keep one result per order, as upsertOrders does.
     results = [...new Map(results.map((r) => [r.externalId, r])).values()];
   }
+  // Only after a refusal (the page was saved order by order).
   const refused = new Set(rejected.map((r) => r.externalId));
   await clearRejectedOrders(trx, channelId, results.filter((r) => r.outcome !== 'stale' && !refused.has(r.externalId)).map((r) => r.externalId));
   if (rejected.length > 0) await recordRejectedOrders(trx, channelId, options.source, rejected);
   return { results, rejected };
 }
 
-async function upsertHeaders(db: Trx, channelId: number, batch: UnifiedOrder[], skuIds: Map<string, number>, replaceSameTime: boolean) {
-  return db
-    .insertInto('orders')
-    .values(batch.map((o) => orderRow(channelId, o, skuIds)))
-    .onConflict((oc) =>
-      oc
-        .columns(['channel_id', 'external_id'])
-        .doUpdateSet((eb) => ({
-          order_number: eb.ref('excluded.order_number'),
-          channel_state: eb.ref('excluded.channel_state'),
-          financial_status: eb.ref('excluded.financial_status'),
-          fulfillment_status: eb.ref('excluded.fulfillment_status'),
-          currency: eb.ref('excluded.currency'),
-          presentment_currency: eb.ref('excluded.presentment_currency'),
-          subtotal: eb.ref('excluded.subtotal'),
-          shipping: eb.ref('excluded.shipping'),
-          tax: eb.ref('excluded.tax'),
-          discount: eb.ref('excluded.discount'),
-          total: eb.ref('excluded.total'),
-          customer_email: eb.ref('excluded.customer_email'),
-          customer_name: eb.ref('excluded.customer_name'),
-          customer: eb.ref('excluded.customer'),
-          billing_address: eb.ref('excluded.billing_address'),
-          shipping_address: eb.ref('excluded.shipping_address'),
-          placed_at: eb.ref('excluded.placed_at'),
-          channel_updated_at: eb.ref('excluded.channel_updated_at'),
-          cancelled_at: eb.ref('excluded.cancelled_at'),
-          closed_at: eb.ref('excluded.closed_at'),
-          raw: eb.ref('excluded.raw'),
-          // SKU flags follow the incoming lines; flags other modules set are kept.
-          flags: sql<string[]>`ARRAY(SELECT f FROM unnest(orders.flags) f WHERE f NOT IN ('missing_sku', 'unknown_sku')) || excluded.flags`,
-          updated_at: sql`now()`,
-        }))
-        .where((eb) =>
-          eb.and([
-            // Gone on the channel: any copy is from before the deletion.
-            sql<boolean>`NOT (${DELETED_ON_CHANNEL} = ANY(orders.flags))`,
-            eb.or([
-              eb('orders.channel_updated_at', '<', eb.ref('excluded.channel_updated_at')),
-              eb.and([
-                eb.lit(replaceSameTime),
-                eb('orders.channel_updated_at', '=', eb.ref('excluded.channel_updated_at')),
-                eb('orders.raw', 'is distinct from', eb.ref('excluded.raw')),
-              ]),
-            ]),
-          ]),
-        ),
-    )
-    .returning(['id', 'external_id', sql<boolean>`(xmax = 0)`.as('inserted')])
-    .execute();
+/**
+ * `saveOrdersSettingAside` in a transaction of its own, with whatever else
+ * belongs to the page (`alsoInTransaction`: a poll's cursor). For the common
+ * page nothing is refused, so it is first written without a savepoint: begin,
+ * one statement, the caller's writes, commit, the round trips of a plain
+ * multi-row insert. Should Postgres refuse a value of one of its orders, that
+ * transaction is rolled back whole and the page saved again in a new one by
+ * `saveOrdersSettingAside` (savepoints, the refused orders set aside), so one
+ * bad order still never blocks the others, and nothing of the first try stays.
+ */
+export async function saveOrdersInTransaction(
+  db: Db,
+  channelId: number,
+  orders: UnifiedOrder[],
+  options: UpsertOptions & { source: RejectionSource; alsoRejected?: readonly RejectedOrder[] },
+  alsoInTransaction: (trx: Trx) => Promise<void>,
+): Promise<SavedPage> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const rejected = [...(options.alsoRejected ?? [])];
+      const results = await upsertPage(trx, channelId, orders, options, rejected.map((r) => r.externalId));
+      if (rejected.length > 0) await recordRejectedOrders(trx, channelId, options.source, rejected);
+      await alsoInTransaction(trx);
+      return { results, rejected };
+    });
+  } catch (err) {
+    if (!refusedValue(err)) throw err;
+    return db.transaction().execute(async (trx) => {
+      const saved = await saveOrdersSettingAside(trx, channelId, orders, options);
+      await alsoInTransaction(trx);
+      return saved;
+    });
+  }
+}
+
+/** A row the page's statement wrote (inserted, or updated because the copy was newer). */
+interface WrittenRow {
+  id: number;
+  external_id: string;
+  inserted: boolean;
+}
+
+/**
+ * The columns of an order that come from the channel, with their types in the
+ * page's JSON (`headerJson`); the statement's insert, its update and its
+ * recordset are all read from this one list.
+ */
+const ORDER_FIELDS = [
+  ['order_number', 'text'], ['channel_state', 'text'], ['financial_status', 'text'], ['fulfillment_status', 'text'],
+  ['currency', 'text'], ['presentment_currency', 'text'],
+  ['subtotal', 'numeric'], ['shipping', 'numeric'], ['tax', 'numeric'], ['discount', 'numeric'], ['total', 'numeric'],
+  ['customer_email', 'text'], ['customer_name', 'text'], ['customer', 'jsonb'], ['billing_address', 'jsonb'], ['shipping_address', 'jsonb'],
+  ['placed_at', 'timestamptz'], ['channel_updated_at', 'timestamptz'], ['cancelled_at', 'timestamptz'], ['closed_at', 'timestamptz'],
+] as const;
+/** The same for a line (`lineJson`); `order_id` comes from the written order, `sku_id` from `skus`. */
+const LINE_FIELDS = [
+  ['external_id', 'text'], ['sku', 'text'], ['title', 'text'], ['quantity', 'integer'], ['unit_price', 'numeric'], ['tax', 'numeric'],
+  ['discount', 'numeric'], ['quantity_fulfilled_on_channel', 'integer'],
+  ['product_external_id', 'text'], ['variant_external_id', 'text'], ['inventory_item_external_id', 'text'],
+] as const;
+// Webhook bodies (Shopify's REST shape) carry no product, variant or inventory item id: keep what a poll stored.
+const KEPT_WHEN_MISSING = new Set(['product_external_id', 'variant_external_id', 'inventory_item_external_id']);
+
+const names = (fields: ReadonlyArray<readonly [string, string]>) => sql.raw(fields.map(([name]) => name).join(', '));
+const record = (fields: ReadonlyArray<readonly [string, string]>) => sql.raw(fields.map(([name, type]) => `${name} ${type}`).join(', '));
+const ORDER_UPDATES = sql.raw(ORDER_FIELDS.map(([name]) => `${name} = excluded.${name}`).join(', '));
+const LINE_UPDATES = sql.raw(
+  LINE_FIELDS.filter(([name]) => name !== 'external_id')
+    .map(([name]) => (KEPT_WHEN_MISSING.has(name) ? `${name} = COALESCE(excluded.${name}, order_lines.${name})` : `${name} = excluded.${name}`))
+    .join(', '),
+);
+
+/**
+ * Writes a batch of orders with their lines in ONE statement, so a page is one
+ * round trip to Postgres however many orders it holds (`npm run bench -- ingest`:
+ * the round trips were most of a page's time on a loaded machine). The page
+ * travels as two JSON parameters read by `jsonb_to_recordset`; then, in order:
+ *
+ * - the orders are upserted under the newer-wins rule (`ON CONFLICT ... WHERE`);
+ *   only the rows it wrote are returned, and only their lines are touched, so a
+ *   re-pulled unchanged order writes nothing;
+ * - their lines are upserted by the channel's line id, with `sku_id` from the
+ *   SKUs channelsync knows; a line an updated order no longer lists keeps its
+ *   row (fulfilments may point at it) with quantity 0. Our own counters
+ *   (quantity_fulfilled, quantity_refunded) are never overwritten;
+ * - with `clearRejectedExcept`, the rejections of the orders written are cleared.
+ *
+ * Lines without a SKU, or with one channelsync does not know, are imported and
+ * the order flagged (`missing_sku`, `unknown_sku`), never dropped; flags other
+ * modules set are kept. A value Postgres refuses fails the whole statement, as
+ * one multi-row insert did (`saveOrdersSettingAside` then goes order by order).
+ */
+async function writeOrders(db: Trx, channelId: number, batch: UnifiedOrder[], replaceSameTime: boolean, clearRejectedExcept: readonly string[] | null): Promise<WrittenRow[]> {
+  const cleared = clearRejectedExcept
+    ? sql`, cleared AS (
+        DELETE FROM rejected_orders r USING written w
+        WHERE r.channel_id = ${channelId} AND r.external_id = w.external_id AND NOT (r.external_id = ANY(${[...clearRejectedExcept]}::text[])))`
+    : sql``;
+  const { rows } = await sql<WrittenRow>`
+    WITH incoming AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(batch.map(headerJson))}::jsonb)
+        AS x(external_id text, ${record(ORDER_FIELDS)}, raw jsonb, missing_sku boolean, live_skus text[])
+    ), incoming_lines AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(batch.flatMap(lineJson))}::jsonb)
+        AS x(order_external_id text, ${record(LINE_FIELDS)})
+    ), written AS (
+      INSERT INTO orders AS o (channel_id, external_id, ${names(ORDER_FIELDS)}, flags, raw)
+      SELECT ${channelId}, i.external_id, ${names(ORDER_FIELDS)},
+        array_remove(ARRAY[
+          CASE WHEN i.missing_sku THEN 'missing_sku' END,
+          CASE WHEN EXISTS (SELECT 1 FROM unnest(i.live_skus) AS s(sku) WHERE NOT EXISTS (SELECT 1 FROM skus k WHERE k.sku = s.sku)) THEN 'unknown_sku' END
+        ], NULL),
+        -- A JSON null becomes SQL NULL in the recordset; the column holds what the channel sent, and it sent nothing.
+        COALESCE(i.raw, 'null'::jsonb)
+      FROM incoming i
+      ON CONFLICT (channel_id, external_id) DO UPDATE SET ${ORDER_UPDATES}, raw = excluded.raw,
+        flags = ARRAY(SELECT f FROM unnest(o.flags) f WHERE f NOT IN ('missing_sku', 'unknown_sku')) || excluded.flags,
+        updated_at = now()
+      -- Gone on the channel: any copy is from before the deletion.
+      WHERE NOT (${DELETED_ON_CHANNEL} = ANY(o.flags))
+        AND (o.channel_updated_at < excluded.channel_updated_at
+          OR (${replaceSameTime}::boolean AND o.channel_updated_at = excluded.channel_updated_at AND o.raw IS DISTINCT FROM excluded.raw))
+      RETURNING o.id, o.external_id, (o.xmax = 0) AS inserted
+    ), upserted_lines AS (
+      INSERT INTO order_lines (order_id, sku_id, ${names(LINE_FIELDS)})
+      SELECT w.id, k.id, ${sql.raw(LINE_FIELDS.map(([name]) => `l.${name}`).join(', '))}
+      FROM incoming_lines l JOIN written w ON w.external_id = l.order_external_id LEFT JOIN skus k ON k.sku = l.sku
+      ON CONFLICT (order_id, external_id) DO UPDATE SET ${LINE_UPDATES}, sku_id = excluded.sku_id
+    ), dropped_lines AS (
+      -- Only an updated order can have lines the channel dropped; an inserted one has just these.
+      UPDATE order_lines ol SET quantity = 0
+      FROM written w
+      WHERE ol.order_id = w.id AND NOT w.inserted AND ol.quantity > 0
+        AND NOT EXISTS (SELECT 1 FROM incoming_lines l WHERE l.order_external_id = w.external_id AND l.external_id = ol.external_id)
+    )${cleared}
+    SELECT id, external_id, inserted FROM written`.execute(db);
+  return rows;
+}
+
+/** An order's channel columns for the page's JSON (`ORDER_FIELDS`), and what its flags need. */
+function headerJson(o: UnifiedOrder) {
+  const live = o.lines.filter((l) => l.quantity > 0);
+  return {
+    external_id: o.externalId,
+    order_number: o.orderNumber,
+    channel_state: o.channelState,
+    financial_status: o.financialStatus,
+    fulfillment_status: o.fulfillmentStatus,
+    currency: o.currency,
+    presentment_currency: o.presentmentCurrency,
+    subtotal: money(o.totals.subtotal),
+    shipping: money(o.totals.shipping),
+    tax: money(o.totals.tax),
+    discount: money(o.totals.discount),
+    total: money(o.totals.total),
+    customer_email: o.customer?.email ?? null,
+    customer_name: [o.customer?.firstName, o.customer?.lastName].filter(Boolean).join(' ') || null,
+    customer: o.customer,
+    billing_address: o.billingAddress,
+    shipping_address: o.shippingAddress,
+    placed_at: timestamp(o.placedAt),
+    channel_updated_at: timestamp(o.updatedAt),
+    cancelled_at: timestamp(o.cancelledAt),
+    closed_at: timestamp(o.closedAt),
+    raw: o.raw ?? null,
+    missing_sku: live.some((l) => !l.sku),
+    live_skus: live.flatMap((l) => (l.sku ? [l.sku] : [])),
+  };
+}
+
+/**
+ * A time for the page's JSON. An invalid Date would become JSON null, and a
+ * nullable column would quietly lose it; as text Postgres refuses it (22007),
+ * so the order is set aside with the reason, as a bind parameter did.
+ */
+function timestamp(d: Date | null): string | null {
+  if (d === null) return null;
+  return Number.isNaN(d.getTime()) ? `invalid date ${String(d)}` : d.toISOString();
+}
+
+/** An order's lines for the page's JSON (`LINE_FIELDS`). */
+function lineJson(o: UnifiedOrder) {
+  return o.lines.map((l) => ({
+    order_external_id: o.externalId,
+    external_id: l.externalId,
+    sku: l.sku || null,
+    title: l.title,
+    quantity: l.quantity,
+    unit_price: money(l.unitPrice),
+    tax: money(l.tax),
+    discount: money(l.discount),
+    quantity_fulfilled_on_channel: l.quantityFulfilledOnChannel,
+    product_external_id: l.productExternalId,
+    variant_external_id: l.variantExternalId,
+    inventory_item_external_id: l.inventoryItemExternalId,
+  }));
 }
 
 /**
@@ -267,49 +424,6 @@ export async function markOrderDeleted(db: Trx, channelId: number, externalId: s
   return row?.id ?? null;
 }
 
-/** One query per page: the ids of the SKUs channelsync knows, by SKU text. */
-async function resolveSkus(db: Executor, orders: UnifiedOrder[]): Promise<Map<string, number>> {
-  const skus = [...new Set(orders.flatMap((o) => o.lines.map((l) => l.sku).filter((s): s is string => !!s)))];
-  if (skus.length === 0) return new Map();
-  const rows = await db.selectFrom('skus').select(['id', 'sku']).where('sku', '=', sql<string>`ANY(${skus}::text[])`).execute();
-  return new Map(rows.map((r) => [r.sku, r.id]));
-}
-
-function orderRow(channelId: number, o: UnifiedOrder, skuIds: Map<string, number>) {
-  const name = [o.customer?.firstName, o.customer?.lastName].filter(Boolean).join(' ') || null;
-  // Lines without a SKU, or with one channelsync does not know, are imported and flagged, never dropped.
-  const flags: string[] = [];
-  const live = o.lines.filter((l) => l.quantity > 0);
-  if (live.some((l) => !l.sku)) flags.push('missing_sku');
-  if (live.some((l) => l.sku && !skuIds.has(l.sku))) flags.push('unknown_sku');
-  return {
-    channel_id: channelId,
-    external_id: o.externalId,
-    order_number: o.orderNumber,
-    channel_state: o.channelState,
-    financial_status: o.financialStatus,
-    fulfillment_status: o.fulfillmentStatus,
-    currency: o.currency,
-    presentment_currency: o.presentmentCurrency,
-    subtotal: money(o.totals.subtotal),
-    shipping: money(o.totals.shipping),
-    tax: money(o.totals.tax),
-    discount: money(o.totals.discount),
-    total: money(o.totals.total),
-    customer_email: o.customer?.email ?? null,
-    customer_name: name,
-    customer: o.customer ? JSON.stringify(o.customer) : null,
-    billing_address: o.billingAddress ? JSON.stringify(o.billingAddress) : null,
-    shipping_address: o.shippingAddress ? JSON.stringify(o.shippingAddress) : null,
-    placed_at: o.placedAt,
-    channel_updated_at: o.updatedAt,
-    cancelled_at: o.cancelledAt,
-    closed_at: o.closedAt,
-    flags,
-    raw: JSON.stringify(o.raw ?? null),
-  };
-}
-
 /**
  * A customer's cancel request rides with the order version that carries it,
  * in its transaction (only versions that were written: a stale copy changes
@@ -333,67 +447,4 @@ async function recordCancelRequests(db: Trx, items: Array<{ orderId: number; req
       UPDATE orders SET cancel_requested_at = NULL, cancel_request_reason = NULL, cancel_request_dismissed_at = NULL, cancel_request_dismissed_by = NULL
       WHERE id = ANY(${none}::bigint[]) AND cancel_requested_at IS NOT NULL`.execute(db);
   }
-}
-
-/**
- * Lines follow their order: upserted by the channel's line id, and a line the
- * channel no longer lists keeps its row (fulfilments may point at it) with
- * quantity 0. Our own counters (quantity_fulfilled, quantity_refunded) are
- * never overwritten by the channel.
- */
-async function replaceLines(
-  db: Trx,
-  items: Array<{ orderId: number; order: UnifiedOrder; inserted: boolean }>,
-  skuIds: Map<string, number>,
-): Promise<void> {
-  const rows = items.flatMap(({ orderId, order }) =>
-    order.lines.map((l) => ({
-      order_id: orderId,
-      external_id: l.externalId,
-      sku: l.sku || null,
-      sku_id: (l.sku && skuIds.get(l.sku)) || null,
-      title: l.title,
-      quantity: l.quantity,
-      unit_price: money(l.unitPrice),
-      tax: money(l.tax),
-      discount: money(l.discount),
-      quantity_fulfilled_on_channel: l.quantityFulfilledOnChannel,
-      product_external_id: l.productExternalId,
-      variant_external_id: l.variantExternalId,
-      inventory_item_external_id: l.inventoryItemExternalId,
-    })),
-  );
-  for (const part of chunks(rows, LINE_ROWS_PER_STATEMENT)) {
-    await db
-      .insertInto('order_lines')
-      .values(part)
-      .onConflict((oc) =>
-        oc.columns(['order_id', 'external_id']).doUpdateSet((eb) => ({
-          sku: eb.ref('excluded.sku'),
-          sku_id: eb.ref('excluded.sku_id'),
-          title: eb.ref('excluded.title'),
-          quantity: eb.ref('excluded.quantity'),
-          unit_price: eb.ref('excluded.unit_price'),
-          tax: eb.ref('excluded.tax'),
-          discount: eb.ref('excluded.discount'),
-          quantity_fulfilled_on_channel: eb.ref('excluded.quantity_fulfilled_on_channel'),
-          // Webhook bodies (Shopify's REST shape) carry no inventory item id: keep what a poll stored.
-          product_external_id: sql`COALESCE(excluded.product_external_id, order_lines.product_external_id)`,
-          variant_external_id: sql`COALESCE(excluded.variant_external_id, order_lines.variant_external_id)`,
-          inventory_item_external_id: sql`COALESCE(excluded.inventory_item_external_id, order_lines.inventory_item_external_id)`,
-        })),
-      )
-      .execute();
-  }
-  // An order inserted by this statement has no lines but the ones just written: only updated
-  // orders can have lines the channel dropped (a fresh page of new orders skips the round trip).
-  const ids = items.filter((i) => !i.inserted).map((i) => i.orderId);
-  if (ids.length === 0) return;
-  const keptOrders = rows.map((r) => r.order_id);
-  const keptLines = rows.map((r) => r.external_id);
-  await sql`
-    UPDATE order_lines SET quantity = 0
-    WHERE order_id = ANY(${ids}::bigint[]) AND quantity > 0
-      AND (order_id, external_id) NOT IN (SELECT * FROM unnest(${keptOrders}::bigint[], ${keptLines}::text[]))
-  `.execute(db);
 }

@@ -11,7 +11,6 @@ import type { App } from '../app.ts';
 import type { UpsertResult } from '../db/orders.ts';
 import { sql } from 'kysely';
 import { jobId, type JobLabels } from '../queue/queues.ts';
-import { failedJobIds } from '../queue/failures.ts';
 import { kickStockPushes } from '../outbox/index.ts';
 
 export type StepName = 'allocate' | 'pick' | 'pack' | 'ship' | 'deliver';
@@ -22,28 +21,41 @@ export interface FulfilmentJobData extends JobLabels {
   id: number;
 }
 
+/** What enqueueing a step needs to know about its id, read from Postgres. */
+interface StepContext {
+  /** The order number and channel the step is about, for the job's name; none when unreadable or gone. */
+  labels: JobLabels;
+  /** The step's job failed for good (`job_failures`): a person retries it, nothing revives it. */
+  failed: boolean;
+  /** The same for the follow-up run of an allocation (`allocate.<id>.again`). */
+  againFailed: boolean;
+}
+
 /**
- * The order number and channel each step is about, for the job's name
- * (`pick #1012 -> main-shopify`), in one query for all `ids` (a pulled page
- * asks for 100 at once: one query an order was most of the ingest's round
- * trips to Postgres). An id without them (unreadable, gone) has no entry.
+ * For all `ids` in one query (a pulled page asks for 100 at once; a query an
+ * order was once most of the ingest's round trips to Postgres): the job-name
+ * labels (`pick #1012 -> main-shopify`) and whether the step's job failed
+ * for good.
  */
-export async function stepLabels(app: App, step: StepName, ids: readonly number[]): Promise<Map<number, JobLabels>> {
-  if (ids.length === 0) return new Map();
-  const toOrder =
+async function stepContexts(app: App, step: StepName, ids: readonly number[]): Promise<Map<number, StepContext>> {
+  const [from, key] =
     step === 'allocate'
-      ? sql`orders o ON o.id = x.id`
+      ? [sql`orders o`, sql`o.id`]
       : step === 'deliver'
-        ? sql`shipments s ON s.id = x.id JOIN fulfillments f ON f.id = s.fulfillment_id JOIN orders o ON o.id = f.order_id`
-        : sql`fulfillments f ON f.id = x.id JOIN orders o ON o.id = f.order_id`;
-  try {
-    const { rows } = await sql<{ id: string | number; order_number: string; name: string }>`
-      SELECT x.id, o.order_number, c.name
-      FROM unnest(${[...ids]}::bigint[]) AS x(id) JOIN ${toOrder} JOIN channels c ON c.id = o.channel_id`.execute(app.db);
-    return new Map(rows.map((r) => [Number(r.id), { orderNumber: r.order_number, channelName: r.name }]));
-  } catch {
-    return new Map();
-  }
+        ? [sql`shipments s JOIN fulfillments f ON f.id = s.fulfillment_id JOIN orders o ON o.id = f.order_id`, sql`s.id`]
+        : [sql`fulfillments f JOIN orders o ON o.id = f.order_id`, sql`f.id`];
+  const { rows } = await sql<{ id: string | number; order_number: string | null; name: string | null; failed: boolean; again_failed: boolean }>`
+    SELECT x.id, l.order_number, l.name,
+      EXISTS (SELECT 1 FROM job_failures j WHERE j.queue = 'fulfilment' AND j.job_id = x.job_id) AS failed,
+      EXISTS (SELECT 1 FROM job_failures j WHERE j.queue = 'fulfilment' AND j.job_id = x.job_id || '.again') AS again_failed
+    FROM unnest(${[...ids]}::bigint[], ${ids.map((id) => stepJobId(step, id))}::text[]) AS x(id, job_id)
+    LEFT JOIN LATERAL (SELECT o.order_number, c.name FROM ${from} JOIN channels c ON c.id = o.channel_id WHERE ${key} = x.id) l ON true`.execute(app.db);
+  return new Map(
+    rows.map((r) => [
+      Number(r.id),
+      { labels: r.order_number === null ? {} : { orderNumber: r.order_number, channelName: r.name! }, failed: r.failed, againFailed: r.again_failed },
+    ]),
+  );
 }
 
 /** What a step does after its commit: start the next automatic step as a job (the default), or leave it to the caller (`auto.ts` runs it next in the same job). */
@@ -62,48 +74,50 @@ export async function enqueueStep(app: App, step: StepName, id: number, delayMs 
 }
 
 /**
- * `enqueueStep` for many ids at once (a page of orders): one look at
- * `job_failures` for all of them, then each id's queue calls side by side
- * (ioredis sends them without waiting for each answer). One at a time, a
- * page of 100 orders made 300 round trips in a row and was most of a poll's
- * time (`npm run bench -- ingest`).
+ * `enqueueStep` for many ids at once (a page of orders): one query for what
+ * Postgres knows of all of them (`stepContexts`), then their jobs together
+ * (`QueueSet.ensureAll`: on Redis two pipelines, not two commands an id in
+ * flight at once). One at a time, a page of 100 orders made 300 round trips
+ * in a row and was most of a poll's time (`npm run bench -- ingest`).
  */
 export async function enqueueSteps(app: App, step: StepName, ids: readonly number[], delayMs = 0): Promise<void> {
   if (ids.length === 0) return;
-  let failed: Set<string>;
+  const unique = [...new Set(ids)];
+  let contexts: Map<number, StepContext>;
   try {
-    failed = await failedJobIds(app.db, 'fulfilment', ids.flatMap((id) => (step === 'allocate' ? [stepJobId(step, id), `${stepJobId(step, id)}.again`] : [stepJobId(step, id)])));
+    contexts = await stepContexts(app, step, unique);
   } catch (err) {
     app.log.warn({ step, ids: ids.length, err: (err as Error).message }, 'could not enqueue fulfilment steps; the sweeper will');
     return;
   }
-  const unique = [...new Set(ids)];
-  const labels = await stepLabels(app, step, unique);
-  await Promise.all(unique.map((id) => enqueueOne(app, step, id, delayMs, failed, labels.get(id) ?? {})));
-}
-
-async function enqueueOne(app: App, step: StepName, id: number, delayMs: number, failed: Set<string>, labels: JobLabels): Promise<void> {
-  const stepId = stepJobId(step, id);
-  const again = `${stepId}.again`;
-  try {
-    if (failed.has(stepId)) {
+  const wanted: Array<{ id: string; data: FulfilmentJobData; againFailed: boolean }> = [];
+  for (const id of unique) {
+    const context = contexts.get(id) ?? { labels: {}, failed: false, againFailed: false };
+    if (context.failed) {
       app.log.info({ step, id }, 'not enqueueing a fulfilment step that failed for good: retry it from the admin API');
+      continue;
+    }
+    wanted.push({ id: stepJobId(step, id), data: { step, id, ...context.labels }, againFailed: context.againFailed });
+  }
+  try {
+    if (delayMs > 0) {
+      await Promise.all(wanted.map((w) => app.queues.add('fulfilment', w.id, w.data, { delay: delayMs })));
       return;
     }
-    const data: FulfilmentJobData = { step, id, ...labels };
-    if (delayMs > 0) await app.queues.add('fulfilment', stepId, data, { delay: delayMs });
-    else if (!(await app.queues.ensure<FulfilmentJobData>('fulfilment', stepId, data)) && step === 'allocate' && !failed.has(again)) {
-      // An allocation that is running now may have read the order before this change: run it once
-      // more after. Allocation is idempotent and serialised by the order's row lock, so an extra
-      // run costs nothing but a look.
-      const running = await app.queues.get('fulfilment').getJob(stepId);
-      if (running && (await running.getState()) === 'active') {
-        await app.queues.ensure<FulfilmentJobData>('fulfilment', again, data);
-      }
-    }
+    const added = await app.queues.ensureAll('fulfilment', wanted);
+    // An id whose job was live already: an allocation running now may have read the order before
+    // this change, so it runs once more after. Allocation is idempotent and serialised by the
+    // order's row lock, so an extra run costs nothing but a look.
+    if (step !== 'allocate') return;
+    await Promise.all(wanted.filter((w, i) => !added[i] && !w.againFailed).map((w) => againIfRunning(app, w.id, w.data)));
   } catch (err) {
-    app.log.warn({ step, id, err: (err as Error).message }, 'could not enqueue a fulfilment step; the sweeper will');
+    app.log.warn({ step, ids: wanted.length, err: (err as Error).message }, 'could not enqueue fulfilment steps; the sweeper will');
   }
+}
+
+async function againIfRunning(app: App, stepId: string, data: FulfilmentJobData): Promise<void> {
+  const running = await app.queues.get('fulfilment').getJob(stepId);
+  if (running && (await running.getState()) === 'active') await app.queues.ensure<FulfilmentJobData>('fulfilment', `${stepId}.again`, data);
 }
 
 /**

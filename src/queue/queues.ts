@@ -113,6 +113,33 @@ export class QueueSet {
   }
 
   /**
+   * `ensure` for many jobs of one queue at once (a pulled page's next steps),
+   * returning per job whether it was (re)added. On Redis, one pipeline asks
+   * which ids have a job at all and one more adds those that have none
+   * (BullMQ's `addBulk`): two round trips a page instead of two a job (`npm
+   * run bench -- ingest`). Only ids that have a job go through `ensure` one by
+   * one, so a completed job is still replaced and a live one left alone.
+   */
+  async ensureAll<T extends object>(name: QueueName, jobs: ReadonlyArray<{ id: string; data: T }>): Promise<boolean[]> {
+    const redis = this.backend.redis;
+    if (!redis || jobs.length < 2) return Promise.all(jobs.map((j) => this.ensure(name, j.id, j.data)));
+    const queue = this.get(name);
+    // A job is its hash at `toKey(id)`; every key shares the queue prefix's hash tag, so this also works on a Cluster.
+    const pipeline = redis.pipeline();
+    for (const j of jobs) pipeline.exists(queue.toKey(j.id));
+    const answers = (await pipeline.exec()) ?? [];
+    const has = jobs.map((_, i) => {
+      const [err, n] = answers[i] ?? [new Error('no answer')];
+      if (err) throw err;
+      return n === 1;
+    });
+    const fresh = jobs.filter((_, i) => !has[i]);
+    // An id added by someone else since the look is a no-op for BullMQ, as in `ensure`.
+    if (fresh.length > 0) await queue.addBulk(fresh.map((j) => ({ name: jobName(j.id, j.data), data: j.data, opts: { jobId: j.id } })));
+    return Promise.all(jobs.map((j, i) => (has[i] ? this.ensure(name, j.id, j.data) : true)));
+  }
+
+  /**
    * Puts work back after a person asked to: a failed (or completed) job with
    * this id is removed and the work added again. Returns false, adding
    * nothing, when a job with this id is waiting, delayed or running already.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/index.ts';
-import { differsAtSameTime, markOrderDeleted } from '../../src/db/orders.ts';
+import { differsAtSameTime, markOrderDeleted, saveOrdersSettingAside } from '../../src/db/orders.ts';
 import { saveOrders, line, order } from '../helpers/orders.ts';
 import type { UnifiedOrder } from '../../src/domain/order.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
@@ -146,6 +146,17 @@ describe('large orders', () => {
     expect(result!.outcome).toBe('inserted');
     const { n } = await db.selectFrom('order_lines').select((eb) => eb.fn.countAll<number>().as('n')).where('order_id', '=', result!.orderId!).executeTakeFirstOrThrow();
     expect(Number(n)).toBe(6_000);
+  });
+});
+
+describe('a value Postgres cannot take', () => {
+  it('sets an order with an invalid time aside instead of saving it without that time, and saves the rest of the page', async () => {
+    const bad = order({ externalId: 'bad-time', cancelledAt: new Date('not a date') });
+    const good = order({ externalId: 'good-time' });
+    const saved = await db.transaction().execute((trx) => saveOrdersSettingAside(trx, channelId, [bad, good], { source: 'poll' }));
+    expect(saved.rejected.map((r) => r.externalId)).toEqual(['bad-time']);
+    expect(saved.results.map((r) => [r.externalId, r.outcome])).toEqual([['good-time', 'inserted']]);
+    expect(await db.selectFrom('orders').select('id').where('channel_id', '=', channelId).where('external_id', '=', 'bad-time').executeTakeFirst()).toBeUndefined();
   });
 });
 
