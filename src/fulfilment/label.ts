@@ -11,7 +11,7 @@
  * rendered from the shipment row and stored on first request.
  */
 import bwipjs from 'bwip-js/node';
-import PDFDocument from 'pdfkit';
+import PDFDocument from './pdf.ts';
 import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import type { Db } from '../db/index.ts';
