@@ -110,8 +110,8 @@ async function reconcileLocked(trx: Trx, payable: readonly string[], order: Lock
 
   const owed = lines.filter((l) => l.remaining > 0);
   const started = fulfilments.some((f) => f.state !== 'cancelled');
-  const view = await paymentView(trx, order.id);
-  const isPayable = payableStatuses(payable).includes(view.financial_status);
+  // The locked row's payment status is current; the channel's kind and fulfilment status only matter when it is not payable.
+  const isPayable = payableStatuses(payable).includes(order.financial_status);
   if (owed.length === 0) {
     await settleOrderState(trx, order, by);
     // Everything was reserved while the order waited for payment: now it may be picked.
@@ -121,7 +121,7 @@ async function reconcileLocked(trx: Trx, payable: readonly string[], order: Lock
   // (A closed order seen for the first time is history, e.g. an archived order on the first import: never started.)
   if (!started && order.channel_state !== 'open') return { ...none, stockChanged: [...stockChanged] };
   // Not payable but held by the channel (WooCommerce on-hold, any Shopify order): reserve, do not ship.
-  const reserveOnly = !isPayable && order.channel_state === 'open' && channelHoldsStock(view);
+  const reserveOnly = !isPayable && order.channel_state === 'open' && channelHoldsStock(await paymentView(trx, order.id));
   if (!started && !isPayable && !reserveOnly) {
     return { outcome: 'waiting for payment', ready: [], stockChanged: [...stockChanged] };
   }
