@@ -57,8 +57,8 @@ export const stepJobId = (step: StepName, id: number) => jobId(step, id);
  * Makes sure a job for this step is waiting; never throws (the sweeper re-finds the work).
  * A step whose job failed for good (`job_failures`) is not revived: a person retries it.
  */
-export async function enqueueStep(app: App, step: StepName, id: number, delayMs = 0): Promise<void> {
-  await enqueueSteps(app, step, [id], delayMs);
+export async function enqueueStep(app: App, step: StepName, id: number, delayMs = 0, labels?: JobLabels): Promise<void> {
+  await enqueueSteps(app, step, [id], delayMs, labels && new Map([[id, labels]]));
 }
 
 /**
@@ -68,7 +68,7 @@ export async function enqueueStep(app: App, step: StepName, id: number, delayMs 
  * page of 100 orders made 300 round trips in a row and was most of a poll's
  * time (`npm run bench -- ingest`).
  */
-export async function enqueueSteps(app: App, step: StepName, ids: readonly number[], delayMs = 0): Promise<void> {
+export async function enqueueSteps(app: App, step: StepName, ids: readonly number[], delayMs = 0, known?: ReadonlyMap<number, JobLabels>): Promise<void> {
   if (ids.length === 0) return;
   let failed: Set<string>;
   try {
@@ -78,7 +78,8 @@ export async function enqueueSteps(app: App, step: StepName, ids: readonly numbe
     return;
   }
   const unique = [...new Set(ids)];
-  const labels = await stepLabels(app, step, unique);
+  // Labels the caller has at hand (ship knows its order's number and channel) are not read again.
+  const labels = known ?? (await stepLabels(app, step, unique));
   await Promise.all(unique.map((id) => enqueueOne(app, step, id, delayMs, failed, labels.get(id) ?? {})));
 }
 
