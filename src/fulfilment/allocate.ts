@@ -18,7 +18,7 @@ import type { App } from '../app.ts';
 import type { FulfillmentState } from '../db/schema.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { kickStockPushes, oweStockPushes } from '../outbox/index.ts';
-import { book, defaultLocation, lineCoverage, lockAvailable, type Booking, type LineCoverage } from './ledger.ts';
+import { book, defaultLocation, lineCoverage, lockAvailable, orderCoverage, type Booking, type LineCoverage } from './ledger.ts';
 import { channelHoldsStock, paymentView, payableStatuses } from './payable.ts';
 import { planAllocation, type Need } from './plan.ts';
 import { addDropshipOrder, addToDraftPurchaseOrder } from './purchasing.ts';
@@ -286,10 +286,9 @@ async function cancelLocked(trx: Trx, order: LockedOrder, fulfilments: Fulfilmen
 /** Moves the order to the state its fulfilments imply. */
 export async function settleOrderState(trx: Trx, order: LockedOrder, by: By): Promise<LockedOrder['state']> {
   if (order.state === 'needs_attention' || order.state === 'cancelled') return order.state;
-  const fulfilments = await orderFulfilments(trx, order.id);
-  const lines = await lineCoverage(trx, order.id);
+  const { lines, states } = await orderCoverage(trx, order.id);
   const next = deriveOrderState(
-    fulfilments.map((f) => f.state),
+    states ?? (await orderFulfilments(trx, order.id)).map((f) => f.state),
     lines.some((l) => l.remaining > 0),
   );
   if (next) await moveOrder(trx, order, next, by);
