@@ -155,7 +155,7 @@ async function deliver(app: App, push: ChannelPush, job?: Job): Promise<string |
       return outcome.externalRef;
     }
     case 'stock':
-      return deliverStock(app, push, job);
+      return deliverStock(app, push, job, connector);
     case 'cancel': {
       if (!connector.cancelOrder) throw new PermanentError(`${connector.kind} channels cannot cancel orders through channelsync`);
       const outcome = await connector.cancelOrder(push.target, String(push.payload.reason ?? 'cancelled in channelsync'));

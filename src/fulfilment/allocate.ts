@@ -81,13 +81,14 @@ export async function afterCommit(app: App, result: { ready: number[]; stockChan
 async function reconcileLocked(trx: Trx, payable: readonly string[], order: LockedOrder, by: By): Promise<AllocateResult> {
   const none: AllocateResult = { outcome: 'nothing to do', ready: [], stockChanged: [] };
   if (order.state === 'cancelled') return none;
-  let fulfilments = await orderFulfilments(trx, order.id);
+  const coverage = await orderCoverage(trx, order.id);
+  let fulfilments = coverage.fulfilments ?? (await orderFulfilments(trx, order.id));
 
   if (order.channel_state === 'cancelled') return cancelLocked(trx, order, fulfilments, by);
   // A person owns the order until they move it out of needs_attention.
   if (order.state === 'needs_attention') return none;
 
-  let lines = (await lineCoverage(trx, order.id)).filter((l) => l.quantity > 0 || l.open > 0 || l.shipped > 0);
+  let lines = coverage.lines.filter((l) => l.quantity > 0 || l.open > 0 || l.shipped > 0);
   const stockChanged = new Set<number>();
 
   // Fewer units wanted than promised (an edit on the channel): start over from what has shipped.
@@ -286,9 +287,9 @@ async function cancelLocked(trx: Trx, order: LockedOrder, fulfilments: Fulfilmen
 /** Moves the order to the state its fulfilments imply. */
 export async function settleOrderState(trx: Trx, order: LockedOrder, by: By): Promise<LockedOrder['state']> {
   if (order.state === 'needs_attention' || order.state === 'cancelled') return order.state;
-  const { lines, states } = await orderCoverage(trx, order.id);
+  const { lines, fulfilments } = await orderCoverage(trx, order.id);
   const next = deriveOrderState(
-    states ?? (await orderFulfilments(trx, order.id)).map((f) => f.state),
+    (fulfilments ?? (await orderFulfilments(trx, order.id))).map((f) => f.state),
     lines.some((l) => l.remaining > 0),
   );
   if (next) await moveOrder(trx, order, next, by);

@@ -4,9 +4,8 @@
  * what each order line is still owed. Callers hold the order's row lock.
  */
 import { sql } from 'kysely';
-import type { Trx } from './transitions.ts';
+import type { FulfilmentRow, Trx } from './transitions.ts';
 import { OPEN_STATES, SHIPPED_STATES } from './states.ts';
-import type { FulfillmentState } from '../db/schema.ts';
 
 export type FulfilmentMovementReason = 'reservation' | 'release' | 'shipment' | 'receipt';
 
@@ -85,12 +84,14 @@ export async function lineCoverage(trx: Trx, orderId: number): Promise<LineCover
 }
 
 /**
- * `lineCoverage`, and the states of the order's fulfilments read by the same
- * statement (what `settleOrderState` needs; one round trip, not two).
+ * `lineCoverage`, and the order's fulfilments (`orderFulfilments`) read by the
+ * same statement: what allocation and `settleOrderState` start from, in one
+ * round trip, not two. `fulfilments` is null for an order without lines (no
+ * row to carry them): the caller reads them itself.
  */
-export async function orderCoverage(trx: Trx, orderId: number): Promise<{ lines: LineCoverage[]; states: FulfillmentState[] | null }> {
+export async function orderCoverage(trx: Trx, orderId: number): Promise<{ lines: LineCoverage[]; fulfilments: FulfilmentRow[] | null }> {
   const rows = await sql<{
-    states: FulfillmentState[] | null;
+    fulfilments: FulfilmentRow[];
     id: number;
     title: string;
     sku: string | null;
@@ -103,7 +104,8 @@ export async function orderCoverage(trx: Trx, orderId: number): Promise<{ lines:
     dropship: boolean;
     supplier_id: number | null;
   }>`
-    SELECT ARRAY(SELECT state FROM fulfillments WHERE order_id = ${orderId} ORDER BY id)::text[] AS states,
+    SELECT COALESCE((SELECT json_agg(json_build_object('id', id, 'order_id', order_id, 'location_id', location_id, 'kind', kind, 'state', state,
+        'purchase_order_id', purchase_order_id) ORDER BY id) FROM fulfillments WHERE order_id = ${orderId}), '[]') AS fulfilments,
       l.id, l.title, l.sku, l.sku_id, l.quantity, l.quantity_fulfilled_on_channel AS on_channel, l.quantity_refunded AS refunded,
       COALESCE(sum(fl.quantity) FILTER (WHERE f.state = ANY(${SHIPPED_STATES})), 0)::int AS shipped,
       COALESCE(sum(fl.quantity) FILTER (WHERE f.state = ANY(${OPEN_STATES})), 0)::int AS open,
@@ -137,8 +139,7 @@ export async function orderCoverage(trx: Trx, orderId: number): Promise<{ lines:
       supplierId: r.supplier_id,
     };
   });
-  // No lines, no row to carry the states: the caller reads them itself.
-  return { lines, states: rows.rows[0]?.states ?? null };
+  return { lines, fulfilments: rows.rows[0]?.fulfilments ?? null };
 }
 
 /** The location backorders wait at and receipts land at by default: the best active one by priority. */
