@@ -118,28 +118,28 @@ async function deliver(app: App, push: ChannelPush, job?: Job): Promise<string |
   switch (push.kind) {
     case 'fulfillment': {
       const shipmentId = Number(push.target);
+      // One read: the shipment, its lines, and how many of the order's lines still wait for units after it.
       const shipment = await app.db
         .selectFrom('shipments')
         .innerJoin('fulfillments', 'fulfillments.id', 'shipments.fulfillment_id')
         .innerJoin('orders', 'orders.id', 'fulfillments.order_id')
-        .select(['shipments.id', 'carrier', 'service', 'tracking_number', 'tracking_url', 'orders.id as order_id', 'orders.external_id'])
+        .select([
+          'shipments.id', 'carrier', 'service', 'tracking_number', 'tracking_url', 'orders.id as order_id', 'orders.external_id',
+          sql<Array<{ external_id: string; sku: string | null; quantity: number }>>`COALESCE((
+            SELECT json_agg(json_build_object('external_id', l.external_id, 'sku', l.sku, 'quantity', sl.quantity) ORDER BY l.id)
+            FROM shipment_lines sl JOIN order_lines l ON l.id = sl.order_line_id WHERE sl.shipment_id = shipments.id), '[]')`.as('lines'),
+          sql<number>`(
+            SELECT count(*)::int FROM order_lines l
+            WHERE l.order_id = orders.id AND l.quantity > COALESCE((
+              SELECT sum(sl.quantity) FROM shipment_lines sl
+              JOIN shipments s ON s.id = sl.shipment_id
+              JOIN fulfillments f ON f.id = s.fulfillment_id
+              WHERE sl.order_line_id = l.id AND f.order_id = orders.id), 0))`.as('open'),
+        ])
         .where('shipments.id', '=', shipmentId)
         .executeTakeFirst();
       if (!shipment) throw new PermanentError(`shipment ${shipmentId} does not exist`);
-      const lines = await app.db
-        .selectFrom('shipment_lines')
-        .innerJoin('order_lines', 'order_lines.id', 'shipment_lines.order_line_id')
-        .select(['order_lines.external_id', 'order_lines.sku', 'shipment_lines.quantity'])
-        .where('shipment_id', '=', shipmentId)
-        .execute();
-      const open = await sql<{ open: number }>`
-        SELECT count(*)::int AS open FROM order_lines l
-        WHERE l.order_id = ${shipment.order_id} AND l.quantity > COALESCE((
-          SELECT sum(sl.quantity) FROM shipment_lines sl
-          JOIN shipments s ON s.id = sl.shipment_id
-          JOIN fulfillments f ON f.id = s.fulfillment_id
-          WHERE sl.order_line_id = l.id AND f.order_id = ${shipment.order_id}), 0)
-      `.execute(app.db);
+      const { lines } = shipment;
       const outcome = await connector.pushFulfillment({
         orderExternalId: shipment.external_id,
         shipmentId,
@@ -150,12 +150,12 @@ async function deliver(app: App, push: ChannelPush, job?: Job): Promise<string |
         trackingUrl: shipment.tracking_url,
         // channelsync e-mails the customer itself, or lets the channel: never both (src/notify/policy.ts).
         notifyCustomer: !channelsyncNotifies(app.config, channel.settings),
-        completesOrder: (open.rows[0]?.open ?? 1) === 0,
+        completesOrder: shipment.open === 0,
       });
       return outcome.externalRef;
     }
     case 'stock':
-      return deliverStock(app, push, job);
+      return deliverStock(app, push, job, connector);
     case 'cancel': {
       if (!connector.cancelOrder) throw new PermanentError(`${connector.kind} channels cannot cancel orders through channelsync`);
       const outcome = await connector.cancelOrder(push.target, String(push.payload.reason ?? 'cancelled in channelsync'));

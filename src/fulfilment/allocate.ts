@@ -31,7 +31,7 @@ import type { App } from '../app.ts';
 import type { FulfillmentState } from '../db/schema.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { kickStockPushes, oweStockPushes } from '../outbox/index.ts';
-import { book, defaultLocation, lineCoverage, lockAvailable, readAvailable, type Booking, type LineCoverage } from './ledger.ts';
+import { book, defaultLocation, lineCoverage, lockAvailable, orderCoverage, readAvailable, type Booking, type LineCoverage } from './ledger.ts';
 import { channelHoldsStock, paymentView, payableStatuses } from './payable.ts';
 import { planAllocation, type Need } from './plan.ts';
 import { addDropshipOrder, addToDraftPurchaseOrder } from './purchasing.ts';
@@ -102,13 +102,14 @@ export async function afterCommit(app: App, result: { ready: number[]; stockChan
 async function reconcileLocked(trx: Trx, payable: readonly string[], order: LockedOrder, by: By, lockLevelsLast = false): Promise<AllocateResult> {
   const none: AllocateResult = { outcome: 'nothing to do', ready: [], stockChanged: [] };
   if (order.state === 'cancelled') return none;
-  let fulfilments = await orderFulfilments(trx, order.id);
+  const coverage = await orderCoverage(trx, order.id);
+  let fulfilments = coverage.fulfilments ?? (await orderFulfilments(trx, order.id));
 
   if (order.channel_state === 'cancelled') return cancelLocked(trx, order, fulfilments, by);
   // A person owns the order until they move it out of needs_attention.
   if (order.state === 'needs_attention') return none;
 
-  let lines = (await lineCoverage(trx, order.id)).filter((l) => l.quantity > 0 || l.open > 0 || l.shipped > 0);
+  let lines = coverage.lines.filter((l) => l.quantity > 0 || l.open > 0 || l.shipped > 0);
   const stockChanged = new Set<number>();
 
   // Fewer units wanted than promised (an edit on the channel): start over from what has shipped.
@@ -131,8 +132,8 @@ async function reconcileLocked(trx: Trx, payable: readonly string[], order: Lock
 
   const owed = lines.filter((l) => l.remaining > 0);
   const started = fulfilments.some((f) => f.state !== 'cancelled');
-  const view = await paymentView(trx, order.id);
-  const isPayable = payableStatuses(payable).includes(view.financial_status);
+  // The locked row's payment status is current; the channel's kind and fulfilment status only matter when it is not payable.
+  const isPayable = payableStatuses(payable).includes(order.financial_status);
   if (owed.length === 0) {
     await settleOrderState(trx, order, by);
     // Everything was reserved while the order waited for payment: now it may be picked.
@@ -142,7 +143,7 @@ async function reconcileLocked(trx: Trx, payable: readonly string[], order: Lock
   // (A closed order seen for the first time is history, e.g. an archived order on the first import: never started.)
   if (!started && order.channel_state !== 'open') return { ...none, stockChanged: [...stockChanged] };
   // Not payable but held by the channel (WooCommerce on-hold, any Shopify order): reserve, do not ship.
-  const reserveOnly = !isPayable && order.channel_state === 'open' && channelHoldsStock(view);
+  const reserveOnly = !isPayable && order.channel_state === 'open' && channelHoldsStock(await paymentView(trx, order.id));
   if (!started && !isPayable && !reserveOnly) {
     return { outcome: 'waiting for payment', ready: [], stockChanged: [...stockChanged] };
   }
@@ -335,10 +336,9 @@ async function cancelLocked(trx: Trx, order: LockedOrder, fulfilments: Fulfilmen
 /** Moves the order to the state its fulfilments imply. */
 export async function settleOrderState(trx: Trx, order: LockedOrder, by: By): Promise<LockedOrder['state']> {
   if (order.state === 'needs_attention' || order.state === 'cancelled') return order.state;
-  const fulfilments = await orderFulfilments(trx, order.id);
-  const lines = await lineCoverage(trx, order.id);
+  const { lines, fulfilments } = await orderCoverage(trx, order.id);
   const next = deriveOrderState(
-    fulfilments.map((f) => f.state),
+    (fulfilments ?? (await orderFulfilments(trx, order.id))).map((f) => f.state),
     lines.some((l) => l.remaining > 0),
   );
   if (next) await moveOrder(trx, order, next, by);

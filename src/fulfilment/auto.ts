@@ -1,7 +1,8 @@
 /**
  * Auto mode (FULFILMENT_MODE=auto): the steps after one another in the job
- * that started them, allocate -> pick -> pack -> ship, each still its own
- * transaction behind its own state check, so a crash between two leaves the
+ * that started them, allocate -> pick -> pack -> ship, each behind its own
+ * state check and committed before the next starts (pick and pack share one
+ * transaction, pack in a savepoint of it), so a crash between two leaves the
  * state the sweeper resumes from (`pending.ts`), as a lost job did before.
  *
  * Why: a job a step cost, besides the step, the enqueue's `job_failures`
@@ -16,7 +17,7 @@
  */
 import type { App } from '../app.ts';
 import { carrierAdapter } from './carriers/index.ts';
-import { DEFAULT_PARCEL, packFulfilment, startPicking } from './pickpack.ts';
+import { DEFAULT_PARCEL, packFulfilment, pickAndPack } from './pickpack.ts';
 import { shipFulfilment } from './ship.ts';
 import { enqueueStep, type StepName } from './steps.ts';
 import type { By } from './transitions.ts';
@@ -36,25 +37,34 @@ export const runsAuto = (app: App) => app.config.fulfilmentMode === 'auto';
 export async function runAutoSteps(app: App, from: WarehouseStep, fulfilmentId: number, by: By, own: boolean): Promise<string> {
   const automatic = carrierAdapter(app.config, app.config.carrier).automatic;
   let done = 'nothing';
+  const handOff = async (step: WarehouseStep, err: Error) => {
+    app.log.info({ step, fulfilment: fulfilmentId, err: err.message }, 'an automatic step failed inside the run; it continues as its own job');
+    await enqueueStep(app, step, fulfilmentId);
+    return `${done}; ${step} handed to its own job (${err.message})`;
+  };
   for (const step of ORDER.slice(ORDER.indexOf(from))) {
     if (step === 'ship' && !automatic) break; // a person enters the tracking
+    if (step === 'pack' && done === 'packed') continue; // packed with the pick
     try {
-      done = await runOne(app, step, fulfilmentId, by);
+      if (step === 'pick') {
+        // Pick and pack share one transaction; pack runs in a savepoint, so a pack that fails leaves it picking.
+        const { packError } = await pickAndPack(app, fulfilmentId, [DEFAULT_PARCEL], by);
+        done = 'picking';
+        if (packError) return handOff('pack', packError);
+        done = 'packed';
+      } else {
+        done = await runOne(app, step, fulfilmentId, by);
+      }
     } catch (err) {
       if (own && step === from) throw err;
-      app.log.info({ step, fulfilment: fulfilmentId, err: (err as Error).message }, 'an automatic step failed inside the run; it continues as its own job');
-      await enqueueStep(app, step, fulfilmentId);
-      return `${done}; ${step} handed to its own job (${(err as Error).message})`;
+      return handOff(step, err as Error);
     }
   }
   return done;
 }
 
-async function runOne(app: App, step: WarehouseStep, fulfilmentId: number, by: By): Promise<string> {
+async function runOne(app: App, step: Exclude<WarehouseStep, 'pick'>, fulfilmentId: number, by: By): Promise<string> {
   switch (step) {
-    case 'pick':
-      await startPicking(app, fulfilmentId, by, { enqueueNext: false });
-      return 'picking';
     case 'pack':
       await packFulfilment(app, fulfilmentId, [DEFAULT_PARCEL], by, { enqueueNext: false });
       return 'packed';

@@ -5,7 +5,7 @@
  * (pdfkit, pure JavaScript: no browser needed). Every value from a channel is
  * escaped in HTML.
  */
-import PDFDocument from 'pdfkit';
+import PDFDocument from './pdf.ts';
 import type { Db } from '../db/index.ts';
 import { PermanentError } from '../domain/errors.ts';
 import type { Address } from '../domain/order.ts';

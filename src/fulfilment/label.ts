@@ -11,7 +11,7 @@
  * rendered from the shipment row and stored on first request.
  */
 import bwipjs from 'bwip-js/node';
-import PDFDocument from 'pdfkit';
+import PDFDocument from './pdf.ts';
 import { sql } from 'kysely';
 import type { App } from '../app.ts';
 import type { Db } from '../db/index.ts';
@@ -125,6 +125,35 @@ export async function renderLabel(data: LabelData): Promise<Buffer> {
   });
 }
 
+/** What a label is drawn from: the shipment, its order's number and address, where it leaves from. */
+export interface LabelSource {
+  id: number;
+  carrier: string;
+  service: string | null;
+  tracking_number: string;
+  parcels: unknown;
+  shipped_at: Date;
+  order_number: string;
+  shipping_address: unknown;
+  location_name: string | null;
+  kind: string;
+}
+
+/** What the label says, from its source rows and the SHIP_FROM setting. */
+export function labelOf(s: LabelSource, shipFrom: string | null): LabelData {
+  return {
+    shipmentId: s.id,
+    orderNumber: s.order_number,
+    carrier: s.carrier,
+    service: s.service,
+    trackingNumber: s.tracking_number,
+    shipFrom: shipFromLines(shipFrom, s.location_name ?? (s.kind === 'dropship' ? 'Dropship supplier' : 'Warehouse')),
+    shipTo: addressLines(s.shipping_address as Address | null),
+    parcels: s.parcels as Parcel[],
+    shippedAt: s.shipped_at,
+  };
+}
+
 /** What a shipment's label says, from Postgres. */
 export async function labelData(db: Db, shipFrom: string | null, shipmentId: number): Promise<LabelData> {
   const s = await db
@@ -139,28 +168,27 @@ export async function labelData(db: Db, shipFrom: string | null, shipmentId: num
     .where('shipments.id', '=', shipmentId)
     .executeTakeFirst();
   if (!s) throw new PermanentError(`shipment ${shipmentId} does not exist`);
-  return {
-    shipmentId: s.id,
-    orderNumber: s.order_number,
-    carrier: s.carrier,
-    service: s.service,
-    trackingNumber: s.tracking_number,
-    shipFrom: shipFromLines(shipFrom, s.location_name ?? (s.kind === 'dropship' ? 'Dropship supplier' : 'Warehouse')),
-    shipTo: addressLines(s.shipping_address as Address | null),
-    parcels: s.parcels as Parcel[],
-    shippedAt: s.shipped_at,
-  };
+  return labelOf(s, shipFrom);
 }
 
 /** Renders and stores the shipment's label unless one is stored; returns the stored one (the first stored wins). */
 export async function printLabel(app: App, shipmentId: number): Promise<Buffer> {
   const stored = await app.db.selectFrom('shipment_labels').select('pdf').where('shipment_id', '=', shipmentId).executeTakeFirst();
   if (stored) return stored.pdf;
-  const pdf = await renderLabel(await labelData(app.db, app.config.shipFrom, shipmentId));
-  const kept = await app.db.insertInto('shipment_labels').values({ shipment_id: shipmentId, pdf }).onConflict((oc) => oc.column('shipment_id').doNothing()).returning('shipment_id').executeTakeFirst();
+  return storeLabel(app, await labelData(app.db, app.config.shipFrom, shipmentId));
+}
+
+/**
+ * Renders this label and stores it, unless a label is stored for the
+ * shipment already: then that one is returned (the first stored wins). Ship
+ * calls it with what it just wrote, so a new shipment's label costs no reads.
+ */
+export async function storeLabel(app: App, data: LabelData): Promise<Buffer> {
+  const pdf = await renderLabel(data);
+  const kept = await app.db.insertInto('shipment_labels').values({ shipment_id: data.shipmentId, pdf }).onConflict((oc) => oc.column('shipment_id').doNothing()).returning('shipment_id').executeTakeFirst();
   if (kept) return pdf;
   // Another run stored its copy first: that one is the label.
-  const row = await app.db.selectFrom('shipment_labels').select('pdf').where('shipment_id', '=', shipmentId).executeTakeFirstOrThrow();
+  const row = await app.db.selectFrom('shipment_labels').select('pdf').where('shipment_id', '=', data.shipmentId).executeTakeFirstOrThrow();
   return row.pdf;
 }
 

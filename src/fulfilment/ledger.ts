@@ -4,7 +4,7 @@
  * what each order line is still owed. Callers hold the order's row lock.
  */
 import { sql } from 'kysely';
-import type { Trx } from './transitions.ts';
+import type { FulfilmentRow, Trx } from './transitions.ts';
 import { OPEN_STATES, SHIPPED_STATES } from './states.ts';
 
 export type FulfilmentMovementReason = 'reservation' | 'release' | 'shipment' | 'receipt';
@@ -93,7 +93,18 @@ export interface LineCoverage {
 
 /** What each line of an order has: shipped, promised by open fulfilments, still owed. */
 export async function lineCoverage(trx: Trx, orderId: number): Promise<LineCoverage[]> {
+  return (await orderCoverage(trx, orderId)).lines;
+}
+
+/**
+ * `lineCoverage`, and the order's fulfilments (`orderFulfilments`) read by the
+ * same statement: what allocation and `settleOrderState` start from, in one
+ * round trip, not two. `fulfilments` is null for an order without lines (no
+ * row to carry them): the caller reads them itself.
+ */
+export async function orderCoverage(trx: Trx, orderId: number): Promise<{ lines: LineCoverage[]; fulfilments: FulfilmentRow[] | null }> {
   const rows = await sql<{
+    fulfilments: FulfilmentRow[];
     id: number;
     title: string;
     sku: string | null;
@@ -106,7 +117,9 @@ export async function lineCoverage(trx: Trx, orderId: number): Promise<LineCover
     dropship: boolean;
     supplier_id: number | null;
   }>`
-    SELECT l.id, l.title, l.sku, l.sku_id, l.quantity, l.quantity_fulfilled_on_channel AS on_channel, l.quantity_refunded AS refunded,
+    SELECT COALESCE((SELECT json_agg(json_build_object('id', id, 'order_id', order_id, 'location_id', location_id, 'kind', kind, 'state', state,
+        'purchase_order_id', purchase_order_id) ORDER BY id) FROM fulfillments WHERE order_id = ${orderId}), '[]') AS fulfilments,
+      l.id, l.title, l.sku, l.sku_id, l.quantity, l.quantity_fulfilled_on_channel AS on_channel, l.quantity_refunded AS refunded,
       COALESCE(sum(fl.quantity) FILTER (WHERE f.state = ANY(${SHIPPED_STATES})), 0)::int AS shipped,
       COALESCE(sum(fl.quantity) FILTER (WHERE f.state = ANY(${OPEN_STATES})), 0)::int AS open,
       COALESCE(s.dropship OR sup.dropship, false) AS dropship, s.supplier_id
@@ -118,7 +131,7 @@ export async function lineCoverage(trx: Trx, orderId: number): Promise<LineCover
     WHERE l.order_id = ${orderId}
     GROUP BY l.id, s.id, sup.id
     ORDER BY l.id`.execute(trx);
-  return rows.rows.map((r) => {
+  const lines = rows.rows.map((r) => {
     // Units the channel reports fulfilled beyond ours were shipped by someone else (the merchant, by hand).
     const shipped = Math.max(r.shipped, r.on_channel);
     // The channel takes refunded units off the line (Shopify currentQuantity, WooCommerce refunded
@@ -139,6 +152,7 @@ export async function lineCoverage(trx: Trx, orderId: number): Promise<LineCover
       supplierId: r.supplier_id,
     };
   });
+  return { lines, fulfilments: rows.rows[0]?.fulfilments ?? null };
 }
 
 /** The location backorders wait at and receipts land at by default: the best active one by priority. */

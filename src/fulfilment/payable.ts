@@ -50,12 +50,14 @@ export async function paymentView(trx: Trx, orderId: number): Promise<PaymentVie
     .executeTakeFirstOrThrow();
 }
 
-/** Refuses to start work on goods of an order that is reserved but not paid. */
-export async function assertPayable(trx: Trx, order: { id: number; order_number: string }, allocateWhen: readonly string[], step: string): Promise<void> {
-  const view = await paymentView(trx, order.id);
-  if (payableStatuses(allocateWhen).includes(view.financial_status)) return;
+/**
+ * Refuses to start work on goods of an order that is reserved but not paid.
+ * `order` is the row as locked (`lockOrder`): its payment status is current.
+ */
+export function assertPayable(order: { id: number; order_number: string; financial_status: string }, allocateWhen: readonly string[], step: string): void {
+  if (payableStatuses(allocateWhen).includes(order.financial_status)) return;
   throw new IllegalTransitionError(
-    `cannot ${step} order ${order.order_number} (${order.id}): its payment is ${view.financial_status}; its units stay reserved until it is paid (ALLOCATE_WHEN=${allocateWhen.join(',')})`,
+    `cannot ${step} order ${order.order_number} (${order.id}): its payment is ${order.financial_status}; its units stay reserved until it is paid (ALLOCATE_WHEN=${allocateWhen.join(',')})`,
   );
 }
 

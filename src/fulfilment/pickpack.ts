@@ -10,13 +10,12 @@ import { carrierAdapter } from './carriers/index.ts';
 import type { Parcel } from './carriers/types.ts';
 import { assertPayable } from './payable.ts';
 import { enqueueStep, type StepOptions } from './steps.ts';
-import { inTransaction, lockOrder, moveFulfilment, type By, type FulfilmentRow, type LockedOrder, type Trx } from './transitions.ts';
+import { inTransaction, lockOrderOfFulfilment, moveFulfilment, type By, type FulfilmentRow, type LockedOrder, type Trx } from './transitions.ts';
 
 /** Locks a fulfilment's order, then the fulfilment (the lock order every transaction keeps). */
 export async function lockFulfilment(trx: Trx, fulfilmentId: number): Promise<{ order: LockedOrder; f: FulfilmentRow }> {
-  const head = await trx.selectFrom('fulfillments').select('order_id').where('id', '=', fulfilmentId).executeTakeFirst();
-  if (!head) throw new PermanentError(`fulfilment ${fulfilmentId} does not exist`);
-  const order = await lockOrder(trx, head.order_id);
+  const order = await lockOrderOfFulfilment(trx, fulfilmentId);
+  if (!order) throw new PermanentError(`fulfilment ${fulfilmentId} does not exist`);
   const f = await trx
     .selectFrom('fulfillments')
     .select(['id', 'order_id', 'location_id', 'kind', 'state', 'purchase_order_id'])
@@ -48,12 +47,16 @@ export function assertWorkable(order: LockedOrder, step: string): void {
 export async function startPicking(app: App, fulfilmentId: number, by: By, options: StepOptions = {}): Promise<void> {
   await inTransaction(app.db, async (trx) => {
     const { order, f } = await lockFulfilment(trx, fulfilmentId);
-    assertWorkable(order, 'pick');
-    // Reserved for a channel that holds stock before payment (WooCommerce on-hold): not picked until paid.
-    await assertPayable(trx, order, app.config.allocateWhen, 'pick');
-    await moveFulfilment(trx, f, 'picking', by);
+    await pickLocked(app, trx, order, f, by);
   });
   if (app.config.fulfilmentMode === 'auto' && options.enqueueNext !== false) await enqueueStep(app, 'pack', fulfilmentId);
+}
+
+async function pickLocked(app: App, trx: Trx, order: LockedOrder, f: FulfilmentRow, by: By): Promise<void> {
+  assertWorkable(order, 'pick');
+  // Reserved for a channel that holds stock before payment (WooCommerce on-hold): not picked until paid.
+  assertPayable(order, app.config.allocateWhen, 'pick');
+  await moveFulfilment(trx, f, 'picking', by);
 }
 
 // Defined with the Parcel type, so the CLI's option parsing needs no fulfilment code.
@@ -61,21 +64,53 @@ export { DEFAULT_PARCEL } from './carriers/types.ts';
 
 /** picking -> packed, recording the parcels. In auto mode with an automatic carrier, shipping follows. */
 export async function packFulfilment(app: App, fulfilmentId: number, parcels: Parcel[], by: By, options: StepOptions = {}): Promise<void> {
+  assertParcels(fulfilmentId, parcels);
+  await inTransaction(app.db, async (trx) => {
+    const { order, f } = await lockFulfilment(trx, fulfilmentId);
+    assertWorkable(order, 'pack');
+    await packLocked(trx, f, parcels, by);
+  });
+  if (app.config.fulfilmentMode === 'auto' && options.enqueueNext !== false && carrierAdapter(app.config, app.config.carrier).automatic) {
+    await enqueueStep(app, 'ship', fulfilmentId);
+  }
+}
+
+function assertParcels(fulfilmentId: number, parcels: Parcel[]): void {
   if (parcels.length === 0) throw new PermanentError(`fulfilment ${fulfilmentId}: pack needs at least one parcel`);
   for (const p of parcels) {
     for (const [k, v] of Object.entries(p)) {
       if (v !== null && !(Number.isFinite(v) && v > 0)) throw new PermanentError(`fulfilment ${fulfilmentId}: parcel ${k} must be a positive number`);
     }
   }
-  await inTransaction(app.db, async (trx) => {
+}
+
+const packLocked = (trx: Trx, f: FulfilmentRow, parcels: Parcel[], by: By) =>
+  moveFulfilment(trx, f, 'packed', { ...by, reason: by.reason ?? `${parcels.length} parcel(s)` }, { parcels: JSON.stringify(parcels) });
+
+/**
+ * Auto mode: pick and pack one after the other under one lock, in one
+ * transaction (one commit, one lock of the order and the fulfilment, instead
+ * of two of each). Pack runs inside a savepoint, so a pack that fails leaves
+ * the fulfilment picking, committed, exactly as two transactions did; its
+ * error is returned for the caller to hand pack to its own job. A pick that
+ * fails throws, and nothing is written.
+ */
+export async function pickAndPack(app: App, fulfilmentId: number, parcels: Parcel[], by: By): Promise<{ packError: Error | null }> {
+  assertParcels(fulfilmentId, parcels);
+  return inTransaction(app.db, async (trx) => {
     const { order, f } = await lockFulfilment(trx, fulfilmentId);
-    assertWorkable(order, 'pack');
-    await moveFulfilment(trx, f, 'packed', { ...by, reason: by.reason ?? `${parcels.length} parcel(s)` });
-    await trx.updateTable('fulfillments').set({ parcels: JSON.stringify(parcels) }).where('id', '=', f.id).execute();
+    await pickLocked(app, trx, order, f, by);
+    // Nothing between the two can change the order: its row is locked since before the pick's checks.
+    await sql`SAVEPOINT cs_pack`.execute(trx);
+    try {
+      await packLocked(trx, f, parcels, by);
+      await sql`RELEASE SAVEPOINT cs_pack`.execute(trx);
+      return { packError: null };
+    } catch (err) {
+      await sql`ROLLBACK TO SAVEPOINT cs_pack`.execute(trx);
+      return { packError: err as Error };
+    }
   });
-  if (app.config.fulfilmentMode === 'auto' && options.enqueueNext !== false && carrierAdapter(app.config, app.config.carrier).automatic) {
-    await enqueueStep(app, 'ship', fulfilmentId);
-  }
 }
 
 export interface PickListEntry {

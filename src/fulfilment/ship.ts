@@ -13,9 +13,10 @@ import type { App } from '../app.ts';
 import { ConfigError, PermanentError, RetryableError } from '../domain/errors.ts';
 import { enqueuePush, kickStockPushes, owePush, type OwedPush } from '../outbox/index.ts';
 import { kickMessages, oweDeliveryMessages } from '../notify/outbox.ts';
-import { fulfilmentSkus, settleOrderState } from './allocate.ts';
+import { settleOrderState } from './allocate.ts';
 import { carrierAdapter } from './carriers/index.ts';
 import type { Label, ManualTracking, Parcel } from './carriers/types.ts';
+import type { LabelSource } from './label.ts';
 import { book, type Booking } from './ledger.ts';
 import { assertWorkable, DEFAULT_PARCEL, lockFulfilment } from './pickpack.ts';
 import { enqueueStep } from './steps.ts';
@@ -37,26 +38,33 @@ export interface ShipResult {
 }
 
 export async function shipFulfilment(app: App, fulfilmentId: number, input: ShipInput, by: By): Promise<ShipResult> {
-  const existing = await existingShipment(app, fulfilmentId);
-  if (existing) {
-    await kickFulfilmentPush(app, existing.shipmentId);
-    return existing;
-  }
+  // One read before the transaction: the fulfilment, its order, its lines for the carrier, and the shipment if it shipped already.
   const head = await app.db
     .selectFrom('fulfillments')
     .innerJoin('orders', 'orders.id', 'fulfillments.order_id')
-    .select(['fulfillments.kind', 'fulfillments.parcels', 'orders.order_number', 'orders.shipping_address'])
+    .innerJoin('channels', 'channels.id', 'orders.channel_id')
+    .leftJoin('locations', 'locations.id', 'fulfillments.location_id')
+    .leftJoin('shipments', 'shipments.fulfillment_id', 'fulfillments.id')
+    .select([
+      'fulfillments.kind', 'fulfillments.parcels', 'orders.order_number', 'orders.shipping_address', 'channels.name as channel_name', 'locations.name as location_name',
+      'shipments.id as shipment_id', 'shipments.carrier', 'shipments.service', 'shipments.tracking_number', 'shipments.tracking_url',
+      sql<Array<{ sku: string | null; title: string; quantity: number }>>`COALESCE((
+        SELECT json_agg(json_build_object('sku', l.sku, 'title', l.title, 'quantity', fl.quantity) ORDER BY l.id)
+        FROM fulfillment_lines fl JOIN order_lines l ON l.id = fl.order_line_id WHERE fl.fulfillment_id = fulfillments.id), '[]')`.as('lines'),
+    ])
     .where('fulfillments.id', '=', fulfilmentId)
     .executeTakeFirst();
   if (!head) throw new PermanentError(`fulfilment ${fulfilmentId} does not exist`);
+  if (head.shipment_id !== null) {
+    await kickFulfilmentPush(app, head.shipment_id);
+    return {
+      shipmentId: head.shipment_id,
+      created: false,
+      label: { carrier: head.carrier!, service: head.service, trackingNumber: head.tracking_number!, trackingUrl: head.tracking_url },
+    };
+  }
   const adapterName = head.kind === 'dropship' ? 'manual' : (input.adapter ?? app.config.carrier);
   const adapter = carrierAdapter(app.config, adapterName);
-  const lines = await app.db
-    .selectFrom('fulfillment_lines')
-    .innerJoin('order_lines', 'order_lines.id', 'fulfillment_lines.order_line_id')
-    .select(['order_lines.sku', 'order_lines.title', 'fulfillment_lines.quantity'])
-    .where('fulfillment_id', '=', fulfilmentId)
-    .execute();
   const parcels = (head.parcels.length ? head.parcels : [DEFAULT_PARCEL]) as Parcel[];
   // Outside the transaction: a label API call must not hold row locks. Adapters are idempotent per fulfilment.
   const label = await adapter.createShipment({
@@ -64,7 +72,7 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
     orderNumber: head.order_number,
     shipTo: head.shipping_address,
     parcels,
-    lines,
+    lines: head.lines,
     manual: input.manual,
   });
 
@@ -73,7 +81,7 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
     if (f.state === 'shipped' || f.state === 'delivered') return null;
     assertWorkable(order, 'ship');
     await moveFulfilment(trx, f, 'shipped', { ...by, reason: by.reason ?? `${label.carrier} ${label.trackingNumber}` });
-    let shipment: { id: number };
+    let shipment: { id: number; shipped_at: Date };
     try {
       shipment = await trx
         .insertInto('shipments')
@@ -86,7 +94,7 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
           parcels: JSON.stringify(parcels),
           adapter: adapter.name,
         })
-        .returning('id')
+        .returning(['id', 'shipped_at'])
         .executeTakeFirstOrThrow();
     } catch (err) {
       if ((err as { code?: string }).code === '23505' && (err as { constraint?: string }).constraint !== 'shipments_one_per_fulfillment') {
@@ -94,15 +102,16 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
       }
       throw err;
     }
-    const skus = await fulfilmentSkus(trx, f.id);
-    const all = await trx.selectFrom('fulfillment_lines').select(['order_line_id', 'quantity']).where('fulfillment_id', '=', f.id).execute();
-    await trx
-      .insertInto('shipment_lines')
-      .values(all.map((l) => ({ shipment_id: shipment.id, order_line_id: l.order_line_id, quantity: l.quantity })))
-      .execute();
-    for (const l of all) {
-      await trx.updateTable('order_lines').set({ quantity_fulfilled: sql`quantity_fulfilled + ${l.quantity}` }).where('id', '=', l.order_line_id).execute();
-    }
+    // The shipment's lines are the fulfilment's, and the order lines count them fulfilled: one statement
+    // for both (a fulfilment lists an order line once: unique index), which returns what leaves the shelf.
+    const { rows: lines } = await sql<{ sku_id: number | null; quantity: number }>`
+      WITH shipped AS (
+        INSERT INTO shipment_lines (shipment_id, order_line_id, quantity)
+        SELECT ${shipment.id}, order_line_id, quantity FROM fulfillment_lines WHERE fulfillment_id = ${f.id}
+        RETURNING order_line_id, quantity)
+      UPDATE order_lines l SET quantity_fulfilled = l.quantity_fulfilled + s.quantity
+      FROM shipped s WHERE l.id = s.order_line_id
+      RETURNING l.sku_id, s.quantity`.execute(trx);
     if (f.kind === 'dropship' && f.purchase_order_id !== null) {
       await trx.updateTable('purchase_orders').set({ status: 'received', updated_at: sql`now()` }).where('id', '=', f.purchase_order_id).execute();
       await trx.updateTable('purchase_order_lines').set({ quantity_received: sql`quantity` }).where('purchase_order_id', '=', f.purchase_order_id).execute();
@@ -115,12 +124,13 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
     // commit only (`npm run bench -- scale-out`; allocate.ts does the same).
     const bookings: Booking[] = [];
     if (f.kind === 'warehouse' && f.location_id !== null) {
-      for (const l of skus) {
-        bookings.push({ skuId: l.skuId, locationId: f.location_id, quantity: l.quantity, reason: 'shipment', reference: `shipment:${shipment.id}`, note: `order ${order.id}`, actor: by.actor });
+      for (const l of lines) {
+        if (l.sku_id === null) continue;
+        bookings.push({ skuId: l.sku_id, locationId: f.location_id, quantity: l.quantity, reason: 'shipment', reference: `shipment:${shipment.id}`, note: `order ${order.id}`, actor: by.actor });
       }
       await book(trx, bookings);
     }
-    return { shipmentId: shipment.id, push, skuIds: [...new Set(bookings.map((b) => b.skuId))] };
+    return { shipment, push, skuIds: [...new Set(bookings.map((b) => b.skuId))] };
   });
 
   if (!shipped) {
@@ -129,26 +139,32 @@ export async function shipFulfilment(app: App, fulfilmentId: number, input: Ship
     await kickFulfilmentPush(app, again.shipmentId);
     return again;
   }
-  await enqueuePush(app, shipped.push);
+  const shipmentId = shipped.shipment.id;
+  const labels = { orderNumber: head.order_number, channelName: head.channel_name };
+  await enqueuePush(app, shipped.push, labels);
   await kickStockPushes(app, shipped.skuIds);
-  await keepLabel(app, shipped.shipmentId);
+  await keepLabel(app, {
+    id: shipmentId, carrier: label.carrier, service: label.service, tracking_number: label.trackingNumber, parcels, shipped_at: shipped.shipment.shipped_at,
+    order_number: head.order_number, shipping_address: head.shipping_address, location_name: head.location_name, kind: head.kind,
+  });
   if (adapter.deliveryCheckAfterMs !== undefined && adapter.trackDelivery) {
-    await enqueueStep(app, 'deliver', shipped.shipmentId, Math.max(1, adapter.deliveryCheckAfterMs));
+    await enqueueStep(app, 'deliver', shipmentId, Math.max(1, adapter.deliveryCheckAfterMs), labels);
   }
-  return { shipmentId: shipped.shipmentId, created: true, label };
+  return { shipmentId, created: true, label };
 }
 
 /**
- * Prints the shipment's label and keeps it with the shipment (`shipment_labels`). After the commit: a
- * label that fails to render must not undo a shipment, and one missing (a crash here) is rendered from
- * the shipment on first request. Loaded lazily: pdfkit and bwip-js stay out of commands that never print.
+ * Prints the shipment's label and keeps it with the shipment (`shipment_labels`), drawn from what the
+ * shipment was just written with (the address the carrier was given). After the commit: a label that
+ * fails to render must not undo a shipment, and one missing (a crash here) is rendered from the
+ * shipment on first request. Loaded lazily: pdfkit and bwip-js stay out of commands that never print.
  */
-async function keepLabel(app: App, shipmentId: number): Promise<void> {
+async function keepLabel(app: App, source: LabelSource): Promise<void> {
   try {
-    const { printLabel } = await import('./label.ts');
-    await printLabel(app, shipmentId);
+    const { labelOf, storeLabel } = await import('./label.ts');
+    await storeLabel(app, labelOf(source, app.config.shipFrom));
   } catch (err) {
-    app.log.warn({ shipment: shipmentId, err: (err as Error).message }, 'could not print the shipping label now; it is printed when first asked for');
+    app.log.warn({ shipment: source.id, err: (err as Error).message }, 'could not print the shipping label now; it is printed when first asked for');
   }
 }
 

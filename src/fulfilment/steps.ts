@@ -69,8 +69,8 @@ export const stepJobId = (step: StepName, id: number) => jobId(step, id);
  * Makes sure a job for this step is waiting; never throws (the sweeper re-finds the work).
  * A step whose job failed for good (`job_failures`) is not revived: a person retries it.
  */
-export async function enqueueStep(app: App, step: StepName, id: number, delayMs = 0): Promise<void> {
-  await enqueueSteps(app, step, [id], delayMs);
+export async function enqueueStep(app: App, step: StepName, id: number, delayMs = 0, labels?: JobLabels): Promise<void> {
+  await enqueueSteps(app, step, [id], delayMs, labels && new Map([[id, labels]]));
 }
 
 /**
@@ -80,7 +80,7 @@ export async function enqueueStep(app: App, step: StepName, id: number, delayMs 
  * flight at once). One at a time, a page of 100 orders made 300 round trips
  * in a row and was most of a poll's time (`npm run bench -- ingest`).
  */
-export async function enqueueSteps(app: App, step: StepName, ids: readonly number[], delayMs = 0): Promise<void> {
+export async function enqueueSteps(app: App, step: StepName, ids: readonly number[], delayMs = 0, known?: ReadonlyMap<number, JobLabels>): Promise<void> {
   if (ids.length === 0) return;
   const unique = [...new Set(ids)];
   let contexts: Map<number, StepContext>;
@@ -97,7 +97,8 @@ export async function enqueueSteps(app: App, step: StepName, ids: readonly numbe
       app.log.info({ step, id }, 'not enqueueing a fulfilment step that failed for good: retry it from the admin API');
       continue;
     }
-    wanted.push({ id: stepJobId(step, id), data: { step, id, ...context.labels }, againFailed: context.againFailed });
+    // Labels the caller has at hand (ship knows its order's number and channel) win over the read.
+    wanted.push({ id: stepJobId(step, id), data: { step, id, ...(known?.get(id) ?? context.labels) }, againFailed: context.againFailed });
   }
   try {
     if (delayMs > 0) {

@@ -61,14 +61,24 @@ export async function inTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>): Pr
 
 /** Locks the order row for the rest of the transaction. Lock order everywhere: orders (by id), fulfilments, stock levels (by SKU, location), purchase orders. */
 export async function lockOrder(trx: Trx, orderId: number): Promise<LockedOrder> {
-  const order = await trx
-    .selectFrom('orders')
-    .select(['id', 'channel_id', 'order_number', 'state', 'channel_state', 'financial_status', 'flags', 'placed_at'])
-    .where('id', '=', orderId)
-    .forUpdate()
-    .executeTakeFirst();
+  const order = await lockedOrderQuery(trx).where('id', '=', orderId).executeTakeFirst();
   if (!order) throw new PermanentError(`order ${orderId} does not exist`);
   return order;
+}
+
+/**
+ * Locks the order a fulfilment belongs to, found in the same statement (one
+ * round trip, not a read of the fulfilment and then the lock). `FOR UPDATE`
+ * takes only the order row: the subquery's fulfilment is not locked here.
+ */
+export async function lockOrderOfFulfilment(trx: Trx, fulfilmentId: number): Promise<LockedOrder | undefined> {
+  return lockedOrderQuery(trx)
+    .where('id', '=', (eb) => eb.selectFrom('fulfillments').select('order_id').where('fulfillments.id', '=', fulfilmentId))
+    .executeTakeFirst();
+}
+
+function lockedOrderQuery(trx: Trx) {
+  return trx.selectFrom('orders').select(['id', 'channel_id', 'order_number', 'state', 'channel_state', 'financial_status', 'flags', 'placed_at']).forUpdate();
 }
 
 export async function orderFulfilments(trx: Trx | Db, orderId: number): Promise<FulfilmentRow[]> {
@@ -99,12 +109,12 @@ export async function moveOrder(trx: Trx, order: LockedOrder, to: OrderState, by
   return true;
 }
 
-/** Moves a fulfilment under the guards, and records it. */
-export async function moveFulfilment(trx: Trx, f: FulfilmentRow, to: FulfillmentState, by: By): Promise<void> {
+/** Moves a fulfilment under the guards, and records it. `also`: columns written by the same statement (pack's parcels). */
+export async function moveFulfilment(trx: Trx, f: FulfilmentRow, to: FulfillmentState, by: By, also: { parcels?: string } = {}): Promise<void> {
   assertFulfilmentTransition(f.state, to, f.kind, `fulfilment ${f.id}`);
   const moved = await trx
     .updateTable('fulfillments')
-    .set({ state: to, updated_at: sql`now()` })
+    .set({ ...also, state: to, updated_at: sql`now()` })
     .where('id', '=', f.id)
     .where('state', '=', f.state)
     .executeTakeFirst();

@@ -98,11 +98,14 @@ export async function onePushJobData(app: App, pushId: number): Promise<PushJobD
   return (await pushJobData(app.db, [{ id: pushId }]).catch(() => null))?.get(pushId) ?? { pushId };
 }
 
-/** After commit: starts the job of an owed push. Never throws; the sweeper covers a failed kick. */
-export async function enqueuePush(app: App, row: OwedPush): Promise<void> {
+/**
+ * After commit: starts the job of an owed push. Never throws; the sweeper covers a failed kick.
+ * `labels`: the job's labels when the caller has them at hand (saves reading them).
+ */
+export async function enqueuePush(app: App, row: OwedPush, labels?: JobLabels): Promise<void> {
   if (row.status !== 'pending') return;
   try {
-    await app.queues.add('channel-push', pushJobId(row), await onePushJobData(app, row.id));
+    await app.queues.add('channel-push', pushJobId(row), labels ? { pushId: row.id, ...labels } : await onePushJobData(app, row.id));
   } catch (err) {
     app.log.warn({ push: row.id, err: (err as Error).message }, 'could not enqueue push; the sweeper will');
   }
@@ -129,25 +132,27 @@ export async function kickStockPushes(app: App, skuIds: number[]): Promise<void>
   try {
     const rows = await pendingStockPushes(app.db, skuIds);
     const queue = app.queues.get('channel-push');
-    const data = await pushJobData(app.db, rows);
     await Promise.all(
-      rows.map((row) =>
-        queue
-          .add(jobName('push-stock', data.get(row.id)!), data.get(row.id)!, { deduplication: { id: pushJobId(row), keepLastIfActive: true }, delay: STOCK_PUSH_DEBOUNCE_MS })
-          .catch((err) => app.log.warn({ push: row.id, err: (err as Error).message }, 'could not enqueue stock push; the sweeper will')),
-      ),
+      rows.map((row) => {
+        const data: PushJobData = { pushId: row.id, channelName: row.channel_name, sku: row.target };
+        return queue
+          .add(jobName('push-stock', data), data, { deduplication: { id: pushJobId(row), keepLastIfActive: true }, delay: STOCK_PUSH_DEBOUNCE_MS })
+          .catch((err) => app.log.warn({ push: row.id, err: (err as Error).message }, 'could not enqueue stock push; the sweeper will'));
+      }),
     );
   } catch (err) {
     app.log.warn({ skus: skuIds.length, err: (err as Error).message }, 'could not kick stock pushes; the sweeper will');
   }
 }
 
-async function pendingStockPushes(db: Db, skuIds: number[]): Promise<OwedPush[]> {
-  const { rows } = await sql<OwedPush>`
-    SELECT p.id, p.channel_id, p.kind, p.target, p.status
+/** The pending stock pushes of these SKUs, with their channel's name for the job's label (one query, not two). */
+async function pendingStockPushes(db: Db, skuIds: number[]): Promise<Array<OwedPush & { channel_name: string }>> {
+  const { rows } = await sql<OwedPush & { channel_name: string }>`
+    SELECT p.id, p.channel_id, p.kind, p.target, p.status, c.name AS channel_name
     FROM channel_listings cl
     JOIN skus s ON s.id = cl.sku_id
     JOIN channel_pushes p ON p.channel_id = cl.channel_id AND p.kind = 'stock' AND p.target = s.sku
+    JOIN channels c ON c.id = p.channel_id
     WHERE cl.sku_id = ANY(${[...new Set(skuIds)]}::bigint[]) AND p.status = 'pending'`.execute(db);
   return rows;
 }

@@ -19,7 +19,7 @@ import { DelayedError, type Job } from 'bullmq';
 import type { App } from '../app.ts';
 import type { ChannelPush } from '../db/schema.ts';
 import { PermanentError, RetryableError } from '../domain/errors.ts';
-import type { StockPush } from '../../connectors/types.ts';
+import type { Connector, StockPush } from '../../connectors/types.ts';
 import { stockInitialised } from './ledger.ts';
 import { hasAsyncStock } from '../../connectors/types.ts';
 import { asyncStep, submissionInFlight, submit } from './submissions.ts';
@@ -52,9 +52,12 @@ interface BatchRow {
   expected: number;
 }
 
-/** Pushes the SKU of `push` (and other pending stock pushes of its channel); returns the quantity pushed. */
-export async function deliverStock(app: App, push: ChannelPush, job?: Job): Promise<string | null> {
-  const { connector } = await app.connectors.get(push.channel_id);
+/**
+ * Pushes the SKU of `push` (and other pending stock pushes of its channel); returns the quantity pushed.
+ * `connector`: the channel's, when the caller has just fetched it (the push job has: one check of the channel, not two).
+ */
+export async function deliverStock(app: App, push: ChannelPush, job?: Job, connector?: Connector): Promise<string | null> {
+  connector ??= (await app.connectors.get(push.channel_id)).connector;
   // A channel that writes stock through an asynchronous job (Amazon's feeds): this push may be
   // waiting for one, or its result may have come (src/stock/submissions.ts).
   const async = hasAsyncStock(connector) ? connector : null;

@@ -16,6 +16,8 @@ import { allocateOrder } from '../../src/fulfilment/allocate.ts';
 import { packFulfilment, startPicking } from '../../src/fulfilment/pickpack.ts';
 import { shipFulfilment } from '../../src/fulfilment/ship.ts';
 import { registerFulfilmentCommands } from '../../src/fulfilment/cli.ts';
+import { renderLabel, type LabelData } from '../../src/fulfilment/label.ts';
+import { parsedFonts } from '../../src/fulfilment/pdf.ts';
 import { channel, location, placeOrder, sku, stock } from './fixtures.ts';
 
 const admin = adminServer('label-admin-token-0123456789', { CARRIER: 'simulated', SHIP_FROM: 'Acme Mugs Ltd|1 Kiln Road|Stoke ST1 1AA|GB' });
@@ -101,6 +103,22 @@ describe('shipping labels', () => {
     expect(scan(pdf)).toEqual([tracking.trackingNumber]);
     const kept = await app.db.selectFrom('shipment_labels').select('pdf').where('shipment_id', '=', shipmentId).executeTakeFirstOrThrow();
     expect(kept.pdf.equals(pdf)).toBe(true);
+  });
+
+  it('a label drawn with the font metrics parsed once is the same document as one that parses them itself', async () => {
+    const data: LabelData = {
+      shipmentId: 7, orderNumber: '#1007', carrier: 'Simulated', service: 'Standard', trackingNumber: 'SIM0000000007',
+      shipFrom: ['Acme Mugs Ltd', '1 Kiln Road'], shipTo: ['Ada Lovelace', '12 Analytical St', 'N1 9GU London'],
+      parcels: [{ weightGrams: 1200, lengthCm: 30, widthCm: 20, heightCm: 10 }, { weightGrams: 450, lengthCm: null, widthCm: null, heightCm: null }],
+      shippedAt: new Date('2026-12-01T10:00:00Z'),
+    };
+    parsedFonts.clear();
+    const parsing = await renderLabel(data);
+    expect(parsedFonts.size, 'Helvetica and Helvetica-Bold parsed and kept').toBe(2);
+    const kept = [...parsedFonts.values()];
+    const reusing = await renderLabel(data);
+    expect([...parsedFonts.values()], 'the second label parsed nothing new').toEqual(kept);
+    expect(reusing.equals(parsing)).toBe(true);
   });
 
   it('says what is missing: no shipment yet, or no such shipment', async () => {
