@@ -64,9 +64,9 @@ describe('webhook deliveries are saved in one transaction', () => {
       const running = processDelivery(t.app, { deliveryId: await deliver(9_000_002, '2026-11-20T11:00:00Z', [2, 2, 2, 2]) });
       // Wait until the webhook's writer is queued behind the lock.
       for (let i = 0; ; i++) {
-        const { rows } = await reader.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%order_lines%'`,
-        );
+        // A lock on order_lines asked for and not granted (the statement's text may be longer than
+        // pg_stat_activity keeps: the order and its lines are one statement).
+        const { rows } = await reader.query(`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'order_lines'::regclass AND NOT granted`);
         if (rows[0].n > 0) break;
         if (i > 200) throw new Error('the webhook never reached its line write');
         await new Promise((r) => setTimeout(r, 25));
