@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { openShop, pushCounts, SKUS, startDaemon, until, type Daemon } from './daemon.ts';
+import { openShop, pushCounts, SKUS, startDaemon, until, type Daemon, type Shop } from './daemon.ts';
 import type { BenchContext } from './types.ts';
 
 export interface FleetRun {
@@ -60,14 +60,7 @@ export async function runFleet(ctx: BenchContext, opts: { daemons: number; store
     // Statistics reach pg_stat_database within a second or so.
     await new Promise((r) => setTimeout(r, 1000));
     const commitsPerOrder = ((await commits(shop.app.db)) - commitsBefore) / total;
-    let duplicates = 0;
-    let missing = 0;
-    for (const [name, list] of Object.entries(ids)) {
-      for (const n of await shop.sims.call<number[]>(name, 'fulfillmentCounts', list)) {
-        if (n > 1) duplicates += n - 1;
-        if (n === 0) missing++;
-      }
-    }
+    const { duplicates, missing } = await fulfilmentsOnStores(shop, ids);
     return { orders: total, daemons: opts.daemons, ingestSeconds, doneSeconds, duplicates, missing, commitsPerOrder };
   } finally {
     await Promise.all(daemons.map((d) => d.stop()));
@@ -191,14 +184,7 @@ export async function runRunningFleet(
         return c.fulfilmentsDone >= fulfilTotal && c.open === 0;
       });
 
-    let duplicates = 0;
-    let missing = 0;
-    for (const [name, list] of Object.entries(ids)) {
-      for (const n of await shop.sims.call<number[]>(name, 'fulfillmentCounts', list)) {
-        if (n > 1) duplicates += n - 1;
-        if (n === 0) missing++;
-      }
-    }
+    const { duplicates, missing } = await fulfilmentsOnStores(shop, ids);
     return { daemons: opts.daemons, ingest, fulfilment, duplicates, missing };
   } finally {
     await Promise.all(daemons.map((d) => d.stop()));
@@ -207,4 +193,17 @@ export async function runRunningFleet(
     if (logs) for (const [i, d] of daemons.entries()) writeFileSync(join(logs, `scale-${opts.daemons}-${i}-${d.child.pid}.log`), d.log());
     await shop.close();
   }
+}
+
+/** What the stores themselves recorded for these orders: fulfilments made more than once, and orders with none. */
+async function fulfilmentsOnStores(shop: Shop, ids: Record<string, string[]>): Promise<{ duplicates: number; missing: number }> {
+  let duplicates = 0;
+  let missing = 0;
+  for (const [name, list] of Object.entries(ids)) {
+    for (const n of await shop.sims.call<number[]>(name, 'fulfillmentCounts', list)) {
+      if (n > 1) duplicates += n - 1;
+      if (n === 0) missing++;
+    }
+  }
+  return { duplicates, missing };
 }
