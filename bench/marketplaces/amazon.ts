@@ -59,7 +59,7 @@ import type { UnifiedOrder } from '../../src/domain/order.ts';
 import type { BenchContext, BenchRow } from '../types.ts';
 import { atMost, sized } from '../rows.ts';
 import type { MarketplacePull } from '../marketplaces.ts';
-import { withMarketplaceConnector } from './connector.ts';
+import { timedFullPull, withMarketplaceConnector } from './connector.ts';
 import { pullFloor, scaleRates, type BucketRate, type PullFloor } from './floor.ts';
 
 /** The operations a pull calls, at Amazon's default usage plans. */
@@ -185,18 +185,7 @@ const amazon: MarketplacePull = {
       ctx.progress(`pulling ${count} amazon orders at ${describe(limits, scale)} (floor ${floor.seconds.toFixed(0)} s)`);
       const calls = sim.server.calls;
       const firstCall = calls.length;
-      const started = performance.now();
-      const seen = new Set<string>();
-      let items = 0;
-      for await (const page of connector.pullOrders(null)) {
-        if (page.rejected?.length) throw new Error(`amazon pull rejected ${page.rejected.length} orders: ${page.rejected[0]!.reason}`);
-        for (const o of page.orders) {
-          seen.add(o.externalId);
-          items += o.lines.length;
-        }
-      }
-      const seconds = (performance.now() - started) / 1000;
-      if (seen.size !== count) throw new Error(`pulled ${seen.size} of ${count} orders`);
+      const { seconds, items } = await timedFullPull(connector, 'amazon', count);
       const during = calls.slice(firstCall).filter((c) => (PULL_OPERATIONS as readonly string[]).includes(c.op));
       const throttled = during.filter((c) => c.status === 429).length;
       const byOp = PULL_OPERATIONS.map((op) => `${op} ${during.filter((c) => c.op === op).length}`).join(', ');

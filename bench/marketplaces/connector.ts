@@ -34,3 +34,23 @@ export async function withMarketplaceConnector<T>(
     redis.disconnect();
   }
 }
+
+/**
+ * One timed pull from the start: every order must come (none set aside, each
+ * once); returns the seconds it took and the order lines it carried.
+ */
+export async function timedFullPull(connector: Connector, kind: string, count: number): Promise<{ seconds: number; items: number }> {
+  const started = performance.now();
+  const seen = new Set<string>();
+  let items = 0;
+  for await (const page of connector.pullOrders(null)) {
+    if (page.rejected?.length) throw new Error(`${kind} pull rejected ${page.rejected.length} orders: ${page.rejected[0]!.reason}`);
+    for (const o of page.orders) {
+      seen.add(o.externalId);
+      items += o.lines.length;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (seen.size !== count) throw new Error(`pulled ${seen.size} of ${count} orders`);
+  return { seconds, items };
+}

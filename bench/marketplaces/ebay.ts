@@ -48,7 +48,7 @@ import { PAGE_LIMIT } from '../../connectors/ebay/pull.ts';
 import { startSimulators } from '../sim-process.ts';
 import { atMost, median, sized } from '../rows.ts';
 import type { MarketplacePull } from '../marketplaces.ts';
-import { withMarketplaceConnector } from './connector.ts';
+import { timedFullPull, withMarketplaceConnector } from './connector.ts';
 
 /** getOrders' documented maximum `limit` (sell_fulfillment_v1_oas3.json, parameters[limit]). */
 export const ORDERS_PER_PAGE = 200;
@@ -112,18 +112,7 @@ const ebay: MarketplacePull = {
         const floorSeconds = (minimal.total * rtt) / 1000;
         ctx.progress(`pulling ${count} ebay orders (floor ${minimal.total} calls x ${rtt.toFixed(1)} ms = ${floorSeconds.toFixed(2)} s)`);
         const firstExchange = (await exchanges()).length;
-        const started = performance.now();
-        const seen = new Set<string>();
-        let items = 0;
-        for await (const page of connector.pullOrders(null)) {
-          if (page.rejected?.length) throw new Error(`ebay pull rejected ${page.rejected.length} orders: ${page.rejected[0]!.reason}`);
-          for (const o of page.orders) {
-            seen.add(o.externalId);
-            items += o.lines.length;
-          }
-        }
-        const seconds = (performance.now() - started) / 1000;
-        if (seen.size !== count) throw new Error(`pulled ${seen.size} of ${count} orders`);
+        const { seconds, items } = await timedFullPull(connector, 'ebay', count);
         // The log keeps the last 1000 exchanges: a pull of this size makes far fewer.
         const log1 = await exchanges();
         if (log1.length >= 1000) throw new Error('the simulator dropped exchanges from its log; the calls cannot be counted');
