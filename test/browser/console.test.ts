@@ -125,7 +125,9 @@ describe('the operations console in the browser', () => {
 
       await inBrowser(browser!, 'retry', async (page) => {
         await logIn(page, base, '/admin/orders');
-        // The search box has the focus: type the channel's number and press Enter, no mouse.
+        // The search box has the focus: type the channel's number and press Enter, no mouse. Keys sent
+        // before the page gave it the focus would be lost ("#1001" arrived as "001"): wait for the focus.
+        await page.locator('input[name="q"]:focus').waitFor();
         await page.keyboard.type(placed.orderNumber);
         await Promise.all([page.waitForURL(/[?&]q=/), page.keyboard.press('Enter')]);
         const rows = page.locator('table#orders tbody tr');
